@@ -1,0 +1,52 @@
+# The verbs of the ticketing platform. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# Every workspace member that has tests; each runs in its own venv holding only what it declares.
+TEST_PACKAGES ?= libs/common $(sort $(wildcard services/*)) $(wildcard infra loadtest)
+
+.PHONY: help
+help: ## list the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv: ## install uv if it is missing
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+	  python3 -m pip install -q --user uv || python3 -m pip install -q --user --break-system-packages uv
+
+.PHONY: sync
+sync: uv ## install every package into .venv (for dev, lint and the dev stack)
+	@$(UV) sync --frozen --all-packages --quiet
+
+.PHONY: test
+test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
+	@$(UV) lock --check --quiet
+	@failed=""; for dir in $(TEST_PACKAGES); do \
+	  [ -d $$dir/tests ] || continue; \
+	  name=$$(sed -n 's/^name = "\(.*\)"/\1/p' $$dir/pyproject.toml | head -1); \
+	  echo "=== $$name ($$dir)"; \
+	  UV_PROJECT_ENVIRONMENT=.venvs/$$name $(UV) sync --frozen --package $$name --quiet || { failed="$$failed $$name"; continue; }; \
+	  .venvs/$$name/bin/python -m pytest $$dir/tests $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then failed="$$failed $$name"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all packages passed"
+
+.PHONY: lint
+lint: sync ## ruff (lint + format check) and mypy
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy libs/common/src $(foreach d,$(sort $(wildcard services/*)),$(d)/src)
+
+.PHONY: fmt
+fmt: sync ## format and auto-fix
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+.PHONY: migrate
+migrate: sync ## apply every service's database migrations (local PostgreSQL)
+	@$(UV) run --frozen python -m ticketing_devkit.dev migrate
+
+.PHONY: dev
+dev: sync ## run the whole stack locally (no Docker): migrations, demo data, every service
+	@$(UV) run --frozen python -m ticketing_devkit.dev up

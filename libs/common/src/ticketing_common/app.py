@@ -1,0 +1,149 @@
+"""The service defaults: one call builds a service's app with settings, JSON logging, problem+json
+errors, request ids, body limits, tracing, CORS, auth, `/health`, `/ready` and its resources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
+
+from ticketing_common.logging import configure_logging
+from ticketing_common.middleware import RequestContextMiddleware
+from ticketing_common.problems import Problem, install_problem_handlers
+from ticketing_common.resources import Resource
+from ticketing_common.security import JwksKeySource, TokenVerifier
+from ticketing_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+READY_TIMEOUT_S = 2.0
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str = "",
+    routers: Sequence[APIRouter] = (),
+    resources: Sequence[Resource] = (),
+    on_startup: Sequence[Hook] = (),
+    background: Sequence[Hook] = (),
+) -> FastAPI:
+    """Build a service. `resources` open in order in the lifespan and are checked by `/ready`;
+    `on_startup` hooks run once they are open; `background` loops run until shutdown."""
+    configure_logging(settings.service_name, settings.log_level)
+    resources = list(resources)
+    if settings.jwks_url and not any(isinstance(r, TokenVerifier) for r in resources):
+        keys = JwksKeySource(
+            settings.jwks_url,
+            refresh_interval_s=settings.jwks_refresh_interval_s,
+            min_refetch_s=settings.jwks_min_refetch_s,
+        )
+        resources.append(
+            TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started: list[Resource] = []
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for item in resources:
+                await item.start()
+                started.append(item)
+                setattr(app.state, item.name, item)
+            for hook in on_startup:
+                await hook(app)
+            tasks = [asyncio.create_task(_supervise(loop, app)) for loop in background]
+            log.info("service started", extra={"resources": [r.name for r in resources]})
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for item in reversed(started):
+                try:
+                    await item.stop()
+                except Exception:
+                    log.exception("resource failed to stop", extra={"resource": item.name})
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=[{"name": "internal", "description": "Service-to-service commands"}],
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    _add_health_routes(app, resources)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    if settings.xray_daemon_address:
+        from ticketing_common.tracing import XRayMiddleware
+
+        app.add_middleware(
+            XRayMiddleware,
+            service=settings.service_name,
+            daemon_address=settings.xray_daemon_address,
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _supervise(loop: Hook, app: FastAPI) -> None:
+    """Keep a background loop alive: log a crash and restart it after a pause."""
+    while True:
+        try:
+            await loop(app)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task crashed; restarting", extra={"task": loop.__name__})
+            await asyncio.sleep(1.0)
+
+
+def _add_health_routes(app: FastAPI, resources: Sequence[Resource]) -> None:
+    service = app.state.settings.service_name
+
+    @app.get("/health", tags=["health"], summary="Alive (no dependencies checked)")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/ready", tags=["health"], summary="Ready: every dependency reachable")
+    async def ready() -> Response:
+        checks: dict[str, Any] = {}
+
+        async def probe(item: Resource) -> None:
+            started = time.perf_counter()
+            try:
+                await asyncio.wait_for(item.check(), READY_TIMEOUT_S)
+                checks[item.name] = {"status": "ok"}
+            except Exception as exc:
+                checks[item.name] = {"status": "failing", "error": str(exc) or type(exc).__name__}
+            checks[item.name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+
+        await asyncio.gather(*(probe(item) for item in resources))
+        if all(check["status"] == "ok" for check in checks.values()):
+            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+        problem = Problem(503, "A dependency is not reachable", slug="not-ready",
+                          service=service, checks=checks)
+        return problem.to_response("/ready")

@@ -1,0 +1,126 @@
+"""Pure ASGI middleware on every request: request id, body size limit, one access log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketing_common.logging import request_id_var
+from ticketing_common.problems import Problem
+
+access_log = logging.getLogger("access")
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_QUIET_PATHS = frozenset({"/health", "/ready"})
+
+
+def incoming_request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is sane, otherwise a fresh one."""
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            if _SAFE_REQUEST_ID.match(value):
+                return value.decode()
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = incoming_request_id(scope)
+        token = request_id_var.set(request_id)
+        status = 500
+        limit = self.max_body_bytes
+
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            response = Problem(
+                413, f"The request body exceeds {limit} bytes", slug="body-too-large"
+            ).to_response(scope["path"])
+            response.headers["x-request-id"] = request_id
+            await response(scope, receive, send)
+            self._log(scope, 413, started)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, f"The request body exceeds {limit} bytes")
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            self._log(scope, status, started)
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        level = logging.DEBUG if scope["path"] in _QUIET_PATHS else logging.INFO
+        if access_log.isEnabledFor(level):
+            access_log.log(
+                level,
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def client_ip(conn: HTTPConnection, trusted_proxy_hops: int) -> str:
+    """The caller's address: with N trusted proxies in front, the Nth entry from the right of
+    X-Forwarded-For (entries further left are whatever the client chose to send)."""
+    peer = conn.client.host if conn.client else "unknown"
+    if trusted_proxy_hops <= 0:
+        return peer
+    forwarded = conn.headers.get("x-forwarded-for")
+    if not forwarded:
+        return peer
+    hops = [part.strip() for part in forwarded.split(",") if part.strip()]
+    return hops[-trusted_proxy_hops] if len(hops) >= trusted_proxy_hops else hops[0]

@@ -1,0 +1,57 @@
+"""Twelve-factor settings: every knob is an environment variable, parsed and validated once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads. A service subclasses it and adds its own fields."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    environment: Literal["dev", "test", "prod"] = "dev"
+    log_level: str = "INFO"
+
+    # JWT verification: the auth service's JWKS, and what a token must claim.
+    jwks_url: str | None = None
+    jwks_refresh_interval_s: float = 300.0
+    jwks_min_refetch_s: float = 10.0  # at most one fetch per interval for unknown kids
+    jwt_issuer: str = "ticketing-auth"
+    jwt_audience: str = "ticketing"
+
+    # Shared secret that service-to-service calls on /internal/... carry.
+    service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
+
+    # Off unless an X-Ray daemon address (host:port) is configured.
+    xray_daemon_address: str | None = None
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> ServiceSettings:
+        if self.service_token.get_secret_value() == DEV_SERVICE_TOKEN:
+            if self.environment == "prod":
+                raise ValueError("SERVICE_TOKEN must be set in production")
+        return self
+
+
+class PostgresSettings(BaseSettings):
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+
+
+class RedisSettings(BaseSettings):
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = Field(default=100, ge=1)

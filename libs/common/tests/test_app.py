@@ -1,0 +1,131 @@
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from ticketing_common.app import create_service_app
+from ticketing_common.internal import internal_router
+from ticketing_common.resources import Resource
+from ticketing_common.settings import ServiceSettings
+from ticketing_devkit.processes import serve_app
+from ticketing_devkit.pytest_plugin import assert_problem
+
+events: list[str] = []
+
+
+class Switch(Resource):
+    """A dependency whose health the test controls."""
+
+    name = "switch"
+
+    def __init__(self) -> None:
+        self.healthy = True
+
+    async def start(self) -> None:
+        events.append("switch started")
+
+    async def stop(self) -> None:
+        events.append("switch stopped")
+
+    async def check(self) -> None:
+        if not self.healthy:
+            raise ConnectionError("switch is off")
+
+
+class Second(Resource):
+    name = "second"
+
+    async def start(self) -> None:
+        events.append("second started")
+
+    async def stop(self) -> None:
+        events.append("second stopped")
+
+
+internal = internal_router()
+
+
+@internal.post("/ping")
+async def ping() -> dict[str, bool]:
+    return {"pong": True}
+
+
+ticks: list[int] = []
+
+
+async def flaky_loop(app: FastAPI) -> None:
+    ticks.append(1)
+    if len(ticks) == 1:
+        raise RuntimeError("first run crashes; the supervisor restarts it")
+    while True:
+        await asyncio.sleep(3600)
+
+
+@pytest.fixture(scope="module")
+def switch() -> Switch:
+    return Switch()
+
+
+@pytest.fixture(scope="module")
+def base_url(switch: Switch) -> Iterator[str]:
+    settings = ServiceSettings(service_name="svc", service_token="s3cret-token")
+    app = create_service_app(settings, title="svc", routers=[internal, APIRouter()],
+                             resources=[switch, Second()], background=[flaky_loop])
+    with serve_app(app) as url:
+        yield url
+    assert events[-2:] == ["second stopped", "switch stopped"]
+
+
+def test_health_needs_no_dependencies(base_url: str, switch: Switch) -> None:
+    switch.healthy = False
+    try:
+        assert httpx.get(f"{base_url}/health").json() == {"status": "ok", "service": "svc"}
+    finally:
+        switch.healthy = True
+
+
+def test_ready_reports_each_dependency(base_url: str, switch: Switch) -> None:
+    body = httpx.get(f"{base_url}/ready").json()
+    assert body["status"] == "ready"
+    assert body["checks"]["switch"]["status"] == "ok"
+    switch.healthy = False
+    try:
+        problem = assert_problem(httpx.get(f"{base_url}/ready"), 503)
+        assert problem["checks"]["switch"] == {"status": "failing", "error": "switch is off",
+                                               "latency_ms": problem["checks"]["switch"]["latency_ms"]}
+        assert problem["checks"]["second"]["status"] == "ok"
+    finally:
+        switch.healthy = True
+
+
+def test_resources_start_in_order(base_url: str) -> None:
+    assert events[:2] == ["switch started", "second started"]
+
+
+def test_background_loop_is_restarted_after_a_crash(base_url: str) -> None:
+    for _ in range(50):
+        if len(ticks) >= 2:
+            break
+        time.sleep(0.1)
+    assert len(ticks) == 2
+
+
+def test_openapi_is_served(base_url: str) -> None:
+    schema = httpx.get(f"{base_url}/openapi.json").json()
+    assert "/health" in schema["paths"]
+
+
+def test_internal_routes_need_the_service_credential(base_url: str) -> None:
+    assert_problem(httpx.post(f"{base_url}/internal/ping"), 401)
+    assert_problem(httpx.post(f"{base_url}/internal/ping", headers={"X-Service-Token": "wrong"}), 401)
+    ok = httpx.post(f"{base_url}/internal/ping", headers={"X-Service-Token": "s3cret-token"})
+    assert ok.json() == {"pong": True}
+
+
+def test_production_refuses_the_dev_service_token() -> None:
+    with pytest.raises(ValueError, match="SERVICE_TOKEN"):
+        ServiceSettings(environment="prod")
+    assert ServiceSettings(environment="prod", service_token="real").environment == "prod"

@@ -1,0 +1,61 @@
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from fastapi import APIRouter, Request
+
+from ticketing_common.app import create_service_app
+from ticketing_common.http_client import ServiceClient, ServiceUnavailable
+from ticketing_common.internal import internal_router
+from ticketing_common.logging import request_id_var
+from ticketing_common.settings import ServiceSettings
+from ticketing_devkit.processes import free_port, serve_app
+
+internal = internal_router()
+
+
+@internal.post("/echo")
+async def echo(request: Request) -> dict[str, object]:
+    return {"body": await request.json(), "request_id": request.headers.get("x-request-id")}
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    app = create_service_app(ServiceSettings(service_token="svc-token"), title="t",
+                             routers=[internal, APIRouter()])
+    with serve_app(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[ServiceClient]:
+    client = ServiceClient("svc-token", timeout_s=2)
+    await client.start()
+    yield client
+    await client.stop()
+
+
+async def test_calls_carry_the_credential_and_request_id(upstream: str, client: ServiceClient) -> None:
+    token = request_id_var.set("rid-77")
+    try:
+        response = await client.call("echo", "POST", f"{upstream}/internal/echo", json={"a": 1})
+    finally:
+        request_id_var.reset(token)
+    assert response.ok
+    assert response.body == {"body": {"a": 1}, "request_id": "rid-77"}
+
+
+async def test_a_wrong_credential_is_refused(upstream: str) -> None:
+    client = ServiceClient("wrong")
+    await client.start()
+    try:
+        response = await client.call("echo", "POST", f"{upstream}/internal/echo", json={})
+    finally:
+        await client.stop()
+    assert response.status == 401
+
+
+async def test_an_unreachable_service_is_a_503_problem(client: ServiceClient) -> None:
+    with pytest.raises(ServiceUnavailable) as caught:
+        await client.call("inventory", "GET", f"http://127.0.0.1:{free_port()}/internal/x")
+    assert caught.value.status == 503
+    assert caught.value.extensions["service"] == "inventory"

@@ -1,0 +1,106 @@
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict
+
+from ticketing_common.app import create_service_app
+from ticketing_common.problems import Problem
+from ticketing_common.settings import ServiceSettings
+from ticketing_devkit.processes import serve_app
+from ticketing_devkit.pytest_plugin import assert_problem
+
+router = APIRouter()
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    count: int
+
+
+@router.post("/echo")
+async def echo(body: Payload) -> Payload:
+    return body
+
+
+@router.get("/conflict")
+async def conflicting() -> None:
+    raise Problem(409, "Seats are taken", slug="seats-unavailable", unavailable=["A-1-1"])
+
+
+@router.get("/teapot")
+async def teapot() -> None:
+    raise HTTPException(418, "I am a teapot, not a coffee pot")
+
+
+@router.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internals")
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    app = create_service_app(ServiceSettings(service_name="t", max_body_bytes=2048), title="t", routers=[router])
+    with serve_app(app) as url:
+        yield url
+
+
+def test_problem_carries_its_type_and_extensions(base_url: str) -> None:
+    body = assert_problem(httpx.get(f"{base_url}/conflict"), 409, detail="Seats are taken")
+    assert body["type"].endswith("/seats-unavailable")
+    assert body["unavailable"] == ["A-1-1"]
+    assert body["instance"] == "/conflict"
+
+
+def test_http_errors_become_problems(base_url: str) -> None:
+    assert_problem(httpx.get(f"{base_url}/teapot"), 418, detail="I am a teapot, not a coffee pot")
+    body = assert_problem(httpx.get(f"{base_url}/nowhere"), 404)
+    assert body["type"] == "about:blank"
+    assert_problem(httpx.delete(f"{base_url}/echo"), 405)
+
+
+def test_unexpected_errors_hide_internals(base_url: str) -> None:
+    response = httpx.get(f"{base_url}/boom")
+    assert_problem(response, 500)
+    assert "secret internals" not in response.text
+
+
+def test_validation_errors_list_each_field(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/echo", json={"name": 3, "count": "many", "extra": 1})
+    body = assert_problem(response, 422)
+    locations = {tuple(error["loc"]) for error in body["errors"]}
+    assert {("body", "name"), ("body", "count"), ("body", "extra")} <= locations
+
+
+def test_malformed_json_is_a_400(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/echo", content=b'{"name": ', headers={"content-type": "application/json"})
+    assert_problem(response, 400)
+
+
+@pytest.mark.parametrize("payload", [[], "text", 12, None])
+def test_wrong_top_level_types_are_422(base_url: str, payload: object) -> None:
+    assert_problem(httpx.post(f"{base_url}/echo", json=payload), 422)
+
+
+def test_oversized_body_is_413_by_declared_length(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/echo", json={"name": "x" * 5000, "count": 1})
+    assert_problem(response, 413)
+
+
+def test_oversized_streamed_body_is_413(base_url: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(10):
+            yield b"x" * 1000
+        yield b'", "count": 1}'
+
+    response = httpx.post(f"{base_url}/echo", content=chunks(), headers={"content-type": "application/json"})
+    assert_problem(response, 413)
+
+
+def test_a_good_request_still_works(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/echo", json={"name": "ok", "count": 2})
+    assert response.status_code == 200
+    assert response.json() == {"name": "ok", "count": 2}

@@ -1,0 +1,159 @@
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from fastapi import APIRouter, FastAPI
+from jwt.algorithms import OKPAlgorithm
+
+from ticketing_common.app import create_service_app
+from ticketing_common.security import CurrentUser, OptionalUser, OrganizerUser
+from ticketing_common.settings import ServiceSettings
+from ticketing_devkit.processes import serve_app
+from ticketing_devkit.pytest_plugin import assert_problem
+
+
+class Issuer:
+    """Plays the auth service: signing keys and a JWKS endpoint that counts its fetches."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, ed25519.Ed25519PrivateKey] = {}
+        self.fetches = 0
+        self.rotate()
+
+    def rotate(self) -> str:
+        kid = uuid.uuid4().hex[:8]
+        self.keys[kid] = ed25519.Ed25519PrivateKey.generate()
+        self.active = kid
+        return kid
+
+    def jwks(self) -> dict[str, Any]:
+        self.fetches += 1
+        keys = []
+        for kid, key in self.keys.items():
+            keys.append({**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "alg": "EdDSA", "use": "sig"})
+        return {"keys": keys}
+
+    def token(self, *, key: ed25519.Ed25519PrivateKey | None = None, kid: str | None = None, **overrides: Any) -> str:
+        now = int(time.time())
+        claims = {"iss": "ticketing-auth", "aud": "ticketing", "sub": "user-1", "role": "customer",
+                  "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex} | overrides
+        claims = {k: v for k, v in claims.items() if v is not None}
+        kid = kid or self.active
+        return jwt.encode(claims, key or self.keys[kid], algorithm="EdDSA", headers={"kid": kid})
+
+
+router = APIRouter()
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> dict[str, str]:
+    return {"user_id": user.user_id, "role": user.role}
+
+
+@router.get("/maybe")
+async def maybe(user: OptionalUser) -> dict[str, str | None]:
+    return {"user_id": user.user_id if user else None}
+
+
+@router.get("/organizers-only")
+async def organizers(user: OrganizerUser) -> dict[str, str]:
+    return {"user_id": user.user_id}
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Issuer:
+    return Issuer()
+
+
+@pytest.fixture(scope="module")
+def base_url(issuer: Issuer) -> Iterator[str]:
+    jwks_app = FastAPI()
+    jwks_app.get("/jwks")(issuer.jwks)
+    with serve_app(jwks_app) as jwks_url:
+        settings = ServiceSettings(service_name="t", jwks_url=f"{jwks_url}/jwks", jwks_min_refetch_s=1.0)
+        with serve_app(create_service_app(settings, title="t", routers=[router])) as url:
+            yield url
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_valid_token_identifies_the_caller(base_url: str, issuer: Issuer) -> None:
+    response = httpx.get(f"{base_url}/me", headers=bearer(issuer.token(sub="u-42", role="admin")))
+    assert response.json() == {"user_id": "u-42", "role": "admin"}
+
+
+def test_missing_token_is_401(base_url: str) -> None:
+    response = httpx.get(f"{base_url}/me")
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_optional_user_allows_anonymous_but_not_bad_tokens(base_url: str, issuer: Issuer) -> None:
+    assert httpx.get(f"{base_url}/maybe").json() == {"user_id": None}
+    assert_problem(httpx.get(f"{base_url}/maybe", headers=bearer("garbage")), 401)
+
+
+def test_role_requirement_is_403(base_url: str, issuer: Issuer) -> None:
+    assert_problem(httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token())), 403)
+    ok = httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token(role="organizer")))
+    assert ok.status_code == 200
+
+
+def test_expired_token_is_401(base_url: str, issuer: Issuer) -> None:
+    token = issuer.token(exp=int(time.time()) - 10)
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401, detail="The token has expired")
+
+
+def test_tampered_token_is_401(base_url: str, issuer: Issuer) -> None:
+    header, payload, signature = issuer.token().split(".")
+    forged_claims = jwt.utils.base64url_encode(b'{"sub":"admin","role":"admin","exp":9999999999}').decode()
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(f"{header}.{forged_claims}.{signature}")), 401)
+
+
+def test_alg_none_is_401(base_url: str, issuer: Issuer) -> None:
+    now = int(time.time())
+    token = jwt.encode({"sub": "x", "role": "admin", "aud": "ticketing", "iss": "ticketing-auth",
+                        "iat": now, "exp": now + 60, "jti": "j"}, None, algorithm="none",
+                       headers={"kid": issuer.active})
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
+
+
+def test_hs256_with_the_public_key_as_secret_is_401(base_url: str, issuer: Issuer) -> None:
+    token = jwt.encode({"sub": "x", "role": "admin"}, "the-public-key-used-as-an-hmac-secret", algorithm="HS256",
+                       headers={"kid": issuer.active})
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
+
+
+def test_token_signed_by_another_key_is_401(base_url: str, issuer: Issuer) -> None:
+    stranger = ed25519.Ed25519PrivateKey.generate()
+    token = issuer.token(key=stranger)  # claims the active kid, signed by someone else
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
+
+
+@pytest.mark.parametrize("claims", [{"aud": "another-platform"}, {"iss": "someone-else"},
+                                    {"role": "superuser"}, {"jti": None}])
+def test_wrong_claims_are_401(base_url: str, issuer: Issuer, claims: dict[str, Any]) -> None:
+    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(issuer.token(**claims))), 401)
+
+
+def test_rotated_key_is_fetched_on_unknown_kid_but_random_kids_do_not_hammer(
+    base_url: str, issuer: Issuer
+) -> None:
+    time.sleep(1.1)  # past the verifier's minimum refetch interval (1 s in this fixture)
+    new_kid = issuer.rotate()
+    before = issuer.fetches
+    response = httpx.get(f"{base_url}/me", headers=bearer(issuer.token(kid=new_kid, sub="rotated")))
+    assert response.status_code == 200, response.text
+    assert issuer.fetches == before + 1
+    for index in range(5):
+        stranger = ed25519.Ed25519PrivateKey.generate()
+        token = issuer.token(key=stranger, kid=f"random-{index}")
+        assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
+    assert issuer.fetches == before + 1

@@ -1,0 +1,50 @@
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from ticketing_common.database import Database
+from ticketing_common.migrations import ensure_database
+from ticketing_common.redis import RedisClient
+from ticketing_devkit.stores import POSTGRES_ADMIN_URL
+
+
+async def test_database_sessions_run_queries(database_url: str) -> None:
+    database = Database(database_url, pool_size=2)
+    await database.start()
+    try:
+        await database.check()
+        async with database.session() as session:
+            assert (await session.execute(text("SELECT 40 + 2"))).scalar_one() == 42
+    finally:
+        await database.stop()
+
+
+async def test_database_check_fails_for_a_missing_database(database_url: str) -> None:
+    database = Database(database_url.rsplit("/", 1)[0] + "/does_not_exist_xyz")
+    with pytest.raises(Exception, match="does_not_exist_xyz"):
+        await database.start()
+
+
+async def test_redis_client_pings(redis_url: str) -> None:
+    client = RedisClient(redis_url)
+    await client.start()
+    try:
+        await client.check()
+        await client.client.set("k", "v")
+        assert await client.client.get("k") == b"v"
+    finally:
+        await client.stop()
+
+
+async def test_ensure_database_creates_it_once(database_url: str) -> None:
+    name = "ticketing_ensure_db_test"
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await ensure_database(url)
+        await ensure_database(url)  # the second call is a no-op
+        assert await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 1
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

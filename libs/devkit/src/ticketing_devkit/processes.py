@@ -1,0 +1,125 @@
+"""Running services as real processes (tests, `make dev`) and small helpers around them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout_s}s")
+
+
+class ServiceProcess:
+    """A uvicorn process serving `app` (an app factory, `module:function`) on a free port."""
+
+    def __init__(self, app: str, env: Mapping[str, str], *, port: int | None = None,
+                 name: str | None = None) -> None:
+        self.app = app
+        self.env = dict(env)
+        self.port = port or free_port()
+        self.name = name or app.split(".")[0]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> ServiceProcess:
+        env = {**os.environ, **self.env}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "uvicorn", "--factory", self.app, "--host", "127.0.0.1",
+             "--port", str(self.port), "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_healthy(f"{self.url}/health", timeout_s, self.process)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start:\n{self.logs()[-4000:]}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no chance to clean up."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def __enter__(self) -> ServiceProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def serve_app(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app in a background thread over real HTTP; yields its base URL."""
+    import uvicorn
+
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def run_command(args: list[str], env: Mapping[str, str] | None = None) -> str:
+    """Run a CLI step (migrations, seeding) and fail loudly with its output."""
+    result = subprocess.run(  # noqa: S603
+        args, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout

@@ -1,0 +1,3 @@
+from ticketing_auth.cli import main
+
+main()

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+Role = Literal["customer", "organizer", "admin"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Strict):
+    email: Email
+    password: Annotated[str, StringConstraints(max_length=128)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class LoginIn(Strict):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
+    password: Annotated[str, StringConstraints(max_length=128)]
+
+
+class RefreshIn(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class RoleIn(Strict):
+    role: Role
+
+
+class User(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")

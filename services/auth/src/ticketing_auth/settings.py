@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
+
+
+class AuthSettings(ServiceSettings, PostgresSettings, RedisSettings):
+    service_name: str = "auth"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_auth"
+
+    access_token_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=3600)
+
+    # JSON list of {"kid", "private_key" (PEM, Ed25519 or RSA), "retired_at" (RFC 3339, optional)}.
+    # The first key without retired_at signs; retired keys stay in the JWKS until tokens they
+    # signed have expired. Empty: a throwaway key is generated (dev only, with a warning).
+    signing_keys: SecretStr = SecretStr("")
+
+    # The first administrator; created (or promoted) at startup when both are set.
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    admin_name: str = "Administrator"
+
+    # Login throttling: failed logins per email, and attempts per client IP, per window.
+    login_failures_per_email: int = Field(default=5, ge=1)
+    login_attempts_per_ip: int = Field(default=30, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+    login_ip_window_s: int = Field(default=60, ge=1)
+    # How many proxies (gateway, ALB) append to X-Forwarded-For in front of this service.
+    trusted_proxy_hops: int = Field(default=1, ge=0)

@@ -1,0 +1,112 @@
+import uuid
+
+import httpx
+import pytest
+
+from ticketing_devkit.pytest_plugin import assert_problem, bearer
+
+
+def new_email() -> str:
+    return f"new-{uuid.uuid4().hex[:10]}@Example.COM"
+
+
+def test_register_returns_the_user_as_a_customer(api: httpx.Client) -> None:
+    email = new_email()
+    response = api.post("/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "Ada"})
+    assert response.status_code == 201, response.text
+    user = response.json()
+    assert set(user) == {"id", "email", "name", "role", "created_at"}
+    assert user["email"] == email.lower()
+    assert user["role"] == "customer"
+    assert user["created_at"].endswith("Z") or "+00:00" in user["created_at"]
+
+
+def test_register_twice_is_409_regardless_of_case(api: httpx.Client) -> None:
+    email = new_email()
+    body = {"email": email, "password": "Tr0ub4dor&3", "name": "Ada"}
+    assert api.post("/register", json=body).status_code == 201
+    assert_problem(api.post("/register", json=body | {"email": email.upper()}), 409)
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "@example.com", "a b@example.com", "x" * 250 + "@e.com"])
+def test_invalid_email_is_422(api: httpx.Client, email: str) -> None:
+    body = assert_problem(api.post("/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "A"}), 422)
+    assert any(error["loc"][-1] == "email" for error in body["errors"])
+
+
+@pytest.mark.parametrize("password", ["short1!", "password123", "aaaaaaaaaaaa", "alllowercase", "x" * 200])
+def test_weak_password_is_422(api: httpx.Client, password: str) -> None:
+    response = api.post("/register", json={"email": new_email(), "password": password, "name": "A"})
+    body = assert_problem(response, 422)
+    assert any(error["loc"][-1] == "password" for error in body["errors"])
+
+
+def test_a_long_passphrase_is_fine(api: httpx.Client) -> None:
+    response = api.post("/register", json={"email": new_email(), "password": "correct horse battery staple", "name": "A"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("body", [
+    {"email": "a@example.com", "password": "Tr0ub4dor&3"},                      # name missing
+    {"email": 12, "password": "Tr0ub4dor&3", "name": "A"},                     # wrong type
+    {"email": "a@example.com", "password": ["x"], "name": "A"},               # wrong type
+    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": ""},         # empty name
+    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": "A" * 201},  # oversized
+    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": "A", "role": "admin"},  # no self-promotion
+])
+def test_bad_register_bodies_are_422(api: httpx.Client, body: dict[str, object]) -> None:
+    assert_problem(api.post("/register", json=body), 422)
+
+
+def test_malformed_json_is_400(api: httpx.Client) -> None:
+    response = api.post("/register", content=b'{"email": "a@', headers={"content-type": "application/json"})
+    assert_problem(response, 400)
+
+
+def test_huge_body_is_413(api: httpx.Client) -> None:
+    response = api.post("/register", json={"email": "a@example.com", "password": "x", "name": "n" * 2_000_000})
+    assert_problem(response, 413)
+
+
+def test_login_returns_a_token_pair(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    user = accounts.register()
+    tokens = accounts.tokens(user["email"], user["password"])
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] == 900
+    me = api.get("/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 200
+    assert me.json()["id"] == user["id"]
+
+
+def test_unknown_email_and_wrong_password_get_the_same_401(accounts) -> None:  # type: ignore[no-untyped-def]
+    user = accounts.register()
+    wrong = accounts.login(user["email"], "Wrong-password-1")
+    unknown = accounts.login("nobody-" + user["email"], user["password"])
+    assert_problem(wrong, 401)
+    assert_problem(unknown, 401)
+    assert wrong.json() == unknown.json()
+
+
+def test_login_is_case_insensitive_on_email(accounts) -> None:  # type: ignore[no-untyped-def]
+    user = accounts.register()
+    assert accounts.login(user["email"].upper(), user["password"]).status_code == 200
+
+
+def test_repeated_failures_for_one_email_are_throttled(accounts) -> None:  # type: ignore[no-untyped-def]
+    user = accounts.register()
+    for _ in range(5):
+        assert accounts.login(user["email"], "Wrong-password-1").status_code == 401
+    throttled = accounts.login(user["email"], user["password"])  # even the right password now
+    assert_problem(throttled, 429)
+    assert 0 < int(throttled.headers["retry-after"]) <= 900
+
+
+def test_one_address_is_throttled_across_emails(api: httpx.Client) -> None:
+    statuses = []
+    for index in range(22):
+        response = api.post("/login", json={"email": f"spray-{index}@example.com", "password": "Guess-1234"},
+                            headers={"X-Forwarded-For": "203.0.113.9"})
+        statuses.append(response.status_code)
+    assert statuses[:20] == [401] * 20
+    assert statuses[20:] == [429, 429]
+    assert "retry-after" in response.headers
