@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 # Every workspace member that has tests; each runs in its own venv holding only what it declares.
-TEST_PACKAGES ?= libs/common $(sort $(wildcard services/*)) $(wildcard infra loadtest)
+TEST_PACKAGES ?= $(sort $(wildcard libs/*)) $(sort $(wildcard services/*)) $(wildcard infra loadtest)
 
 .PHONY: help
 help: ## list the verbs
@@ -36,7 +36,7 @@ test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
 lint: sync ## ruff (lint + format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy libs/common/src $(foreach d,$(sort $(wildcard services/*)),$(d)/src)
+	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_*)))
 
 .PHONY: fmt
 fmt: sync ## format and auto-fix

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
-
 from ticketing_common.app import create_service_app
 from ticketing_common.internal import internal_router
 from ticketing_common.resources import Resource
@@ -60,8 +59,7 @@ async def flaky_loop(app: FastAPI) -> None:
     ticks.append(1)
     if len(ticks) == 1:
         raise RuntimeError("first run crashes; the supervisor restarts it")
-    while True:
-        await asyncio.sleep(3600)
+    await asyncio.Event().wait()  # run until cancelled at shutdown
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +70,13 @@ def switch() -> Switch:
 @pytest.fixture(scope="module")
 def base_url(switch: Switch) -> Iterator[str]:
     settings = ServiceSettings(service_name="svc", service_token="s3cret-token")
-    app = create_service_app(settings, title="svc", routers=[internal, APIRouter()],
-                             resources=[switch, Second()], background=[flaky_loop])
+    app = create_service_app(
+        settings,
+        title="svc",
+        routers=[internal, APIRouter()],
+        resources=[switch, Second()],
+        background=[flaky_loop],
+    )
     with serve_app(app) as url:
         yield url
     assert events[-2:] == ["second stopped", "switch stopped"]
@@ -94,8 +97,11 @@ def test_ready_reports_each_dependency(base_url: str, switch: Switch) -> None:
     switch.healthy = False
     try:
         problem = assert_problem(httpx.get(f"{base_url}/ready"), 503)
-        assert problem["checks"]["switch"] == {"status": "failing", "error": "switch is off",
-                                               "latency_ms": problem["checks"]["switch"]["latency_ms"]}
+        assert problem["checks"]["switch"] == {
+            "status": "failing",
+            "error": "switch is off",
+            "latency_ms": problem["checks"]["switch"]["latency_ms"],
+        }
         assert problem["checks"]["second"]["status"] == "ok"
     finally:
         switch.healthy = True
@@ -120,7 +126,9 @@ def test_openapi_is_served(base_url: str) -> None:
 
 def test_internal_routes_need_the_service_credential(base_url: str) -> None:
     assert_problem(httpx.post(f"{base_url}/internal/ping"), 401)
-    assert_problem(httpx.post(f"{base_url}/internal/ping", headers={"X-Service-Token": "wrong"}), 401)
+    assert_problem(
+        httpx.post(f"{base_url}/internal/ping", headers={"X-Service-Token": "wrong"}), 401
+    )
     ok = httpx.post(f"{base_url}/internal/ping", headers={"X-Service-Token": "s3cret-token"})
     assert ok.json() == {"pong": True}
 

@@ -2,7 +2,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fastapi import APIRouter, Request
-
 from ticketing_common.app import create_service_app
 from ticketing_common.http_client import ServiceClient, ServiceUnavailable
 from ticketing_common.internal import internal_router
@@ -20,8 +19,9 @@ async def echo(request: Request) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
-    app = create_service_app(ServiceSettings(service_token="svc-token"), title="t",
-                             routers=[internal, APIRouter()])
+    app = create_service_app(
+        ServiceSettings(service_token="svc-token"), title="t", routers=[internal, APIRouter()]
+    )
     with serve_app(app) as url:
         yield url
 
@@ -34,7 +34,9 @@ async def client() -> AsyncIterator[ServiceClient]:
     await client.stop()
 
 
-async def test_calls_carry_the_credential_and_request_id(upstream: str, client: ServiceClient) -> None:
+async def test_calls_carry_the_credential_and_request_id(
+    upstream: str, client: ServiceClient
+) -> None:
     token = request_id_var.set("rid-77")
     try:
         response = await client.call("echo", "POST", f"{upstream}/internal/echo", json={"a": 1})

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, Depends
 from jwt.algorithms import OKPAlgorithm
 from pydantic import BaseModel
-
 from ticketing_common.app import create_service_app
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.problems import Problem
@@ -21,7 +20,9 @@ from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
 
 KEY = ed25519.Ed25519PrivateKey.generate()
-JWKS = {"keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1", "alg": "EdDSA"}]}
+JWKS = {
+    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1", "alg": "EdDSA"}]
+}
 calls: list[str] = []
 
 
@@ -54,17 +55,33 @@ async def place(order: Order, idem: Idem) -> Placed:
 
 def token(sub: str) -> dict[str, str]:
     now = int(time.time())
-    claims = {"sub": sub, "role": "customer", "iss": "ticketing-auth", "aud": "ticketing",
-              "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex}
-    return {"Authorization": "Bearer " + jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})}
+    claims = {
+        "sub": sub,
+        "role": "customer",
+        "iss": "ticketing-auth",
+        "aud": "ticketing",
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+    }
+    return {
+        "Authorization": "Bearer "
+        + jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})
+    }
 
 
 @pytest.fixture(scope="module")
 def base_url(redis_url: str) -> Iterator[str]:
     app = create_service_app(
-        ServiceSettings(service_name="t"), title="t", routers=[router],
-        resources=[RedisClient(redis_url),
-                   TokenVerifier(StaticKeySource(lambda: JWKS), issuer="ticketing-auth", audience="ticketing")],
+        ServiceSettings(service_name="t"),
+        title="t",
+        routers=[router],
+        resources=[
+            RedisClient(redis_url),
+            TokenVerifier(
+                StaticKeySource(lambda: JWKS), issuer="ticketing-auth", audience="ticketing"
+            ),
+        ],
     )
     with serve_app(app) as url:
         yield url
@@ -83,36 +100,54 @@ def test_same_key_and_body_replays_the_first_response(base_url: str) -> None:
 def test_same_key_with_a_different_body_is_422(base_url: str) -> None:
     headers = token("alice") | {"Idempotency-Key": "order-2"}
     httpx.post(f"{base_url}/orders", json={"item": "mug", "quantity": 1}, headers=headers)
-    response = httpx.post(f"{base_url}/orders", json={"item": "mug", "quantity": 2}, headers=headers)
+    response = httpx.post(
+        f"{base_url}/orders", json={"item": "mug", "quantity": 2}, headers=headers
+    )
     assert_problem(response, 422)
 
 
 def test_keys_are_scoped_to_the_caller(base_url: str) -> None:
     body = {"item": "cap", "quantity": 1}
-    alice = httpx.post(f"{base_url}/orders", json=body, headers=token("alice") | {"Idempotency-Key": "k"})
-    bob = httpx.post(f"{base_url}/orders", json=body, headers=token("bob") | {"Idempotency-Key": "k"})
+    alice = httpx.post(
+        f"{base_url}/orders", json=body, headers=token("alice") | {"Idempotency-Key": "k"}
+    )
+    bob = httpx.post(
+        f"{base_url}/orders", json=body, headers=token("bob") | {"Idempotency-Key": "k"}
+    )
     assert alice.json()["order_id"] != bob.json()["order_id"]
 
 
 def test_without_a_key_every_request_runs(base_url: str) -> None:
     for _ in range(2):
-        httpx.post(f"{base_url}/orders", json={"item": "pen", "quantity": 1}, headers=token("alice"))
+        httpx.post(
+            f"{base_url}/orders", json={"item": "pen", "quantity": 1}, headers=token("alice")
+        )
     assert calls.count("pen") == 2
 
 
 def test_a_definite_refusal_is_replayed_but_a_transient_failure_is_not(base_url: str) -> None:
     headers = token("alice") | {"Idempotency-Key": "sold-out-1"}
     for _ in range(2):
-        assert_problem(httpx.post(f"{base_url}/orders", json={"item": "sold-out", "quantity": 1},
-                                  headers=headers), 409)
+        assert_problem(
+            httpx.post(
+                f"{base_url}/orders", json={"item": "sold-out", "quantity": 1}, headers=headers
+            ),
+            409,
+        )
     assert calls.count("sold-out") == 1
     headers = token("alice") | {"Idempotency-Key": "crash-1"}
     for _ in range(2):
-        assert_problem(httpx.post(f"{base_url}/orders", json={"item": "crash", "quantity": 1},
-                                  headers=headers), 503)
+        assert_problem(
+            httpx.post(
+                f"{base_url}/orders", json={"item": "crash", "quantity": 1}, headers=headers
+            ),
+            503,
+        )
     assert calls.count("crash") == 2
 
 
 def test_malformed_key_is_400(base_url: str) -> None:
     headers = token("alice") | {"Idempotency-Key": "x" * 300}
-    assert_problem(httpx.post(f"{base_url}/orders", json={"item": "a", "quantity": 1}, headers=headers), 400)
+    assert_problem(
+        httpx.post(f"{base_url}/orders", json={"item": "a", "quantity": 1}, headers=headers), 400
+    )

@@ -5,7 +5,6 @@ import httpx
 import orjson
 import pytest
 from fastapi import APIRouter, Request
-
 from ticketing_common.app import create_service_app
 from ticketing_common.logging import JsonFormatter, request_id_var
 from ticketing_common.middleware import client_ip
@@ -52,8 +51,15 @@ def test_client_ip_trusts_only_the_proxies_hop(base_url: str) -> None:
 
 
 def test_json_log_lines_carry_request_id_and_extras() -> None:
-    record = logging.makeLogRecord({"msg": "hold placed %s", "args": ("h1",), "levelname": "INFO",
-                                    "name": "inventory", "seats": 3})
+    record = logging.makeLogRecord(
+        {
+            "msg": "hold placed %s",
+            "args": ("h1",),
+            "levelname": "INFO",
+            "name": "inventory",
+            "seats": 3,
+        }
+    )
     token = request_id_var.set("rid-1")
     try:
         line = orjson.loads(JsonFormatter("inventory").format(record))

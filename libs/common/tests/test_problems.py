@@ -4,7 +4,6 @@ import httpx
 import pytest
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict
-
 from ticketing_common.app import create_service_app
 from ticketing_common.problems import Problem
 from ticketing_common.settings import ServiceSettings
@@ -42,7 +41,9 @@ async def boom() -> None:
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    app = create_service_app(ServiceSettings(service_name="t", max_body_bytes=2048), title="t", routers=[router])
+    app = create_service_app(
+        ServiceSettings(service_name="t", max_body_bytes=2048), title="t", routers=[router]
+    )
     with serve_app(app) as url:
         yield url
 
@@ -75,7 +76,9 @@ def test_validation_errors_list_each_field(base_url: str) -> None:
 
 
 def test_malformed_json_is_a_400(base_url: str) -> None:
-    response = httpx.post(f"{base_url}/echo", content=b'{"name": ', headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{base_url}/echo", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
     assert_problem(response, 400)
 
 
@@ -96,7 +99,9 @@ def test_oversized_streamed_body_is_413(base_url: str) -> None:
             yield b"x" * 1000
         yield b'", "count": 1}'
 
-    response = httpx.post(f"{base_url}/echo", content=chunks(), headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{base_url}/echo", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert_problem(response, 413)
 
 

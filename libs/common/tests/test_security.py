@@ -9,7 +9,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, FastAPI
 from jwt.algorithms import OKPAlgorithm
-
 from ticketing_common.app import create_service_app
 from ticketing_common.security import CurrentUser, OptionalUser, OrganizerUser
 from ticketing_common.settings import ServiceSettings
@@ -35,13 +34,33 @@ class Issuer:
         self.fetches += 1
         keys = []
         for kid, key in self.keys.items():
-            keys.append({**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "alg": "EdDSA", "use": "sig"})
+            keys.append(
+                {
+                    **OKPAlgorithm.to_jwk(key.public_key(), as_dict=True),
+                    "kid": kid,
+                    "alg": "EdDSA",
+                    "use": "sig",
+                }
+            )
         return {"keys": keys}
 
-    def token(self, *, key: ed25519.Ed25519PrivateKey | None = None, kid: str | None = None, **overrides: Any) -> str:
+    def token(
+        self,
+        *,
+        key: ed25519.Ed25519PrivateKey | None = None,
+        kid: str | None = None,
+        **overrides: Any,
+    ) -> str:
         now = int(time.time())
-        claims = {"iss": "ticketing-auth", "aud": "ticketing", "sub": "user-1", "role": "customer",
-                  "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex} | overrides
+        claims = {
+            "iss": "ticketing-auth",
+            "aud": "ticketing",
+            "sub": "user-1",
+            "role": "customer",
+            "iat": now,
+            "exp": now + 60,
+            "jti": uuid.uuid4().hex,
+        } | overrides
         claims = {k: v for k, v in claims.items() if v is not None}
         kid = kid or self.active
         return jwt.encode(claims, key or self.keys[kid], algorithm="EdDSA", headers={"kid": kid})
@@ -75,7 +94,9 @@ def base_url(issuer: Issuer) -> Iterator[str]:
     jwks_app = FastAPI()
     jwks_app.get("/jwks")(issuer.jwks)
     with serve_app(jwks_app) as jwks_url:
-        settings = ServiceSettings(service_name="t", jwks_url=f"{jwks_url}/jwks", jwks_min_refetch_s=1.0)
+        settings = ServiceSettings(
+            service_name="t", jwks_url=f"{jwks_url}/jwks", jwks_min_refetch_s=1.0
+        )
         with serve_app(create_service_app(settings, title="t", routers=[router])) as url:
             yield url
 
@@ -108,26 +129,47 @@ def test_role_requirement_is_403(base_url: str, issuer: Issuer) -> None:
 
 def test_expired_token_is_401(base_url: str, issuer: Issuer) -> None:
     token = issuer.token(exp=int(time.time()) - 10)
-    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401, detail="The token has expired")
+    assert_problem(
+        httpx.get(f"{base_url}/me", headers=bearer(token)), 401, detail="The token has expired"
+    )
 
 
 def test_tampered_token_is_401(base_url: str, issuer: Issuer) -> None:
-    header, payload, signature = issuer.token().split(".")
-    forged_claims = jwt.utils.base64url_encode(b'{"sub":"admin","role":"admin","exp":9999999999}').decode()
-    assert_problem(httpx.get(f"{base_url}/me", headers=bearer(f"{header}.{forged_claims}.{signature}")), 401)
+    header, _, signature = issuer.token().split(".")
+    forged_claims = jwt.utils.base64url_encode(
+        b'{"sub":"admin","role":"admin","exp":9999999999}'
+    ).decode()
+    assert_problem(
+        httpx.get(f"{base_url}/me", headers=bearer(f"{header}.{forged_claims}.{signature}")), 401
+    )
 
 
 def test_alg_none_is_401(base_url: str, issuer: Issuer) -> None:
     now = int(time.time())
-    token = jwt.encode({"sub": "x", "role": "admin", "aud": "ticketing", "iss": "ticketing-auth",
-                        "iat": now, "exp": now + 60, "jti": "j"}, None, algorithm="none",
-                       headers={"kid": issuer.active})
+    token = jwt.encode(
+        {
+            "sub": "x",
+            "role": "admin",
+            "aud": "ticketing",
+            "iss": "ticketing-auth",
+            "iat": now,
+            "exp": now + 60,
+            "jti": "j",
+        },
+        None,
+        algorithm="none",
+        headers={"kid": issuer.active},
+    )
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
 
 
 def test_hs256_with_the_public_key_as_secret_is_401(base_url: str, issuer: Issuer) -> None:
-    token = jwt.encode({"sub": "x", "role": "admin"}, "the-public-key-used-as-an-hmac-secret", algorithm="HS256",
-                       headers={"kid": issuer.active})
+    token = jwt.encode(
+        {"sub": "x", "role": "admin"},
+        "the-public-key-used-as-an-hmac-secret",
+        algorithm="HS256",
+        headers={"kid": issuer.active},
+    )
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
 
 
@@ -137,8 +179,10 @@ def test_token_signed_by_another_key_is_401(base_url: str, issuer: Issuer) -> No
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
 
 
-@pytest.mark.parametrize("claims", [{"aud": "another-platform"}, {"iss": "someone-else"},
-                                    {"role": "superuser"}, {"jti": None}])
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "another-platform"}, {"iss": "someone-else"}, {"role": "superuser"}, {"jti": None}],
+)
 def test_wrong_claims_are_401(base_url: str, issuer: Issuer, claims: dict[str, Any]) -> None:
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(issuer.token(**claims))), 401)
 

@@ -1,7 +1,6 @@
 import asyncpg
 import pytest
 from sqlalchemy import text
-
 from ticketing_common.database import Database
 from ticketing_common.migrations import ensure_database
 from ticketing_common.redis import RedisClient
@@ -44,7 +43,9 @@ async def test_ensure_database_creates_it_once(database_url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await ensure_database(url)
         await ensure_database(url)  # the second call is a no-op
-        assert await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 1
+        assert (
+            await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 1
+        )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -9,15 +9,15 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-
 from ticketing_devkit.processes import ServiceProcess, run_command
 
 ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
 
 
 def pem(key: ed25519.Ed25519PrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @dataclass
@@ -28,13 +28,21 @@ class Keys:
 
     def config(self) -> str:
         now = datetime.now(UTC)
-        return json.dumps([
-            {"kid": "old", "private_key": pem(self.long_retired),
-             "retired_at": (now - timedelta(days=2)).isoformat()},
-            {"kid": "current", "private_key": pem(self.active)},
-            {"kid": "previous", "private_key": pem(self.recently_retired),
-             "retired_at": (now - timedelta(minutes=1)).isoformat()},
-        ])
+        return json.dumps(
+            [
+                {
+                    "kid": "old",
+                    "private_key": pem(self.long_retired),
+                    "retired_at": (now - timedelta(days=2)).isoformat(),
+                },
+                {"kid": "current", "private_key": pem(self.active)},
+                {
+                    "kid": "previous",
+                    "private_key": pem(self.recently_retired),
+                    "retired_at": (now - timedelta(minutes=1)).isoformat(),
+                },
+            ]
+        )
 
 
 @pytest.fixture(scope="session")
@@ -81,15 +89,21 @@ class Accounts:
         self.api = api
 
     def register(self, password: str = "Correct-horse-9", **fields: str) -> dict[str, str]:
-        body = {"email": f"user-{uuid.uuid4().hex[:10]}@example.com", "password": password,
-                "name": "Test User"} | fields
+        body = {
+            "email": f"user-{uuid.uuid4().hex[:10]}@example.com",
+            "password": password,
+            "name": "Test User",
+        } | fields
         response = self.api.post("/register", json=body)
         assert response.status_code == 201, response.text
         return response.json() | {"password": password}
 
     def login(self, email: str, password: str) -> httpx.Response:
-        return self.api.post("/login", json={"email": email, "password": password},
-                             headers={"X-Forwarded-For": some_ip()})
+        return self.api.post(
+            "/login",
+            json={"email": email, "password": password},
+            headers={"X-Forwarded-For": some_ip()},
+        )
 
     def tokens(self, email: str, password: str) -> dict[str, str]:
         response = self.login(email, password)

@@ -1,7 +1,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 

@@ -2,7 +2,6 @@ import uuid
 
 import httpx
 import pytest
-
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
@@ -12,7 +11,9 @@ def new_email() -> str:
 
 def test_register_returns_the_user_as_a_customer(api: httpx.Client) -> None:
     email = new_email()
-    response = api.post("/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "Ada"})
+    response = api.post(
+        "/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "Ada"}
+    )
     assert response.status_code == 201, response.text
     user = response.json()
     assert set(user) == {"id", "email", "name", "role", "created_at"}
@@ -28,13 +29,19 @@ def test_register_twice_is_409_regardless_of_case(api: httpx.Client) -> None:
     assert_problem(api.post("/register", json=body | {"email": email.upper()}), 409)
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "a@b", "@example.com", "a b@example.com", "x" * 250 + "@e.com"])
+@pytest.mark.parametrize(
+    "email", ["not-an-email", "a@b", "@example.com", "a b@example.com", "x" * 250 + "@e.com"]
+)
 def test_invalid_email_is_422(api: httpx.Client, email: str) -> None:
-    body = assert_problem(api.post("/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "A"}), 422)
+    body = assert_problem(
+        api.post("/register", json={"email": email, "password": "Tr0ub4dor&3", "name": "A"}), 422
+    )
     assert any(error["loc"][-1] == "email" for error in body["errors"])
 
 
-@pytest.mark.parametrize("password", ["short1!", "password123", "aaaaaaaaaaaa", "alllowercase", "x" * 200])
+@pytest.mark.parametrize(
+    "password", ["short1!", "password123", "aaaaaaaaaaaa", "alllowercase", "x" * 200]
+)
 def test_weak_password_is_422(api: httpx.Client, password: str) -> None:
     response = api.post("/register", json={"email": new_email(), "password": password, "name": "A"})
     body = assert_problem(response, 422)
@@ -42,29 +49,44 @@ def test_weak_password_is_422(api: httpx.Client, password: str) -> None:
 
 
 def test_a_long_passphrase_is_fine(api: httpx.Client) -> None:
-    response = api.post("/register", json={"email": new_email(), "password": "correct horse battery staple", "name": "A"})
+    response = api.post(
+        "/register",
+        json={"email": new_email(), "password": "correct horse battery staple", "name": "A"},
+    )
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("body", [
-    {"email": "a@example.com", "password": "Tr0ub4dor&3"},                      # name missing
-    {"email": 12, "password": "Tr0ub4dor&3", "name": "A"},                     # wrong type
-    {"email": "a@example.com", "password": ["x"], "name": "A"},               # wrong type
-    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": ""},         # empty name
-    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": "A" * 201},  # oversized
-    {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": "A", "role": "admin"},  # no self-promotion
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a@example.com", "password": "Tr0ub4dor&3"},  # name missing
+        {"email": 12, "password": "Tr0ub4dor&3", "name": "A"},  # wrong type
+        {"email": "a@example.com", "password": ["x"], "name": "A"},  # wrong type
+        {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": ""},  # empty name
+        {"email": "a@example.com", "password": "Tr0ub4dor&3", "name": "A" * 201},  # oversized
+        {
+            "email": "a@example.com",
+            "password": "Tr0ub4dor&3",
+            "name": "A",
+            "role": "admin",
+        },  # no self-promotion
+    ],
+)
 def test_bad_register_bodies_are_422(api: httpx.Client, body: dict[str, object]) -> None:
     assert_problem(api.post("/register", json=body), 422)
 
 
 def test_malformed_json_is_400(api: httpx.Client) -> None:
-    response = api.post("/register", content=b'{"email": "a@', headers={"content-type": "application/json"})
+    response = api.post(
+        "/register", content=b'{"email": "a@', headers={"content-type": "application/json"}
+    )
     assert_problem(response, 400)
 
 
 def test_huge_body_is_413(api: httpx.Client) -> None:
-    response = api.post("/register", json={"email": "a@example.com", "password": "x", "name": "n" * 2_000_000})
+    response = api.post(
+        "/register", json={"email": "a@example.com", "password": "x", "name": "n" * 2_000_000}
+    )
     assert_problem(response, 413)
 
 
@@ -104,8 +126,11 @@ def test_repeated_failures_for_one_email_are_throttled(accounts) -> None:  # typ
 def test_one_address_is_throttled_across_emails(api: httpx.Client) -> None:
     statuses = []
     for index in range(22):
-        response = api.post("/login", json={"email": f"spray-{index}@example.com", "password": "Guess-1234"},
-                            headers={"X-Forwarded-For": "203.0.113.9"})
+        response = api.post(
+            "/login",
+            json={"email": f"spray-{index}@example.com", "password": "Guess-1234"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
         statuses.append(response.status_code)
     assert statuses[:20] == [401] * 20
     assert statuses[20:] == [429, 429]

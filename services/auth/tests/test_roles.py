@@ -1,5 +1,4 @@
 import httpx
-
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
@@ -13,7 +12,9 @@ def test_admin_is_bootstrapped_from_configuration(accounts, api: httpx.Client) -
 def test_admin_changes_a_role_and_the_next_token_carries_it(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
     admin = accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"]
     user = accounts.register()
-    response = api.patch(f"/users/{user['id']}/role", json={"role": "organizer"}, headers=bearer(admin))
+    response = api.patch(
+        f"/users/{user['id']}/role", json={"role": "organizer"}, headers=bearer(admin)
+    )
     assert response.status_code == 200, response.text
     assert response.json()["role"] == "organizer"
     token = accounts.tokens(user["email"], user["password"])["access_token"]
@@ -23,12 +24,19 @@ def test_admin_changes_a_role_and_the_next_token_carries_it(accounts, api: httpx
 def test_non_admins_cannot_change_roles(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
     user = accounts.register()
     token = accounts.tokens(user["email"], user["password"])["access_token"]
-    assert_problem(api.patch(f"/users/{user['id']}/role", json={"role": "admin"}, headers=bearer(token)), 403)
+    assert_problem(
+        api.patch(f"/users/{user['id']}/role", json={"role": "admin"}, headers=bearer(token)), 403
+    )
     assert_problem(api.patch(f"/users/{user['id']}/role", json={"role": "admin"}), 401)
 
 
 def test_role_change_validates_role_and_user(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
     admin = accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"]
     user = accounts.register()
-    assert_problem(api.patch(f"/users/{user['id']}/role", json={"role": "emperor"}, headers=bearer(admin)), 422)
-    assert_problem(api.patch("/users/no-such-user/role", json={"role": "organizer"}, headers=bearer(admin)), 404)
+    assert_problem(
+        api.patch(f"/users/{user['id']}/role", json={"role": "emperor"}, headers=bearer(admin)), 422
+    )
+    assert_problem(
+        api.patch("/users/no-such-user/role", json={"role": "organizer"}, headers=bearer(admin)),
+        404,
+    )

@@ -144,6 +144,7 @@ def _add_health_routes(app: FastAPI, resources: Sequence[Resource]) -> None:
         await asyncio.gather(*(probe(item) for item in resources))
         if all(check["status"] == "ok" for check in checks.values()):
             return JSONResponse({"status": "ready", "service": service, "checks": checks})
-        problem = Problem(503, "A dependency is not reachable", slug="not-ready",
-                          service=service, checks=checks)
+        problem = Problem(
+            503, "A dependency is not reachable", slug="not-ready", service=service, checks=checks
+        )
         return problem.to_response("/ready")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -65,7 +65,8 @@ class Idempotency:
         return result
 
     async def _store(self, status: int, body: Any, media_type: str) -> None:
-        assert self.redis is not None and self.record_key is not None
+        assert self.redis is not None
+        assert self.record_key is not None
         record = {
             "state": "done",
             "hash": self.body_hash,
@@ -76,11 +77,15 @@ class Idempotency:
         await self.redis.set(self.record_key, orjson.dumps(record), ex=self.ttl_s)
 
     async def _replay(self) -> Response:
-        assert self.redis is not None and self.record_key is not None
+        assert self.redis is not None
+        assert self.record_key is not None
         raw = await self.redis.get(self.record_key)
         if raw is None:
-            raise Problem(409, "The first request with this Idempotency-Key just ended; retry",
-                          slug="idempotency-retry")
+            raise Problem(
+                409,
+                "The first request with this Idempotency-Key just ended; retry",
+                slug="idempotency-retry",
+            )
         record = orjson.loads(raw)
         if record["hash"] != self.body_hash:
             raise Problem(
@@ -116,8 +121,11 @@ def idempotency(success_status: int = 200, ttl_s: int = 86_400) -> Callable[...,
         if idempotency_key is None:
             return Idempotency(None, None, "", ttl_s, success_status)
         if not _VALID_KEY.match(idempotency_key):
-            raise Problem(400, "Idempotency-Key must be 1-255 visible ASCII characters",
-                          slug="bad-idempotency-key")
+            raise Problem(
+                400,
+                "Idempotency-Key must be 1-255 visible ASCII characters",
+                slug="bad-idempotency-key",
+            )
         body_hash = hashlib.sha256(await request.body()).hexdigest()
         route = f"{request.method} {request.url.path}"
         scope = hashlib.sha256(f"{user.user_id}\n{route}\n{idempotency_key}".encode()).hexdigest()

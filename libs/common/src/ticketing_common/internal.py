@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from ticketing_common.problems import unauthorized
 
-SERVICE_TOKEN_HEADER = "X-Service-Token"
+SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name, not a secret
 
 
 async def require_service(
@@ -18,9 +18,7 @@ async def require_service(
     x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     expected = conn.app.state.settings.service_token.get_secret_value()
-    if not x_service_token or not hmac.compare_digest(
-        x_service_token.encode(), expected.encode()
-    ):
+    if not x_service_token or not hmac.compare_digest(x_service_token.encode(), expected.encode()):
         raise unauthorized("Internal endpoints need a valid service credential")
 
 

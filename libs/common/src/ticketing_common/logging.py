@@ -15,7 +15,10 @@ trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {
-    "message", "asctime", "taskName", "color_message"  # uvicorn duplicates msg with ANSI colours
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn duplicates msg with ANSI colours
 }
 
 

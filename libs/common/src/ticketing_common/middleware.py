@@ -26,7 +26,7 @@ def incoming_request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
             if _SAFE_REQUEST_ID.match(value):
-                return value.decode()
+                return bytes(value).decode()
             break
     return uuid.uuid4().hex
 

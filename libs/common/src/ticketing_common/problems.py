@@ -84,7 +84,11 @@ def conflict(detail: str, slug: str = "conflict", **extensions: Any) -> Problem:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
-        item = {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
+        item = {
+            "loc": list(error.get("loc", ())),
+            "msg": error.get("msg"),
+            "type": error.get("type"),
+        }
         errors.append(item)
     return errors
 
@@ -101,14 +105,17 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         problem = Problem(400, "The request body is not valid JSON", slug="malformed-json")
         return problem_response(problem.to_dict(request.url.path) | {"errors": errors}, 400)
     problem = Problem(
-        422, "The request does not match the schema", slug="validation-error", title="Invalid request"
+        422,
+        "The request does not match the schema",
+        slug="validation-error",
+        title="Invalid request",
     )
     return problem_response(problem.to_dict(request.url.path) | {"errors": errors}, 422)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else None
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail == HTTPStatus(exc.status_code).phrase:
         detail = None
     problem = Problem(exc.status_code, detail, headers=dict(exc.headers or {}))

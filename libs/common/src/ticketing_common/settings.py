@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
-DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - refused in prod
 
 
 class ServiceSettings(BaseSettings):
@@ -40,9 +40,9 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ServiceSettings:
-        if self.service_token.get_secret_value() == DEV_SERVICE_TOKEN:
-            if self.environment == "prod":
-                raise ValueError("SERVICE_TOKEN must be set in production")
+        dev_token = self.service_token.get_secret_value() == DEV_SERVICE_TOKEN
+        if dev_token and self.environment == "prod":
+            raise ValueError("SERVICE_TOKEN must be set in production")
         return self
 
 

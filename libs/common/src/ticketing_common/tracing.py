@@ -40,7 +40,9 @@ def outgoing_trace_header() -> str | None:
     trace = current_trace.get()
     if trace is None:
         return None
-    return TraceHeader(root=trace.root, parent=trace.parent, sampled=int(trace.sampled)).to_header_str()
+    header = TraceHeader(root=trace.root, parent=trace.parent, sampled=int(trace.sampled))
+    value: str = header.to_header_str()
+    return value
 
 
 class XRayMiddleware:

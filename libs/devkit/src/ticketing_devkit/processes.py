@@ -25,7 +25,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+def wait_until_healthy(
+    url: str, timeout_s: float = 30.0, process: subprocess.Popen[Any] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -40,8 +42,9 @@ def wait_until_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Po
 class ServiceProcess:
     """A uvicorn process serving `app` (an app factory, `module:function`) on a free port."""
 
-    def __init__(self, app: str, env: Mapping[str, str], *, port: int | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, app: str, env: Mapping[str, str], *, port: int | None = None, name: str | None = None
+    ) -> None:
         self.app = app
         self.env = dict(env)
         self.port = port or free_port()
@@ -57,9 +60,25 @@ class ServiceProcess:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "uvicorn", "--factory", self.app, "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                self.app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_until_healthy(f"{self.url}/health", timeout_s, self.process)
@@ -121,5 +140,7 @@ def run_command(args: list[str], env: Mapping[str, str] | None = None) -> str:
         args, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result.stdout

@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_TEST_DBS = range(1, 16)  # db 0 belongs to `make dev`
 
@@ -49,7 +51,9 @@ def temporary_redis_db() -> Iterator[str]:
             claimed = index
             break
     if claimed is None:
-        raise RuntimeError("all Redis test databases are claimed; stale claims expire within an hour")
+        raise RuntimeError(
+            "all Redis test databases are claimed; stale claims expire within an hour"
+        )
     url = f"{REDIS_SERVER_URL}/{claimed}"
     db = redis.Redis.from_url(url)
     db.flushdb()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.problems import Problem, conflict, not_found, unauthorized
 
 from ticketing_auth import repository
 from ticketing_auth.keys import KeyRing
@@ -18,7 +19,6 @@ from ticketing_auth.passwords import hash_password, password_problems, verify_pa
 from ticketing_auth.schemas import TokenPair
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
-from ticketing_common.problems import Problem, conflict, not_found, unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,19 @@ class Accounts:
         self.keys = keys
         self.settings = settings
 
-    async def register(self, email: str, password: str, name: str, role: str = "customer") -> dict[str, Any]:
+    async def register(
+        self, email: str, password: str, name: str, role: str = "customer"
+    ) -> dict[str, Any]:
         if problems := password_problems(password, email):
             raise Problem(
                 422,
                 "The password is too weak: " + "; ".join(problems),
                 slug="weak-password",
                 title="Invalid request",
-                errors=[{"loc": ["body", "password"], "msg": p, "type": "weak_password"} for p in problems],
+                errors=[
+                    {"loc": ["body", "password"], "msg": p, "type": "weak_password"}
+                    for p in problems
+                ],
             )
         try:
             user = await repository.insert_user(
@@ -58,11 +63,15 @@ class Accounts:
                 password_hash=await hash_password(password),
             )
         except repository.EmailTaken:
-            raise conflict("An account with this email already exists", slug="email-taken") from None
+            raise conflict(
+                "An account with this email already exists", slug="email-taken"
+            ) from None
         log.info("user registered", extra={"user_id": user["id"], "role": role})
         return user
 
-    async def login(self, email: str, password: str, client_ip: str, throttle: LoginThrottle) -> TokenPair:
+    async def login(
+        self, email: str, password: str, client_ip: str, throttle: LoginThrottle
+    ) -> TokenPair:
         await throttle.admit(email, client_ip)
         credentials = await repository.credentials_by_email(self.db, email)
         stored_hash = credentials["password_hash"] if credentials else None
@@ -70,7 +79,9 @@ class Accounts:
             await throttle.failed(email)
             raise unauthorized(BAD_CREDENTIALS)
         await throttle.succeeded(email)
-        return await self._issue(credentials["id"], credentials["role"], family_id=str(uuid.uuid4()))
+        return await self._issue(
+            credentials["id"], credentials["role"], family_id=str(uuid.uuid4())
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_id, secret_hash = _split_refresh_token(refresh_token)

@@ -3,26 +3,37 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from ticketing_common.security import AdminUser, CurrentUser
 
 from ticketing_auth.deps import AccountsService, ClientIp, Keys, Throttle
 from ticketing_auth.schemas import LoginIn, RefreshIn, RegisterIn, RoleIn, TokenPair, User
-from ticketing_common.security import AdminUser, CurrentUser
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
-@router.post("/register", status_code=201, response_model=User,
-             responses={409: _PROBLEM | {"description": "Email taken"}})
+@router.post(
+    "/register",
+    status_code=201,
+    response_model=User,
+    responses={409: _PROBLEM | {"description": "Email taken"}},
+)
 async def register(body: RegisterIn, accounts: AccountsService) -> dict[str, Any]:
     return await accounts.register(body.email, body.password, body.name)
 
 
-@router.post("/login", response_model=TokenPair,
-             responses={401: _PROBLEM | {"description": "Wrong email or password"},
-                        429: _PROBLEM | {"description": "Too many attempts"}})
-async def login(body: LoginIn, accounts: AccountsService, throttle: Throttle, ip: ClientIp) -> TokenPair:
+@router.post(
+    "/login",
+    response_model=TokenPair,
+    responses={
+        401: _PROBLEM | {"description": "Wrong email or password"},
+        429: _PROBLEM | {"description": "Too many attempts"},
+    },
+)
+async def login(
+    body: LoginIn, accounts: AccountsService, throttle: Throttle, ip: ClientIp
+) -> TokenPair:
     return await accounts.login(body.email, body.password, ip, throttle)
 
 
@@ -48,7 +59,10 @@ async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
     return keys.jwks()
 
 
-@router.patch("/users/{user_id}/role", response_model=User,
-              responses={403: _PROBLEM, 404: _PROBLEM})
-async def change_role(user_id: str, body: RoleIn, _: AdminUser, accounts: AccountsService) -> dict[str, Any]:
+@router.patch(
+    "/users/{user_id}/role", response_model=User, responses={403: _PROBLEM, 404: _PROBLEM}
+)
+async def change_role(
+    user_id: str, body: RoleIn, _: AdminUser, accounts: AccountsService
+) -> dict[str, Any]:
     return await accounts.change_role(user_id, body.role)

@@ -7,10 +7,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from ticketing_auth.keys import generate_ed25519_pem
-from ticketing_auth.settings import AuthSettings
 from ticketing_common.logging import configure_logging
 from ticketing_common.migrations import migrations_dir, upgrade
+
+from ticketing_auth.keys import generate_ed25519_pem
+from ticketing_auth.settings import AuthSettings
 
 
 def main(argv: list[str] | None = None) -> None:

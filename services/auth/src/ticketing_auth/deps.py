@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
+from ticketing_common.database import DbSession
+from ticketing_common.middleware import client_ip
 
 from ticketing_auth.accounts import Accounts
 from ticketing_auth.keys import KeyRing
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
-from ticketing_common.database import DbSession
-from ticketing_common.middleware import client_ip
 
 
 def _settings(conn: HTTPConnection) -> AuthSettings:

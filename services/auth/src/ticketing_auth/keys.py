@@ -90,7 +90,9 @@ class KeyRing:
 
     def sign(self, claims: dict[str, Any]) -> str:
         key = self.active
-        return jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid})
+        return jwt.encode(
+            claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
+        )
 
 
 def _parse_entry(entry: dict[str, Any]) -> SigningKey:
@@ -98,5 +100,7 @@ def _parse_entry(entry: dict[str, Any]) -> SigningKey:
     if not isinstance(private_key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
         raise ValueError("signing keys must be Ed25519 or RSA")
     retired = entry.get("retired_at")
-    retired_at = datetime.fromisoformat(retired.replace("Z", "+00:00")).timestamp() if retired else None
+    retired_at = (
+        datetime.fromisoformat(retired.replace("Z", "+00:00")).timestamp() if retired else None
+    )
     return SigningKey(str(entry["kid"]), private_key, retired_at)

@@ -1,25 +1,30 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from ticketing_auth.accounts import Accounts
-from ticketing_auth.api import router
-from ticketing_auth.keys import KeyRing
-from ticketing_auth.settings import AuthSettings
-from ticketing_auth.throttle import LoginThrottle
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database
 from ticketing_common.logging import configure_logging
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import StaticKeySource, TokenVerifier
 
+from ticketing_auth.accounts import Accounts
+from ticketing_auth.api import router
+from ticketing_auth.keys import KeyRing
+from ticketing_auth.settings import AuthSettings
+from ticketing_auth.throttle import LoginThrottle
+
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or AuthSettings()
     configure_logging(settings.service_name, settings.log_level)  # before the key warning
-    keys = KeyRing.from_config(settings.signing_keys.get_secret_value(), settings.access_token_ttl_s)
-    database = Database(settings.database_url, pool_size=settings.database_pool_size,
-                        max_overflow=settings.database_max_overflow)
+    keys = KeyRing.from_config(
+        settings.signing_keys.get_secret_value(), settings.access_token_ttl_s
+    )
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
 
     async def prepare(app: FastAPI) -> None:
@@ -47,8 +52,11 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             database,
             redis,
             # Auth verifies its own tokens with its own keys: no HTTP round trip to itself.
-            TokenVerifier(StaticKeySource(keys.jwks), issuer=settings.jwt_issuer,
-                          audience=settings.jwt_audience),
+            TokenVerifier(
+                StaticKeySource(keys.jwks),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            ),
         ],
         on_startup=[prepare],
     )

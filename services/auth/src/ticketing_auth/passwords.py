@@ -12,11 +12,31 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-_COMMON = frozenset({
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwerty123",
-    "qwertyuiop", "iloveyou", "letmein1", "welcome1", "admin123", "abc12345", "11111111",
-    "00000000", "passw0rd", "changeme", "trustno1", "football", "baseball", "sunshine1",
-})
+_COMMON = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwerty123",
+        "qwertyuiop",
+        "iloveyou",
+        "letmein1",
+        "welcome1",
+        "admin123",
+        "abc12345",
+        "11111111",
+        "00000000",
+        "passw0rd",
+        "changeme",
+        "trustno1",
+        "football",
+        "baseball",
+        "sunshine1",
+    }
+)
 
 
 def password_problems(password: str, email: str) -> list[str]:
@@ -32,11 +52,17 @@ def password_problems(password: str, email: str) -> list[str]:
     if lowered == email.lower() or lowered == email.split("@")[0].lower():
         problems.append("must not be your email address")
     classes = sum(
-        (any(c.islower() for c in password), any(c.isupper() for c in password),
-         any(c.isdigit() for c in password), any(not c.isalnum() for c in password))
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
     )
     if len(password) < 16 and classes < 2:
-        problems.append("needs two kinds of character (lower, upper, digit, symbol) or 16+ characters")
+        problems.append(
+            "needs two kinds of character (lower, upper, digit, symbol) or 16+ characters"
+        )
     return problems
 
 
@@ -47,7 +73,9 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            return (
+                _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            )
         except (VerificationError, InvalidHashError):
             return False
 

@@ -43,25 +43,39 @@ async def user_by_id(db: AsyncSession, user_id: str) -> dict[str, Any] | None:
 
 async def credentials_by_email(db: AsyncSession, email: str) -> dict[str, Any] | None:
     row = (
-        await db.execute(select(users.c.id, users.c.role, users.c.password_hash).where(users.c.email == email))
+        await db.execute(
+            select(users.c.id, users.c.role, users.c.password_hash).where(users.c.email == email)
+        )
     ).first()
     return dict(row._mapping) if row else None
 
 
 async def set_role(db: AsyncSession, user_id: str, role: str) -> dict[str, Any] | None:
     row = (
-        await db.execute(update(users).where(users.c.id == user_id).values(role=role).returning(*USER_COLUMNS))
+        await db.execute(
+            update(users).where(users.c.id == user_id).values(role=role).returning(*USER_COLUMNS)
+        )
     ).first()
     await db.commit()
     return dict(row._mapping) if row else None
 
 
 async def insert_refresh_token(
-    db: AsyncSession, *, token_id: str, family_id: str, user_id: str, secret_hash: str, expires_at: datetime
+    db: AsyncSession,
+    *,
+    token_id: str,
+    family_id: str,
+    user_id: str,
+    secret_hash: str,
+    expires_at: datetime,
 ) -> None:
     await db.execute(
         insert(refresh_tokens).values(
-            id=token_id, family_id=family_id, user_id=user_id, secret_hash=secret_hash, expires_at=expires_at
+            id=token_id,
+            family_id=family_id,
+            user_id=user_id,
+            secret_hash=secret_hash,
+            expires_at=expires_at,
         )
     )
 

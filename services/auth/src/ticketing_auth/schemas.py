@@ -54,5 +54,5 @@ class User(BaseModel):
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
     expires_in: int = Field(description="Seconds until the access token expires")

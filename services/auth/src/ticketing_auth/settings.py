@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-
 from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import redis.asyncio as aioredis
-
 from ticketing_common.problems import Problem
 
 # INCR with the window set on first use; returns the count and the seconds left in the window.

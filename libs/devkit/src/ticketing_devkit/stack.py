@@ -1,0 +1,112 @@
+"""The local stack as data: which services exist (read from each service's pyproject
+`[tool.ticketing]` table), and the environment each one runs with under `make dev`.
+
+A new service joins the stack by declaring that table in its own pyproject; nothing here changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[4]
+DEV_DIR = ROOT / ".dev"
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/0"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - dev only
+DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # the folder under services/, e.g. "api-gateway"
+    package: str  # the Python package, e.g. "ticketing_gateway"
+    app: str  # the app factory, "module:function"
+    dev_port: int
+    routes: tuple[str, ...] = ()
+    database: str | None = None
+    commands: tuple[str, ...] = field(default=())  # one-off jobs run before/after start
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.dev_port}"
+
+    @property
+    def env_prefix(self) -> str:
+        return self.name.upper().replace("-", "_")
+
+
+def discover(root: Path = ROOT) -> list[ServiceSpec]:
+    specs = []
+    for manifest in sorted(root.glob("services/*/pyproject.toml")):
+        table = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing")
+        if not table:
+            continue
+        app = table["app"]
+        specs.append(
+            ServiceSpec(
+                name=manifest.parent.name,
+                package=app.split(".")[0],
+                app=app,
+                dev_port=int(table["dev-port"]),
+                routes=tuple(table.get("routes", ())),
+                database=table.get("database"),
+                commands=tuple(table.get("commands", ())),
+            )
+        )
+    return specs
+
+
+def signing_keys() -> str:
+    """A dev signing key kept in .dev/, so tokens survive restarts of `make dev`."""
+    path = DEV_DIR / "signing-keys.json"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        pem = (
+            ed25519.Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+        DEV_DIR.mkdir(exist_ok=True)
+        path.write_text(json.dumps([{"kid": "dev-1", "private_key": pem}]))
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def database_url(database: str) -> str:
+    return f"{POSTGRES}/ticketing_{database}"
+
+
+def service_env(
+    spec: ServiceSpec, specs: list[ServiceSpec], extra: dict[str, str]
+) -> dict[str, str]:
+    """The environment one service runs with: shared settings, every peer's URL, its own DB."""
+    by_name = {s.name: s for s in specs}
+    env = {
+        "ENVIRONMENT": "dev",
+        "SERVICE_NAME": spec.name,
+        "SERVICE_TOKEN": DEV_SERVICE_TOKEN,
+        "REDIS_URL": REDIS,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+    if "auth" in by_name and spec.name != "auth":
+        env["JWKS_URL"] = f"{by_name['auth'].url}/api/v1/auth/jwks"
+    for peer in specs:
+        env[f"{peer.env_prefix}_URL"] = peer.url
+    # Only the gateway reads the route table: public path prefix -> owning service.
+    env["GATEWAY_ROUTES"] = json.dumps({route: peer.url for peer in specs for route in peer.routes})
+    if spec.database:
+        env["DATABASE_URL"] = database_url(spec.database)
+    if spec.name == "auth":
+        env["SIGNING_KEYS"] = signing_keys()
+        env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = DEMO_ADMIN
+    return env | extra
