@@ -40,3 +40,13 @@ def test_role_change_validates_role_and_user(accounts, api: httpx.Client) -> Non
         api.patch("/users/no-such-user/role", json={"role": "organizer"}, headers=bearer(admin)),
         404,
     )
+
+
+def test_services_look_up_users_with_the_service_credential(accounts, auth) -> None:  # type: ignore[no-untyped-def]
+    user = accounts.register()
+    url = f"{auth.url}/internal/users/{user['id']}"
+    assert_problem(httpx.get(url), 401)
+    token = {"X-Service-Token": "dev-service-token-not-for-production"}
+    found = httpx.get(url, headers=token)
+    assert found.json()["email"] == user["email"]
+    assert_problem(httpx.get(f"{auth.url}/internal/users/nobody", headers=token), 404)

@@ -114,6 +114,12 @@ class Accounts:
             raise unauthorized("The account no longer exists")
         return user
 
+    async def profile(self, user_id: str) -> dict[str, Any]:
+        user = await repository.user_by_id(self.db, user_id)
+        if user is None:
+            raise not_found("User", user_id)
+        return user
+
     async def change_role(self, user_id: str, role: str) -> dict[str, Any]:
         user = await repository.set_role(self.db, user_id, role)
         if user is None:

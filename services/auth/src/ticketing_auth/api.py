@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from ticketing_common.internal import internal_router
 from ticketing_common.security import AdminUser, CurrentUser
 
 from ticketing_auth.deps import AccountsService, ClientIp, Keys, Throttle
 from ticketing_auth.schemas import LoginIn, RefreshIn, RegisterIn, RoleIn, TokenPair, User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+internal = internal_router()
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -66,3 +68,9 @@ async def change_role(
     user_id: str, body: RoleIn, _: AdminUser, accounts: AccountsService
 ) -> dict[str, Any]:
     return await accounts.change_role(user_id, body.role)
+
+
+@internal.get("/users/{user_id}", response_model=User, responses={404: _PROBLEM})
+async def user_by_id(user_id: str, accounts: AccountsService) -> dict[str, Any]:
+    """For services that need a user's contact details (notification emails)."""
+    return await accounts.profile(user_id)

@@ -8,7 +8,7 @@ from ticketing_common.redis import RedisClient
 from ticketing_common.security import StaticKeySource, TokenVerifier
 
 from ticketing_auth.accounts import Accounts
-from ticketing_auth.api import router
+from ticketing_auth.api import internal, router
 from ticketing_auth.keys import KeyRing
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
@@ -47,7 +47,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         settings,
         title="Auth service",
         description="Users, credentials, refresh tokens and the platform's signing keys.",
-        routers=[router],
+        routers=[router, internal],
         resources=[
             database,
             redis,
