@@ -1,0 +1,307 @@
+"""The event bus on Redis Streams.
+
+- `Bus.publish` appends an envelope to its stream (`facts:<domain>`).
+- `Consumer` reads with one consumer group per consuming service: at-least-once delivery,
+  idempotent by envelope id (a per-group claim record), retries with exponential back-off,
+  a dead-letter stream after `max_attempts`, and messages left pending by a crashed consumer
+  are taken over (XAUTOCLAIM) once idle for `claim_idle_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ticketing_common.facts import Envelope, FactData, stream_of
+from ticketing_common.logging import request_id_var
+from ticketing_common.redis import RedisClient
+from ticketing_common.resources import Resource
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope, Any], Awaitable[None]]
+DEAD_LETTER_PREFIX = "deadletter:"
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help: the message goes to the dead letters now."""
+
+
+class Bus(Resource):
+    """Publishes facts. Shares the service's Redis client (start it first)."""
+
+    name = "bus"
+
+    def __init__(
+        self, redis: RedisClient, source: str, *, max_stream_length: int = 1_000_000
+    ) -> None:
+        self.redis = redis
+        self.source = source
+        self.max_stream_length = max_stream_length
+
+    async def publish(self, fact: FactData) -> Envelope:
+        envelope = Envelope.of(fact, self.source)
+        await self.publish_envelope(envelope)
+        return envelope
+
+    async def publish_envelope(self, envelope: Envelope) -> str:
+        entry_id = await self.redis.client.xadd(
+            envelope.stream,
+            {"envelope": envelope.model_dump_json()},
+            maxlen=self.max_stream_length,
+            approximate=True,
+        )
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def check(self) -> None:
+        await self.redis.client.ping()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    stream: str
+    entry_id: str
+    fields: Mapping[Any, bytes]
+    deliveries: int
+    takeover: bool = False  # reclaimed from a consumer presumed dead
+
+
+class Consumer:
+    """Runs handlers for fact types, as one member of the consumer group `group`.
+
+    `run(app)` is a background loop for `create_service_app(background=[...])`.
+    """
+
+    def __init__(
+        self,
+        redis: RedisClient,
+        group: str,
+        handlers: Mapping[str, Handler],
+        *,
+        consumer_name: str | None = None,
+        max_attempts: int = 5,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        claim_idle_s: float = 30.0,
+        block_ms: int = 1000,
+        batch_size: int = 32,
+        dedupe_ttl_s: int = 7 * 86_400,
+    ) -> None:
+        self.redis = redis
+        self.group = group
+        self.handlers = dict(handlers)
+        self.name = consumer_name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.claim_idle_s = claim_idle_s
+        self.block_ms = block_ms
+        self.batch_size = batch_size
+        self.dedupe_ttl_s = dedupe_ttl_s
+        self.streams = sorted({stream_of(fact_type) for fact_type in self.handlers})
+        self.dead_letters = DEAD_LETTER_PREFIX + group
+        self._in_flight: set[str] = set()
+
+    @property
+    def _redis(self) -> Any:
+        # redis-py's stream command typing does not describe its replies; treat them as data.
+        return self.redis.client
+
+    async def run(self, app: FastAPI | None = None) -> None:
+        await self.ensure_groups()
+        await asyncio.gather(*(self._stream_loop(stream) for stream in self.streams))
+
+    async def ensure_groups(self) -> None:
+        for stream in self.streams:
+            try:
+                # From the start of the stream: a group created late still sees earlier facts.
+                await self._redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def _stream_loop(self, stream: str) -> None:
+        next_sweep = 0.0
+        while True:
+            try:
+                if time.monotonic() >= next_sweep:
+                    await self.retry_pending(stream)
+                    await self.reclaim_abandoned(stream)
+                    next_sweep = time.monotonic() + min(self.backoff_s, self.claim_idle_s)
+                await self.read_new(stream, block_ms=self.block_ms)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("bus: redis unavailable; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+
+    async def read_new(self, stream: str, block_ms: int | None = None) -> int:
+        """Deliver messages never delivered to this group. Returns how many were handled."""
+        reply = await self._redis.xreadgroup(
+            self.group, self.name, {stream: ">"}, count=self.batch_size, block=block_ms
+        )
+        handled = 0
+        for _, entries in reply or []:
+            for entry_id, fields in entries:
+                await self._deliver(Delivery(stream, _text(entry_id), fields, 1))
+                handled += 1
+        return handled
+
+    async def retry_pending(self, stream: str) -> None:
+        """Re-run this consumer's failed messages once their back-off has passed."""
+        pending = await self._redis.xpending_range(
+            stream, self.group, min="-", max="+", count=100, consumername=self.name
+        )
+        for item in pending:
+            entry_id = _text(item["message_id"])
+            deliveries = int(item["times_delivered"])
+            if entry_id in self._in_flight:
+                continue
+            if item["time_since_delivered"] < self._backoff_ms(deliveries):
+                continue
+            claimed = await self._redis.xclaim(
+                stream,
+                self.group,
+                self.name,
+                min_idle_time=self._backoff_ms(deliveries),
+                message_ids=[entry_id],
+            )
+            for claimed_id, fields in claimed:
+                await self._deliver(
+                    Delivery(stream, _text(claimed_id), fields or {}, deliveries + 1)
+                )
+
+    async def reclaim_abandoned(self, stream: str) -> None:
+        """Take over messages another consumer left pending for longer than `claim_idle_s`
+        (it crashed or hung)."""
+        start = "0-0"
+        while True:
+            reply = await self._redis.xautoclaim(
+                stream,
+                self.group,
+                self.name,
+                min_idle_time=int(self.claim_idle_s * 1000),
+                start_id=start,
+                count=self.batch_size,
+            )
+            start, claimed = _text(reply[0]), reply[1]
+            for entry_id, fields in claimed:
+                deliveries = await self._deliveries(stream, _text(entry_id))
+                await self._deliver(
+                    Delivery(stream, _text(entry_id), fields or {}, deliveries, takeover=True)
+                )
+            if start == "0-0" or not claimed:
+                return
+
+    async def _deliveries(self, stream: str, entry_id: str) -> int:
+        pending = await self._redis.xpending_range(
+            stream, self.group, min=entry_id, max=entry_id, count=1
+        )
+        return int(pending[0]["times_delivered"]) if pending else 1
+
+    def _backoff_ms(self, deliveries: int) -> int:
+        return int(min(self.backoff_s * 2 ** max(deliveries - 1, 0), self.max_backoff_s) * 1000)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        if not delivery.fields:  # trimmed from the stream while pending: nothing left to do
+            await self._ack(delivery)
+            return
+        self._in_flight.add(delivery.entry_id)
+        try:
+            await self._handle(delivery)
+        finally:
+            self._in_flight.discard(delivery.entry_id)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        try:
+            envelope = Envelope.model_validate_json(delivery.fields[b"envelope"])
+            handler = self.handlers.get(envelope.type)
+            fact = envelope.fact() if handler else None
+        except (KeyError, ValidationError, ValueError) as exc:
+            await self._dead_letter(delivery, f"unreadable message: {exc!r}")
+            return
+        if handler is None:  # a fact this group does not care about
+            await self._ack(delivery)
+            return
+        marker = f"bus:done:{self.group}:{envelope.id}"
+        # Claim the envelope for this group: duplicates (a relay that published twice) and
+        # redeliveries of finished work are acknowledged without running the handler again.
+        lease = max(int(self.claim_idle_s), 1)
+        if not await self._redis.set(marker, "running", nx=True, ex=lease):
+            if await self._redis.get(marker) == b"done":
+                await self._ack(delivery)
+                return
+            if not delivery.takeover:
+                return  # another member is on it right now; it stays pending until it finishes
+            await self._redis.set(marker, "running", ex=lease)  # its holder is presumed dead
+        token = request_id_var.set(envelope.trace.request_id)
+        try:
+            await handler(envelope, fact)
+        except PermanentFailure as exc:
+            await self._redis.delete(marker)
+            await self._dead_letter(delivery, str(exc) or type(exc).__name__, envelope)
+            return
+        except Exception as exc:
+            await self._redis.delete(marker)
+            if delivery.deliveries >= self.max_attempts:
+                await self._dead_letter(delivery, repr(exc), envelope)
+            else:
+                log.warning(
+                    "bus: handler failed; will retry",
+                    extra={
+                        "group": self.group,
+                        "type": envelope.type,
+                        "envelope_id": envelope.id,
+                        "attempt": delivery.deliveries,
+                        "error": repr(exc),
+                    },
+                )
+            return
+        finally:
+            request_id_var.reset(token)
+        await self._redis.set(marker, "done", ex=self.dedupe_ttl_s)
+        await self._ack(delivery)
+
+    async def _ack(self, delivery: Delivery) -> None:
+        await self._redis.xack(delivery.stream, self.group, delivery.entry_id)
+
+    async def _dead_letter(
+        self, delivery: Delivery, error: str, envelope: Envelope | None = None
+    ) -> None:
+        log.error(
+            "bus: message dead-lettered",
+            extra={
+                "group": self.group,
+                "stream": delivery.stream,
+                "entry_id": delivery.entry_id,
+                "type": envelope.type if envelope else None,
+                "attempts": delivery.deliveries,
+                "error": error,
+            },
+        )
+        record: dict[bytes | str, Any] = {**delivery.fields}
+        record.update(
+            {
+                "error": error,
+                "stream": delivery.stream,
+                "entry_id": delivery.entry_id,
+                "attempts": str(delivery.deliveries),
+            }
+        )
+        await self._redis.xadd(self.dead_letters, record)
+        await self._ack(delivery)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,23 @@
+"""A consumer process for the crash test: it starts a message, says so, and hangs until killed."""
+
+import asyncio
+import sys
+
+from ticketing_common.bus import Consumer
+from ticketing_common.redis import RedisClient
+
+
+async def main(redis_url: str, group: str) -> None:
+    redis = RedisClient(redis_url)
+    await redis.start()
+
+    async def hang(envelope, fact) -> None:  # type: ignore[no-untyped-def]
+        await redis.client.set(f"started:{envelope.id}", "1")
+        await asyncio.Event().wait()
+
+    consumer = Consumer(redis, group, {"payment.succeeded": hang}, consumer_name="doomed")
+    await consumer.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
