@@ -18,9 +18,7 @@ INTERNAL = {"X-Service-Token": SERVICE_TOKEN}
 APP = "ticketing_inventory.main:create_app"
 KEY = ed25519.Ed25519PrivateKey.generate()
 JWKS = {
-    "keys": [
-        {**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}
-    ]
+    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}]
 }
 
 
