@@ -2,85 +2,25 @@
 owns exactly its seats, nothing of a refused hold sticks, and at every step available + held +
 sold is each section's capacity. Standing capacity never goes below zero."""
 
-import asyncio
 import random
 from collections import Counter
 from typing import Any
-
-import aiohttp
 
 CLIENTS = 2_000
 SECTIONS = {"A": (10, 25), "B": (10, 25)}  # 500 seats
 INTERNAL = {"X-Service-Token": "inventory-test-service-token"}
 
 
-def _requests(count: int, rng: random.Random) -> list[list[str]]:
-    """Blocks of 2-4 adjacent seats in a random row, every tenth also reaching into the other
-    section: heavy overlap on 500 seats."""
-    wanted = []
-    for n in range(count):
-        section = rng.choice("AB")
-        row, size = rng.randint(1, 10), rng.randint(2, 4)
-        start = rng.randint(1, 25 - size + 1)
-        seats = [f"{section}-{row}-{number}" for number in range(start, start + size)]
-        if n % 10 == 0:
-            seats.append(f"{'B' if section == 'A' else 'A'}-{row}-{start}")
-        wanted.append(seats)
-    return wanted
-
-
-async def _all_at_once(
-    url: str, calls: list[tuple[str, str, dict[str, str], Any]]
-) -> list[tuple[int, Any]]:
-    """Every call on its own connection; all connect first, then all fire together."""
-    connector = aiohttp.TCPConnector(limit=0, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-        gate = asyncio.Event()
-        ready = 0
-
-        async def one(
-            method: str, path: str, headers: dict[str, str], body: Any
-        ) -> tuple[int, Any]:
-            nonlocal ready
-            async with session.get("/health") as warm:  # open this client's connection
-                await warm.read()
-            ready += 1
-            if ready == len(calls):
-                gate.set()
-            await gate.wait()
-            async with session.request(method, path, json=body, headers=headers) as response:
-                text = await response.read()
-                return response.status, (await response.json(content_type=None)) if text else None
-
-        return await asyncio.gather(*(one(*call) for call in calls))
-
-
-def _held_seats(availability: dict[str, Any], status: str = "held") -> set[str]:
-    return {seat for seat, state in availability["seats"].items() if state == status}
-
-
-def _check_counts(inventory: Any, availability: dict[str, Any]) -> None:
-    inventory.assert_counts_add_up(availability)
-    for section in availability["sections"]:
-        sid = section["section_id"]
-        if section["kind"] != "seated":
-            continue
-        held = sum(1 for s in _held_seats(availability) if s.startswith(f"{sid}-"))
-        sold = sum(1 for s in _held_seats(availability, "sold") if s.startswith(f"{sid}-"))
-        assert (section["held"], section["sold"]) == (held, sold), section
-
-
 async def test_thousands_of_overlapping_seat_holds(inventory: Any) -> None:
     event = inventory.create_event(inventory.layout(SECTIONS))
     path = f"/api/v1/inventory/events/{event}/holds"
     rng = random.Random(20261126)
-    wanted = _requests(CLIENTS, rng)
+    wanted = inventory.overlapping_blocks(CLIENTS, rng)
     calls = [
         ("POST", path, inventory.auth(f"racer-{n}"), {"seat_ids": seats})
         for n, seats in enumerate(wanted)
     ]
-    answers = await _all_at_once(inventory.url, calls)
+    answers = await inventory.all_at_once(calls)
 
     assert Counter(status for status, _ in answers).keys() <= {201, 409}, Counter(
         status for status, _ in answers
@@ -101,8 +41,8 @@ async def test_thousands_of_overlapping_seat_holds(inventory: Any) -> None:
     assert len(holds) < CLIENTS // 2  # ...and plenty of losers
 
     availability = inventory.availability(event, seats=True)
-    assert _held_seats(availability) == set(owner)  # nothing of a refused hold stuck
-    _check_counts(inventory, availability)
+    assert inventory.seats_in(availability, "held") == set(owner)  # nothing of a refused hold stuck
+    inventory.check_seat_counts(availability)
     for hold in holds:
         record = inventory.internal("GET", f"/holds/{hold['hold_id']}").json()
         assert (record["status"], record["seat_ids"]) == ("held", hold["seat_ids"])
@@ -119,12 +59,12 @@ async def test_thousands_of_overlapping_seat_holds(inventory: Any) -> None:
         ("DELETE", f"/api/v1/inventory/holds/{h['hold_id']}", inventory.auth(h["user_id"]), None)
         for h in released
     ]
-    newcomers = _requests(1_000, rng)
+    newcomers = inventory.overlapping_blocks(1_000, rng)
     wave += [
         ("POST", path, inventory.auth(f"late-{n}"), {"seat_ids": seats})
         for n, seats in enumerate(newcomers)
     ]
-    answers = await _all_at_once(inventory.url, wave)
+    answers = await inventory.all_at_once(wave)
     n_confirmed, n_released = len(confirmed), len(released)
     assert all(status == 200 for status, _ in answers[:n_confirmed])
     assert all(status == 204 for status, _ in answers[n_confirmed : n_confirmed + n_released])
@@ -138,9 +78,9 @@ async def test_thousands_of_overlapping_seat_holds(inventory: Any) -> None:
                 assert seat not in held_now, seat
                 held_now[seat] = body["hold_id"]
     availability = inventory.availability(event, seats=True)
-    assert _held_seats(availability, "sold") == sold
-    assert _held_seats(availability) == set(held_now)
-    _check_counts(inventory, availability)
+    assert inventory.seats_in(availability, "sold") == sold
+    assert inventory.seats_in(availability, "held") == set(held_now)
+    inventory.check_seat_counts(availability)
 
 
 async def test_thousands_of_standing_holds_never_oversell(inventory: Any) -> None:
@@ -153,7 +93,7 @@ async def test_thousands_of_standing_holds_never_oversell(inventory: Any) -> Non
         ("POST", path, inventory.auth(f"fan-{n}"), {"section_id": "GA", "quantity": q})
         for n, q in enumerate(quantities)
     ]
-    answers = await _all_at_once(inventory.url, calls)
+    answers = await inventory.all_at_once(calls)
     granted = 0
     smallest_refused = None
     for quantity, (status, body) in zip(quantities, answers, strict=True):
