@@ -315,7 +315,7 @@ def via_own_wrk(
         script,
     )
     out = server.wrk_output
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     lines = [
         f"baseline hello (bare ASGI, core 1): {hello.rate} req/s ({hello.cpu_us:.0f} us CPU each)",
         f"server under test (core 1):        {server.rate} req/s, p99 "
