@@ -1,0 +1,259 @@
+"""The embedded backend: PostgreSQL full-text search (weighted tsvector) for matching and ranking,
+pg_trgm word similarity for typos and suggestions. Used where no OpenSearch is configured."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from ticketing_common.database import Database
+
+from ticketing_search.backend import (
+    DocumentRejected,
+    ReindexFailed,
+    ReindexReport,
+    SearchBackend,
+    SearchUnavailable,
+)
+from ticketing_search.model import SearchDocument, SearchQuery, SearchResult
+from ticketing_search.tables import reindex_staging, search_documents
+
+log = logging.getLogger(__name__)
+
+# How alike (pg_trgm word_similarity, 0..1) a query must be to some stretch of an event's
+# title, venue and city to count as a typo'd match. 0.5 admits one wrong, missing or extra
+# letter in words of six letters and more, and keeps short unrelated words out.
+TYPO_SIMILARITY = 0.5
+FACET_SIZE = 50
+REINDEX_LOCK = 0x5EA2C4  # pg advisory lock id: one reindex at a time
+
+_DOCUMENT_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "venue_name",
+    "city",
+    "country",
+    "starts_at",
+    "min_price_cents",
+    "currency",
+)
+_HIT_FIELDS = "event_id, title, venue_name, city, category, starts_at, min_price_cents, currency"
+_TSQUERY = "websearch_to_tsquery('english', search_fold(:q))"
+_SET_THRESHOLD = text("SELECT set_config('pg_trgm.word_similarity_threshold', :value, true)")
+
+
+class PostgresSearch(SearchBackend):
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def check(self) -> None:
+        await self.database.check()
+
+    async def upsert(self, document: SearchDocument, version: datetime) -> None:
+        values = document.model_dump(include=set(_DOCUMENT_FIELDS))
+        await self._write(
+            {"event_id": document.event_id, "listed": document.listed, **values}, version
+        )
+
+    async def remove(self, event_id: str, version: datetime) -> None:
+        # A tombstone: nothing searchable, only the version that keeps late facts out.
+        blank = dict.fromkeys(_DOCUMENT_FIELDS, "") | {"starts_at": None, "min_price_cents": None}
+        await self._write({"event_id": event_id, "listed": False, **blank}, version)
+
+    async def _write(self, row: dict[str, Any], version: datetime) -> None:
+        statement = insert(search_documents).values(**row, version=version)
+        changes = {"listed": statement.excluded.listed, "version": statement.excluded.version}
+        changes |= {name: statement.excluded[name] for name in _DOCUMENT_FIELDS}
+        statement = statement.on_conflict_do_update(
+            index_elements=[search_documents.c.event_id],
+            set_=changes,
+            where=search_documents.c.version <= statement.excluded.version,
+        )
+        try:
+            async with self.database.engine.begin() as conn:
+                await conn.execute(statement)
+        except DataError as exc:  # e.g. an id longer than the column
+            raise DocumentRejected(str(exc.orig)) from exc
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        conditions = ["listed", "starts_at >= :starts_from"]
+        params: dict[str, Any] = {
+            "starts_from": query.starts_from,
+            "limit": query.limit,
+            "offset": query.offset,
+            "facet_size": FACET_SIZE,
+        }
+        if query.starts_until is not None:
+            conditions.append("starts_at <= :starts_until")
+            params["starts_until"] = query.starts_until
+        if query.price_max_cents is not None:
+            conditions.append("min_price_cents <= :price_max")
+            params["price_max"] = query.price_max_cents
+        score = "0.0"
+        if query.q:
+            conditions.append(f"(document @@ {_TSQUERY} OR search_fold(:q) <% search_text)")
+            score = f"ts_rank_cd(document, {_TSQUERY}, 1)"
+            score += " + word_similarity(search_fold(:q), search_text)"
+            params["q"] = query.q
+        in_city = in_category = "true"
+        if query.city:
+            in_city = "search_fold(city) = search_fold(:city)"
+            params["city"] = query.city
+        if query.category:
+            in_category = "search_fold(category) = search_fold(:category)"
+            params["category"] = query.category
+        # One round trip; `matched` (filters that are not facets) is computed once and read by
+        # the page, the total and each facet (which leaves out its own filter). The SQL is put
+        # together from fixed fragments only; every value is a bound parameter.
+        sql = f"""
+            WITH matched AS MATERIALIZED (
+                SELECT {_HIT_FIELDS}, {score} AS score,
+                       {in_city} AS in_city, {in_category} AS in_category
+                FROM search_documents
+                WHERE {" AND ".join(conditions)}
+            )
+            SELECT
+                (SELECT count(*) FROM matched WHERE in_city AND in_category) AS total,
+                (SELECT coalesce(json_agg(page), '[]') FROM (
+                    SELECT {_HIT_FIELDS} FROM matched WHERE in_city AND in_category
+                    ORDER BY score DESC, starts_at, event_id
+                    LIMIT :limit OFFSET :offset
+                ) AS page) AS items,
+                (SELECT coalesce(json_object_agg(city, n ORDER BY n DESC, city), '{{}}') FROM (
+                    SELECT city, count(*) AS n FROM matched WHERE in_category
+                    GROUP BY city ORDER BY n DESC, city LIMIT :facet_size
+                ) AS cities) AS cities,
+                (SELECT coalesce(json_object_agg(category, n ORDER BY n DESC, category), '{{}}')
+                 FROM (
+                    SELECT category, count(*) AS n FROM matched WHERE in_city
+                    GROUP BY category ORDER BY n DESC, category LIMIT :facet_size
+                ) AS categories) AS categories
+        """  # noqa: S608
+        statement = text(sql).columns(total=Integer, items=JSON, cities=JSON, categories=JSON)
+        try:
+            async with self.database.engine.begin() as conn:
+                await _typo_threshold(conn)
+                row = (await conn.execute(statement, params)).one()
+        except (OSError, OperationalError, InterfaceError) as exc:
+            raise SearchUnavailable("the database does not answer") from exc
+        return SearchResult(
+            items=list(row.items),
+            total=int(row.total),
+            facets={"city": dict(row.cities), "category": dict(row.categories)},
+        )
+
+    async def suggest(self, prefix: str, limit: int, starts_from: datetime) -> list[str]:
+        sql = text(
+            r"""
+            WITH input AS (SELECT search_fold(:q) AS q),
+            pattern AS (
+                SELECT q, replace(replace(replace(q, '\', '\\'), '%', '\%'), '_', '\_') AS esc
+                FROM input
+            ),
+            candidates AS (
+                SELECT DISTINCT ON (d.title_folded) d.title,
+                    CASE WHEN d.title_folded LIKE p.esc || '%' THEN 0
+                         WHEN d.title_folded LIKE '% ' || p.esc || '%' THEN 1
+                         ELSE 2 END AS tier,
+                    word_similarity(p.q, d.title_folded) AS similarity
+                FROM search_documents AS d, pattern AS p
+                WHERE d.listed AND d.starts_at >= :starts_from
+                  AND (d.title_folded LIKE p.esc || '%'
+                       OR d.title_folded LIKE '% ' || p.esc || '%'
+                       OR p.q <% d.title_folded)
+                ORDER BY d.title_folded, d.starts_at
+            )
+            SELECT title FROM candidates ORDER BY tier, similarity DESC, title LIMIT :limit
+            """
+        )
+        params = {"q": prefix, "limit": limit, "starts_from": starts_from}
+        try:
+            async with self.database.engine.begin() as conn:
+                await _typo_threshold(conn)
+                return [row.title for row in await conn.execute(sql, params)]
+        except (OSError, OperationalError, InterfaceError) as exc:
+            raise SearchUnavailable("the database does not answer") from exc
+
+    async def reindex(
+        self, pages: AsyncIterator[list[SearchDocument]], started_at: datetime
+    ) -> ReindexReport:
+        async with self.database.engine.connect() as conn:
+            locked = await conn.scalar(
+                text("SELECT pg_try_advisory_lock(:id)"), {"id": REINDEX_LOCK}
+            )
+            await conn.commit()
+            if not locked:
+                raise ReindexFailed("another reindex is running")
+            try:
+                return await self._reindex(conn, pages, started_at)
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": REINDEX_LOCK})
+                await conn.commit()
+
+    async def _reindex(
+        self,
+        conn: AsyncConnection,
+        pages: AsyncIterator[list[SearchDocument]],
+        started_at: datetime,
+    ) -> ReindexReport:
+        await conn.execute(text("TRUNCATE search_reindex_staging"))
+        await conn.commit()
+        staged = 0
+        async for page in pages:
+            rows = [
+                {"event_id": doc.event_id, **doc.model_dump(include=set(_DOCUMENT_FIELDS))}
+                for doc in page
+                if doc.listed
+            ]
+            if rows:
+                statement = insert(reindex_staging).values(rows)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[reindex_staging.c.event_id],
+                    set_={name: statement.excluded[name] for name in _DOCUMENT_FIELDS},
+                )
+                await conn.execute(statement)
+                await conn.commit()
+                staged += len(rows)
+        columns = ", ".join(_DOCUMENT_FIELDS)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _DOCUMENT_FIELDS)
+        # One transaction: searches see the old rows until it commits. A fact newer than the
+        # snapshot's start (version > started_at) wins over the snapshot.
+        await conn.execute(
+            text(
+                f"""
+                INSERT INTO search_documents (event_id, listed, version, {columns})
+                SELECT event_id, true, :started_at, {columns} FROM search_reindex_staging
+                ON CONFLICT (event_id) DO UPDATE SET listed = true, version = excluded.version,
+                    {updates}
+                WHERE search_documents.version <= excluded.version
+                """  # noqa: S608 - column names only
+            ),
+            {"started_at": started_at},
+        )
+        unlisted = await conn.execute(
+            text(
+                """
+                UPDATE search_documents AS d SET listed = false, version = :started_at
+                WHERE d.listed AND d.version < :started_at AND NOT EXISTS (
+                    SELECT 1 FROM search_reindex_staging AS s WHERE s.event_id = d.event_id
+                )
+                """
+            ),
+            {"started_at": started_at},
+        )
+        await conn.execute(text("TRUNCATE search_reindex_staging"))
+        await conn.commit()
+        log.info("reindexed", extra={"indexed": staged, "unlisted": unlisted.rowcount})
+        return ReindexReport(indexed=staged, target="search_documents")
+
+
+async def _typo_threshold(conn: AsyncConnection) -> None:
+    # Local to the transaction: the `<%` operator (which the trigram index serves) reads it.
+    await conn.execute(_SET_THRESHOLD, {"value": str(TYPO_SIMILARITY)})
