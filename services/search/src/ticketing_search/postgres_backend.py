@@ -4,6 +4,7 @@ pg_trgm word similarity for typos and suggestions. Used where no OpenSearch is c
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 # title, venue and city to count as a typo'd match. 0.5 admits one wrong, missing or extra
 # letter in words of six letters and more, and keeps short unrelated words out.
 TYPO_SIMILARITY = 0.5
+# Shorter words match exactly: a typo in a three-letter word is too close to another word.
+MIN_TYPO_WORD = 4
+MAX_QUERY_WORDS = 12
 FACET_SIZE = 50
 REINDEX_LOCK = 0x5EA2C4  # pg advisory lock id: one reindex at a time
 
@@ -46,6 +50,8 @@ _DOCUMENT_FIELDS = (
 )
 _HIT_FIELDS = "event_id, title, venue_name, city, category, starts_at, min_price_cents, currency"
 _TSQUERY = "websearch_to_tsquery('english', search_fold(:q))"
+# LIKE pattern: the folded text typed so far, its wildcards escaped, then anything.
+_LIKE_PREFIX = r"replace(replace(replace(search_fold(:q), '\', '\\'), '%', '\%'), '_', '\_') || '%'"
 _SET_THRESHOLD = text("SELECT set_config('pg_trgm.word_similarity_threshold', :value, true)")
 
 
@@ -98,7 +104,16 @@ class PostgresSearch(SearchBackend):
             params["price_max"] = query.price_max_cents
         score = "0.0"
         if query.q:
-            conditions.append(f"(document @@ {_TSQUERY} OR search_fold(:q) <% search_text)")
+            # Every word must match somewhere in the event: as a (stemmed) word, or, for words
+            # long enough to have typos, as a close trigram match. Stop words match anything.
+            for index, term in enumerate(_words(query.q)):
+                name = f"w{index}"
+                params[name] = term
+                terms = f"plainto_tsquery('english', search_fold(:{name}))"
+                match = f"numnode({terms}) = 0 OR document @@ {terms}"
+                if len(term) >= MIN_TYPO_WORD:
+                    match += f" OR search_fold(:{name}) <% search_text"
+                conditions.append(f"({match})")
             score = f"ts_rank_cd(document, {_TSQUERY}, 1)"
             score += " + word_similarity(search_fold(:q), search_text)"
             params["q"] = query.q
@@ -150,30 +165,35 @@ class PostgresSearch(SearchBackend):
         )
 
     async def suggest(self, prefix: str, limit: int, starts_from: datetime) -> list[str]:
+        # Each typed word must start a word of the title or, if long enough, be close to one;
+        # titles that start with the whole text come first, then the closest.
+        params: dict[str, Any] = {"q": prefix, "limit": limit, "starts_from": starts_from}
+        conditions = ["d.listed", "d.starts_at >= :starts_from"]
+        for index, term in enumerate(_words(prefix)):
+            name = f"w{index}"
+            params[name] = term
+            pattern = f"replace(search_fold(:{name}), '_', '\\_')"
+            match = f"d.title_folded LIKE {pattern} || '%'"
+            match += f" OR d.title_folded LIKE '% ' || {pattern} || '%'"
+            if len(term) >= MIN_TYPO_WORD:
+                match += f" OR search_fold(:{name}) <% d.title_folded"
+            conditions.append(f"({match})")
+        if len(conditions) == 2:  # nothing word-like was typed
+            return []
         sql = text(
-            r"""
-            WITH input AS (SELECT search_fold(:q) AS q),
-            pattern AS (
-                SELECT q, replace(replace(replace(q, '\', '\\'), '%', '\%'), '_', '\_') AS esc
-                FROM input
-            ),
-            candidates AS (
+            f"""
+            WITH candidates AS (
                 SELECT DISTINCT ON (d.title_folded) d.title,
-                    CASE WHEN d.title_folded LIKE p.esc || '%' THEN 0
-                         WHEN d.title_folded LIKE '% ' || p.esc || '%' THEN 1
-                         ELSE 2 END AS tier,
-                    word_similarity(p.q, d.title_folded) AS similarity
-                FROM search_documents AS d, pattern AS p
-                WHERE d.listed AND d.starts_at >= :starts_from
-                  AND (d.title_folded LIKE p.esc || '%'
-                       OR d.title_folded LIKE '% ' || p.esc || '%'
-                       OR p.q <% d.title_folded)
+                    d.title_folded LIKE {_LIKE_PREFIX} AS starts_with,
+                    word_similarity(search_fold(:q), d.title_folded) AS similarity
+                FROM search_documents AS d
+                WHERE {" AND ".join(conditions)}
                 ORDER BY d.title_folded, d.starts_at
             )
-            SELECT title FROM candidates ORDER BY tier, similarity DESC, title LIMIT :limit
-            """
+            SELECT title FROM candidates
+            ORDER BY starts_with DESC, similarity DESC, title LIMIT :limit
+            """  # noqa: S608 - fixed fragments; values are bound
         )
-        params = {"q": prefix, "limit": limit, "starts_from": starts_from}
         try:
             async with self.database.engine.begin() as conn:
                 await _typo_threshold(conn)
@@ -252,6 +272,10 @@ class PostgresSearch(SearchBackend):
         await conn.commit()
         log.info("reindexed", extra={"indexed": staged, "unlisted": unlisted.rowcount})
         return ReindexReport(indexed=staged, target="search_documents")
+
+
+def _words(q: str) -> list[str]:
+    return re.findall(r"\w+", q)[:MAX_QUERY_WORDS]
 
 
 async def _typo_threshold(conn: AsyncConnection) -> None:
