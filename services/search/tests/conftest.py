@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import ticketing_search.cli
 from ticketing_common.facts import Envelope, EventCancelled, EventPublished, EventUpdated, FactData
+from ticketing_common.migrations import migrations_dir, upgrade
 from ticketing_devkit.processes import ServiceProcess, run_command
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
 
@@ -46,7 +48,9 @@ def typo(text: str) -> str:
     return text[:middle] + text[middle + 1 :]
 
 
-def search_env(backend: str, database_url: str, redis_url: str) -> dict[str, str]:
+def search_env(
+    backend: str, database_url: str, redis_url: str, *, migrate_in_process: bool = False
+) -> dict[str, str]:
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -59,7 +63,11 @@ def search_env(backend: str, database_url: str, redis_url: str) -> dict[str, str
         env["OPENSEARCH_URL"] = OPENSEARCH_URL
         env["OPENSEARCH_ALIAS"] = f"test-events-{uuid.uuid4().hex[:10]}"
         env["OPENSEARCH_REPLICAS"] = "0"
-    run_command([sys.executable, "-m", "ticketing_search", "migrate"], env)
+    if migrate_in_process and backend == "postgres":
+        # The same alembic upgrade `migrate` runs, without starting another interpreter.
+        upgrade(database_url, migrations_dir(ticketing_search.cli.__file__))
+    else:
+        run_command([sys.executable, "-m", "ticketing_search", "migrate"], env)
     return env
 
 
@@ -136,11 +144,11 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(backend: str) -> Iterator[Stack]:
+def running_stack(backend: str, *, migrate_in_process: bool = False) -> Iterator[Stack]:
     """A search service with its own database and its own Redis db (so two stacks never share
     a consumer group)."""
     with temporary_database() as database_url, temporary_redis_db() as redis_url:
-        env = search_env(backend, database_url, redis_url)
+        env = search_env(backend, database_url, redis_url, migrate_in_process=migrate_in_process)
         bus = redis.Redis.from_url(redis_url)
         with (
             ServiceProcess(
@@ -157,4 +165,11 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """One running service per backend, shared by the behavioural tests (each uses its own
     made-up words, cities and categories)."""
     with running_stack(request.param) as running:
+        yield running
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """A service of its own, for tests that rebuild the whole index."""
+    with running_stack(request.param, migrate_in_process=True) as running:
         yield running

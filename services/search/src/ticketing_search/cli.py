@@ -11,19 +11,19 @@ from datetime import UTC, datetime
 
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.logging import configure_logging
-from ticketing_common.migrations import migrations_dir, upgrade
 from ticketing_common.problems import Problem
 
 from ticketing_search.backend import ReindexFailed, ReindexReport
 from ticketing_search.events_client import search_documents
 from ticketing_search.main import build_backend
-from ticketing_search.opensearch_backend import OpenSearchBackend
 from ticketing_search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
 
 async def migrate_opensearch(settings: SearchSettings) -> str:
+    from ticketing_search.opensearch_backend import OpenSearchBackend
+
     backend, _ = build_backend(settings)
     assert isinstance(backend, OpenSearchBackend)
     await backend.start()
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             index = asyncio.run(migrate_opensearch(settings))
             log.info("search index ready", extra={"index": index})
         else:
+            from ticketing_common.migrations import migrations_dir, upgrade
+
             upgrade(settings.database_url, migrations_dir(__file__))
     elif args.command == "reindex":
         try:

@@ -10,7 +10,6 @@ from ticketing_common.resources import Resource
 from ticketing_search.api import router
 from ticketing_search.backend import SearchBackend
 from ticketing_search.indexer import Indexer
-from ticketing_search.opensearch_backend import OpenSearchBackend
 from ticketing_search.postgres_backend import PostgresSearch
 from ticketing_search.settings import SearchSettings
 
@@ -19,6 +18,9 @@ def build_backend(settings: SearchSettings) -> tuple[SearchBackend, list[Resourc
     """The backend, and the resources to start (in order) for it, the backend last. OpenSearch
     when a URL is configured; otherwise the embedded PostgreSQL backend."""
     if settings.opensearch_url:
+        # Imported only when configured: the embedded setup never loads the OpenSearch client.
+        from ticketing_search.opensearch_backend import OpenSearchBackend
+
         backend = OpenSearchBackend(
             settings.opensearch_url,
             alias=settings.opensearch_alias,
