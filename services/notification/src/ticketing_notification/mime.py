@@ -34,6 +34,6 @@ def build_message(email: Email, sender: str, message_id: str) -> EmailMessage:
     return message
 
 
-def sender_address(sender: str) -> str:
-    """The bare address of a `Name <address>` sender (what SES and SMTP's MAIL FROM want)."""
-    return parseaddr(sender)[1]
+def sender_address(mailbox: str) -> str:
+    """The bare address of a `Name <address>` mailbox (what SES and SMTP's envelope want)."""
+    return parseaddr(mailbox)[1]

@@ -125,7 +125,8 @@ class SesTransport(MailTransport):
             raise RuntimeError("SES client is not started")
         request: dict[str, Any] = {
             "FromEmailAddress": sender_address(str(message["From"])),
-            "Destination": {"ToAddresses": [str(message["To"])]},
+            # Bare addresses: SES wants display names, if any, MIME-encoded; the To header has them.
+            "Destination": {"ToAddresses": [sender_address(str(message["To"]))]},
             # Raw: the same MIME message SMTP sends, inline QR images included.
             "Content": {"Raw": {"Data": message.as_bytes()}},
         }
