@@ -54,20 +54,24 @@ def upgrade() -> None:
         ADD COLUMN search_text text GENERATED ALWAYS AS (
             search_fold(title || ' ' || venue_name || ' ' || city)
         ) STORED,
-        ADD COLUMN title_folded text GENERATED ALWAYS AS (search_fold(title)) STORED
+        ADD COLUMN title_folded text GENERATED ALWAYS AS (search_fold(title)) STORED,
+        ADD COLUMN city_folded text GENERATED ALWAYS AS (search_fold(city)) STORED,
+        ADD COLUMN category_folded text GENERATED ALWAYS AS (search_fold(category)) STORED
         """
     )
+    # fastupdate off: writes are rare (one per event fact) and reads are what matters; GIN's
+    # pending list would make every search scan unmerged entries until the next vacuum.
     op.execute(
         "CREATE INDEX ix_search_documents_document ON search_documents USING gin (document)"
-        " WHERE listed"
+        " WITH (fastupdate = off) WHERE listed"
     )
     op.execute(
         "CREATE INDEX ix_search_documents_search_text ON search_documents"
-        " USING gin (search_text gin_trgm_ops) WHERE listed"
+        " USING gin (search_text gin_trgm_ops) WITH (fastupdate = off) WHERE listed"
     )
     op.execute(
         "CREATE INDEX ix_search_documents_title ON search_documents"
-        " USING gin (title_folded gin_trgm_ops) WHERE listed"
+        " USING gin (title_folded gin_trgm_ops) WITH (fastupdate = off) WHERE listed"
     )
     op.execute(
         "CREATE INDEX ix_search_documents_starts_at ON search_documents (starts_at) WHERE listed"

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, text
+from sqlalchemy import JSON, Integer, TextualSelect, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,9 +49,13 @@ _DOCUMENT_FIELDS = (
     "currency",
 )
 _HIT_FIELDS = "event_id, title, venue_name, city, category, starts_at, min_price_cents, currency"
-_TSQUERY = "websearch_to_tsquery('english', search_fold(:q))"
+# Values are folded in scalar subqueries: evaluated once per query (an InitPlan), not per row,
+# and usable as index conditions.
+_TSQUERY = "(SELECT websearch_to_tsquery('english', search_fold(:q)))"
 # LIKE pattern: the folded text typed so far, its wildcards escaped, then anything.
-_LIKE_PREFIX = r"replace(replace(replace(search_fold(:q), '\', '\\'), '%', '\%'), '_', '\_') || '%'"
+_LIKE_PREFIX = (
+    r"(SELECT replace(replace(replace(search_fold(:q), '\', '\\'), '%', '\%'), '_', '\_') || '%')"
+)
 _SET_THRESHOLD = text("SELECT set_config('pg_trgm.word_similarity_threshold', :value, true)")
 
 
@@ -89,71 +93,10 @@ class PostgresSearch(SearchBackend):
             raise DocumentRejected(str(exc.orig)) from exc
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        conditions = ["listed", "starts_at >= :starts_from"]
-        params: dict[str, Any] = {
-            "starts_from": query.starts_from,
-            "limit": query.limit,
-            "offset": query.offset,
-            "facet_size": FACET_SIZE,
-        }
-        if query.starts_until is not None:
-            conditions.append("starts_at <= :starts_until")
-            params["starts_until"] = query.starts_until
-        if query.price_max_cents is not None:
-            conditions.append("min_price_cents <= :price_max")
-            params["price_max"] = query.price_max_cents
-        score = "0.0"
-        if query.q:
-            # Every word must match somewhere in the event: as a (stemmed) word, or, for words
-            # long enough to have typos, as a close trigram match. Stop words match anything.
-            for index, term in enumerate(_words(query.q)):
-                name = f"w{index}"
-                params[name] = term
-                terms = f"plainto_tsquery('english', search_fold(:{name}))"
-                match = f"numnode({terms}) = 0 OR document @@ {terms}"
-                if len(term) >= MIN_TYPO_WORD:
-                    match += f" OR search_fold(:{name}) <% search_text"
-                conditions.append(f"({match})")
-            score = f"ts_rank_cd(document, {_TSQUERY}, 1)"
-            score += " + word_similarity(search_fold(:q), search_text)"
-            params["q"] = query.q
-        in_city = in_category = "true"
-        if query.city:
-            in_city = "search_fold(city) = search_fold(:city)"
-            params["city"] = query.city
-        if query.category:
-            in_category = "search_fold(category) = search_fold(:category)"
-            params["category"] = query.category
-        # One round trip; `matched` (filters that are not facets) is computed once and read by
-        # the page, the total and each facet (which leaves out its own filter). The SQL is put
-        # together from fixed fragments only; every value is a bound parameter.
-        sql = f"""
-            WITH matched AS MATERIALIZED (
-                SELECT {_HIT_FIELDS}, {score} AS score,
-                       {in_city} AS in_city, {in_category} AS in_category
-                FROM search_documents
-                WHERE {" AND ".join(conditions)}
-            )
-            SELECT
-                (SELECT count(*) FROM matched WHERE in_city AND in_category) AS total,
-                (SELECT coalesce(json_agg(page), '[]') FROM (
-                    SELECT {_HIT_FIELDS} FROM matched WHERE in_city AND in_category
-                    ORDER BY score DESC, starts_at, event_id
-                    LIMIT :limit OFFSET :offset
-                ) AS page) AS items,
-                (SELECT coalesce(json_object_agg(city, n ORDER BY n DESC, city), '{{}}') FROM (
-                    SELECT city, count(*) AS n FROM matched WHERE in_category
-                    GROUP BY city ORDER BY n DESC, city LIMIT :facet_size
-                ) AS cities) AS cities,
-                (SELECT coalesce(json_object_agg(category, n ORDER BY n DESC, category), '{{}}')
-                 FROM (
-                    SELECT category, count(*) AS n FROM matched WHERE in_city
-                    GROUP BY category ORDER BY n DESC, category LIMIT :facet_size
-                ) AS categories) AS categories
-        """  # noqa: S608
-        statement = text(sql).columns(total=Integer, items=JSON, cities=JSON, categories=JSON)
         try:
             async with self.database.engine.begin() as conn:
+                words = await _content_words(conn, query.q) if query.q else []
+                statement, params = search_statement(query, words)
                 await _typo_threshold(conn)
                 row = (await conn.execute(statement, params)).one()
         except (OSError, OperationalError, InterfaceError) as exc:
@@ -172,11 +115,11 @@ class PostgresSearch(SearchBackend):
         for index, term in enumerate(_words(prefix)):
             name = f"w{index}"
             params[name] = term
-            pattern = f"replace(search_fold(:{name}), '_', '\\_')"
+            pattern = f"(SELECT replace(search_fold(:{name}), '_', '\\_'))"
             match = f"d.title_folded LIKE {pattern} || '%'"
             match += f" OR d.title_folded LIKE '% ' || {pattern} || '%'"
             if len(term) >= MIN_TYPO_WORD:
-                match += f" OR search_fold(:{name}) <% d.title_folded"
+                match += f" OR (SELECT search_fold(:{name})) <% d.title_folded"
             conditions.append(f"({match})")
         if len(conditions) == 2:  # nothing word-like was typed
             return []
@@ -185,7 +128,7 @@ class PostgresSearch(SearchBackend):
             WITH candidates AS (
                 SELECT DISTINCT ON (d.title_folded) d.title,
                     d.title_folded LIKE {_LIKE_PREFIX} AS starts_with,
-                    word_similarity(search_fold(:q), d.title_folded) AS similarity
+                    word_similarity((SELECT search_fold(:q)), d.title_folded) AS similarity
                 FROM search_documents AS d
                 WHERE {" AND ".join(conditions)}
                 ORDER BY d.title_folded, d.starts_at
@@ -270,8 +213,94 @@ class PostgresSearch(SearchBackend):
         )
         await conn.execute(text("TRUNCATE search_reindex_staging"))
         await conn.commit()
+        await conn.execute(text("ANALYZE search_documents"))  # the planner sees the new data
+        await conn.commit()
         log.info("reindexed", extra={"indexed": staged, "unlisted": unlisted.rowcount})
         return ReindexReport(indexed=staged, target="search_documents")
+
+
+def search_statement(query: SearchQuery, words: list[str]) -> tuple[TextualSelect, dict[str, Any]]:
+    """The search as one SQL statement and its parameters. `words` are the query's words that
+    are not stop words (see _content_words)."""
+    conditions = ["listed", "starts_at >= :starts_from"]
+    params: dict[str, Any] = {
+        "starts_from": query.starts_from,
+        "limit": query.limit,
+        "offset": query.offset,
+        "facet_size": FACET_SIZE,
+    }
+    if query.starts_until is not None:
+        conditions.append("starts_at <= :starts_until")
+        params["starts_until"] = query.starts_until
+    if query.price_max_cents is not None:
+        conditions.append("min_price_cents <= :price_max")
+        params["price_max"] = query.price_max_cents
+    score = "0.0"
+    if query.q:
+        params["q"] = query.q
+        # Every word must match somewhere in the event: as a (stemmed) word, or, for words
+        # long enough to have typos, as a close trigram match. Both are index conditions.
+        for index, term in enumerate(words):
+            name = f"w{index}"
+            params[name] = term
+            match = f"document @@ (SELECT plainto_tsquery('english', search_fold(:{name})))"
+            if len(term) >= MIN_TYPO_WORD:
+                match += f" OR (SELECT search_fold(:{name})) <% search_text"
+            conditions.append(f"({match})")
+        if not words:  # only stop words ("the who"): the text itself, as written
+            conditions.append("search_text LIKE '%' || (SELECT search_fold(:q)) || '%'")
+        score = f"ts_rank_cd(document, {_TSQUERY}, 1)"
+        score += " + word_similarity((SELECT search_fold(:q)), search_text)"
+    in_city = in_category = "true"
+    if query.city:
+        in_city = "city_folded = (SELECT search_fold(:city))"
+        params["city"] = query.city
+    if query.category:
+        in_category = "category_folded = (SELECT search_fold(:category))"
+        params["category"] = query.category
+    # One round trip; `matched` (filters that are not facets) is computed once and read by
+    # the page, the total and each facet (which leaves out its own filter). Only the page's
+    # candidates are scored. The SQL is put together from fixed fragments only; every value
+    # is a bound parameter.
+    sql = f"""
+        WITH matched AS MATERIALIZED (
+            SELECT {_HIT_FIELDS}, document, search_text,
+                   {in_city} AS in_city, {in_category} AS in_category
+            FROM search_documents
+            WHERE {" AND ".join(conditions)}
+        )
+        SELECT
+            (SELECT count(*) FROM matched WHERE in_city AND in_category) AS total,
+            (SELECT coalesce(json_agg(page), '[]') FROM (
+                SELECT {_HIT_FIELDS} FROM matched WHERE in_city AND in_category
+                ORDER BY {score} DESC, starts_at, event_id
+                LIMIT :limit OFFSET :offset
+            ) AS page) AS items,
+            (SELECT coalesce(json_object_agg(city, n ORDER BY n DESC, city), '{{}}') FROM (
+                SELECT city, count(*) AS n FROM matched WHERE in_category
+                GROUP BY city ORDER BY n DESC, city LIMIT :facet_size
+            ) AS cities) AS cities,
+            (SELECT coalesce(json_object_agg(category, n ORDER BY n DESC, category), '{{}}')
+             FROM (
+                SELECT category, count(*) AS n FROM matched WHERE in_city
+                GROUP BY category ORDER BY n DESC, category LIMIT :facet_size
+            ) AS categories) AS categories
+    """  # noqa: S608
+    statement = text(sql).columns(total=Integer, items=JSON, cities=JSON, categories=JSON)
+    return statement, params
+
+
+async def _content_words(conn: AsyncConnection, q: str) -> list[str]:
+    """The query's words that full-text search keeps (not stop words such as "the"), so each
+    one can be an index condition."""
+    rows = await conn.execute(
+        text(
+            "SELECT word FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS w(word, n)"
+            " WHERE numnode(plainto_tsquery('english', search_fold(word))) > 0 ORDER BY n"
+        ),
+        {"words": _words(q)},
+    )
+    return [row.word for row in rows]
 
 
 def _words(q: str) -> list[str]:
