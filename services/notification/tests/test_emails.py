@@ -130,6 +130,12 @@ def test_the_log_lists_the_callers_sent_notifications(stack: Stack, catcher: Cat
         headers={"Authorization": f"Bearer {stack.peers.token(user['id'])}"},
     )
     assert [e["kind"] for e in limited.json()] == ["booking.refunded"]
+    with_slash = httpx.get(
+        f"{stack.process.url}/api/v1/notifications/",
+        headers={"Authorization": f"Bearer {stack.peers.token(user['id'])}"},
+    )
+    assert with_slash.status_code == 200
+    assert with_slash.json() == entries
     assert stack.notifications(other["id"]).json() == []
 
 

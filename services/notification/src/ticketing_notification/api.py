@@ -14,6 +14,9 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
+# API.md writes the path as "/" under the prefix; both spellings answer, with no redirect
+# (a redirect would point past the gateway at this service's own address).
+@router.get("/", include_in_schema=False, response_model=list[NotificationOut])
 @router.get(
     "",
     response_model=list[NotificationOut],

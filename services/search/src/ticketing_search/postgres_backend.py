@@ -235,7 +235,7 @@ def search_statement(query: SearchQuery, words: list[str]) -> tuple[TextualSelec
     if query.price_max_cents is not None:
         conditions.append("min_price_cents <= :price_max")
         params["price_max"] = query.price_max_cents
-    score = "0.0"
+    order = "starts_at, event_id"
     if query.q:
         params["q"] = query.q
         # Every word must match somewhere in the event: as a (stemmed) word, or, for words
@@ -251,6 +251,7 @@ def search_statement(query: SearchQuery, words: list[str]) -> tuple[TextualSelec
             conditions.append("search_text LIKE '%' || (SELECT search_fold(:q)) || '%'")
         score = f"ts_rank_cd(document, {_TSQUERY}, 1)"
         score += " + word_similarity((SELECT search_fold(:q)), search_text)"
+        order = f"{score} DESC, {order}"
     in_city = in_category = "true"
     if query.city:
         in_city = "city_folded = (SELECT search_fold(:city))"
@@ -273,7 +274,7 @@ def search_statement(query: SearchQuery, words: list[str]) -> tuple[TextualSelec
             (SELECT count(*) FROM matched WHERE in_city AND in_category) AS total,
             (SELECT coalesce(json_agg(page), '[]') FROM (
                 SELECT {_HIT_FIELDS} FROM matched WHERE in_city AND in_category
-                ORDER BY {score} DESC, starts_at, event_id
+                ORDER BY {order}
                 LIMIT :limit OFFSET :offset
             ) AS page) AS items,
             (SELECT coalesce(json_object_agg(city, n ORDER BY n DESC, city), '{{}}') FROM (
