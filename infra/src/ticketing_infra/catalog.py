@@ -48,11 +48,12 @@ SEED_SCALING: dict[str, Scaling] = {
 }
 DEFAULT_SCALING = Scaling(2, 6)
 
-# ALB path patterns per public service. Only the gateway is public: it is the edge (routing, JWT
-# checks, rate limits, request ids) and serves every public path of API.md; a rule sending
-# /api/v1/<x>/* straight to a service would bypass its rate limits.
-PUBLIC_PATHS: dict[str, tuple[str, ...]] = {
-    "api-gateway": ("/api/*", "/status"),
+# ALB listener rule (priority, path patterns) per public service. Only the gateway is public: it
+# is the edge (routing, JWT checks, rate limits, request ids) and serves every public path of
+# API.md; a rule sending /api/v1/<x>/* straight to a service would bypass its rate limits.
+# Priorities are fixed here so adding a public service never renumbers (replaces) other rules.
+PUBLIC_PATHS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "api-gateway": (100, ("/api/*", "/status")),
 }
 
 # Python packages whose names do not follow ticketing_<folder with - as _>.
@@ -128,7 +129,7 @@ def discover(directory: Path = TASK_DEFINITIONS_DIR) -> list[ServiceSpec]:
                 name=name,
                 task_definition=json.loads(path.read_text()),
                 scaling=SEED_SCALING.get(name, DEFAULT_SCALING),
-                public_paths=PUBLIC_PATHS.get(name, ()),
+                public_paths=PUBLIC_PATHS.get(name, (0, ()))[1],
             )
         )
     if not services:
