@@ -90,6 +90,8 @@ def test_fargate_shape(spec: ServiceSpec) -> None:
     app = next(c for c in task_definition["containerDefinitions"] if c["name"] == spec.name)
     assert app["image"].endswith(f"ticketing/{spec.name}:abc123")
     assert app["essential"] is True
+    reserved = sum(c.get("memoryReservation", 0) for c in task_definition["containerDefinitions"])
+    assert reserved <= int(task_definition["memory"])
     assert app["portMappings"] == [
         {"name": "http", "containerPort": 8000, "protocol": "tcp", "appProtocol": "http"}
     ]

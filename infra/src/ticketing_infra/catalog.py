@@ -24,6 +24,7 @@ CONTAINER_PORT = 8000
 HEALTH_PATH = "/health"
 EXECUTION_ROLE_NAME = "ticketing-ecs-execution"
 BOOKINGS_TABLE = "ticketing-bookings"
+DB_INSTANCE_ID = "ticketing-postgres"
 DEPLOY_PARAMETER = "/ticketing/deploy/platform"
 EDGE_PARAMETER = "/ticketing/deploy/edge"
 EDGE_REGION = "us-east-1"  # CloudFront, its certificate and its WAF web ACL live only there

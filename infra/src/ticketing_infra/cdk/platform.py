@@ -42,7 +42,6 @@ from ticketing_infra.cdk.settings import InfraSettings
 from ticketing_infra.cdk.waf import web_acl
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-DB_INSTANCE_ID = "ticketing-postgres"
 DB_USER = "ticketing"
 # The production database each SQL-owning service gets (issue 9); others: the service's name.
 DATABASE_NAMES = {"payment": "payments", "notification": "notifications"}
@@ -259,14 +258,14 @@ class PlatformStack(Stack):
         db_logs = logs.LogGroup(
             self,
             "DbLogs",
-            log_group_name=f"/aws/rds/instance/{DB_INSTANCE_ID}/postgresql",
+            log_group_name=f"/aws/rds/instance/{catalog.DB_INSTANCE_ID}/postgresql",
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.database = rds.DatabaseInstance(
             self,
             "Postgres",
-            instance_identifier=DB_INSTANCE_ID,
+            instance_identifier=catalog.DB_INSTANCE_ID,
             engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16),
             instance_type=ec2.InstanceType("r6g.xlarge"),
             credentials=rds.Credentials.from_secret(self.db_credentials),
