@@ -3,6 +3,7 @@ TicketingPlatform stack would have created, and a way to run `ticketing-infra de
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -10,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import json
 import pytest
 
 # jsii warns on every start that Node 20 is past its end of life; the synth works the same.
@@ -124,14 +124,25 @@ def run_deploy(aws: Any) -> Callable[..., int]:
         fake = f"{sys.executable} {FAKE_REGISTRY}"
         return main(
             [
-                "--region", REGION, "--endpoint-url", aws.endpoint_url,
-                "deploy", "--tag", tag,
-                "--build-command", f"{fake} build {{image}} {{dockerfile}} {{context}}",
-                "--push-command", f"{fake} push {{image}}",
-                "--poll-seconds", "0.05", "--timeout-minutes", "1",
-                "--frontend", "/nonexistent",
+                "--region",
+                REGION,
+                "--endpoint-url",
+                aws.endpoint_url,
+                "deploy",
+                "--tag",
+                tag,
+                "--build-command",
+                f"{fake} build {{image}} {{dockerfile}} {{context}}",
+                "--push-command",
+                f"{fake} push {{image}}",
+                "--poll-seconds",
+                "0.05",
+                "--timeout-minutes",
+                "1",
+                "--frontend",
+                "/nonexistent",
                 *extra,
             ]
-        )  # fmt: skip
+        )
 
     return run

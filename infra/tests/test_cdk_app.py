@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 from ticketing_infra import catalog
 from ticketing_infra.cdk.settings import InfraSettings
 
@@ -28,7 +28,7 @@ def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     build_app(CONTEXT, outdir=str(outdir)).synth()
-    yield outdir
+    return outdir
 
 
 def template(assembly_dir: Path, stack: str) -> Template:
@@ -76,7 +76,9 @@ def test_every_nag_acknowledgment_gives_a_reason(assembly_dir: Path) -> None:
     for stack in ("TicketingPlatform", "TicketingServices", "TicketingEdge"):
         body = json.loads((assembly_dir / f"{stack}.template.json").read_text())
         for resource in body["Resources"].values():
-            for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+            for rule in (
+                resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+            ):
                 if rule["id"].startswith("AwsSolutions-"):
                     acknowledged.append(rule["id"])
                     assert len(rule["reason"].split()) >= 6, rule
@@ -95,11 +97,14 @@ def test_settings_must_name_the_certificates() -> None:
 # -- network and security groups ------------------------------------------------------------
 
 
-def test_vpc_spans_two_azs_with_public_and_private_subnets_and_flow_logs(platform: Template) -> None:
+def test_vpc_spans_two_azs_with_public_and_private_subnets_and_flow_logs(
+    platform: Template,
+) -> None:
     platform.resource_count_is("AWS::EC2::VPC", 1)
     subnets = resources(platform, "AWS::EC2::Subnet")
     public = [s for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"]]
-    assert len(subnets) == 4 and len(public) == 2
+    assert len(subnets) == 4
+    assert len(public) == 2
     assert len({json.dumps(s["Properties"]["AvailabilityZone"]) for s in subnets.values()}) == 2
     platform.resource_count_is("AWS::EC2::NatGateway", 2)
     flow_log = only(platform, "AWS::EC2::FlowLog")
@@ -141,7 +146,9 @@ def test_security_groups_chain_alb_to_tasks_to_data_stores(platform: Template) -
     assert ingress["search"] == [("tasks", 443)]
     # The ALB may only talk to the tasks; the data stores talk to nobody.
     egress = resources(platform, "AWS::EC2::SecurityGroupEgress")
-    assert [e["Properties"]["DestinationSecurityGroupId"]["Fn::GetAtt"][0] for e in egress.values()] == [ids["tasks"]]
+    assert [
+        e["Properties"]["DestinationSecurityGroupId"]["Fn::GetAtt"][0] for e in egress.values()
+    ] == [ids["tasks"]]
     groups = resources(platform, "AWS::EC2::SecurityGroup")
     assert "SecurityGroupEgress" not in groups[ids["alb"]]["Properties"]
     for key in ("db", "redis", "search"):
@@ -171,7 +178,8 @@ def test_target_group_and_rule_per_public_service(services: Template) -> None:
     assert [s.name for s in public] == ["api-gateway"]
     services.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", len(public))
     group = only(services, "AWS::ElasticLoadBalancingV2::TargetGroup")
-    assert group["TargetType"] == "ip" and group["Port"] == 8000
+    assert group["TargetType"] == "ip"
+    assert group["Port"] == 8000
     assert group["HealthCheckPath"] == "/health"
     rule = only(services, "AWS::ElasticLoadBalancingV2::ListenerRule")
     assert rule["Conditions"] == [
@@ -195,8 +203,10 @@ def test_waf_rate_limit_sqli_xss_known_bad_inputs(
     assert acl["Scope"] == scope
     statements = _rule_statements(acl)
     assert statements["RatePerIp"]["RateBasedStatement"] == {
-        "Limit": 100, "AggregateKeyType": "IP", "EvaluationWindowSec": 300
-    }  # fmt: skip
+        "Limit": 100,
+        "AggregateKeyType": "IP",
+        "EvaluationWindowSec": 300,
+    }
     managed = {
         s["ManagedRuleGroupStatement"]["Name"]
         for s in statements.values()
@@ -205,21 +215,27 @@ def test_waf_rate_limit_sqli_xss_known_bad_inputs(
     assert managed == {"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     xss = statements["CrossSiteScripting"]["OrStatement"]["Statements"]
     assert {next(iter(s["XssMatchStatement"]["FieldToMatch"])) for s in xss} == {
-        "Body", "QueryString", "UriPath"
-    }  # fmt: skip
+        "Body",
+        "QueryString",
+        "UriPath",
+    }
 
 
 def test_api_waf_guards_the_alb(platform: Template) -> None:
     association = only(platform, "AWS::WAFv2::WebACLAssociation")
     assert association["ResourceArn"] == {
-        "Ref": logical_id(platform, "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Name": "ticketing-alb"})
+        "Ref": logical_id(
+            platform, "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Name": "ticketing-alb"}
+        )
     }
 
 
 # -- data stores ----------------------------------------------------------------------------
 
 
-def test_postgres_multi_az_encrypted_backed_up_with_performance_insights(platform: Template) -> None:
+def test_postgres_multi_az_encrypted_backed_up_with_performance_insights(
+    platform: Template,
+) -> None:
     db = only(platform, "AWS::RDS::DBInstance")
     assert db["Engine"] == "postgres"
     assert db["MultiAZ"] is True
@@ -235,9 +251,9 @@ def test_bookings_table(platform: Template) -> None:
     table = only(platform, "AWS::DynamoDB::Table")
     assert table["TableName"] == "ticketing-bookings"
     assert table["KeySchema"] == [{"AttributeName": "booking_id", "KeyType": "HASH"}]
-    assert {i["IndexName"]: i["KeySchema"][0]["AttributeName"] for i in table["GlobalSecondaryIndexes"]} == {
-        "user-index": "user_id", "event-index": "event_id"
-    }  # fmt: skip
+    assert {
+        i["IndexName"]: i["KeySchema"][0]["AttributeName"] for i in table["GlobalSecondaryIndexes"]
+    } == {"user-index": "user_id", "event-index": "event_id"}
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -275,13 +291,21 @@ def test_every_secret_a_task_definition_names_exists(platform: Template) -> None
 
 
 def test_connection_urls_carry_no_credentials_in_the_template(platform: Template) -> None:
-    for name in ("ticketing/auth/database-url", "ticketing/redis-url", "ticketing/search/opensearch-url"):
+    for name in (
+        "ticketing/auth/database-url",
+        "ticketing/redis-url",
+        "ticketing/search/opensearch-url",
+    ):
         secret = only(platform, "AWS::SecretsManager::Secret", {"Name": name})
         text = json.dumps(secret["SecretString"])
         assert "{{resolve:secretsmanager:" in text, name
     auth = only(platform, "AWS::SecretsManager::Secret", {"Name": "ticketing/auth/database-url"})
-    assert json.dumps(auth["SecretString"]).startswith('{"Fn::Join": ["", ["postgresql+asyncpg://ticketing:')
-    payments = only(platform, "AWS::SecretsManager::Secret", {"Name": "ticketing/payment/database-url"})
+    assert json.dumps(auth["SecretString"]).startswith(
+        '{"Fn::Join": ["", ["postgresql+asyncpg://ticketing:'
+    )
+    payments = only(
+        platform, "AWS::SecretsManager::Secret", {"Name": "ticketing/payment/database-url"}
+    )
     assert json.dumps(payments["SecretString"]).endswith(':5432/payments"]]}')
 
 
@@ -303,7 +327,9 @@ def test_cluster_runs_fargate_and_fargate_spot(platform: Template) -> None:
     assert cluster["ClusterName"] == "ticketing-cluster"
     providers = only(platform, "AWS::ECS::ClusterCapacityProviderAssociations")
     assert providers["CapacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
-    weights = {s["CapacityProvider"]: s["Weight"] for s in providers["DefaultCapacityProviderStrategy"]}
+    weights = {
+        s["CapacityProvider"]: s["Weight"] for s in providers["DefaultCapacityProviderStrategy"]
+    }
     assert weights == {"FARGATE": 1, "FARGATE_SPOT": 4}
 
 
@@ -316,7 +342,9 @@ def test_log_groups_keep_30_days(platform: Template) -> None:
 
 
 def test_roles_the_task_definitions_name_exist(platform: Template) -> None:
-    roles = {r["Properties"].get("RoleName") for r in resources(platform, "AWS::IAM::Role").values()}
+    roles = {
+        r["Properties"].get("RoleName") for r in resources(platform, "AWS::IAM::Role").values()
+    }
     for spec in SERVICES:
         for key in ("executionRoleArn", "taskRoleArn"):
             role_name = spec.task_definition[key].rsplit("/", 1)[1]
@@ -335,7 +363,9 @@ def test_booking_may_use_its_table_and_nobody_else_can(platform: Template) -> No
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
-def test_service_runs_the_latest_revision_of_its_family(services: Template, spec: catalog.ServiceSpec) -> None:
+def test_service_runs_the_latest_revision_of_its_family(
+    services: Template, spec: catalog.ServiceSpec
+) -> None:
     service = only(services, "AWS::ECS::Service", {"ServiceName": spec.name})
     # Family only: CloudFormation never pins a revision, so `make deploy` owns revisions.
     assert service["TaskDefinition"] == f"ticketing-{spec.name}"
@@ -377,15 +407,26 @@ def test_autoscaling_follows_the_seed(services: Template, spec: catalog.ServiceS
 
 
 def test_seed_alarms(services: Template) -> None:
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in resources(services, "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in resources(services, "AWS::CloudWatch::Alarm").values()
+    }
     for spec in SERVICES:
         cpu = alarms[f"ticketing-{spec.name}-cpu-high"]
-        assert (cpu["Namespace"], cpu["MetricName"], cpu["Threshold"]) == ("AWS/ECS", "CPUUtilization", 80)
+        assert (cpu["Namespace"], cpu["MetricName"], cpu["Threshold"]) == (
+            "AWS/ECS",
+            "CPUUtilization",
+            80,
+        )
         assert (cpu["Period"], cpu["EvaluationPeriods"]) == (300, 2)
         assert {"Name": "ServiceName", "Value": spec.name} in cpu["Dimensions"]
         assert len(cpu["AlarmActions"]) == 1
     errors = alarms["ticketing-api-gateway-errors"]
-    assert (errors["MetricName"], errors["Statistic"], errors["Period"]) == ("HTTPCode_Target_5XX_Count", "Sum", 60)
+    assert (errors["MetricName"], errors["Statistic"], errors["Period"]) == (
+        "HTTPCode_Target_5XX_Count",
+        "Sum",
+        60,
+    )
     assert (errors["Threshold"], errors["EvaluationPeriods"]) == (10, 2)
 
 
@@ -402,9 +443,11 @@ def test_deploy_parameter_tells_deploy_where_tasks_run(platform: Template) -> No
 def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> None:
     bucket = only(edge, "AWS::S3::Bucket", {"VersioningConfiguration": {"Status": "Enabled"}})
     assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
-    }  # fmt: skip
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     oac = only(edge, "AWS::CloudFront::OriginAccessControl")
     assert oac["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
     config = only(edge, "AWS::CloudFront::Distribution")["DistributionConfig"]
@@ -416,4 +459,5 @@ def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> No
     assert config["Aliases"] == ["ticketing-pro.com"]
     assert "WebACLId" in config
     policies = json.dumps(resources(edge, "AWS::S3::BucketPolicy"))
-    assert "cloudfront.amazonaws.com" in policies and "AWS:SourceArn" in policies
+    assert "cloudfront.amazonaws.com" in policies
+    assert "AWS:SourceArn" in policies

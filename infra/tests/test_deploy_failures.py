@@ -6,6 +6,7 @@ against the ECS model."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from ticketing_infra.taskdefs import render
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 CLUSTER = "ticketing-cluster"
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 SPECS = {spec.name: spec for spec in catalog.discover()}
 PLACEMENT = TaskPlacement(CLUSTER, ["subnet-1", "subnet-2"], ["sg-1"])
 
@@ -64,7 +66,7 @@ class FakeAws:
 def planned(name: str, *, new: int = 2) -> ServicePlan:
     """A service running revision 1, with revision `new` registered for the release."""
     spec = SPECS[name]
-    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{spec.repository}:abc"
+    image = f"{REGISTRY}/{spec.repository}:abc"
     values = {"ACCOUNT_ID": ACCOUNT, "REGION": REGION, "IMAGE": image}
     definition = render(spec.task_definition, values, lambda n: f"arn:aws:secretsmanager:::{n}")
     return ServicePlan(
@@ -81,7 +83,9 @@ def planned(name: str, *, new: int = 2) -> ServicePlan:
     )
 
 
-def deployment(id: str, revision_arn: str, status: str, state: str, reason: str = "") -> dict[str, Any]:
+def deployment(
+    id: str, revision_arn: str, status: str, state: str, reason: str = ""
+) -> dict[str, Any]:
     item = {"id": id, "status": status, "taskDefinition": revision_arn, "rolloutState": state}
     if reason:
         item["rolloutStateReason"] = reason
@@ -136,9 +140,17 @@ def test_circuit_breaker_rollback_fails_the_release_and_everything_goes_back(
     expect_update(stubber, "booking", 2, "ecs-svc/booking-new")
     # Stable — but booking is stable because the circuit breaker put revision 1 back.
     settled = [
-        service("auth", arn("auth", 2), deployment("ecs-svc/auth-new", arn("auth", 2), "PRIMARY", "COMPLETED")),
-        service("booking", arn("booking", 1), deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED")),
-    ]  # fmt: skip
+        service(
+            "auth",
+            arn("auth", 2),
+            deployment("ecs-svc/auth-new", arn("auth", 2), "PRIMARY", "COMPLETED"),
+        ),
+        service(
+            "booking",
+            arn("booking", 1),
+            deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED"),
+        ),
+    ]
     expect_describe(stubber, settled)  # services_stable waiter: stable at the first look
     expect_describe(stubber, settled)  # the rolloutState check
 
@@ -155,10 +167,25 @@ def test_circuit_breaker_rollback_fails_the_release_and_everything_goes_back(
     expect_describe(stubber, settled)
     stubber.add_response(
         "update_service",
-        {"service": service("auth", arn("auth", 1), deployment("ecs-svc/auth-back", arn("auth", 1), "PRIMARY", "IN_PROGRESS"))},
+        {
+            "service": service(
+                "auth",
+                arn("auth", 1),
+                deployment("ecs-svc/auth-back", arn("auth", 1), "PRIMARY", "IN_PROGRESS"),
+            )
+        },
         {"cluster": CLUSTER, "service": "auth", "taskDefinition": arn("auth", 1)},
-    )  # fmt: skip
-    expect_describe(stubber, [service("auth", arn("auth", 1), deployment("ecs-svc/auth-back", arn("auth", 1), "PRIMARY", "COMPLETED"))])  # fmt: skip
+    )
+    expect_describe(
+        stubber,
+        [
+            service(
+                "auth",
+                arn("auth", 1),
+                deployment("ecs-svc/auth-back", arn("auth", 1), "PRIMARY", "COMPLETED"),
+            )
+        ],
+    )
     for name in ("auth", "booking"):
         stubber.add_response(
             "deregister_task_definition",
@@ -265,7 +292,7 @@ def test_failed_migration_is_reported_with_its_log_tail(
         )
     logs_stubber.add_response(
         "get_log_events",
-        {"events": [{"message": "alembic: relation \"venues\" already exists"}]},
+        {"events": [{"message": 'alembic: relation "venues" already exists'}]},
         {
             "logGroupName": "/ecs/ticketing-events",
             "logStreamName": "ecs/events/t-events",
@@ -304,11 +331,14 @@ def current_revision(name: str, image_tag: str) -> dict[str, Any]:
             "cpu": spec.task_definition["cpu"],
             "memory": spec.task_definition["memory"],
             "containerDefinitions": [
-                {"name": name, "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{spec.repository}:{image_tag}"}
+                {
+                    "name": name,
+                    "image": f"{REGISTRY}/{spec.repository}:{image_tag}",
+                }
             ],
         },
         "tags": [{"key": DIGEST_TAG, "value": "digest-of-revision-1"}],
-    }  # fmt: skip
+    }
 
 
 def expect_plan(stubber: Stubber, name: str) -> None:
@@ -334,7 +364,14 @@ def stub_ecs(aws: Any, ecs: Any) -> None:
 def push_image(aws: Any, name: str, tag: str) -> None:
     aws.ecr.put_image(
         repositoryName=SPECS[name].repository,
-        imageManifest='{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []}',
+        imageManifest=json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {},
+                "layers": [],
+            }
+        ),
         imageTag=tag,
     )
 
@@ -346,11 +383,11 @@ def test_release_that_fails_to_migrate_moves_no_service(
     push_image(aws, "auth", "abc")
     stub_ecs(aws, client)
     expect_plan(stubber, "auth")
-    stubber.add_response(
-        "run_task", {"tasks": [{"taskArn": task_arn("t-1")}], "failures": []}
-    )
+    stubber.add_response("run_task", {"tasks": [{"taskArn": task_arn("t-1")}], "failures": []})
     for _ in range(2):
-        stubber.add_response("describe_tasks", {"tasks": [stopped_task("auth", "t-1", 3)], "failures": []})
+        stubber.add_response(
+            "describe_tasks", {"tasks": [stopped_task("auth", "t-1", 3)], "failures": []}
+        )
     stubber.add_response(
         "deregister_task_definition",
         {"taskDefinition": {"taskDefinitionArn": arn("auth", 2), "status": "INACTIVE"}},
@@ -361,7 +398,8 @@ def test_release_that_fails_to_migrate_moves_no_service(
 
     assert deploy(aws, options, Progress(6, out)) == 1
     text = out.getvalue()
-    assert "auth: image 1111111" not in text and "auth: image old -> abc" in text
+    assert "auth: image 1111111" not in text
+    assert "auth: image old -> abc" in text
     assert "FAILED auth: migration exited 3" in text
     assert "(no logs: ResourceNotFoundException)" in text  # the stream never got a line
     assert "migrations failed: no service was updated" in text
@@ -375,7 +413,13 @@ def test_release_whose_rollout_fails_is_rolled_back(
     stub_ecs(aws, client)
     expect_plan(stubber, "booking")
     expect_update(stubber, "booking", 2, "ecs-svc/booking-new")
-    back = [service("booking", arn("booking", 1), deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED"))]  # fmt: skip
+    back = [
+        service(
+            "booking",
+            arn("booking", 1),
+            deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED"),
+        )
+    ]
     for _ in range(3):  # stable (after the circuit breaker), verify, rollback check
         expect_describe(stubber, back)
     stubber.add_response(

@@ -21,6 +21,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's
 SERVICES = catalog.discover()
 
+
 def registry_log(path: str) -> list[list[str]]:
     log = Path(path)
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -64,8 +65,11 @@ def test_first_install_then_release_then_nothing_to_do(
     assert sorted(entry[1].rsplit("/", 1)[1] for entry in built if entry[0] == "build") == sorted(
         f"{spec.name}:1111111" for spec in SERVICES
     )
-    assert all(entry[2].endswith(f"services/{entry[1].split('/')[-1].split(':')[0]}/Dockerfile")
-               for entry in built if entry[0] == "build")  # fmt: skip
+    assert all(
+        entry[2].endswith(f"services/{entry[1].split('/')[-1].split(':')[0]}/Dockerfile")
+        for entry in built
+        if entry[0] == "build"
+    )
     secret_arns = {
         s["Name"]: s["ARN"] for s in aws.client("secretsmanager").list_secrets()["SecretList"]
     }
@@ -78,9 +82,13 @@ def test_first_install_then_release_then_nothing_to_do(
         )
         for secret in app["secrets"]:  # names resolved to full ARNs
             assert secret["valueFrom"] in secret_arns.values()
-        assert definition["executionRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/ticketing-ecs-execution"
+        assert (
+            definition["executionRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/ticketing-ecs-execution"
+        )
     assert migration_tasks(aws) == {
-        spec.name: ["python", "-m", spec.package, "migrate"] for spec in SERVICES if spec.owns_database
+        spec.name: ["python", "-m", spec.package, "migrate"]
+        for spec in SERVICES
+        if spec.owns_database
     }
 
     # `cdk deploy TicketingServices`, then the next release rolls every service forward.
@@ -115,7 +123,9 @@ def test_dry_run_changes_nothing(
 ) -> None:
     assert run_deploy("3333333", "--dry-run", "--service", "auth") == 0
     out = capsys.readouterr().out
-    assert "auth" in out and "build + push" in out and "migrations: auth" in out
+    assert "auth" in out
+    assert "build + push" in out
+    assert "migrations: auth" in out
     assert "booking" not in out  # only the service asked for
     assert "dry run: nothing changed" in out
     assert registry_log(os.environ["FAKE_REGISTRY_LOG"]) == []
@@ -146,7 +156,8 @@ def test_failed_build_stops_before_any_registration(
     monkeypatch.setenv("FAKE_REGISTRY_FAIL_BUILD", "booking:5555555")
     assert run_deploy("5555555") == 2
     err = capsys.readouterr().err
-    assert "exited 1" in err and "uv sync failed" in err
+    assert "exited 1" in err
+    assert "uv sync failed" in err
     assert all(revisions(aws, spec) == [] for spec in SERVICES)
 
 
@@ -165,10 +176,23 @@ def test_frontend_is_published_with_cache_headers_and_invalidated(
             "CallerReference": "test",
             "Comment": "",
             "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": "frontend.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0},
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3",
+                        "DomainName": "frontend.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "s3",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+            },
         }
-    )["Distribution"]["Id"]  # fmt: skip
+    )["Distribution"]["Id"]
     build = tmp_path / "dist"
     (build / "assets").mkdir(parents=True)
     (build / "index.html").write_text("<script src='/assets/app-9f8e.js'></script>")

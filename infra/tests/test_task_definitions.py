@@ -19,8 +19,15 @@ from ticketing_infra.catalog import ServiceSpec
 from ticketing_infra.taskdefs import RenderError, render, validate, validation_errors
 
 EXPECTED_SERVICES = {
-    "api-gateway", "auth", "events", "booking", "payment", "search", "notification", "inventory"
-}  # fmt: skip
+    "api-gateway",
+    "auth",
+    "events",
+    "booking",
+    "payment",
+    "search",
+    "notification",
+    "inventory",
+}
 # Fargate's valid task sizes: cpu units -> memory MiB.
 FARGATE_SIZES = {
     "256": {"512", "1024", "2048"},

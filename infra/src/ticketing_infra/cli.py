@@ -47,17 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument(
         "--build-command",
         default=os.environ.get("TICKETING_BUILD_COMMAND"),
-        help="template with {image} {dockerfile} {context} {service} (default: docker/podman/buildah)",
+        help="template with {image} {dockerfile} {context} {service} (default: docker, podman "
+        "or buildah, whichever is installed)",
     )
     release.add_argument(
-        "--push-command", default=os.environ.get("TICKETING_PUSH_COMMAND"), help="template with {image}"
+        "--push-command",
+        default=os.environ.get("TICKETING_PUSH_COMMAND"),
+        help="template with {image}",
     )
     release.add_argument(
         "--login-command",
         default=os.environ.get("TICKETING_LOGIN_COMMAND"),
         help="template with {registry}; gets the ECR password on stdin",
     )
-    release.add_argument("--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir")
+    release.add_argument(
+        "--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir"
+    )
     release.add_argument("--parallel-builds", type=int, default=2, help="images built at once")
     release.add_argument("--poll-seconds", type=float, default=15)
     release.add_argument("--timeout-minutes", type=float, default=30)

@@ -141,9 +141,7 @@ def print_plan(
     frontend_target: tuple[str, str] | None,
     progress: Progress,
 ) -> None:
-    progress.say(
-        f"release {options.tag} to {placement.cluster} (account {account}, {region})"
-    )
+    progress.say(f"release {options.tag} to {placement.cluster} (account {account}, {region})")
     width = max(len(p.name) for p in plans)
     for plan in plans:
         if not plan.registers:
@@ -161,6 +159,8 @@ def print_plan(
     progress.item("migrations: " + (", ".join(migrating) if migrating else "none"))
     if frontend_target:
         bucket, distribution = frontend_target
-        progress.item(f"frontend: {options.frontend_build} -> s3://{bucket}, invalidate {distribution}")
+        progress.item(
+            f"frontend: {options.frontend_build} -> s3://{bucket}, invalidate {distribution}"
+        )
     else:
         progress.item("frontend: none (no build found)")

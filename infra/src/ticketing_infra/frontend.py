@@ -61,7 +61,7 @@ def _upload(s3: Any, bucket: str, key: str, path: Path, cache_control: str) -> N
 
 
 def _keys(s3: Any, bucket: str) -> list[str]:
-    keys = []
+    keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys.extend(item["Key"] for item in page.get("Contents", []))
     return keys

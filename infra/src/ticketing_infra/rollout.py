@@ -113,8 +113,10 @@ def describe_changes(current: dict[str, Any] | None, new: dict[str, Any]) -> lis
             changes.append(f"{name}: new container")
             continue
         if old.get("image") != container.get("image"):
-            changes.append(f"{name}: image {old.get('image', '').rsplit(':', 1)[-1]} -> "
-                           f"{container.get('image', '').rsplit(':', 1)[-1]}")
+            changes.append(
+                f"{name}: image {old.get('image', '').rsplit(':', 1)[-1]} -> "
+                f"{container.get('image', '').rsplit(':', 1)[-1]}"
+            )
         for key, label in (("environment", "value"), ("secrets", "valueFrom")):
             before = {i["name"]: i[label] for i in old.get(key, [])}
             after = {i["name"]: i[label] for i in container.get(key, [])}
@@ -146,7 +148,9 @@ class Planner:
             try:
                 self._secret_arns[name] = client.describe_secret(SecretId=name)["ARN"]
             except client.exceptions.ResourceNotFoundException:
-                raise DeployError(f"secret {name} does not exist (TicketingPlatform creates it)") from None
+                raise DeployError(
+                    f"secret {name} does not exist (TicketingPlatform creates it)"
+                ) from None
         return self._secret_arns[name]
 
     def plan(self, specs: Sequence[ServiceSpec], tag: str) -> list[ServicePlan]:
@@ -212,7 +216,9 @@ class Planner:
             group = container["logConfiguration"]["options"]["awslogs-group"]
             found = self.aws.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
             if not any(g["logGroupName"] == group for g in found):
-                raise DeployError(f"log group {group} does not exist (TicketingPlatform creates it)")
+                raise DeployError(
+                    f"log group {group} does not exist (TicketingPlatform creates it)"
+                )
 
 
 class Rollout:
@@ -257,7 +263,9 @@ class Rollout:
         for plan in plans:
             if plan.new_arn:
                 self.ecs.deregister_task_definition(taskDefinition=plan.new_arn)
-                self.progress.item(f"{plan.name}: deregistered {plan.spec.family}{_revision(plan.new_arn)}")
+                self.progress.item(
+                    f"{plan.name}: deregistered {plan.spec.family}{_revision(plan.new_arn)}"
+                )
 
     # -- migrations --------------------------------------------------------------------------
 
@@ -275,7 +283,9 @@ class Rollout:
                 launchType="FARGATE",  # on-demand: a Spot interruption must not cut a migration
                 networkConfiguration=self.placement.network(),
                 overrides={
-                    "containerOverrides": [{"name": plan.name, "command": plan.spec.migrate_command}]
+                    "containerOverrides": [
+                        {"name": plan.name, "command": plan.spec.migrate_command}
+                    ]
                 },
                 startedBy=STARTED_BY,
                 count=1,
@@ -287,7 +297,9 @@ class Rollout:
                 continue
             arn = response["tasks"][0]["taskArn"]
             started[arn] = plan
-            self.progress.item(f"{plan.name}: {' '.join(plan.spec.migrate_command)} ({arn.rsplit('/', 1)[1]})")
+            self.progress.item(
+                f"{plan.name}: {' '.join(plan.spec.migrate_command)} ({arn.rsplit('/', 1)[1]})"
+            )
         if not started:
             return ok
         arns = list(started)
@@ -300,7 +312,9 @@ class Rollout:
             return False
         for task in self.ecs.describe_tasks(cluster=self.placement.cluster, tasks=arns)["tasks"]:
             plan = started[task["taskArn"]]
-            container = next((c for c in task.get("containers", []) if c["name"] == plan.name), {})
+            container: dict[str, Any] = next(
+                (c for c in task.get("containers", []) if c["name"] == plan.name), {}
+            )
             exit_code = container.get("exitCode")
             if exit_code == 0:
                 self.progress.ok(f"{plan.name}: migrations applied")
@@ -384,7 +398,9 @@ class Rollout:
                 cluster=self.placement.cluster, service=plan.name, taskDefinition=plan.current_arn
             )
             moved.append(plan.name)
-            self.progress.item(f"{plan.name}: {_revision(plan.new_arn)} -> {_revision(plan.current_arn)}")
+            self.progress.item(
+                f"{plan.name}: {_revision(plan.new_arn)} -> {_revision(plan.current_arn)}"
+            )
         if moved and self._wait_stable(moved):
             self.progress.fail("the rolled-back services are not stable yet: check the ECS console")
             return False
@@ -412,4 +428,3 @@ class Rollout:
             )
             found.update({s["serviceName"]: s for s in response["services"]})
         return found
-

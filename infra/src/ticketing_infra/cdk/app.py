@@ -18,7 +18,6 @@ from ticketing_infra.cdk.platform import PlatformStack
 from ticketing_infra.cdk.services import ServicesStack
 from ticketing_infra.cdk.settings import InfraSettings
 
-
 # Cross-stack references stay CloudFormation exports (TicketingServices reads the cluster, subnets,
 # security group and listener of TicketingPlatform).
 DEFAULT_CONTEXT = {"@aws-cdk/core:defaultCrossStackReferences": "strong"}

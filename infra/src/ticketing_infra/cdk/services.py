@@ -10,7 +10,7 @@ image (infra/README.md, "Who owns task definition revisions").
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnTag, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -127,7 +127,8 @@ class ServicesStack(Stack):
             ),
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
-            tags=[{"key": "project", "value": catalog.PROJECT}, {"key": "service", "value": spec.name}],  # type: ignore[list-item]
+            # "project" comes from the stack's tags, which CloudFormation puts on every resource.
+            tags=[CfnTag(key="service", value=spec.name)],
         )
         if target_group is not None:
             # ECS refuses a target group that no listener forwards to yet.

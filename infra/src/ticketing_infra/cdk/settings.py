@@ -34,7 +34,9 @@ class InfraSettings:
         missing = [key for key in REQUIRED if not get(key)]
         if missing:
             raise ValueError(
-                "missing CDK context: " + ", ".join(missing) + " (pass -c key=value; infra/README.md)"
+                "missing CDK context: "
+                + ", ".join(missing)
+                + " (pass -c key=value; infra/README.md)"
             )
         account = get("account", os.environ.get("CDK_DEFAULT_ACCOUNT"))
         region = get("region", os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))

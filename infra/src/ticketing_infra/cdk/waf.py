@@ -56,7 +56,9 @@ def _xss(priority: int) -> waf.CfnWebACL.RuleProperty:
     )
 
 
-def web_acl(scope: Construct, id: str, *, name: str, scope_kind: str, rate_limit: int) -> waf.CfnWebACL:
+def web_acl(
+    scope: Construct, id: str, *, name: str, scope_kind: str, rate_limit: int
+) -> waf.CfnWebACL:
     """A web ACL for `scope_kind` "REGIONAL" (the ALB) or "CLOUDFRONT"."""
     rate = waf.CfnWebACL.RuleProperty(
         name="RatePerIp",
