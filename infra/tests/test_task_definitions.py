@@ -147,8 +147,14 @@ def test_databases_and_service_specific_settings() -> None:
     payment = secrets_of(by_name["payment"].app_container)
     assert {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} <= payment.keys()
     assert "OPENSEARCH_URL" in secrets_of(by_name["search"].app_container)
-    assert env_of(by_name["booking"].app_container)["DYNAMODB_TABLE"] == "ticketing-bookings"
-    assert "SES_REGION" in env_of(by_name["notification"].app_container)
+    booking = by_name["booking"].app_container
+    assert env_of(booking)["DYNAMODB_TABLE"] == "ticketing-bookings"
+    assert env_of(booking)["AWS_REGION"] == "${REGION}"
+    assert "TICKET_SIGNING_KEY" in secrets_of(booking)
+    assert env_of(by_name["payment"].app_container)["PAYMENT_PROVIDER"] == "stripe"
+    notification = env_of(by_name["notification"].app_container)
+    assert notification["MAIL_TRANSPORT"] == "ses"
+    assert notification["SES_REGION"] == "${REGION}"
 
 
 def test_gateway_routes_cover_every_declared_public_route() -> None:
