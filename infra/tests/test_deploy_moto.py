@@ -238,3 +238,10 @@ def test_backup_takes_an_rds_snapshot_and_a_dynamodb_backup(aws: Aws) -> None:
     listed = dynamodb.list_backups(TableName="ticketing-bookings")["BackupSummaries"]
     assert [b["BackupName"] for b in listed] == ["ticketing-bookings-20261126-030000"]
     assert listed[0]["BackupArn"] == backups.dynamodb_backup_arn
+
+
+def test_unknown_service_is_refused(
+    platform: dict[str, Any], run_deploy: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_deploy("6666666", "--service", "ticket-office") == 2
+    assert "unknown service(s): ticket-office" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ticketing_infra.aws import Aws
 from ticketing_infra.backup import take_backups
-from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, DeployOptions, deploy
+from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, STEPS, DeployOptions, deploy
 from ticketing_infra.images import Builder, ImageError, git_commit
 from ticketing_infra.progress import Progress
 from ticketing_infra.rollout import DeployError
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             poll_seconds=args.poll_seconds,
             timeout_s=args.timeout_minutes * 60,
         )
-        return deploy(aws, options, Progress(total_steps=6))
+        return deploy(aws, options, Progress(total_steps=STEPS))
     except (DeployError, ImageError, RenderError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
