@@ -19,6 +19,7 @@ from datetime import datetime
 
 import orjson
 
+from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import (
     DEMO_ADMIN,
     AuxiliaryProcess,
@@ -214,20 +215,7 @@ async def up(seed: bool) -> None:
         for index, spec in enumerate(specs):
             env = {**os.environ, **service_env(spec, specs, {})}
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                spec.app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(spec.dev_port),
-                "--no-access-log",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
+                *uvicorn_command(spec.app, spec.dev_port),
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
