@@ -104,8 +104,8 @@ def main() -> None:
 
     jwks, token = signing_material()
     upstream_port = free_port()
-    upstream = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-        ["taskset", "-c", "0", *uvicorn_command("upstream:app", upstream_port)],
+    upstream = subprocess.Popen(  # noqa: S603 - taskset, our interpreter, our arguments
+        ["/usr/bin/taskset", "-c", "0", *uvicorn_command("upstream:create_app", upstream_port)],
         cwd=HERE,
         env={**os.environ, "BENCH_JWKS": jwks},
         stdout=subprocess.DEVNULL,
@@ -119,7 +119,7 @@ def main() -> None:
                 {
                     "ENVIRONMENT": "test",
                     "LOG_LEVEL": "INFO",
-                    "GATEWAY_ROUTES": json.dumps({prefix: upstream_url for prefix in PREFIXES}),
+                    "GATEWAY_ROUTES": json.dumps(dict.fromkeys(PREFIXES, upstream_url)),
                     "JWKS_URL": f"{upstream_url}/jwks",
                     "REDIS_URL": redis_url,
                     "RATE_LIMITS": json.dumps(
@@ -140,7 +140,8 @@ def main() -> None:
                     out = ratio(free_port(), path, headers, args.seconds, args.connections)
                     got = re.search(r"server under test.*?([\d.]+) req/s, p99 (\S+)(.*)", out)
                     value = re.search(r"ratio: ([\d.]+)", out)
-                    assert got and value, out
+                    if got is None or value is None:
+                        raise SystemExit(f"unexpected ratio output:\n{out}")
                     rps = float(got.group(1))
                     print(
                         f"run {run} | {label}: {rps:,.0f} req/s, p99 {got.group(2)}, "

@@ -26,3 +26,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": OK})
+
+
+def create_app() -> Any:
+    return app

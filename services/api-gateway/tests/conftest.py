@@ -100,7 +100,9 @@ def start_upstream(name: str, port: int | None = None, **env: str) -> ServicePro
     ).start()
 
 
-def gateway_env(routes: dict[str, str], jwks_url: str, redis_url: str, **extra: Any) -> dict[str, str]:
+def gateway_env(
+    routes: dict[str, str], jwks_url: str, redis_url: str, **extra: Any
+) -> dict[str, str]:
     env = {
         "ENVIRONMENT": "test",
         "GATEWAY_ROUTES": json.dumps(routes),
@@ -140,7 +142,7 @@ def featured_upstream() -> Iterator[ServiceProcess]:
 def gateway(
     upstream: ServiceProcess, featured_upstream: ServiceProcess, jwks_url: str, redis_url: str
 ) -> Iterator[ServiceProcess]:
-    routes = {prefix: upstream.url for prefix in PREFIXES}
+    routes = dict.fromkeys(PREFIXES, upstream.url)
     routes["/api/v1/events/featured"] = featured_upstream.url
     env = gateway_env(
         routes,

@@ -9,6 +9,7 @@ from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import JwksKeySource, TokenVerifier
 
+from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.api import router
 from ticketing_gateway.gateway import Gateway
 from ticketing_gateway.proxy import Proxy
@@ -107,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         max_body_bytes=settings.max_body_bytes,
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,
+        access_log=AccessLog(settings.service_name),
         forward_xray_segment=settings.xray_daemon_address is not None,
     )
     # The FastAPI app has its own CORS and X-Ray middleware (create_service_app); the proxy path

@@ -11,9 +11,9 @@ itself is application/problem+json, and every request writes one JSON access log
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,12 +26,12 @@ from ticketing_common.security import InvalidToken, TokenVerifier
 from ticketing_common.tracing import outgoing_trace_header
 from yarl import URL
 
+from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.public_routes import PublicRoutes
 from ticketing_gateway.ratelimit import Decision, RateLimiter
 from ticketing_gateway.routing import Route
 from ticketing_gateway.upstreams import Upstreams
 
-access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
 
 ROUTE_SCOPE_KEY = "gateway_route"
@@ -50,20 +50,55 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-# Request headers the gateway reads or replaces instead of passing them on as they came. `expect`:
-# the gateway already answered the client's 100-continue; `host`: the upstream's, set by aiohttp.
-_REQUEST_HANDLED = HOP_BY_HOP | {
-    b"host",
-    b"expect",
-    b"x-request-id",
-    b"x-forwarded-for",
-    b"x-forwarded-proto",
-    b"x-forwarded-host",
-}
+# Request headers the gateway looks at: each gets a slot in one pass over the headers. Those from
+# _CONSUMED on are not forwarded as they came: the gateway replaces them (request id, forwarding
+# headers, `host`: the upstream's, set by aiohttp), they are hop-by-hop, or (`expect`) the gateway
+# already answered the client's 100-continue itself.
+(
+    _AUTHORIZATION,
+    _CONTENT_LENGTH,
+    _USER_AGENT,
+    _ACCEPT_ENCODING,
+    _CONTENT_TYPE,
+    _TRACE,
+    _REQUEST_ID,
+    _FORWARDED_FOR,
+    _FORWARDED_PROTO,
+    _FORWARDED_HOST,
+    _HOST,
+    _TRANSFER_ENCODING,
+    _CONNECTION,
+    _DROPPED,
+) = range(14)
+_CONSUMED = _REQUEST_ID
+_SLOTS: dict[bytes, int] = {
+    b"authorization": _AUTHORIZATION,
+    b"content-length": _CONTENT_LENGTH,
+    b"user-agent": _USER_AGENT,
+    b"accept-encoding": _ACCEPT_ENCODING,
+    b"content-type": _CONTENT_TYPE,
+    b"x-amzn-trace-id": _TRACE,
+    b"x-request-id": _REQUEST_ID,
+    b"x-forwarded-for": _FORWARDED_FOR,
+    b"x-forwarded-proto": _FORWARDED_PROTO,
+    b"x-forwarded-host": _FORWARDED_HOST,
+    b"host": _HOST,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"connection": _CONNECTION,
+    b"expect": _DROPPED,
+} | dict.fromkeys(HOP_BY_HOP - {b"transfer-encoding", b"connection"}, _DROPPED)
+# With X-Ray on, the incoming trace header is replaced by one naming the gateway's segment.
+_SLOTS_XRAY = _SLOTS | {b"x-amzn-trace-id": _DROPPED}
 # Response headers the gateway replaces: uvicorn writes its own date and server; ours is the
 # request id.
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
-
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
+# then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
+_SKIP_NO_USER_AGENT = ("User-Agent",)
+_SKIP_NO_CONTENT_TYPE = ("Content-Type",)
+_SKIP_NEITHER = ("User-Agent", "Content-Type")
+_SLOT_COUNT = _DROPPED + 1
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
 # Responses up to this size with a declared length are read whole and sent in one message;
@@ -122,8 +157,10 @@ class Proxy:
         max_body_bytes: int,
         trusted_proxy_hops: int,
         routes: list[Route],
+        access_log: AccessLog,
         forward_xray_segment: bool = False,
     ) -> None:
+        self.access_log = access_log
         self.upstreams = upstreams
         self.limiter = limiter
         self.verifier = verifier
@@ -131,6 +168,7 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.trusted_proxy_hops = trusted_proxy_hops
         self.forward_xray_segment = forward_xray_segment
+        self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
         self._timeouts = {
             route.prefix: aiohttp.ClientTimeout(
                 total=route.timeouts.total_s, sock_connect=route.timeouts.connect_s
@@ -145,49 +183,43 @@ class Proxy:
         path: str = scope["path"]
 
         # One pass over the request headers: pick out what the gateway needs, copy the rest.
+        slots = self._slots
+        seen: list[bytes | None] = [None] * _SLOT_COUNT
         forward: list[tuple[str, str]] = []
-        request_id = authorization = content_length = transfer_encoding = None
-        forwarded_for = forwarded_proto = forwarded_host = host = connection = trace = None
         for name, value in scope["headers"]:
-            if name not in _REQUEST_HANDLED:
-                if name == b"authorization":
-                    authorization = value
-                elif name == b"content-length":
-                    content_length = value
-                elif name == b"x-amzn-trace-id":
-                    trace = value
-                    if self.forward_xray_segment:
-                        continue  # replaced by the gateway's own segment below
-                forward.append((name.decode("latin-1"), value.decode("latin-1")))
-            elif name == b"x-request-id":
-                request_id = value
-            elif name == b"x-forwarded-for":
-                forwarded_for = value
-            elif name == b"x-forwarded-proto":
-                forwarded_proto = value
-            elif name == b"x-forwarded-host":
-                forwarded_host = value
-            elif name == b"host":
-                host = value
-            elif name == b"transfer-encoding":
-                transfer_encoding = value
-            elif name == b"connection":
-                connection = value
-        if connection is not None:
+            slot = slots.get(name)
+            if slot is not None:
+                seen[slot] = value
+                if slot >= _CONSUMED:
+                    continue
+            forward.append((name.decode("latin-1"), value.decode("latin-1")))
+        if (connection := seen[_CONNECTION]) is not None:
             forward = _without_connection_tokens(forward, connection)
+        if seen[_ACCEPT_ENCODING] is None:
+            # The gateway does not decode bodies: ask for them unencoded, as the client did.
+            forward.append(("Accept-Encoding", "identity"))
+        skip: tuple[str, ...] | None = None
+        if seen[_CONTENT_TYPE] is None and method in _BODY_METHODS:
+            skip = _SKIP_NEITHER if seen[_USER_AGENT] is None else _SKIP_NO_CONTENT_TYPE
+        elif seen[_USER_AGENT] is None:
+            skip = _SKIP_NO_USER_AGENT
+        authorization = seen[_AUTHORIZATION]
+        forwarded_for = seen[_FORWARDED_FOR]
 
+        request_id = seen[_REQUEST_ID]
         if request_id is not None and _SAFE_REQUEST_ID.fullmatch(request_id):
             rid = request_id.decode()
         else:
-            rid = uuid.uuid4().hex
+            rid = os.urandom(16).hex()
         rid_token = request_id_var.set(rid)
         trace_token = None
+        trace = seen[_TRACE]
         if trace is not None and (root := _TRACE_ROOT.search(trace.decode("latin-1"))):
             trace_token = trace_id_var.set(root.group(1))
 
         peer = scope["client"][0] if scope.get("client") else "unknown"
         client_ip = self._client_ip(peer, forwarded_for)
-        exchange = _Exchange(send, rid, path)
+        exchange = _Exchange(send, rid, method, path)
         user_id: str | None = None
         upstream_ms: float | None = None
         try:
@@ -247,7 +279,7 @@ class Proxy:
             # Request body: refuse what is declared too large before reading a byte of it.
             data: bytes | AsyncIterator[bytes] | None = None
             upload: _Upload | None = None
-            declared = _declared_length(content_length)
+            declared = _declared_length(seen[_CONTENT_LENGTH])
             if declared == -1:
                 await exchange.problem(
                     Problem(400, "Content-Length is not a number", slug="bad-request")
@@ -256,7 +288,7 @@ class Proxy:
             if declared is not None and declared > self.max_body_bytes:
                 await exchange.problem(_too_large(self.max_body_bytes))
                 return
-            if (declared is not None and declared > 0) or transfer_encoding is not None:
+            if (declared is not None and declared > 0) or seen[_TRANSFER_ENCODING] is not None:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     exchange.status = 499
@@ -286,9 +318,10 @@ class Proxy:
 
             forward.append(("X-Request-ID", rid))
             forward.append(("X-Forwarded-For", _append_forwarded(forwarded_for, peer)))
-            forward.append(("X-Forwarded-Proto", self._proto(forwarded_proto, scope)))
-            if (forwarded := self._forwarded_host(forwarded_host, host)) is not None:
-                forward.append(("X-Forwarded-Host", forwarded))
+            forward.append(("X-Forwarded-Proto", self._proto(seen[_FORWARDED_PROTO], scope)))
+            forwarded_host = self._forwarded_host(seen[_FORWARDED_HOST], seen[_HOST])
+            if forwarded_host is not None:
+                forward.append(("X-Forwarded-Host", forwarded_host))
             if self.forward_xray_segment and (segment := outgoing_trace_header()):
                 forward.append(("X-Amzn-Trace-Id", segment))
 
@@ -304,6 +337,7 @@ class Proxy:
                     data=data,
                     allow_redirects=False,
                     timeout=self._timeouts[route.prefix],
+                    skip_auto_headers=skip,
                 )
             except TimeoutError:
                 breaker.record_failure()
@@ -337,7 +371,8 @@ class Proxy:
             finally:
                 response.release()
         finally:
-            exchange.log(scope, started, route, client_ip, user_id, upstream_ms)
+            if self.access_log.enabled:
+                exchange.log(self.access_log, started, route, client_ip, user_id, upstream_ms)
             request_id_var.reset(rid_token)
             if trace_token is not None:
                 trace_id_var.reset(trace_token)
@@ -368,10 +403,11 @@ class Proxy:
 class _Exchange:
     """The client side of one proxied request: what was sent back, for the access log."""
 
-    __slots__ = ("log_extra", "path", "rate_headers", "request_id", "send", "status")
+    __slots__ = ("log_extra", "method", "path", "rate_headers", "request_id", "send", "status")
 
-    def __init__(self, send: Send, request_id: str, path: str) -> None:
+    def __init__(self, send: Send, request_id: str, method: str, path: str) -> None:
         self.send = send
+        self.method = method
         self.request_id = request_id
         self.path = path
         self.status = 500
@@ -459,17 +495,16 @@ class _Exchange:
 
     def log(
         self,
-        scope: Scope,
+        access_log: AccessLog,
         started: float,
         route: Route,
         client_ip: str,
         user_id: str | None,
         upstream_ms: float | None,
     ) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
-            return
-        extra = {
-            "method": scope["method"],
+        method = self.method
+        fields = {
+            "method": method,
             "path": self.path,
             "status": self.status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -479,8 +514,8 @@ class _Exchange:
             "user_id": user_id,
         }
         if self.log_extra:
-            extra.update(self.log_extra)
-        access_log.info("%s %s %s", scope["method"], self.path, self.status, extra=extra)
+            fields.update(self.log_extra)
+        access_log.write(f"{method} {self.path} {self.status}", fields)
 
 
 def _rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:

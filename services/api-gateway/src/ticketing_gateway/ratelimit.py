@@ -11,9 +11,11 @@ Guarantees, for one key, across any number of replicas:
 - Over-admission: none while Redis answers. Every admitted request spent a token that the script
   took atomically from the shared bucket, so admissions in any interval T stay within
   burst + rate x T, exactly as with one Redis call per request.
-- The price is bounded under-admission: a replica may hold up to L-1 leased tokens the client is
-  spending on another replica; they are dropped after `lease_ttl_s`. With R replicas a client may be
-  refused while up to R x (L-1) tokens sit unused in leases.
+- The price is bounded under-admission: leased tokens a replica has not spent yet are invisible
+  to the others, and dropped after `lease_ttl_s`. A replica holds at most L + L/4 of them per key
+  (leases of L >= 4 are renewed in the background when L/4 are left, so busy keys do not wait
+  for Redis); with R replicas a client may be refused while at most R x 1.25 L tokens sit unused
+  in leases elsewhere.
 - Redis down or slower than `redis_timeout_s`: requests without a live lease are admitted
   unchecked (fail open; logged on the transition and per request in the access log) and Redis is
   retried after `retry_s`.
@@ -37,7 +39,8 @@ from ticketing_gateway.settings import Limit
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "gateway:ratelimit:"
-MAX_KEYS_PER_CALL = 500  # one script call blocks Redis; keep each one short
+MAX_KEYS_PER_CALL = 500
+PREFETCH_MIN_LEASE = 4  # one script call blocks Redis; keep each one short
 
 # Token bucket per key, refilled lazily by Redis's own clock (the same for every replica).
 # KEYS[i] is a bucket; ARGV[3i-2..3i] are its rate (tokens/s), burst and the tokens wanted.
@@ -88,6 +91,7 @@ class Decision:
 @dataclass(slots=True)
 class _Lease:
     tokens: int  # taken from the shared bucket, not yet spent
+    low_water: int  # when this many are left, the next lease is asked for in the background
     expires_at: float  # monotonic; unspent tokens are dropped after this
     shared_left: int  # whole tokens the shared bucket held when the lease was taken
     full_at: float  # monotonic; when the shared bucket is full again, as of the lease
@@ -174,6 +178,8 @@ class RateLimiter(Resource):
         if lease is not None:
             if lease.tokens > 0 and now < lease.expires_at:
                 lease.tokens -= 1
+                if lease.tokens == lease.low_water and key not in self._pending:
+                    self._request_lease(key, limit)  # next lease arrives before this one ends
                 reset = lease.full_at - now
                 return Decision(
                     True,
@@ -194,15 +200,20 @@ class RateLimiter(Resource):
     def _unchecked(limit: Limit) -> Decision:
         return Decision(True, limit.burst, limit.burst, 0, 0, checked=False)
 
-    async def _refill(self, key: str, limit: Limit) -> bool:
-        """Wait for the next batched script call to lease tokens for `key`; False if Redis did
-        not answer."""
+    def _request_lease(self, key: str, limit: Limit) -> _Pending:
+        """Put `key` in the next batched script call."""
         pending = self._pending.get(key)
         if pending is None:
             pending = _Pending(limit, asyncio.get_running_loop().create_future())
             self._pending[key] = pending
             if self._flusher is None:
                 self._flusher = asyncio.create_task(self._flush())
+        return pending
+
+    async def _refill(self, key: str, limit: Limit) -> bool:
+        """Wait for the next batched script call to lease tokens for `key`; False if Redis did
+        not answer."""
+        pending = self._request_lease(key, limit)
         pending.waiters += 1
         # Shielded: a client that goes away must not cancel the call the other waiters share.
         return await asyncio.shield(pending.future)
@@ -241,9 +252,13 @@ class RateLimiter(Resource):
             granted, left, wait_ms, full_ms = (int(v) for v in reply[index * 4 : index * 4 + 4])
             previous = self._leases.get(key)
             if previous is not None and now < previous.expires_at:
-                granted += previous.tokens  # a refill that raced this one: keep its tokens
+                granted += previous.tokens  # tokens still unspent from the previous lease
+            size = self.lease_size(pending.limit)
             self._leases[key] = _Lease(
                 tokens=granted,
+                # Small leases are not refreshed ahead: that would strand more tokens than the
+                # Redis calls it saves are worth.
+                low_water=size // 4 if size >= PREFETCH_MIN_LEASE else -1,
                 expires_at=now + self.lease_ttl_s,
                 shared_left=left,
                 full_at=now + full_ms / 1000,

@@ -29,9 +29,13 @@ class Route:
 
 class RouteTable:
     def __init__(self, routes: list[Route]) -> None:
-        # Longest first, so the first match is the longest prefix.
-        self._routes = sorted(routes, key=lambda route: len(route.prefix), reverse=True)
-        self._matchers = [(route.prefix, route.prefix + "/", route) for route in self._routes]
+        self._routes = routes
+        # Prefixes by their number of segments, deepest first: a path is matched by cutting it
+        # to each depth and looking the cut up, so the first hit is the longest prefix.
+        by_depth: dict[int, dict[str, Route]] = {}
+        for route in routes:
+            by_depth.setdefault(route.prefix.count("/"), {})[route.prefix] = route
+        self._by_depth = sorted(by_depth.items(), reverse=True)
 
     @classmethod
     def build(
@@ -78,8 +82,12 @@ class RouteTable:
 
     def match(self, path: str) -> Route | None:
         """The route serving `path` (the decoded request path), or None: not routed."""
-        for prefix, prefix_slash, route in self._matchers:
-            if path.startswith(prefix_slash) or path == prefix:
+        for depth, prefixes in self._by_depth:
+            parts = path.split("/", depth + 1)
+            if len(parts) <= depth:
+                continue
+            route = prefixes.get("/".join(parts[: depth + 1]))
+            if route is not None:
                 if "/." in path and _has_dot_segment(path):
                     # The upstream's URL handling would resolve these ("/api/v1/x/../../internal");
                     # a path the gateway cannot vouch for is not routed.
