@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,6 @@ from starlette.types import Message, Receive, Scope, Send
 from ticketing_common.logging import request_id_var, trace_id_var
 from ticketing_common.problems import PROBLEM_JSON, Problem
 from ticketing_common.security import InvalidToken, TokenVerifier
-from ticketing_common.tracing import outgoing_trace_header
 from yarl import URL
 
 from ticketing_gateway.access_log import AccessLog
@@ -167,8 +166,13 @@ class Proxy:
         self.public = public
         self.max_body_bytes = max_body_bytes
         self.trusted_proxy_hops = trusted_proxy_hops
-        self.forward_xray_segment = forward_xray_segment
         self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
+        self._trace_header: Callable[[], str | None] | None = None
+        if forward_xray_segment:
+            # Imported only when X-Ray is on: the SDK is slow to import.
+            from ticketing_common.tracing import outgoing_trace_header
+
+            self._trace_header = outgoing_trace_header
         self._timeouts = {
             route.prefix: aiohttp.ClientTimeout(
                 total=route.timeouts.total_s, sock_connect=route.timeouts.connect_s
@@ -322,7 +326,7 @@ class Proxy:
             forwarded_host = self._forwarded_host(seen[_FORWARDED_HOST], seen[_HOST])
             if forwarded_host is not None:
                 forward.append(("X-Forwarded-Host", forwarded_host))
-            if self.forward_xray_segment and (segment := outgoing_trace_header()):
+            if self._trace_header is not None and (segment := self._trace_header()):
                 forward.append(("X-Amzn-Trace-Id", segment))
 
             target = route.upstream + scope.get("raw_path", path.encode()).decode("latin-1")
