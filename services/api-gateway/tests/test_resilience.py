@@ -231,6 +231,20 @@ def test_a_frozen_upstream_times_out_opens_the_circuit_and_recovers(
     assert edge.get("/api/v1/venues/v-1").status_code == 200
 
 
+def test_a_slow_client_upload_is_408_and_does_not_count_against_the_service(
+    edge: httpx.Client, slow: ServiceProcess, user: dict[str, str]
+) -> None:
+    def trickle() -> Iterator[bytes]:
+        for _ in range(4):
+            yield b"z" * 100
+            time.sleep(0.3)  # the route's whole exchange may take 0.5 s
+
+    for _ in range(4):  # more than the breaker's threshold of 3
+        response = edge.post("/api/v1/search/events", content=trickle(), headers=user)
+        assert_problem(response, 408)
+    assert edge.get("/api/v1/search/events").status_code == 200  # the circuit stayed closed
+
+
 def test_error_answers_pass_through_and_do_not_open_the_circuit(
     edge: httpx.Client, sick: ServiceProcess
 ) -> None:

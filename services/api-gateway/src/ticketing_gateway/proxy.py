@@ -116,7 +116,7 @@ class _BodyTooLarge(Exception):
 class _Upload:
     """A request body forwarded while it arrives, counted against the size limit."""
 
-    __slots__ = ("client_gone", "first", "limit", "receive", "received", "too_large")
+    __slots__ = ("client_gone", "finished", "first", "limit", "receive", "received", "too_large")
 
     def __init__(self, first: bytes, receive: Receive, limit: int) -> None:
         self.first = first
@@ -125,6 +125,7 @@ class _Upload:
         self.received = len(first)
         self.too_large = False
         self.client_gone = False
+        self.finished = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         if self.first:
@@ -142,6 +143,7 @@ class _Upload:
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
+                self.finished = True
                 return
 
 
@@ -344,6 +346,13 @@ class Proxy:
                     skip_auto_headers=skip,
                 )
             except TimeoutError:
+                if upload is not None and not upload.finished:
+                    # Still waiting for the client's body: the client is slow, not the service.
+                    breaker.release_probe()
+                    await exchange.problem(
+                        Problem(408, "The request body did not arrive in time", slug="timeout")
+                    )
+                    return
                 breaker.record_failure()
                 await exchange.problem(_timed_out())
                 return
@@ -368,12 +377,23 @@ class Proxy:
                     )
                 )
                 return
+            except BaseException:
+                breaker.release_probe()  # a probe that ended this way told nothing
+                raise
             breaker.record_success()
             upstream_ms = (time.perf_counter() - asked) * 1000
             try:
                 await exchange.relay(response)
             finally:
                 response.release()
+        except Exception:
+            log.exception("proxy failure", extra={"path": path})
+            if not exchange.started:
+                await exchange.problem(
+                    Problem(
+                        500, "An unexpected error occurred; it has been logged", slug="internal"
+                    )
+                )
         finally:
             if self.access_log.enabled:
                 exchange.log(self.access_log, started, route, client_ip, user_id, upstream_ms)
@@ -407,7 +427,16 @@ class Proxy:
 class _Exchange:
     """The client side of one proxied request: what was sent back, for the access log."""
 
-    __slots__ = ("log_extra", "method", "path", "rate_headers", "request_id", "send", "status")
+    __slots__ = (
+        "log_extra",
+        "method",
+        "path",
+        "rate_headers",
+        "request_id",
+        "send",
+        "started",
+        "status",
+    )
 
     def __init__(self, send: Send, request_id: str, method: str, path: str) -> None:
         self.send = send
@@ -417,6 +446,7 @@ class _Exchange:
         self.status = 500
         self.rate_headers: list[tuple[bytes, bytes]] = []
         self.log_extra: dict[str, Any] = {}
+        self.started = False  # the status line went out
 
     def _headers(self, more: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         more.append((b"x-request-id", self.request_id.encode()))
@@ -431,6 +461,7 @@ class _Exchange:
         ]
         headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
         self.status = problem.status
+        self.started = True
         await self.send(
             {
                 "type": "http.response.start",
@@ -465,6 +496,7 @@ class _Exchange:
                 )
                 return
             self.status = response.status
+            self.started = True
             await self.send(
                 {
                     "type": "http.response.start",
@@ -476,6 +508,7 @@ class _Exchange:
             return
 
         self.status = response.status
+        self.started = True
         await self.send(
             {
                 "type": "http.response.start",
