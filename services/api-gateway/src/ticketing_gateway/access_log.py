@@ -3,12 +3,14 @@
 straight to stdout.
 
 Why not `logging`: on the proxy path a LogRecord, the handler chain and a flush per record cost
-about a tenth of the gateway's CPU per request; one orjson call and one write cost a fraction.
+about a tenth of the gateway's CPU per request; one orjson call per line and one write per event
+loop iteration (the lines of every request that finished in it) cost a fraction of that.
 The `access` logger's level still decides whether lines are written (LOG_LEVEL=WARNING mutes it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -28,6 +30,7 @@ class AccessLog:
         self._logger = logging.getLogger(ACCESS_LOGGER)
         self._second = -1
         self._stamp = ""
+        self._pending: list[bytes] = []
 
     @property
     def enabled(self) -> bool:
@@ -53,6 +56,12 @@ class AccessLog:
         if trace_id := trace_id_var.get():
             entry["trace_id"] = trace_id
         entry.update(fields)
-        line = memoryview(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
-        while line:
-            line = line[os.write(self.fd, line) :]
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
+
+    def flush(self) -> None:
+        block = memoryview(b"".join(self._pending))
+        self._pending.clear()
+        while block:
+            block = block[os.write(self.fd, block) :]

@@ -10,6 +10,7 @@ itself is application/problem+json, and every request writes one JSON access log
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -169,6 +170,9 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.trusted_proxy_hops = trusted_proxy_hops
         self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
+        # Request ids: a random per-process prefix and a counter (unique, and no syscall).
+        self._id_prefix = os.urandom(8).hex()
+        self._ids = itertools.count()
         self._trace_header: Callable[[], str | None] | None = None
         if forward_xray_segment:
             # Imported only when X-Ray is on: the SDK is slow to import.
@@ -216,7 +220,7 @@ class Proxy:
         if request_id is not None and _SAFE_REQUEST_ID.fullmatch(request_id):
             rid = request_id.decode()
         else:
-            rid = os.urandom(16).hex()
+            rid = f"{self._id_prefix}{next(self._ids):016x}"
         rid_token = request_id_var.set(rid)
         trace_token = None
         trace = seen[_TRACE]

@@ -66,8 +66,6 @@ class Upstreams(Resource):
             ),
             # Bodies pass through as the upstream encoded them.
             auto_decompress=False,
-            # Forward what the client sent, nothing aiohttp would add on its own.
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=aiohttp.ClientTimeout(total=None),
         )
