@@ -173,3 +173,19 @@ async def test_stale_leases_are_pruned(replicas: Callable[..., RateLimiter]) -> 
     assert subject.prune() == 0
     await asyncio.sleep(0.1)
     assert subject.prune() == 20
+
+
+async def test_a_broken_reply_fails_open_instead_of_leaving_requests_waiting(
+    replicas: Callable[..., RateLimiter],
+) -> None:
+    subject = replicas()
+    await subject.start()
+
+    async def garbage(**kwargs: Any) -> Any:
+        return ["not", "numbers"]
+
+    subject._script = garbage  # type: ignore[assignment]
+    decisions = await asyncio.wait_for(
+        asyncio.gather(*(subject.admit(key(), Limit(rate=1, burst=5)) for _ in range(5))), 2
+    )
+    assert all(d.admitted and not d.checked for d in decisions)

@@ -223,8 +223,16 @@ class RateLimiter(Resource):
             while self._pending:
                 batch, self._pending = self._pending, {}
                 items = list(batch.items())
-                for start in range(0, len(items), MAX_KEYS_PER_CALL):
-                    await self._lease(items[start : start + MAX_KEYS_PER_CALL])
+                try:
+                    for start in range(0, len(items), MAX_KEYS_PER_CALL):
+                        await self._lease(items[start : start + MAX_KEYS_PER_CALL])
+                except Exception:
+                    log.exception("rate limiter: leasing failed; admitting unchecked")
+                finally:
+                    # Whatever happened, nobody may wait forever: unanswered means fail open.
+                    for _, pending in items:
+                        if not pending.future.done():
+                            pending.future.set_result(False)
         finally:
             self._flusher = None
 
