@@ -62,8 +62,9 @@ BENCH = next(  # ../shared/bench beside the repository (from a worktree: further
 )
 APPS = {
     "product": "ticketing_inventory.main:create_app",
-    "dependencies": "variants:create_app_dependencies",
+    "router": "variants:create_app_router",
     "starlette": "variants:create_app_starlette",
+    "dependencies": "variants:create_app_dependencies",
 }
 SCENARIOS = [
     "standing",
