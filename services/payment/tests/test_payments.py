@@ -6,7 +6,12 @@ from ticketing_devkit.pytest_plugin import assert_problem
 
 
 def test_creating_a_payment_is_idempotent_per_booking(internal: httpx.Client) -> None:
-    body = {"booking_id": uuid.uuid4().hex, "user_id": "u1", "amount_cents": 5000, "currency": "EUR"}
+    body = {
+        "booking_id": uuid.uuid4().hex,
+        "user_id": "u1",
+        "amount_cents": 5000,
+        "currency": "EUR",
+    }
     first = internal.post("/payments", json=body)
     again = internal.post("/payments", json=body)
     assert first.status_code == again.status_code == 201
@@ -83,7 +88,9 @@ def test_simulated_success_is_a_signed_webhook_and_a_fact(
 ) -> None:
     payment = new_payment(user_id="payer")
     path = f"/api/v1/payments/{payment['payment_id']}"
-    response = api.post(f"{path}/simulate", json={"outcome": "succeeded"}, headers=issuer.headers("payer"))
+    response = api.post(
+        f"{path}/simulate", json={"outcome": "succeeded"}, headers=issuer.headers("payer")
+    )
     assert response.status_code == 202, response.text
     assert api.get(path, headers=issuer.headers("payer")).json()["status"] == "succeeded"
     published = facts(payment["booking_id"])
@@ -95,12 +102,16 @@ def test_simulated_success_is_a_signed_webhook_and_a_fact(
         "currency": "EUR",
         "provider": "local",
     }
-    again = api.post(f"{path}/simulate", json={"outcome": "failed"}, headers=issuer.headers("payer"))
+    again = api.post(
+        f"{path}/simulate", json={"outcome": "failed"}, headers=issuer.headers("payer")
+    )
     assert_problem(again, 409)
     assert api.get(path, headers=issuer.headers("payer")).json()["status"] == "succeeded"
 
 
-def test_a_failed_payment_can_still_succeed_later(api: httpx.Client, issuer, new_payment, facts) -> None:
+def test_a_failed_payment_can_still_succeed_later(
+    api: httpx.Client, issuer, new_payment, facts
+) -> None:
     payment = new_payment(user_id="payer")
     path = f"/api/v1/payments/{payment['payment_id']}/simulate"
     headers = issuer.headers("payer")
@@ -114,7 +125,9 @@ def test_a_failed_payment_can_still_succeed_later(api: httpx.Client, issuer, new
 def test_only_the_owner_may_simulate(api: httpx.Client, issuer, new_payment) -> None:
     payment = new_payment(user_id="payer")
     path = f"/api/v1/payments/{payment['payment_id']}/simulate"
-    assert_problem(api.post(path, json={"outcome": "succeeded"}, headers=issuer.headers("thief")), 404)
+    assert_problem(
+        api.post(path, json={"outcome": "succeeded"}, headers=issuer.headers("thief")), 404
+    )
     assert_problem(api.post(path, json={"outcome": "maybe"}, headers=issuer.headers("payer")), 422)
     assert_problem(api.post(path, json={"outcome": "succeeded"}), 401)
 

@@ -31,7 +31,9 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(webhooks, new_payment,
     assert len(facts(payment["booking_id"], 2, timeout_s=0.5)) == 1
 
 
-def test_forged_and_stale_signatures_are_refused(api: httpx.Client, webhooks, new_payment, facts) -> None:
+def test_forged_and_stale_signatures_are_refused(
+    api: httpx.Client, webhooks, new_payment, facts
+) -> None:
     payment = new_payment()
     event = webhooks.intent(payment, "payment_intent.succeeded")
     assert_problem(webhooks.post(event, secret="whsec_forger"), 400)
@@ -55,7 +57,9 @@ def test_a_signed_body_that_is_not_an_event_is_refused(webhooks) -> None:
 
 def test_unknown_payments_and_other_event_types_are_acknowledged(webhooks, new_payment) -> None:
     payment = new_payment()
-    stranger = webhooks.intent(payment | {"payment_id": "nope", "intent_id": "pi_nope"}, "payment_intent.succeeded")
+    stranger = webhooks.intent(
+        payment | {"payment_id": "nope", "intent_id": "pi_nope"}, "payment_intent.succeeded"
+    )
     assert webhooks.post(stranger).json()["outcome"] == "unknown-payment"
     other = webhooks.intent(payment, "payment_intent.created")
     assert webhooks.post(other).json()["outcome"] == "ignored"
@@ -63,11 +67,16 @@ def test_unknown_payments_and_other_event_types_are_acknowledged(webhooks, new_p
 
 def test_a_late_failure_does_not_undo_a_success(webhooks, new_payment, facts) -> None:
     payment = new_payment()
-    assert webhooks.post(webhooks.intent(payment, "payment_intent.succeeded")).json()["outcome"] == "applied"
+    assert (
+        webhooks.post(webhooks.intent(payment, "payment_intent.succeeded")).json()["outcome"]
+        == "applied"
+    )
     late = webhooks.post(webhooks.intent(payment, "payment_intent.payment_failed"))
     assert late.json()["outcome"] == "stale"
     time.sleep(0.5)
-    assert [f["type"] for f in facts(payment["booking_id"], 2, timeout_s=0.5)] == ["payment.succeeded"]
+    assert [f["type"] for f in facts(payment["booking_id"], 2, timeout_s=0.5)] == [
+        "payment.succeeded"
+    ]
 
 
 def test_a_refund_arriving_before_the_success_implies_it(webhooks, new_payment, facts) -> None:

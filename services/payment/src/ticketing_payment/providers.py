@@ -105,7 +105,7 @@ class StripeProvider(Resource):
 
     async def stop(self) -> None:
         if self._http is not None:
-            await self._http.close_async()
+            await self._http.close_async()  # type: ignore[no-untyped-call]
 
     @property
     def client(self) -> stripe.StripeClient:

@@ -67,9 +67,7 @@ async def attach_intent(
         .values(
             provider_payment_id=provider_payment_id,
             client_secret=client_secret,
-            status=func.coalesce(
-                func.nullif(payments.c.status, "creating"), "requires_payment"
-            ),
+            status=func.coalesce(func.nullif(payments.c.status, "creating"), "requires_payment"),
             updated_at=func.now(),
         )
     )

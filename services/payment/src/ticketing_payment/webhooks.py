@@ -52,9 +52,7 @@ class WebhookProcessor:
         """Verify, dedupe and apply one event. Returns what happened (for the log and the
         response); raises a 400 problem for a bad signature or a malformed event."""
         try:
-            stripe.WebhookSignature.verify_header(
-                payload, signature, self.secret, self.tolerance_s
-            )
+            stripe.WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
         except stripe.SignatureVerificationError as exc:
             log.warning("webhook signature refused", extra={"error": str(exc)})
             raise Problem(
@@ -135,7 +133,9 @@ class WebhookProcessor:
         await add_fact(
             db,
             outbox,
-            PaymentFailed(payment_id=payment["id"], booking_id=payment["booking_id"], reason=reason),
+            PaymentFailed(
+                payment_id=payment["id"], booking_id=payment["booking_id"], reason=reason
+            ),
             SOURCE,
         )
         return "applied"
