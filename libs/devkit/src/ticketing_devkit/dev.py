@@ -19,6 +19,7 @@ from datetime import datetime
 
 import orjson
 
+from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import DEMO_ADMIN, ServiceSpec, database_url, discover, service_env
 
 COLOURS = [36, 33, 35, 32, 34, 91, 96, 93, 95]
@@ -176,20 +177,7 @@ async def up(seed: bool) -> None:
         for index, spec in enumerate(specs):
             env = {**os.environ, **service_env(spec, specs, {})}
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                spec.app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(spec.dev_port),
-                "--no-access-log",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
+                *uvicorn_command(spec.app, spec.dev_port),
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
