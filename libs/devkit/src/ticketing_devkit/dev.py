@@ -20,7 +20,14 @@ from datetime import datetime
 import orjson
 
 from ticketing_devkit.processes import uvicorn_command
-from ticketing_devkit.stack import DEMO_ADMIN, ServiceSpec, database_url, discover, service_env
+from ticketing_devkit.stack import (
+    DEMO_ADMIN,
+    ServiceSpec,
+    database_url,
+    discover,
+    seed_env,
+    service_env,
+)
 
 COLOURS = [36, 33, 35, 32, 34, 91, 96, 93, 95]
 REDIS_START = [
@@ -195,7 +202,7 @@ async def up(seed: bool) -> None:
                     say(f"seeding demo data ({spec.name})")
                     await run_job(
                         [sys.executable, "-m", spec.package, "seed"],
-                        service_env(spec, specs, {}),
+                        seed_env(spec, specs),
                         _label(spec.name, index, width),
                     )
         gateway = next((s for s in specs if s.name == "api-gateway"), None)
