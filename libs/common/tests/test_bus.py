@@ -1,7 +1,6 @@
 import asyncio
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -9,15 +8,6 @@ import pytest
 from ticketing_common.bus import Bus, Consumer, PermanentFailure
 from ticketing_common.facts import Envelope, PaymentFailed, PaymentSucceeded
 from ticketing_common.redis import RedisClient
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
-    client = RedisClient(redis_url)
-    await client.start()
-    await client.client.flushdb()
-    yield client
-    await client.stop()
 
 
 def payment(n: int = 1) -> PaymentSucceeded:

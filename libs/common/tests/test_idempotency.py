@@ -87,6 +87,36 @@ def base_url(redis_url: str) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def cluster_base_url(redis_cluster_url: str) -> Iterator[str]:
+    app = create_service_app(
+        ServiceSettings(service_name="t"),
+        title="t",
+        routers=[router],
+        resources=[
+            RedisClient(redis_cluster_url, cluster=True),
+            TokenVerifier(
+                StaticKeySource(lambda: JWKS), issuer="ticketing-auth", audience="ticketing"
+            ),
+        ],
+    )
+    with serve_app(app) as url:
+        yield url
+
+
+def test_keys_replay_on_a_redis_cluster_too(cluster_base_url: str) -> None:
+    headers = token("carol") | {"Idempotency-Key": "cluster-1"}
+    body = {"item": "scarf", "quantity": 1}
+    first = httpx.post(f"{cluster_base_url}/orders", json=body, headers=headers)
+    second = httpx.post(f"{cluster_base_url}/orders", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert calls.count("scarf") == 1
+    other = httpx.post(f"{cluster_base_url}/orders", json=body | {"quantity": 2}, headers=headers)
+    assert_problem(other, 422)
+
+
 def test_same_key_and_body_replays_the_first_response(base_url: str) -> None:
     headers = token("alice") | {"Idempotency-Key": "order-1"}
     first = httpx.post(f"{base_url}/orders", json={"item": "tee", "quantity": 1}, headers=headers)

@@ -29,15 +29,6 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.stop()
 
 
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
-    client = RedisClient(redis_url)
-    await client.start()
-    await client.client.flushdb()
-    yield client
-    await client.stop()
-
-
 class CrashAfterPublish(Bus):
     """Publishes, then dies before the relay can mark the row: the crash window."""
 

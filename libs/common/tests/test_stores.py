@@ -35,6 +35,22 @@ async def test_redis_client_pings(redis_url: str) -> None:
         await client.stop()
 
 
+async def test_redis_client_on_a_cluster_reaches_every_slot(redis_cluster_url: str) -> None:
+    client = RedisClient(redis_cluster_url, cluster=True)
+    await client.start()
+    try:
+        await client.check()
+        keys = [f"key-{n}" for n in range(50)]  # spread over the slots of all three nodes
+        for key in keys:
+            await client.connection.set(key, key)
+        assert [await client.connection.get(key) for key in keys] == [k.encode() for k in keys]
+        assert len({await client.connection.cluster_keyslot(k) for k in keys}) > 1
+        with pytest.raises(RuntimeError, match="Cluster"):
+            _ = client.client  # single-node code must not silently get a cluster client
+    finally:
+        await client.stop()
+
+
 async def test_ensure_database_creates_it_once(database_url: str) -> None:
     name = "ticketing_ensure_db_test"
     url = database_url.rsplit("/", 1)[0] + f"/{name}"

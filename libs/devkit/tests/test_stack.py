@@ -1,7 +1,7 @@
 import json
 
 from ticketing_devkit.dev import _pretty
-from ticketing_devkit.stack import discover, service_env
+from ticketing_devkit.stack import DEMO_ADMIN, discover, seed_env, service_env
 
 
 def test_services_are_discovered_from_their_pyproject() -> None:
@@ -33,3 +33,13 @@ def test_json_log_lines_are_rendered_for_humans() -> None:
     )
     assert _pretty(line) == "03:12:39 INFO    hi n=1"
     assert _pretty(b"plain text\n") == "plain text"
+
+
+def test_seed_jobs_get_the_demo_admin_and_services_do_not() -> None:
+    specs = discover()
+    auth = next(spec for spec in specs if spec.name == "auth")
+    env = seed_env(auth, specs)
+    assert (env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"]) == DEMO_ADMIN
+    assert env["AUTH_URL"] == auth.url
+    others = [spec for spec in specs if spec.name != "auth"]
+    assert all("ADMIN_PASSWORD" not in service_env(spec, specs, {}) for spec in others)

@@ -9,13 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
-import redis.asyncio as aioredis
 from fastapi import Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from ticketing_common.problems import PROBLEM_JSON, Problem
-from ticketing_common.redis import RedisClient
+from ticketing_common.redis import AnyRedis, RedisClient
 from ticketing_common.resources import resource
 from ticketing_common.security import CurrentUser
 
@@ -30,7 +29,7 @@ class Idempotency:
 
     def __init__(
         self,
-        redis: aioredis.Redis | None,
+        redis: AnyRedis | None,
         record_key: str | None,
         body_hash: str,
         ttl_s: int,
@@ -129,7 +128,7 @@ def idempotency(success_status: int = 200, ttl_s: int = 86_400) -> Callable[...,
         body_hash = hashlib.sha256(await request.body()).hexdigest()
         route = f"{request.method} {request.url.path}"
         scope = hashlib.sha256(f"{user.user_id}\n{route}\n{idempotency_key}".encode()).hexdigest()
-        redis = resource(request, RedisClient).client
+        redis = resource(request, RedisClient).connection
         return Idempotency(redis, f"idem:{scope}", body_hash, ttl_s, success_status)
 
     return dependency

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import redis.asyncio as aioredis
 from fastapi import Depends
@@ -10,35 +10,55 @@ from starlette.requests import HTTPConnection
 
 from ticketing_common.resources import Resource, resource
 
+# What code that works on either topology accepts: a single node or a Redis Cluster.
+AnyRedis: TypeAlias = aioredis.Redis | aioredis.RedisCluster
+
 
 class RedisClient(Resource):
+    """One client per service. `cluster=True` connects to a Redis Cluster (the URL names any
+    node); code written for both topologies uses `connection`, single-node code uses `client`."""
+
     name = "redis"
 
-    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+    def __init__(self, url: str, *, max_connections: int = 100, cluster: bool = False) -> None:
         self.url = url
         self.max_connections = max_connections
-        self._client: aioredis.Redis | None = None
+        self.cluster = cluster
+        self._client: AnyRedis | None = None
 
     @property
-    def client(self) -> aioredis.Redis:
+    def connection(self) -> AnyRedis:
         if self._client is None:
             raise RuntimeError("redis is not started")
         return self._client
 
+    @property
+    def client(self) -> aioredis.Redis:
+        client = self.connection
+        if not isinstance(client, aioredis.Redis):
+            raise RuntimeError("this is a Redis Cluster client; use RedisClient.connection")
+        return client
+
     async def start(self) -> None:
-        self._client = aioredis.from_url(
-            self.url,
-            max_connections=self.max_connections,
-            health_check_interval=30,
-            socket_connect_timeout=2,
-        )
+        if self.cluster:
+            self._client = aioredis.RedisCluster.from_url(
+                self.url, max_connections=self.max_connections, socket_connect_timeout=2
+            )
+            await self._client.initialize()  # discover the slots now: fail fast on a bad URL
+        else:
+            self._client = aioredis.from_url(
+                self.url,
+                max_connections=self.max_connections,
+                health_check_interval=30,
+                socket_connect_timeout=2,
+            )
 
     async def stop(self) -> None:
         if self._client is not None:
             await self._client.aclose()
 
     async def check(self) -> None:
-        await self.client.ping()
+        await self.connection.ping()
 
 
 def _redis(conn: HTTPConnection) -> aioredis.Redis:

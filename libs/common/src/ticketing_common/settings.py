@@ -55,3 +55,5 @@ class PostgresSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_max_connections: int = Field(default=100, ge=1)
+    # REDIS_URL names any node of a Redis Cluster (for RedisClient(cluster=True)).
+    redis_cluster: bool = False

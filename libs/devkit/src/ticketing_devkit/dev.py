@@ -19,7 +19,15 @@ from datetime import datetime
 
 import orjson
 
-from ticketing_devkit.stack import DEMO_ADMIN, ServiceSpec, database_url, discover, service_env
+from ticketing_devkit.processes import uvicorn_command
+from ticketing_devkit.stack import (
+    DEMO_ADMIN,
+    ServiceSpec,
+    database_url,
+    discover,
+    seed_env,
+    service_env,
+)
 
 COLOURS = [36, 33, 35, 32, 34, 91, 96, 93, 95]
 REDIS_START = [
@@ -176,20 +184,7 @@ async def up(seed: bool) -> None:
         for index, spec in enumerate(specs):
             env = {**os.environ, **service_env(spec, specs, {})}
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                spec.app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(spec.dev_port),
-                "--no-access-log",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
+                *uvicorn_command(spec.app, spec.dev_port),
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
@@ -207,7 +202,7 @@ async def up(seed: bool) -> None:
                     say(f"seeding demo data ({spec.name})")
                     await run_job(
                         [sys.executable, "-m", spec.package, "seed"],
-                        service_env(spec, specs, {}),
+                        seed_env(spec, specs),
                         _label(spec.name, index, width),
                     )
         gateway = next((s for s in specs if s.name == "api-gateway"), None)

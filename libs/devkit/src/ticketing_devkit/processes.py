@@ -39,6 +39,26 @@ def wait_until_healthy(
     raise TimeoutError(f"{url} did not answer 200 within {timeout_s}s")
 
 
+def uvicorn_command(app: str, port: int) -> list[str]:
+    """How every service runs locally: its app factory under uvicorn with uvloop and httptools."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+
+
 class ServiceProcess:
     """A uvicorn process serving `app` (an app factory, `module:function`) on a free port."""
 
@@ -60,22 +80,7 @@ class ServiceProcess:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                self.app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-            ],
+            uvicorn_command(self.app, self.port),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from ticketing_devkit.stores import temporary_database, temporary_redis_db
+from ticketing_devkit.stores import (
+    RedisServerMissing,
+    temporary_database,
+    temporary_redis_cluster,
+    temporary_redis_db,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +27,16 @@ def redis_url() -> Iterator[str]:
     """A Redis logical database claimed for this test session (flushed afterwards)."""
     with temporary_redis_db() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A private 3-master Redis Cluster for this session (skipped when Redis is not installed)."""
+    try:
+        with temporary_redis_cluster() as url:
+            yield url
+    except RedisServerMissing as exc:
+        pytest.skip(f"no Redis Cluster for this test: {exc}")
 
 
 def assert_problem(response: Any, status: int, **fields: Any) -> dict[str, Any]:

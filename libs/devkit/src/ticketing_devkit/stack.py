@@ -110,3 +110,9 @@ def service_env(
         env["SIGNING_KEYS"] = signing_keys()
         env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = DEMO_ADMIN
     return env | extra
+
+
+def seed_env(spec: ServiceSpec, specs: list[ServiceSpec]) -> dict[str, str]:
+    """The environment of a service's `seed` job: its own, plus the demo admin's credentials,
+    which demo data needs to give accounts their roles through auth's API."""
+    return service_env(spec, specs, {"ADMIN_EMAIL": DEMO_ADMIN[0], "ADMIN_PASSWORD": DEMO_ADMIN[1]})

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,3 +70,104 @@ def temporary_redis_db() -> Iterator[str]:
         db.close()
         server.delete(f"ticketing:test-db-claim:{claimed}")
         server.close()
+
+
+class RedisServerMissing(RuntimeError):
+    """redis-server or redis-cli is not installed, so no private cluster can be started."""
+
+
+def _port_pair_free(port: int) -> bool:
+    """A cluster node needs its port and its bus port (port + 10000)."""
+    for candidate in (port, port + 10_000):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                return False
+    return True
+
+
+def _spare_cluster_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randint(20_000, 29_999)  # noqa: S311 - picking ports, not secrets
+        if port not in ports and _port_pair_free(port):
+            ports.append(port)
+    return ports
+
+
+def _cli(port: int, *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our arguments
+        ["redis-cli", "-p", str(port), *args],  # noqa: S607 - found on PATH above
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+@contextmanager
+def temporary_redis_cluster(nodes: int = 3) -> Iterator[str]:
+    """A private Redis Cluster of `nodes` masters on spare loopback ports, started with
+    `redis-server --cluster-enabled yes` and joined with `redis-cli --cluster create`; yields the
+    URL of one node and stops every node afterwards. Raises RedisServerMissing without Redis."""
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        raise RedisServerMissing("redis-server/redis-cli are not installed")
+    workdir = tempfile.mkdtemp(prefix="redis-cluster-")
+    ports = _spare_cluster_ports(nodes)
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        for port in ports:
+            options = {
+                "port": str(port),
+                "bind": "127.0.0.1",
+                "cluster-enabled": "yes",
+                "cluster-config-file": f"nodes-{port}.conf",
+                "cluster-node-timeout": "5000",
+                "dir": workdir,
+                "save": "",
+                "appendonly": "no",
+            }
+            args = [part for key, value in options.items() for part in (f"--{key}", value)]
+            servers.append(
+                subprocess.Popen(  # noqa: S603 - our arguments
+                    ["redis-server", *args],  # noqa: S607 - found on PATH above
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port in ports:
+            _wait_until_node_says(port, ["ping"], "PONG")
+        created = _cli(
+            ports[0],
+            "--cluster",
+            "create",
+            *(f"127.0.0.1:{port}" for port in ports),
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+        )
+        if "[OK] All 16384 slots covered" not in created:
+            raise RuntimeError(f"redis-cli --cluster create failed:\n{created}")
+        for port in ports:
+            _wait_until_node_says(port, ["cluster", "info"], "cluster_state:ok")
+        yield f"redis://127.0.0.1:{ports[0]}"
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_until_node_says(port: int, command: list[str], expected: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if expected in _cli(port, *command):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"redis node {port} never answered {' '.join(command)} with {expected}")

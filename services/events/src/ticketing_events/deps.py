@@ -1,0 +1,36 @@
+"""What the events routes declare: each dependency reads like the thing it is."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+from ticketing_common.database import DbSession
+
+from ticketing_events.catalog import Catalog
+from ticketing_events.events import Events
+from ticketing_events.inventory import Inventory
+from ticketing_events.venues import Venues
+
+
+def _inventory(conn: HTTPConnection) -> Inventory:
+    inventory: Inventory = conn.app.state.inventory
+    return inventory
+
+
+def _events(db: DbSession, conn: HTTPConnection) -> Events:
+    return Events(db, _inventory(conn))
+
+
+def _catalog(db: DbSession, conn: HTTPConnection) -> Catalog:
+    return Catalog(db, _inventory(conn))
+
+
+def _venues(db: DbSession) -> Venues:
+    return Venues(db)
+
+
+EventsService = Annotated[Events, Depends(_events)]
+CatalogService = Annotated[Catalog, Depends(_catalog)]
+VenuesService = Annotated[Venues, Depends(_venues)]

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from ticketing_common.internal import internal_router
+from ticketing_common.security import CurrentUser
+
+from ticketing_inventory.deps import EventId, HoldId, HoldIdempotency, InventoryService
+from ticketing_inventory.layout import prepare_layout
+from ticketing_inventory.schemas import (
+    Availability,
+    ClosedOut,
+    ConfirmIn,
+    ConfirmOut,
+    Hold,
+    HoldIn,
+    HoldRecord,
+    LayoutIn,
+    LayoutOut,
+    RebuildIn,
+    RebuildOut,
+    ReleasedOut,
+    SoldIn,
+)
+from ticketing_inventory.store import HoldView
+
+router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
+internal = internal_router()
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _hold(view: HoldView) -> Hold:
+    return Hold(
+        hold_id=view.hold_id,
+        event_id=view.event_id,
+        user_id=view.user_id,
+        seat_ids=view.seat_ids,
+        section_id=view.section_id,
+        quantity=view.quantity,
+        expires_at=view.expires_at,
+        status=view.status,
+    )
+
+
+@router.get(
+    "/events/{event_id}/availability",
+    response_model=Availability,
+    response_model_exclude_none=True,
+    responses={404: _PROBLEM},
+)
+async def availability(
+    event_id: EventId,
+    inventory: InventoryService,
+    seats: bool = Query(False, description="Add every seat's status"),
+) -> dict[str, Any]:
+    """Exact counts per section (capacity = available + held + sold; an expired hold is
+    available the moment it expires)."""
+    return await inventory.availability(event_id, seats)
+
+
+@router.post(
+    "/events/{event_id}/holds",
+    status_code=201,
+    response_model=Hold,
+    responses={
+        404: _PROBLEM | {"description": "Unknown event, seat or section"},
+        409: _PROBLEM
+        | {
+            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
+            "active holds, or the event is closed"
+        },
+        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
+    },
+)
+async def create_hold(
+    event_id: EventId,
+    body: HoldIn,
+    user: CurrentUser,
+    inventory: InventoryService,
+    idem: HoldIdempotency,
+) -> Any:
+    """Hold all the seats (or standing places) or none, for the hold TTL."""
+
+    async def work() -> Hold:
+        if body.seat_ids is not None:
+            view = await inventory.hold_seats(event_id, user.user_id, body.seat_ids)
+        else:
+            assert body.section_id is not None
+            assert body.quantity is not None
+            view = await inventory.hold_standing(
+                event_id, user.user_id, body.section_id, body.quantity
+            )
+        return _hold(view)
+
+    return await idem.run(work)
+
+
+@router.get("/holds/{hold_id}", response_model=Hold, responses={404: _PROBLEM})
+async def get_hold(hold_id: HoldId, user: CurrentUser, inventory: InventoryService) -> Hold:
+    return _hold(await inventory.owned_hold(hold_id, user.user_id))
+
+
+@router.delete("/holds/{hold_id}", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM})
+async def release_hold(hold_id: HoldId, user: CurrentUser, inventory: InventoryService) -> Response:
+    """Release your hold: its seats are available again at once."""
+    await inventory.release(hold_id, owner=user.user_id)
+    return Response(status_code=204)
+
+
+# Internal ------------------------------------------------------------------------------------
+
+
+@internal.put(
+    "/events/{event_id}/layout", response_model=LayoutOut, responses={409: _PROBLEM, 422: _PROBLEM}
+)
+async def put_layout(event_id: EventId, body: LayoutIn, inventory: InventoryService) -> LayoutOut:
+    """Initialise an event's inventory (idempotent; a different layout is refused)."""
+    layout = prepare_layout(body)
+    created = await inventory.init_layout(event_id, layout)
+    return LayoutOut(event_id=event_id, created=created, capacity=layout.capacity)
+
+
+@internal.get("/holds/{hold_id}", response_model=HoldRecord, responses={404: _PROBLEM})
+async def hold_record(hold_id: HoldId, inventory: InventoryService) -> HoldRecord:
+    view = await inventory.hold(hold_id)
+    return HoldRecord(**_hold(view).model_dump(), booking_id=view.booking_id)
+
+
+@internal.post(
+    "/holds/{hold_id}/confirm", response_model=ConfirmOut, responses={404: _PROBLEM, 409: _PROBLEM}
+)
+async def confirm_hold(hold_id: HoldId, body: ConfirmIn, inventory: InventoryService) -> ConfirmOut:
+    view, reclaimed = await inventory.confirm(hold_id, body.booking_id)
+    return ConfirmOut(
+        hold_id=hold_id,
+        booking_id=body.booking_id,
+        event_id=view.event_id,
+        seat_ids=view.seat_ids,
+        section_id=view.section_id,
+        quantity=view.quantity,
+        reclaimed=reclaimed,
+    )
+
+
+@internal.post(
+    "/holds/{hold_id}/release", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM}
+)
+async def release_hold_for_service(hold_id: HoldId, inventory: InventoryService) -> Response:
+    await inventory.release(hold_id, owner=None)
+    return Response(status_code=204)
+
+
+@internal.post(
+    "/events/{event_id}/release-sold", response_model=ReleasedOut, responses={404: _PROBLEM}
+)
+async def release_sold(event_id: EventId, body: SoldIn, inventory: InventoryService) -> ReleasedOut:
+    """Give back what a refunded booking bought (idempotent per booking)."""
+    seats, places = await inventory.release_sold(
+        event_id, body.booking_id, body.seat_ids, body.section_id, body.quantity
+    )
+    return ReleasedOut(
+        event_id=event_id,
+        booking_id=body.booking_id,
+        released_seat_ids=seats,
+        released_quantity=places,
+    )
+
+
+@internal.post(
+    "/events/{event_id}/rebuild",
+    response_model=RebuildOut,
+    responses={409: _PROBLEM, 422: _PROBLEM},
+)
+async def rebuild(event_id: EventId, body: RebuildIn, inventory: InventoryService) -> RebuildOut:
+    """Re-create the event's state from its layout and sales (after a cache loss). Holds do not
+    survive; confirming one later re-claims its seats if they are free."""
+    layout = prepare_layout(body.layout)
+    sold, status = await inventory.rebuild(event_id, layout, body.sold)
+    return RebuildOut(event_id=event_id, capacity=layout.capacity, sold=sold, status=status)
+
+
+@internal.post("/events/{event_id}/close", response_model=ClosedOut, responses={404: _PROBLEM})
+async def close_event(event_id: EventId, inventory: InventoryService) -> ClosedOut:
+    """No new holds from now on (the event was cancelled); existing state is untouched."""
+    await inventory.close(event_id)
+    return ClosedOut(event_id=event_id, status="closed")

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pydantic import Field
+from ticketing_common.settings import RedisSettings, ServiceSettings
+
+
+class InventorySettings(ServiceSettings, RedisSettings):
+    service_name: str = "inventory"
+    # Layouts of large venues arrive in one internal request (100,000 seats are ~6 MB of JSON).
+    # The public hold route refuses bodies over MAX_HOLD_BODY_BYTES on its own.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+    hold_ttl_s: int = Field(default=600, ge=1, le=86_400)
+    max_seats_per_hold: int = Field(default=10, ge=1, le=100)
+    # Live holds one user may have on one event at a time.
+    max_active_holds_per_user: int = Field(default=5, ge=1)
+    # How long a hold's record outlives its TTL, so a late payment can still confirm it.
+    hold_record_retention_s: int = Field(default=86_400, ge=3600)
+
+    # The sweeper only tidies (expired claims already count as free everywhere).
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+    sweep_batch: int = Field(default=1000, ge=1, le=5000)
+
+    # Send the Lua calls that requests make in the same event-loop turn as one pipeline.
+    redis_batching: bool = True

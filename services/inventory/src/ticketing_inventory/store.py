@@ -1,0 +1,330 @@
+"""The inventory in Redis: every operation is one Lua script call on one event's keys. This
+module turns answers into results and refusals into problems; the rules live in the scripts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.redis import AnyRedis
+
+from ticketing_inventory.availability import SeatIds, decode_availability
+from ticketing_inventory.ids import event_of_hold, new_hold_id
+from ticketing_inventory.keys import EVENTS_KEY, event_keys, hold_keys
+from ticketing_inventory.layout import PreparedLayout, prepare_sold
+from ticketing_inventory.schemas import SoldIn
+from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    hold_ttl_ms: int
+    max_seats_per_hold: int
+    max_active_holds_per_user: int
+    record_ttl_ms: int  # how long a hold record outlives its TTL
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    hold_id: str
+    event_id: str
+    user_id: str
+    seat_ids: list[str]
+    section_id: str | None
+    quantity: int
+    expires_ms: int
+    status: str  # held | expired | released | confirmed
+    booking_id: str | None
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.expires_ms / 1000, UTC)
+
+
+def unknown_event(event_id: str) -> Problem:
+    return Problem(404, f"Event {event_id!r} has no inventory", slug="unknown-event")
+
+
+def unknown_hold(hold_id: str) -> Problem:
+    return not_found("Hold", hold_id)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _texts(values: list[Any]) -> list[str]:
+    return [_text(value) for value in values]
+
+
+class Inventory:
+    def __init__(
+        self, redis: AnyRedis, scripts: Scripts, call: ScriptCaller, limits: Limits
+    ) -> None:
+        self.redis = redis
+        self.scripts = scripts
+        self.call = call
+        self.limits = limits
+        self._seat_ids: OrderedDict[str, SeatIds] = OrderedDict()  # per event, bounded
+
+    # Holds -------------------------------------------------------------------------------------
+
+    def _hold_args(self, hold_id: str, user_id: str) -> list[Arg]:
+        limits = self.limits
+        return [
+            hold_id,
+            user_id,
+            limits.hold_ttl_ms,
+            limits.max_active_holds_per_user,
+            limits.record_ttl_ms,
+        ]
+
+    def check_hold_size(self, quantity: int) -> None:
+        if quantity > self.limits.max_seats_per_hold:
+            raise Problem(
+                422,
+                f"A hold takes at most {self.limits.max_seats_per_hold} seats or places",
+                slug="too-many-seats",
+                limit=self.limits.max_seats_per_hold,
+            )
+
+    async def hold_seats(self, event_id: str, user_id: str, seat_ids: list[str]) -> HoldView:
+        self.check_hold_size(len(seat_ids))
+        hold_id = new_hold_id(event_id)
+        args: list[Arg] = [*self._hold_args(hold_id, user_id), orjson.dumps(seat_ids), *seat_ids]
+        reply = await self.call(self.scripts.hold_seats, hold_keys(event_id, hold_id), args)
+        self._raise_refusal(reply, event_id)
+        return HoldView(
+            hold_id, event_id, user_id, seat_ids, None, len(seat_ids), int(reply[1]), "held", None
+        )
+
+    async def hold_standing(
+        self, event_id: str, user_id: str, section_id: str, quantity: int
+    ) -> HoldView:
+        self.check_hold_size(quantity)
+        hold_id = new_hold_id(event_id)
+        args: list[Arg] = [*self._hold_args(hold_id, user_id), section_id, quantity]
+        reply = await self.call(self.scripts.hold_standing, hold_keys(event_id, hold_id), args)
+        self._raise_refusal(reply, event_id, section_id)
+        return HoldView(
+            hold_id, event_id, user_id, [], section_id, quantity, int(reply[1]), "held", None
+        )
+
+    def _raise_refusal(self, reply: list[Any], event_id: str, section_id: str = "") -> None:
+        outcome = reply[0]
+        if outcome == b"held":
+            return
+        if outcome == b"unavailable":
+            unavailable = _texts(reply[1])
+            what = "places" if section_id else "seats"
+            raise conflict(
+                f"Some {what} are not available; nothing was held",
+                slug="seats-unavailable",
+                unavailable=unavailable,
+                **({"available": int(reply[2])} if section_id else {}),
+            )
+        if outcome == b"unknown-event":
+            raise unknown_event(event_id)
+        if outcome == b"unknown-seats":
+            unknown = _texts(reply[1])
+            raise Problem(404, "Some seats do not exist", slug="unknown-seats", unknown=unknown)
+        if outcome == b"unknown-section":
+            raise Problem(404, f"Section {section_id!r} does not exist", slug="unknown-section")
+        if outcome == b"not-standing":
+            raise Problem(
+                422,
+                f"Section {section_id!r} is seated: hold its seats by seat_ids",
+                slug="not-standing",
+            )
+        if outcome == b"closed":
+            raise conflict("This event takes no new holds", slug="event-closed")
+        if outcome == b"too-many-holds":
+            limit = self.limits.max_active_holds_per_user
+            raise conflict(
+                f"You already have {int(reply[1])} active holds on this event (the limit is "
+                f"{limit}); release one or let it expire",
+                slug="too-many-holds",
+                limit=limit,
+            )
+        raise RuntimeError(f"unexpected answer from the hold script: {reply!r}")
+
+    async def hold(self, hold_id: str) -> HoldView:
+        event_id = event_of_hold(hold_id)
+        if event_id is None:
+            raise unknown_hold(hold_id)
+        record, generation, now = await self.call(
+            self.scripts.hold_view, hold_keys(event_id, hold_id), []
+        )
+        if not record:
+            raise unknown_hold(hold_id)
+        fields = dict(zip(record[::2], record[1::2], strict=True))
+        status = _text(fields[b"status"])
+        expires = int(fields[b"expires"])
+        if status == "held" and (expires <= int(now) or fields[b"gen"] != generation):
+            status = "expired"
+        section = fields.get(b"section")
+        booking = fields.get(b"booking")
+        return HoldView(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=_text(fields[b"user"]),
+            seat_ids=orjson.loads(fields[b"seats"]),
+            section_id=_text(section) if section is not None else None,
+            quantity=int(fields[b"quantity"]),
+            expires_ms=expires,
+            status=status,
+            booking_id=_text(booking) if booking is not None else None,
+        )
+
+    async def owned_hold(self, hold_id: str, user_id: str) -> HoldView:
+        """The hold, if `user_id` owns it; anyone else learns nothing (404)."""
+        hold = await self.hold(hold_id)
+        if hold.user_id != user_id:
+            raise unknown_hold(hold_id)
+        return hold
+
+    async def release(self, hold_id: str, owner: str | None) -> None:
+        """Release a hold (`owner` None: a service call, any owner). Idempotent."""
+        event_id = event_of_hold(hold_id)
+        if event_id is None:
+            raise unknown_hold(hold_id)
+        keys = hold_keys(event_id, hold_id)
+        (outcome, *_) = await self.call(self.scripts.release, keys, [hold_id, owner or ""])
+        if outcome == b"unknown-hold":
+            raise unknown_hold(hold_id)
+        if outcome == b"confirmed":
+            raise conflict(
+                "This hold was confirmed: its seats are sold (release-sold gives them back)",
+                slug="hold-confirmed",
+            )
+
+    async def confirm(self, hold_id: str, booking_id: str) -> tuple[HoldView, bool]:
+        """Held -> sold for `booking_id`; returns the hold and whether it had to be re-claimed."""
+        event_id = event_of_hold(hold_id)
+        if event_id is None:
+            raise unknown_hold(hold_id)
+        keys = hold_keys(event_id, hold_id)
+        args: list[Arg] = [hold_id, booking_id, self.limits.record_ttl_ms]
+        reply = await self.call(self.scripts.confirm, keys, args)
+        outcome = reply[0]
+        if outcome == b"confirmed":
+            return await self.hold(hold_id), reply[1] == b"1"
+        if outcome == b"unknown-hold":
+            raise unknown_hold(hold_id)
+        if outcome == b"taken":
+            raise conflict(
+                "The hold expired and some of its seats were taken since; nothing was sold",
+                slug="seats-taken",
+                unavailable=_texts(reply[1]),
+            )
+        if outcome == b"released":
+            raise conflict("The hold was released", slug="hold-released")
+        if outcome == b"confirmed-elsewhere":
+            raise conflict(
+                "The hold is confirmed for another booking", slug="hold-confirmed-elsewhere"
+            )
+        if outcome == b"closed":
+            raise conflict("The hold expired and the event takes no new holds", slug="event-closed")
+        if outcome == b"unknown-event":
+            raise unknown_event(event_id)
+        raise RuntimeError(f"unexpected answer from the confirm script: {reply!r}")
+
+    # Event state -------------------------------------------------------------------------------
+
+    def _layout_args(self, layout: PreparedLayout) -> list[Arg]:
+        pairs: list[Arg] = []
+        for index, seat_id in enumerate(layout.seat_ids):
+            pairs += (seat_id, layout.packed(index))
+        return [
+            layout.digest,
+            uuid.uuid4().hex,  # the generation: holds of an earlier one have lapsed
+            layout.sections_json(),
+            layout.capacity,
+            "\n".join(layout.seat_ids),
+            *pairs,
+        ]
+
+    async def init_layout(self, event_id: str, layout: PreparedLayout) -> bool:
+        """Initialise once; True if created, False if this very layout was there already."""
+        args = self._layout_args(layout)
+        (outcome,) = await self.scripts.init(keys=event_keys(event_id), args=args)
+        if outcome == b"mismatch":
+            raise conflict(
+                "This event's inventory was initialised with a different layout",
+                slug="layout-mismatch",
+            )
+        await self.redis.sadd(EVENTS_KEY, event_id)
+        return bool(outcome == b"created")
+
+    async def rebuild(
+        self, event_id: str, layout: PreparedLayout, sold: list[SoldIn]
+    ) -> tuple[int, str]:
+        """Re-create the event from its layout and sales; returns (places sold, status)."""
+        entries = prepare_sold(layout, sold)
+        args = self._layout_args(layout)
+        args.insert(5, orjson.dumps(entries))
+        (_, status) = await self.scripts.rebuild(keys=event_keys(event_id), args=args)
+        await self.redis.sadd(EVENTS_KEY, event_id)
+        self._seat_ids.pop(event_id, None)
+        return sum(len(e.seat_ids) + (e.quantity if e.section_id else 0) for e in sold), _text(
+            status
+        )
+
+    async def close(self, event_id: str) -> None:
+        (outcome,) = await self.call(self.scripts.close, event_keys(event_id), [])
+        if outcome == b"unknown-event":
+            raise unknown_event(event_id)
+
+    async def release_sold(
+        self,
+        event_id: str,
+        booking_id: str,
+        seat_ids: list[str],
+        section_id: str | None,
+        quantity: int,
+    ) -> tuple[list[str], int]:
+        args: list[Arg] = [booking_id, section_id or "", quantity if section_id else 0, *seat_ids]
+        reply = await self.call(self.scripts.release_sold, event_keys(event_id), args)
+        outcome = reply[0]
+        if outcome == b"released":
+            return _texts(reply[1]), int(reply[2])
+        if outcome == b"unknown-event":
+            raise unknown_event(event_id)
+        if outcome == b"unknown-seats":
+            raise Problem(
+                404, "Some seats do not exist", slug="unknown-seats", unknown=_texts(reply[1])
+            )
+        if outcome == b"unknown-section":
+            raise Problem(404, f"{section_id!r} is not a standing section", slug="unknown-section")
+        raise RuntimeError(f"unexpected answer from the release-sold script: {reply!r}")
+
+    async def availability(self, event_id: str, with_seats: bool) -> dict[str, Any]:
+        cached = self._seat_ids.get(event_id)
+        args = ["1" if with_seats else "0", cached.digest if cached else ""]
+        reply = await self.call(self.scripts.availability, event_keys(event_id), args)
+        if reply[0] == b"unknown-event":
+            raise unknown_event(event_id)
+        answer, seat_ids = decode_availability(event_id, reply, cached)
+        if seat_ids is not None and seat_ids is not cached:
+            self._seat_ids[event_id] = seat_ids
+            self._seat_ids.move_to_end(event_id)
+            if len(self._seat_ids) > 32:
+                self._seat_ids.popitem(last=False)
+        return answer
+
+    async def sweep(self, event_id: str, batch: int) -> int:
+        """Tidy one event; returns how many expired claims it dropped."""
+        tidied = await self.call(self.scripts.sweep, event_keys(event_id), [batch])
+        return int(tidied)
+
+    async def events(self) -> list[str]:
+        members = await self.redis.smembers(EVENTS_KEY)
+        return sorted(_text(member) for member in members)
