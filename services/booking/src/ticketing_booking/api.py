@@ -107,7 +107,7 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
         raise conflict(
             f"Tickets exist only for confirmed bookings (this one is {booking.status})",
             "not-confirmed",
-            status=booking.status,
+            booking_status=booking.status,
         )
     return [
         {
