@@ -35,7 +35,7 @@ from ticketing_booking.outbox import Outbox, from_attributes, shard_of, to_attri
 log = logging.getLogger(__name__)
 
 EXPIRY_PARTITION = "__expiry__#"
-SHARDS = 8
+SHARDS = 4  # reserved event-index partitions for deadlines
 
 
 class Conflict(Exception):
