@@ -117,9 +117,9 @@ def booking_env(
             "PAYMENT_URL": payment.url,
             "TICKET_SIGNING_KEY": pem,
             "EXPIRY_GRACE_S": "1",
-            "SWEEP_INTERVAL_S": "1",
+            "SWEEP_INTERVAL_S": "2",
             "OUTBOX_MIN_AGE_S": "1",
-            "OUTBOX_RELAY_INTERVAL_S": "1",
+            "OUTBOX_RELAY_INTERVAL_S": "2",
             "BUS_CLAIM_IDLE_S": "2",
             "BUS_BACKOFF_S": "0.2",
         }
