@@ -55,19 +55,20 @@ def event_fact(kind: type[EventFact], event: dict[str, Any], venue: dict[str, An
     )
 
 
+async def visible_event(
+    db: repository.Reader, user: Principal | None, event_id: str
+) -> dict[str, Any]:
+    """An event as `user` may see it: drafts exist only for their owner and admins."""
+    event = await repository.event(db, event_id)
+    if event is None or (event["status"] == "draft" and not can_manage(user, event)):
+        raise not_found("Event", event_id)
+    return event
+
+
 class Events:
     def __init__(self, db: AsyncSession, inventory: Inventory) -> None:
         self.db = db
         self.inventory = inventory
-
-    # --- reading ---------------------------------------------------------------------------
-
-    async def get(self, user: Principal | None, event_id: str) -> dict[str, Any]:
-        """An event as `user` may see it: drafts exist only for their owner and admins."""
-        event = await repository.event(self.db, event_id)
-        if event is None or (event["status"] == "draft" and not can_manage(user, event)):
-            raise not_found("Event", event_id)
-        return event
 
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         """The event, locked for this transaction, if `user` may change it."""

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from ticketing_common.problems import not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
@@ -91,10 +90,4 @@ class Venues:
             capacity=sum(section_capacity(section) for section in body.sections),
         )
         await self.db.commit()
-        return venue_view(row)
-
-    async def get(self, venue_id: str) -> dict[str, Any]:
-        row = await repository.venue(self.db, venue_id)
-        if row is None:
-            raise not_found("Venue", venue_id)
         return venue_view(row)
