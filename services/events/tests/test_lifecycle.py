@@ -1,9 +1,12 @@
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from ticketing_common.http_client import ServiceClient
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
+from ticketing_events.inventory import Inventory
 
 EVENT_FIELDS = {
     "venue_id",
@@ -245,8 +248,6 @@ def test_publishing_an_event_that_has_started_is_refused(  # type: ignore[no-unt
 ) -> None:
     soon = datetime.now(UTC) + timedelta(seconds=2)
     event = make.event(organizer[1], starts_at=soon.isoformat(), ends_at=None)
-    import time
-
     time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
     response = api.post(f"/events/{event['event_id']}/publish", headers=bearer(organizer[1]))
     assert_problem(response, 409)
@@ -264,3 +265,16 @@ def test_internal_routes_need_the_service_credential(
         httpx.get(f"{events.url}/internal/events/x", headers={"X-Service-Token": "guess"}), 401
     )
     assert_problem(httpx.get(f"{events.url}/internal/events/x", headers=service_token), 404)
+
+
+async def test_closing_an_event_inventory_never_had_counts_as_closed(
+    inventory: ServiceProcess,
+) -> None:
+    client = ServiceClient("dev-service-token-not-for-production")
+    await client.start()
+    try:
+        seats = Inventory(client, inventory.url, layout_timeout_s=5, timeout_s=5)
+        await seats.close("never-published")  # 404 there: nothing to stop selling, no error
+        assert await seats.availability("never-published") is None
+    finally:
+        await client.stop()

@@ -1,3 +1,5 @@
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -42,9 +44,6 @@ def test_a_tampered_token_is_refused(api: httpx.Client, organizer, venue_body) -
     token = organizer[1]
     header, payload, signature = token.split(".")
     # Claim to be an admin, keeping the organizer's signature: the signature no longer matches.
-    import base64
-    import json
-
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = base64.urlsafe_b64encode(json.dumps(claims | {"role": "admin"}).encode())
     forged_token = f"{header}.{forged.decode().rstrip('=')}.{signature}"
