@@ -15,16 +15,17 @@ from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.schemas import QuoteIn
 from ticketing_events.seatmap import build_seatmap
-from ticketing_events.venues import venue_view
+from ticketing_events.venues import VenueCache, venue_view
 
 
 class Catalog:
-    def __init__(self, db: repository.Reader, inventory: Inventory) -> None:
+    def __init__(self, db: repository.Reader, inventory: Inventory, venues: VenueCache) -> None:
         self.db = db
         self.inventory = inventory
+        self.venues = venues
 
     async def venue(self, venue_id: str) -> dict[str, Any]:
-        row = await repository.venue(self.db, venue_id)
+        row = await self.venues.get(self.db, venue_id)
         if row is None:
             raise not_found("Venue", venue_id)
         return venue_view(row)
@@ -102,6 +103,6 @@ class Catalog:
         return event
 
     async def _venue(self, event: dict[str, Any]) -> dict[str, Any]:
-        venue = await repository.venue(self.db, event["venue_id"])
+        venue = await self.venues.get(self.db, event["venue_id"])
         assert venue is not None  # foreign key
         return venue

@@ -14,7 +14,7 @@ from ticketing_common.resources import resource
 from ticketing_events.catalog import Catalog
 from ticketing_events.events import Events
 from ticketing_events.inventory import Inventory
-from ticketing_events.venues import Venues
+from ticketing_events.venues import VenueCache, Venues
 
 
 def _inventory(conn: HTTPConnection) -> Inventory:
@@ -28,14 +28,19 @@ async def _read_connection(conn: HTTPConnection) -> AsyncIterator[AsyncConnectio
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def _venue_cache(conn: HTTPConnection) -> VenueCache:
+    venues: VenueCache = conn.app.state.venue_cache
+    return venues
+
+
 def _events(db: DbSession, conn: HTTPConnection) -> Events:
-    return Events(db, _inventory(conn))
+    return Events(db, _inventory(conn), _venue_cache(conn))
 
 
 def _catalog(
     db: Annotated[AsyncConnection, Depends(_read_connection)], conn: HTTPConnection
 ) -> Catalog:
-    return Catalog(db, _inventory(conn))
+    return Catalog(db, _inventory(conn), _venue_cache(conn))
 
 
 def _venues(db: DbSession) -> Venues:
