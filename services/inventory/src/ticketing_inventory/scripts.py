@@ -101,12 +101,9 @@ class CallBatcher(ScriptCaller):
     async def _send(
         self, batch: list[tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]]
     ) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for script, keys, args, _ in batch:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
         try:
-            results = await pipe.execute(raise_on_error=False)
-        except Exception as exc:  # the connection failed: every caller gets the error
+            results = await self._pipeline(batch)
+        except Exception as exc:  # no answers at all (connection lost, ...): every caller fails
             for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc)
@@ -124,6 +121,18 @@ class CallBatcher(ScriptCaller):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _pipeline(
+        self, batch: list[tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        for script, keys, args, _ in batch:
+            # execute_command, not pipe.evalsha(): redis-py's cluster pipeline refuses its
+            # evalsha() helper, yet routes an EVALSHA by its keys' slot like any keyed command
+            # (and follows MOVED). NOSCRIPT answers are handled in _send.
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
     async def close(self) -> None:
         self._flush()
