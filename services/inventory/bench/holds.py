@@ -15,6 +15,10 @@ Scenarios (wrk repeats one body, so each is built to keep answering the same way
 `ratio` takes no wrk script, so the last three run wrk themselves the way ratio does: the
 hello-world on core 1 first, then the server on core 1, `wrk -t1 -c64` on core 0, in one go.
 
+Every scenario is also measured that way, with the CPU time the server spent per request (from
+/proc, over the wrk run). On a machine that other work shares, requests/s swing with the
+neighbours' load while CPU per request hardly moves: compare variants by it.
+
 Variants (bench/variants.py) are the other ways of writing the hold route that were measured;
 REDIS_BATCHING=false sends each Lua call on its own instead of coalescing them into pipelines.
 Redis is not pinned and the machine is shared: run it several times and look at every figure.
@@ -33,6 +37,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
@@ -211,6 +216,14 @@ end
 """
 
 
+FIXED_BODY = """
+wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "{token}"
+"""
+
+
 def wrk(url: str, seconds: int, script: str | None = None) -> str:
     args = ["taskset", "-c", "0", "wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", url]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
@@ -222,15 +235,28 @@ def wrk(url: str, seconds: int, script: str | None = None) -> str:
     return result.stdout
 
 
-def _rate(wrk_output: str) -> float:
-    found = re.search(r"Requests/sec:\s+([\d.]+)", wrk_output)
-    return float(found.group(1)) if found else 0.0
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextmanager
-def pinned(
-    args: list[str], env: dict[str, str], ready: str, cwd: Path | None = None
-) -> Iterator[None]:
+@dataclass
+class Measured:
+    rate: float  # requests/s
+    cpu_us: float  # server CPU per request
+    wrk_output: str
+
+
+def measure(
+    args: list[str],
+    env: dict[str, str],
+    url: str,
+    ready: str,
+    seconds: int,
+    script: str | None = None,
+    cwd: Path | None = None,
+) -> Measured:
     process = subprocess.Popen(  # noqa: S603
         ["taskset", "-c", "1", *args],  # noqa: S607
         env=env,
@@ -240,60 +266,100 @@ def pinned(
     )
     try:
         wait_until_healthy(ready, 30, process)
-        yield
+        before = cpu_seconds(process.pid)
+        out = wrk(url, seconds, script)
+        spent = cpu_seconds(process.pid) - before
     finally:
         process.terminate()
         process.wait()
+    found = re.search(r"(\d+) requests in", out)
+    requests = int(found.group(1)) if found else 0
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return Measured(float(rate.group(1)) if rate else 0.0, spent / max(requests, 1) * 1e6, out)
 
 
 def via_own_wrk(
-    app: str, env: dict[str, str], event: str, seats: int, cycle: bool, seconds: int
+    app: str,
+    env: dict[str, str],
+    event: str,
+    seconds: int,
+    body: str = "",
+    seats: int = 0,
+    cycle: bool = False,
 ) -> str:
-    """ratio's method, with a wrk script (see the module docstring)."""
-    hello = free_port()
-    hello_args = server_command("hello:app", hello)
+    """ratio's method plus CPU per request, with a fixed body or a wrk script (see above)."""
+    hello_port = free_port()
+    hello_args = server_command("hello:app", hello_port)
     hello_args.remove("--factory")
-    with pinned(hello_args, env, f"http://127.0.0.1:{hello}/", cwd=BENCH):
-        base = _rate(wrk(f"http://127.0.0.1:{hello}/", seconds))
+    hello_url = f"http://127.0.0.1:{hello_port}/"
+    hello = measure(hello_args, env, hello_url, hello_url, seconds, cwd=BENCH)
     port = free_port()
-    script = WRK_SCRIPT.format(
-        sections=SECTIONS,
-        rows=ROWS,
-        per_row=PER_ROW,
-        seats=seats,
-        cycle="true" if cycle else "false",
-        token=TOKEN,
-        event=event,
+    if body:
+        script = FIXED_BODY.format(token=TOKEN, body=body)
+    else:
+        script = WRK_SCRIPT.format(
+            sections=SECTIONS,
+            rows=ROWS,
+            per_row=PER_ROW,
+            seats=seats,
+            cycle="true" if cycle else "false",
+            token=TOKEN,
+            event=event,
+        )
+    server = measure(
+        server_command(app, port),
+        env,
+        f"http://127.0.0.1:{port}/api/v1/inventory/events/{event}/holds",
+        f"http://127.0.0.1:{port}/health",
+        seconds,
+        script,
     )
-    with pinned(server_command(app, port), env, f"http://127.0.0.1:{port}/health"):
-        out = wrk(f"http://127.0.0.1:{port}/api/v1/inventory/events/{event}/holds", seconds, script)
-    got = _rate(out)
-    counts = re.search(r"holds (\d+) releases (\d+) refused (\d+) seconds ([\d.]+)", out)
-    assert counts, out
-    holds, releases, refused, duration = (float(x) for x in counts.groups())
+    out = server.wrk_output
     p99 = re.search(r"99%\s+(\S+)", out)
-    return (
-        f"baseline hello (bare ASGI, core 1): {base} req/s\n"
-        f"server under test (core 1):        {got} req/s, p99 {p99.group(1) if p99 else '?'}"
-        f" — {holds / duration:.0f} holds/s, {releases / duration:.0f} releases/s, "
-        f"{refused:.0f} refused\n"
-        f"ratio: {got / base:.3f}"
+    lines = [
+        f"baseline hello (bare ASGI, core 1): {hello.rate} req/s ({hello.cpu_us:.0f} us CPU each)",
+        f"server under test (core 1):        {server.rate} req/s, p99 "
+        f"{p99.group(1) if p99 else '?'} ({server.cpu_us:.0f} us CPU each)",
+    ]
+    counts = re.search(r"holds (\d+) releases (\d+) refused (\d+) seconds ([\d.]+)", out)
+    if counts:
+        holds, releases, refused, duration = (float(x) for x in counts.groups())
+        lines.append(
+            f"  {holds / duration:.0f} holds/s, {releases / duration:.0f} releases/s, "
+            f"{refused:.0f} refused"
+        )
+    lines.append(
+        f"ratio: {server.rate / max(hello.rate, 1):.3f}   "
+        f"server CPU: {server.cpu_us:.0f} us/request"
     )
+    return "\n".join(lines)
 
 
-def run(scenario: str, app: str, env: dict[str, str], redis_url: str, seconds: int) -> str:
+def run(
+    scenario: str, app: str, env: dict[str, str], redis_url: str, seconds: int, with_ratio: bool
+) -> str:
     new = asyncio.run
+    body = ""
     if scenario == "standing":
         event = new(create_event(redis_url, venue(standing=1_000_000), []))
-        return via_ratio(app, env, event, '{"section_id":"GA","quantity":1}', seconds)
-    size = 1_000 if scenario.endswith("-1k") else 100_000
-    if scenario.startswith("seated-409"):
-        blocked = [seat_id(k) for k in range(4)]
-        event = new(create_event(redis_url, venue(size), blocked))
-        body = '{"seat_ids":["' + '","'.join(blocked) + '"]}'
-        return via_ratio(app, env, event, body, seconds)
-    event = new(create_event(redis_url, venue(size), []))
-    return via_own_wrk(app, env, event, size, "cycle" in scenario, seconds)
+        body = '{"section_id":"GA","quantity":1}'
+    else:
+        size = 1_000 if scenario.endswith("-1k") else 100_000
+        if scenario.startswith("seated-409"):
+            blocked = [seat_id(k) for k in range(4)]
+            event = new(create_event(redis_url, venue(size), blocked))
+            body = '{"seat_ids":["' + '","'.join(blocked) + '"]}'
+        else:
+            event = new(create_event(redis_url, venue(size), []))
+            own = via_own_wrk(app, env, event, seconds, seats=size, cycle="cycle" in scenario)
+            return f"[own harness, wrk script]\n{own}"
+    parts = []
+    if with_ratio:
+        parts.append("[ratio]\n" + via_ratio(app, env, event, body, seconds))
+    if scenario == "standing":  # a fresh section for the second measurement
+        event = new(create_event(redis_url, venue(standing=1_000_000), []))
+    parts.append("[own harness]\n" + via_own_wrk(app, env, event, seconds, body=body))
+    return "\n".join(parts)
 
 
 def main() -> None:
@@ -306,6 +372,9 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
     parser.add_argument("--variants", nargs="+", default=["product"], choices=list(APPS))
     parser.add_argument("--batching", nargs="+", default=["true"], choices=["true", "false"])
+    parser.add_argument(
+        "--no-ratio", action="store_true", help="skip the `ratio` runs (own harness only)"
+    )
     options = parser.parse_args()
     TOKEN = bearer("bench")
     summary: list[str] = []
@@ -328,11 +397,24 @@ def main() -> None:
                     for scenario in options.scenarios:
                         title = f"run {number} · {scenario} · {variant} · batching={batching}"
                         print(f"== {title}", flush=True)
-                        out = run(scenario, APPS[variant], env, redis_url, options.seconds)
+                        out = run(
+                            scenario,
+                            APPS[variant],
+                            env,
+                            redis_url,
+                            options.seconds,
+                            not options.no_ratio,
+                        )
                         print(out, flush=True)
-                        ratio = re.search(r"ratio: ([\d.]+)", out)
-                        summary.append(f"{ratio.group(1) if ratio else '  ?  '}  {title}")
-    print("\n== summary (ratio to the hello-world baseline of the same run)")
+                        figures = " ".join(
+                            f"{label}={value}"
+                            for label, value in re.findall(r"(ratio|server CPU): ([\d.]+)", out)
+                        )
+                        summary.append(f"{title}: {figures}")
+    print(
+        "\n== summary (ratio: `ratio`'s where listed first, then the own harness's; server CPU:"
+        " microseconds of CPU per request)"
+    )
     print("\n".join(summary))
 
 

@@ -225,3 +225,16 @@ def test_bad_event_ids_are_refused(inventory: Any) -> None:
     response = inventory.http.get("/api/v1/inventory/events/%7Bx%7D/availability")
     assert_problem(response, 422)
     assert isinstance(response, httpx.Response)
+
+
+def test_the_hold_route_is_documented(inventory: Any) -> None:
+    spec = inventory.http.get("/openapi.json").json()
+    operation = spec["paths"]["/api/v1/inventory/events/{event_id}/holds"]["post"]
+    assert {p["name"] for p in operation["parameters"]} == {"event_id", "Idempotency-Key"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"seat_ids", "section_id", "quantity"}
+    assert operation["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Hold"
+    }
+    assert {"401", "404", "409", "413", "422"} <= set(operation["responses"])
+    assert operation["security"] == [{"HTTPBearer": []}]

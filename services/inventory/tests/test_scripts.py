@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from redis.cluster import key_slot
 from redis.exceptions import ResponseError
 from ticketing_common.redis import RedisClient
-from ticketing_inventory.keys import hold_keys
+from ticketing_inventory.keys import event_keys, hold_keys
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.schemas import LayoutIn
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
@@ -96,8 +96,8 @@ async def test_one_failing_call_does_not_fail_its_batch(redis: Redis) -> None:
 def test_every_key_of_an_event_is_in_one_slot() -> None:
     keys = hold_keys("evt-42", "abc.evt-42", "user-7")
     assert len(keys) == 11
-    assert len({key_slot(key.encode()) for key in keys}) == 1
-    assert key_slot(b"inv:{evt-43}:meta") != key_slot(keys[0].encode())
+    assert len({key_slot(key) for key in keys}) == 1
+    assert key_slot(b"inv:{evt-43}:meta") != key_slot(keys[0])
 
 
 async def test_expiry_is_exact_before_the_sweeper_and_the_sweeper_tidies(redis: Redis) -> None:
@@ -122,3 +122,32 @@ async def test_expiry_is_exact_before_the_sweeper_and_the_sweeper_tidies(redis: 
     assert await redis.hlen(f"inv:{{{event}}}:holders") == 0
     assert await redis.bitcount(f"inv:{{{event}}}:held") == 0
     assert await inventory.availability(event, with_seats=True) == before
+
+
+async def test_the_availability_of_100000_seats_is_one_compact_round_trip(redis: Redis) -> None:
+    seats = [
+        {"seat_id": f"{s}-{r}-{n}", "section_id": s, "price_tier": "x"}
+        for s in "ABCDEFGHIJ"
+        for r in range(1, 101)
+        for n in range(1, 101)
+    ]
+    inventory = _inventory(redis, ScriptCaller())
+    await inventory.scripts.load()
+    event = "stadium"
+    await inventory.init_layout(event, prepare_layout(LayoutIn.model_validate({"seats": seats})))
+    await inventory.hold_seats(event, "ann", ["C-50-50", "J-100-100"])
+
+    keys = event_keys(event)
+    first = await inventory.scripts.availability(keys=keys, args=["1", ""])
+    digest = first[1]
+    again = await inventory.scripts.availability(keys=keys, args=["1", digest])
+    size = sum(len(part) if isinstance(part, bytes) else 8 * len(part) for part in again[4:])
+    assert size < 40_000  # two 12.5 kB bitmaps and the counts: no key or entry per seat
+    assert len(first[9]) > 700_000  # the seat ids come once, until the layout changes
+
+    answer = await inventory.availability(event, with_seats=True)
+    assert len(answer["seats"]) == 100_000
+    assert [s for s, state in answer["seats"].items() if state == "held"] == [
+        "C-50-50",
+        "J-100-100",
+    ]

@@ -9,13 +9,16 @@ from ticketing_common.internal import internal_router
 from ticketing_common.security import CurrentUser
 
 from ticketing_inventory.deps import (
+    EVENT_ID_PARAMETER,
     IDEMPOTENCY_KEY_PARAMETER,
     MAX_HOLD_BODY_BYTES,
+    DirectRoute,
     EventId,
     HoldId,
     InventoryService,
     bearer_user,
     parse_body,
+    path_event_id,
     small_body,
 )
 from ticketing_inventory.layout import prepare_layout
@@ -63,36 +66,13 @@ async def availability(
     return await inventory.availability(event_id, seats)
 
 
-@router.post(
-    "/events/{event_id}/holds",
-    status_code=201,
-    response_model=Hold,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": HoldIn.model_json_schema()}},
-        },
-        "parameters": [IDEMPOTENCY_KEY_PARAMETER],
-        "security": [{"HTTPBearer": []}],
-    },
-    responses={
-        401: _PROBLEM,
-        404: _PROBLEM | {"description": "Unknown event, seat or section"},
-        409: _PROBLEM
-        | {
-            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
-            "active holds, or the event is closed"
-        },
-        413: _PROBLEM,
-        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
-    },
-)
-async def create_hold(event_id: EventId, request: Request) -> Response:
-    """Hold all the seats (`seat_ids`) or standing places (`section_id`, `quantity`) or none,
-    for the hold TTL. Body `HoldIn`; bearer token; `Idempotency-Key` replays the first answer.
-
-    The seat-hold hot path: the body, token and idempotency key are read here rather than
-    through FastAPI dependencies, which measured at a third of this route's time (bench/)."""
+# The seat-hold hot path is a DirectRoute: it reads its path, token, body and idempotency key
+# itself, because FastAPI's per-request parameter machinery measured at over a third of the
+# route's CPU time (bench/holds.py, bench/variants.py).
+async def create_hold(request: Request) -> Response:
+    """Hold all the seats (`seat_ids`) or the standing places (`section_id`, `quantity`), or
+    none, for the hold TTL. `Idempotency-Key` replays the first answer."""
+    event_id = path_event_id(request)
     user = await bearer_user(request)
     body = parse_body(HoldIn, await small_body(request, MAX_HOLD_BODY_BYTES))
     inventory: Inventory = request.app.state.inventory
@@ -113,6 +93,35 @@ async def create_hold(event_id: EventId, request: Request) -> Response:
     if isinstance(result, Response):
         return result  # a replay
     return Response(orjson.dumps(result), status_code=201, media_type="application/json")
+
+
+router.add_api_route(
+    "/events/{event_id}/holds",
+    create_hold,
+    methods=["POST"],
+    status_code=201,
+    response_model=Hold,
+    route_class_override=DirectRoute,
+    openapi_extra={
+        "parameters": [EVENT_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": HoldIn.model_json_schema()}},
+        },
+        "security": [{"HTTPBearer": []}],
+    },
+    responses={
+        401: _PROBLEM,
+        404: _PROBLEM | {"description": "Unknown event, seat or section"},
+        409: _PROBLEM
+        | {
+            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
+            "active holds, or the event is closed"
+        },
+        413: _PROBLEM,
+        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
+    },
+)
 
 
 @router.get("/holds/{hold_id}", response_model=Hold, responses={404: _PROBLEM})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from ticketing_common.problems import Problem, unauthorized
 from ticketing_common.resources import resource
 from ticketing_common.security import InvalidToken, Principal, TokenVerifier
@@ -26,8 +30,27 @@ EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="The event's
 HoldId = Annotated[str, Path(max_length=200, description="The hold's id")]
 
 # The hold route reads its inputs itself (see api.create_hold); these do what FastAPI would.
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the Request and returns the Response itself. FastAPI still
+    documents it (from `response_model`, `responses` and `openapi_extra`), but per request it
+    only calls the endpoint: no parameter solving, body decoding or response serialisation."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
+
+
 M = TypeVar("M", bound=BaseModel)
 MAX_HOLD_BODY_BYTES = 16 * 1024
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
+EVENT_ID_PARAMETER: dict[str, Any] = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
+}
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -35,6 +58,19 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "schema": {"type": "string", "maxLength": 255},
     "description": "Replays the first response for the same key and body",
 }
+
+
+def path_event_id(request: Request) -> str:
+    event_id: str = request.path_params["event_id"]
+    if not _EVENT_ID.match(event_id):
+        error = {
+            "type": "string_pattern_mismatch",
+            "loc": ("path", "event_id"),
+            "msg": f"String should match pattern '{EVENT_ID_PATTERN}'",
+            "input": event_id,
+        }
+        raise RequestValidationError([error])
+    return event_id
 
 
 async def bearer_user(request: Request) -> Principal:

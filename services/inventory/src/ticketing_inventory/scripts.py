@@ -20,6 +20,7 @@ from ticketing_common.redis import AnyRedis
 log = logging.getLogger(__name__)
 
 Arg = str | bytes | int
+Key = str | bytes
 
 
 def _source(name: str) -> str:
@@ -59,7 +60,7 @@ class Scripts:
 class ScriptCaller:
     """Calls a script straight away."""
 
-    async def __call__(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    async def __call__(self, script: AsyncScript, keys: Sequence[Key], args: Sequence[Arg]) -> Any:
         return await script(keys=keys, args=args)
 
     async def close(self) -> None:
@@ -76,11 +77,11 @@ class CallBatcher(ScriptCaller):
         self.redis = redis
         self.max_batch = max_batch
         self._queue: list[
-            tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]
+            tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]
         ] = []
         self._flushing: set[asyncio.Task[None]] = set()
 
-    def __call__(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    def __call__(self, script: AsyncScript, keys: Sequence[Key], args: Sequence[Arg]) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if not self._queue:
@@ -99,7 +100,7 @@ class CallBatcher(ScriptCaller):
         task.add_done_callback(self._flushing.discard)
 
     async def _send(
-        self, batch: list[tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]]
+        self, batch: list[tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]]
     ) -> None:
         try:
             results = await self._pipeline(batch)
@@ -123,7 +124,7 @@ class CallBatcher(ScriptCaller):
                 future.set_result(result)
 
     async def _pipeline(
-        self, batch: list[tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]]
+        self, batch: list[tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]]
     ) -> list[Any]:
         pipe = self.redis.pipeline(transaction=False)
         for script, keys, args, _ in batch:
