@@ -171,7 +171,7 @@ def venue_body(**overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
-def event_body(venue_id: str, **overrides: Any) -> dict[str, Any]:
+def event_body(venue_id: str, /, **overrides: Any) -> dict[str, Any]:
     starts = datetime.now(UTC) + timedelta(days=30)
     return {
         "venue_id": venue_id,
@@ -248,3 +248,37 @@ def eventually(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout_s}s: {check}")
         time.sleep(0.05)
+
+
+# Test modules cannot import conftest (importlib import mode): helpers reach them as fixtures.
+
+
+@pytest.fixture(scope="session")
+def service_token() -> dict[str, str]:
+    return dict(SERVICE_TOKEN)
+
+
+@pytest.fixture(name="venue_body", scope="session")
+def venue_body_fixture() -> Callable[..., dict[str, Any]]:
+    return venue_body
+
+
+@pytest.fixture(name="event_body", scope="session")
+def event_body_fixture() -> Callable[..., dict[str, Any]]:
+    return event_body
+
+
+@pytest.fixture(scope="session")
+def facts(redis_client: redis.Redis) -> Callable[[str], list[Envelope]]:
+    return lambda event_id: facts_about(redis_client, event_id)
+
+
+@pytest.fixture(name="eventually", scope="session")
+def eventually_fixture() -> Callable[..., Any]:
+    return eventually
+
+
+@pytest.fixture(scope="session")
+def factory() -> type[Factory]:
+    """For tests that run a service process of their own."""
+    return Factory

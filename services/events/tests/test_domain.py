@@ -1,16 +1,20 @@
 """The domain rules on their own, without HTTP."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import delete
+from ticketing_common.database import Database
 from ticketing_common.problems import Problem
-from ticketing_events import cursors
+from ticketing_events import cursors, repository
 from ticketing_events.pricing import min_price_cents, quote
 from ticketing_events.schemas import QuoteIn, VenueIn
 from ticketing_events.seatmap import build_seatmap
-from ticketing_events.venues import find_seat, inventory_layout
+from ticketing_events.tables import venues
+from ticketing_events.venues import VenueCache, find_seat, inventory_layout
 
 SECTIONS: list[dict[str, Any]] = [
     {
@@ -116,3 +120,32 @@ def test_a_venue_holds_at_most_150000_places() -> None:
     assert VenueIn.model_validate(venue(100_000, 50_000))
     with pytest.raises(ValidationError, match="150,001 places"):
         VenueIn.model_validate(venue(100_000, 50_001))
+
+
+async def test_venues_are_read_once_then_served_from_memory(
+    database_url: str, events_env: dict[str, str]
+) -> None:
+    database = Database(database_url)
+    await database.start()
+    try:
+        async with database.session() as db:
+            ids = []
+            for n in range(2):
+                row = await repository.insert_venue(
+                    db,
+                    venue_id=str(uuid.uuid4()),
+                    organizer_id="o",
+                    capacity=5,
+                    **VenueIn.model_validate(venue(5)).model_dump() | {"name": f"V{n}"},
+                )
+                ids.append(row["venue_id"])
+            await db.commit()
+            cache = VenueCache(size=1)
+            assert (await cache.get(db, ids[0]))["name"] == "V0"
+            await db.execute(delete(venues).where(venues.c.venue_id.in_(ids)))
+            await db.commit()
+            assert (await cache.get(db, ids[0]))["name"] == "V0"  # from memory: no row any more
+            assert await cache.get(db, ids[1]) is None  # a miss reads the database
+            assert await cache.get(db, "nowhere") is None
+    finally:
+        await database.stop()

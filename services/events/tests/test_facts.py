@@ -3,14 +3,12 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import redis
-from conftest import Factory, eventually, facts_about
 from ticketing_common.facts import EventCancelled, EventPublished, EventUpdated
 from ticketing_devkit.pytest_plugin import bearer
 
 
 def test_publish_update_and_cancel_reach_the_stream_as_typed_facts(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, redis_client: redis.Redis
+    api: httpx.Client, make, organizer, facts, eventually
 ) -> None:
     token = organizer[1]
     venue = make.venue(token, name="Fact Hall", country="United Kingdom")
@@ -20,11 +18,7 @@ def test_publish_update_and_cancel_reach_the_stream_as_typed_facts(  # type: ign
     api.post(f"/events/{event_id}/publish", headers=bearer(token))
     api.post(f"/events/{event_id}/cancel", headers=bearer(token))
 
-    envelopes = eventually(
-        lambda: (
-            len(facts_about(redis_client, event_id)) >= 3 and facts_about(redis_client, event_id)
-        )
-    )
+    envelopes = eventually(lambda: len(facts(event_id)) >= 3 and facts(event_id))
     assert [e.type for e in envelopes] == ["event.updated", "event.published", "event.cancelled"]
     assert all(e.source == "events" for e in envelopes)
     updated, published, cancelled = (e.fact() for e in envelopes)
@@ -44,7 +38,7 @@ def test_publish_update_and_cancel_reach_the_stream_as_typed_facts(  # type: ign
 
 
 def test_no_fact_for_what_did_not_change(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, redis_client: redis.Redis
+    api: httpx.Client, make, organizer, facts, eventually
 ) -> None:
     token = organizer[1]
     event = make.published(token)
@@ -54,17 +48,17 @@ def test_no_fact_for_what_did_not_change(  # type: ignore[no-untyped-def]
     draft = make.event(token)
     api.patch(f"/events/{draft['event_id']}", json={"title": draft["title"]}, headers=bearer(token))
     marker = make.published(token)  # facts are relayed in order: once this one is out...
-    eventually(lambda: facts_about(redis_client, marker["event_id"]))
-    assert [e.type for e in facts_about(redis_client, event_id)] == ["event.published"]
-    assert facts_about(redis_client, draft["event_id"]) == []  # ...the others would be too
+    eventually(lambda: facts(marker["event_id"]))
+    assert [e.type for e in facts(event_id)] == ["event.published"]
+    assert facts(draft["event_id"]) == []  # ...the others would be too
 
 
 def test_concurrent_publishes_put_one_event_on_sale_once(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, redis_client: redis.Redis
+    api: httpx.Client, make, organizer, facts, eventually
 ) -> None:
     token = organizer[1]
     event = make.event(token)
-    url = f"{api.base_url}/events/{event['event_id']}/publish"
+    url = f"{str(api.base_url).rstrip('/')}/events/{event['event_id']}/publish"
 
     def publish(_: int) -> httpx.Response:
         return httpx.post(url, headers=bearer(token), timeout=30)
@@ -75,5 +69,5 @@ def test_concurrent_publishes_put_one_event_on_sale_once(  # type: ignore[no-unt
     assert {r.json()["status"] for r in responses} == {"on_sale"}
     assert len({r.json()["published_at"] for r in responses}) == 1
     marker = make.published(token)
-    eventually(lambda: facts_about(redis_client, marker["event_id"]))
-    assert [e.type for e in facts_about(redis_client, event["event_id"])] == ["event.published"]
+    eventually(lambda: facts(marker["event_id"]))
+    assert [e.type for e in facts(event["event_id"])] == ["event.published"]

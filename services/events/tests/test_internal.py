@@ -2,13 +2,12 @@
 
 import httpx
 import pytest
-from conftest import Factory
 from ticketing_common.facts import EventPublished
 from ticketing_devkit.pytest_plugin import assert_problem
 
 
 @pytest.fixture(scope="module")
-def on_sale(make: Factory, organizer) -> dict:  # type: ignore[no-untyped-def]
+def on_sale(make, organizer) -> dict:  # type: ignore[no-untyped-def]
     return make.published(organizer[1], title="Internal Night")
 
 
@@ -71,7 +70,7 @@ def test_quoting_an_unknown_event_is_404(internal: httpx.Client) -> None:
 
 
 def test_search_documents_page_through_every_published_event(  # type: ignore[no-untyped-def]
-    internal: httpx.Client, api: httpx.Client, make: Factory, organizer, on_sale
+    internal: httpx.Client, api: httpx.Client, make, organizer, on_sale
 ) -> None:
     draft = make.event(organizer[1])
     documents, cursor = [], None

@@ -1,10 +1,12 @@
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import SERVICE_TOKEN, Factory, event_body
+from ticketing_common.http_client import ServiceClient
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
+from ticketing_events.inventory import Inventory
 
 EVENT_FIELDS = {
     "venue_id",
@@ -28,7 +30,7 @@ def availability(inventory: ServiceProcess, event_id: str) -> httpx.Response:
 
 
 def test_an_organizer_drafts_publishes_and_cancels(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, inventory: ServiceProcess
+    api: httpx.Client, make, organizer, inventory: ServiceProcess, event_body
 ) -> None:
     user_id, token = organizer
     venue = make.venue(token)
@@ -63,7 +65,7 @@ def test_an_organizer_drafts_publishes_and_cancels(  # type: ignore[no-untyped-d
 
 
 def test_customers_may_not_create_events(
-    api: httpx.Client, make: Factory, organizer, customer
+    api: httpx.Client, make, organizer, customer, event_body
 ) -> None:  # type: ignore[no-untyped-def]
     venue = make.venue(organizer[1])
     body = event_body(venue["venue_id"])
@@ -72,7 +74,7 @@ def test_customers_may_not_create_events(
 
 
 def test_drafts_are_invisible_to_everyone_but_owner_and_admin(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, other_organizer, customer, admin
+    api: httpx.Client, make, organizer, other_organizer, customer, admin
 ) -> None:
     event = make.event(organizer[1])
     path = f"/events/{event['event_id']}"
@@ -89,7 +91,7 @@ def test_drafts_are_invisible_to_everyone_but_owner_and_admin(  # type: ignore[n
 
 
 def test_organizers_cannot_touch_each_others_published_events(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, other_organizer, customer
+    api: httpx.Client, make, organizer, other_organizer, customer
 ) -> None:
     event = make.published(organizer[1])
     path = f"/events/{event['event_id']}"
@@ -100,7 +102,7 @@ def test_organizers_cannot_touch_each_others_published_events(  # type: ignore[n
     assert api.get(path).json()["status"] == "on_sale"
 
 
-def test_admins_may_manage_any_event(api: httpx.Client, make: Factory, organizer, admin) -> None:  # type: ignore[no-untyped-def]
+def test_admins_may_manage_any_event(api: httpx.Client, make, organizer, admin) -> None:  # type: ignore[no-untyped-def]
     event = make.event(organizer[1])
     path = f"/events/{event['event_id']}"
     patched = api.patch(path, json={"title": "Renamed by admin"}, headers=bearer(admin))
@@ -111,14 +113,14 @@ def test_admins_may_manage_any_event(api: httpx.Client, make: Factory, organizer
 
 
 def test_organizers_may_use_a_venue_someone_else_registered(  # type: ignore[no-untyped-def]
-    make: Factory, organizer, other_organizer
+    make, organizer, other_organizer
 ) -> None:
     venue = make.venue(organizer[1])
     assert make.published(other_organizer[1], venue)["venue_id"] == venue["venue_id"]
 
 
 def test_patching_a_draft_revalidates_the_whole_event(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer
+    api: httpx.Client, make, organizer
 ) -> None:
     token = organizer[1]
     event = make.event(token)
@@ -156,7 +158,7 @@ def test_patching_a_draft_revalidates_the_whole_event(  # type: ignore[no-untype
     assert api.get(path, headers=bearer(token)).json() == moved.json()  # nothing half-applied
 
 
-def test_only_drafts_can_be_patched(api: httpx.Client, make: Factory, organizer) -> None:  # type: ignore[no-untyped-def]
+def test_only_drafts_can_be_patched(api: httpx.Client, make, organizer) -> None:  # type: ignore[no-untyped-def]
     event = make.published(organizer[1])
     path = f"/events/{event['event_id']}"
     assert_problem(api.patch(path, json={"title": "Too late"}, headers=bearer(organizer[1])), 409)
@@ -165,7 +167,7 @@ def test_only_drafts_can_be_patched(api: httpx.Client, make: Factory, organizer)
 
 
 def test_cancelling_a_draft_needs_no_inventory(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, inventory: ServiceProcess
+    api: httpx.Client, make, organizer, inventory: ServiceProcess
 ) -> None:
     event = make.event(organizer[1])
     response = api.post(f"/events/{event['event_id']}/cancel", headers=bearer(organizer[1]))
@@ -231,7 +233,7 @@ def tiers(*entries: tuple[str, int, str]) -> list[dict[str, object]]:
     ],
 )
 def test_invalid_events_are_422_and_say_why(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, case: str, overrides: dict, message: str
+    api: httpx.Client, make, organizer, case: str, overrides: dict, message: str, event_body
 ) -> None:
     venue = make.venue(organizer[1])
     response = api.post(
@@ -242,12 +244,10 @@ def test_invalid_events_are_422_and_say_why(  # type: ignore[no-untyped-def]
 
 
 def test_publishing_an_event_that_has_started_is_refused(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer
+    api: httpx.Client, make, organizer
 ) -> None:
     soon = datetime.now(UTC) + timedelta(seconds=2)
     event = make.event(organizer[1], starts_at=soon.isoformat(), ends_at=None)
-    import time
-
     time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
     response = api.post(f"/events/{event['event_id']}/publish", headers=bearer(organizer[1]))
     assert_problem(response, 409)
@@ -257,9 +257,43 @@ def test_publishing_an_event_that_has_started_is_refused(  # type: ignore[no-unt
     )
 
 
-def test_internal_routes_need_the_service_credential(events: ServiceProcess) -> None:
+def test_internal_routes_need_the_service_credential(
+    events: ServiceProcess, service_token: dict[str, str]
+) -> None:
     assert_problem(httpx.get(f"{events.url}/internal/events/x"), 401)
     assert_problem(
         httpx.get(f"{events.url}/internal/events/x", headers={"X-Service-Token": "guess"}), 401
     )
-    assert_problem(httpx.get(f"{events.url}/internal/events/x", headers=SERVICE_TOKEN), 404)
+    assert_problem(httpx.get(f"{events.url}/internal/events/x", headers=service_token), 404)
+
+
+async def test_closing_an_event_inventory_never_had_counts_as_closed(
+    inventory: ServiceProcess,
+) -> None:
+    client = ServiceClient("dev-service-token-not-for-production")
+    await client.start()
+    try:
+        seats = Inventory(client, inventory.url, layout_timeout_s=5, timeout_s=5)
+        await seats.close("never-published")  # 404 there: nothing to stop selling, no error
+        assert await seats.availability("never-published") is None
+    finally:
+        await client.stop()
+
+
+def test_malformed_and_oversized_bodies_are_refused_without_changes(  # type: ignore[no-untyped-def]
+    api: httpx.Client, internal: httpx.Client, make, organizer
+) -> None:
+    event = make.event(organizer[1])
+    path = f"/events/{event['event_id']}"
+    headers = bearer(organizer[1]) | {"Content-Type": "application/json"}
+    assert_problem(api.patch(path, content=b'{"title": ', headers=headers), 400)
+    assert_problem(api.patch(path, content=b'"just a string"', headers=headers), 422)
+    assert_problem(api.patch(path, json={"title": 42}, headers=headers), 422)
+    assert_problem(api.post("/events", content=b"\xff\xfe", headers=headers), 400)
+    huge = b'{"description": "' + b"x" * 2_000_000 + b'"}'
+    assert_problem(api.patch(path, content=huge, headers=headers), 413)
+    assert_problem(
+        internal.post(f"{path}/quote", content=b"{", headers={"Content-Type": "application/json"}),
+        400,
+    )
+    assert api.get(path, headers=bearer(organizer[1])).json() == event

@@ -4,12 +4,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Factory
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
 @pytest.fixture(scope="module")
-def town(make: Factory, organizer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def town(make, organizer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A city of its own (other tests' events live elsewhere) with 7 published events, some
     sharing a start time, plus a draft and a cancelled event that must never be listed."""
     token = organizer[1]

@@ -1,11 +1,10 @@
 import httpx
-from conftest import Factory
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
 def test_the_seat_map_merges_live_availability(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer, customer, inventory: ServiceProcess
+    api: httpx.Client, make, organizer, customer, inventory: ServiceProcess
 ) -> None:
     event = make.published(organizer[1])
     event_id = event["event_id"]
@@ -47,7 +46,7 @@ def test_the_seat_map_merges_live_availability(  # type: ignore[no-untyped-def]
 
 
 def test_a_draft_seat_map_shows_every_seat_available_to_its_owner(  # type: ignore[no-untyped-def]
-    api: httpx.Client, make: Factory, organizer
+    api: httpx.Client, make, organizer
 ) -> None:
     event = make.event(organizer[1])
     response = api.get(f"/events/{event['event_id']}/seatmap", headers=bearer(organizer[1]))

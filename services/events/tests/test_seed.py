@@ -2,23 +2,24 @@ import sys
 
 import httpx
 import redis
-from conftest import ADMIN, eventually
 from ticketing_devkit.processes import ServiceProcess, run_command
 from ticketing_devkit.pytest_plugin import bearer
 
 
 def test_seed_creates_the_demo_world_once(  # type: ignore[no-untyped-def]
     auth: ServiceProcess,
+    auth_env: dict[str, str],
     inventory: ServiceProcess,
     events: ServiceProcess,
     events_env: dict[str, str],
     api: httpx.Client,
     redis_client: redis.Redis,
+    eventually,
 ) -> None:
     env = events_env | {
         "AUTH_URL": auth.url,
-        "ADMIN_EMAIL": ADMIN["email"],
-        "ADMIN_PASSWORD": ADMIN["password"],
+        "ADMIN_EMAIL": auth_env["ADMIN_EMAIL"],
+        "ADMIN_PASSWORD": auth_env["ADMIN_PASSWORD"],
     }
     first = run_command([sys.executable, "-m", "ticketing_events", "seed"], env)
     assert "3 venues and 12 events created, 12 published now" in first

@@ -1,12 +1,15 @@
+import base64
+import json
 from typing import Any
 
 import httpx
 import pytest
-from conftest import venue_body
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
-def test_an_organizer_creates_a_venue_and_anyone_reads_it(api: httpx.Client, organizer) -> None:  # type: ignore[no-untyped-def]
+def test_an_organizer_creates_a_venue_and_anyone_reads_it(
+    api: httpx.Client, organizer, venue_body
+) -> None:  # type: ignore[no-untyped-def]
     user_id, token = organizer
     response = api.post("/venues", json=venue_body(), headers=bearer(token))
     assert response.status_code == 201, response.text
@@ -30,20 +33,17 @@ def test_an_organizer_creates_a_venue_and_anyone_reads_it(api: httpx.Client, org
 
 
 def test_admins_create_venues_customers_and_strangers_do_not(  # type: ignore[no-untyped-def]
-    api: httpx.Client, admin, customer
+    api: httpx.Client, admin, customer, venue_body
 ) -> None:
     assert api.post("/venues", json=venue_body(), headers=bearer(admin)).status_code == 201
     assert_problem(api.post("/venues", json=venue_body(), headers=bearer(customer[1])), 403)
     assert_problem(api.post("/venues", json=venue_body()), 401)
 
 
-def test_a_tampered_token_is_refused(api: httpx.Client, organizer) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_token_is_refused(api: httpx.Client, organizer, venue_body) -> None:  # type: ignore[no-untyped-def]
     token = organizer[1]
     header, payload, signature = token.split(".")
     # Claim to be an admin, keeping the organizer's signature: the signature no longer matches.
-    import base64
-    import json
-
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = base64.urlsafe_b64encode(json.dumps(claims | {"role": "admin"}).encode())
     forged_token = f"{header}.{forged.decode().rstrip('=')}.{signature}"
@@ -110,14 +110,14 @@ def seated(section_id: str = "S", rows: Any = None, **extra: Any) -> dict[str, A
     ],
 )
 def test_invalid_venues_are_422_and_say_why(  # type: ignore[no-untyped-def]
-    api: httpx.Client, organizer, case: str, overrides: dict[str, Any], message: str
+    api: httpx.Client, organizer, case: str, overrides: dict[str, Any], message: str, venue_body
 ) -> None:
     response = api.post("/venues", json=venue_body(**overrides), headers=bearer(organizer[1]))
     body = assert_problem(response, 422)
     assert message in response.text, (case, body["errors"])
 
 
-def test_a_venue_may_hold_exactly_the_cap(api: httpx.Client, organizer) -> None:  # type: ignore[no-untyped-def]
+def test_a_venue_may_hold_exactly_the_cap(api: httpx.Client, organizer, venue_body) -> None:  # type: ignore[no-untyped-def]
     sections = [
         {"section_id": "P", "name": "Pit", "kind": "standing", "capacity": 100_000},
         seated("S", rows=[{"label": str(n), "seats": 1000} for n in range(50)]),

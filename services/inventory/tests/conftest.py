@@ -1,8 +1,11 @@
+import asyncio
+import random
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import httpx
 import jwt
 import pytest
@@ -18,9 +21,7 @@ INTERNAL = {"X-Service-Token": SERVICE_TOKEN}
 APP = "ticketing_inventory.main:create_app"
 KEY = ed25519.Ed25519PrivateKey.generate()
 JWKS = {
-    "keys": [
-        {**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}
-    ]
+    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}]
 }
 
 
@@ -126,6 +127,68 @@ class Inventory:
     def internal(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, f"/internal{path}", headers=INTERNAL, **kwargs)
 
+    async def all_at_once(
+        self, calls: list[tuple[str, str, dict[str, str], Any]]
+    ) -> list[tuple[int, Any]]:
+        """(method, path, headers, json) each from its own client and connection: every client
+        connects first, then all send together. Returns (status, json body) in order."""
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=180)
+        async with aiohttp.ClientSession(self.url, connector=connector, timeout=timeout) as session:
+            everyone_connected = asyncio.Event()
+            connected = 0
+
+            async def client(
+                method: str, path: str, headers: dict[str, str], body: Any
+            ) -> tuple[int, Any]:
+                nonlocal connected
+                async with session.get("/health") as warm_up:
+                    await warm_up.read()
+                connected += 1
+                if connected == len(calls):
+                    everyone_connected.set()
+                await everyone_connected.wait()
+                async with session.request(method, path, json=body, headers=headers) as response:
+                    raw = await response.read()
+                    return response.status, (
+                        await response.json(content_type=None)
+                    ) if raw else None
+
+            return await asyncio.gather(*(client(*call) for call in calls))
+
+    @staticmethod
+    def overlapping_blocks(
+        count: int, rng: random.Random, sections: str = "AB", rows: int = 10, per_row: int = 25
+    ) -> list[list[str]]:
+        """Blocks of 2-4 adjacent seats in a random row; every tenth also takes a seat in another
+        section. On a few hundred seats they overlap heavily."""
+        wanted = []
+        for n in range(count):
+            section = rng.choice(sections)
+            row, size = rng.randint(1, rows), rng.randint(2, 4)
+            start = rng.randint(1, per_row - size + 1)
+            seats = [f"{section}-{row}-{number}" for number in range(start, start + size)]
+            if n % 10 == 0 and len(sections) > 1:
+                other = rng.choice(sections.replace(section, ""))
+                seats.append(f"{other}-{row}-{start}")
+            wanted.append(seats)
+        return wanted
+
+    @staticmethod
+    def seats_in(availability: dict[str, Any], status: str) -> set[str]:
+        return {seat for seat, state in availability["seats"].items() if state == status}
+
+    def check_seat_counts(self, availability: dict[str, Any]) -> None:
+        """Counts add up, and each seated section's counts match its seats' statuses."""
+        self.assert_counts_add_up(availability)
+        for section in availability["sections"]:
+            if section["kind"] != "seated":
+                continue
+            prefix = f"{section['section_id']}-"
+            held = sum(s.startswith(prefix) for s in self.seats_in(availability, "held"))
+            sold = sum(s.startswith(prefix) for s in self.seats_in(availability, "sold"))
+            assert (section["held"], section["sold"]) == (held, sold), section
+
 
 @pytest.fixture(scope="session")
 def jwks_url() -> Iterator[str]:
@@ -157,6 +220,25 @@ def service(redis_url: str, jwks_url: str) -> Iterator[ServiceProcess]:
 @pytest.fixture(scope="session")
 def inventory(service: ServiceProcess) -> Inventory:
     return Inventory(service.url)
+
+
+@pytest.fixture(scope="session")
+def cluster(redis_cluster_url: str, jwks_url: str) -> Iterator[Inventory]:
+    """The service on a real 3-node Redis Cluster (redis-py's cluster client)."""
+    env = service_env(
+        redis_cluster_url, jwks_url, REDIS_CLUSTER="true", MAX_ACTIVE_HOLDS_PER_USER="3"
+    )
+    with ServiceProcess(APP, env, name="inventory-cluster") as process:
+        yield Inventory(process.url)
+
+
+@pytest.fixture(scope="session")
+def cluster_short_ttl(redis_cluster_url: str, jwks_url: str) -> Iterator[Inventory]:
+    env = service_env(
+        redis_cluster_url, jwks_url, REDIS_CLUSTER="true", HOLD_TTL_S="1", SWEEP_INTERVAL_S="0.5"
+    )
+    with ServiceProcess(APP, env, name="inventory-cluster-short-ttl") as process:
+        yield Inventory(process.url)
 
 
 @pytest.fixture(scope="session")

@@ -5,4 +5,7 @@ from ticketing_devkit.packaging_check import undeclared_imports
 
 
 def test_inventory_imports_only_what_it_declares() -> None:
-    assert undeclared_imports("ticketing-inventory", Path(ticketing_inventory.__file__).parent) == set()
+    assert (
+        undeclared_imports("ticketing-inventory", Path(ticketing_inventory.__file__).parent)
+        == set()
+    )

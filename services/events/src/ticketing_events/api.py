@@ -41,8 +41,8 @@ async def create_venue(body: VenueIn, user: OrganizerUser, venues: VenuesService
 
 
 @venues_api.get("/{venue_id}", response_model=Venue, responses={404: _PROBLEM})
-async def get_venue(venue_id: str, venues: VenuesService) -> dict[str, Any]:
-    return await venues.get(venue_id)
+async def get_venue(venue_id: str, catalog: CatalogService) -> dict[str, Any]:
+    return await catalog.venue(venue_id)
 
 
 @events_api.post("", status_code=201, response_model=Event, responses=_AUTH | {422: _PROBLEM})
@@ -80,8 +80,8 @@ async def list_events(
 
 
 @events_api.get("/{event_id}", response_model=Event, responses={404: _PROBLEM})
-async def get_event(event_id: str, user: OptionalUser, events: EventsService) -> dict[str, Any]:
-    return await events.get(user, event_id)
+async def get_event(event_id: str, user: OptionalUser, catalog: CatalogService) -> dict[str, Any]:
+    return await catalog.event(user, event_id)
 
 
 @events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: _PROBLEM})

@@ -5,23 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common.facts import EventPublished
 from ticketing_common.problems import not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
-from ticketing_events.events import Events, event_fact
+from ticketing_events.events import event_fact, visible_event
 from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.schemas import QuoteIn
 from ticketing_events.seatmap import build_seatmap
+from ticketing_events.venues import VenueCache, venue_view
 
 
 class Catalog:
-    def __init__(self, db: AsyncSession, inventory: Inventory) -> None:
+    def __init__(self, db: repository.Reader, inventory: Inventory, venues: VenueCache) -> None:
         self.db = db
         self.inventory = inventory
+        self.venues = venues
+
+    async def venue(self, venue_id: str) -> dict[str, Any]:
+        row = await self.venues.get(self.db, venue_id)
+        if row is None:
+            raise not_found("Venue", venue_id)
+        return venue_view(row)
+
+    async def event(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+        return await visible_event(self.db, user, event_id)
 
     async def on_sale(
         self,
@@ -51,7 +61,7 @@ class Catalog:
         return {"items": items, "next_cursor": next_cursor}
 
     async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
-        event = await Events(self.db, self.inventory).get(user, event_id)
+        event = await visible_event(self.db, user, event_id)
         venue = await self._venue(event)
         availability = None
         if event["published_at"] is not None:
@@ -93,6 +103,6 @@ class Catalog:
         return event
 
     async def _venue(self, event: dict[str, Any]) -> dict[str, Any]:
-        venue = await repository.venue(self.db, event["venue_id"])
+        venue = await self.venues.get(self.db, event["venue_id"])
         assert venue is not None  # foreign key
         return venue

@@ -36,9 +36,8 @@ class InventoryCloser:
         closed = 0
         async with self.database.session() as db:
             for event_id in await repository.closing_due(db, self.batch_size):
-                if not await close_inventory(db, self.inventory, event_id):
-                    break  # inventory is still away; try again next round
-                closed += 1
+                if await close_inventory(db, self.inventory, event_id):
+                    closed += 1
         if closed:
             log.info("closed inventory of cancelled events", extra={"count": closed})
         return closed

@@ -24,7 +24,7 @@ from ticketing_events.pricing import currency_of, min_price_cents
 from ticketing_events.rules import check_section_tiers, check_starts_in_future, unprocessable
 from ticketing_events.schemas import EventIn
 from ticketing_events.tables import outbox
-from ticketing_events.venues import inventory_layout
+from ticketing_events.venues import VenueCache, inventory_layout
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +55,21 @@ def event_fact(kind: type[EventFact], event: dict[str, Any], venue: dict[str, An
     )
 
 
+async def visible_event(
+    db: repository.Reader, user: Principal | None, event_id: str
+) -> dict[str, Any]:
+    """An event as `user` may see it: drafts exist only for their owner and admins."""
+    event = await repository.event(db, event_id)
+    if event is None or (event["status"] == "draft" and not can_manage(user, event)):
+        raise not_found("Event", event_id)
+    return event
+
+
 class Events:
-    def __init__(self, db: AsyncSession, inventory: Inventory) -> None:
+    def __init__(self, db: AsyncSession, inventory: Inventory, venues: VenueCache) -> None:
         self.db = db
         self.inventory = inventory
-
-    # --- reading ---------------------------------------------------------------------------
-
-    async def get(self, user: Principal | None, event_id: str) -> dict[str, Any]:
-        """An event as `user` may see it: drafts exist only for their owner and admins."""
-        event = await repository.event(self.db, event_id)
-        if event is None or (event["status"] == "draft" and not can_manage(user, event)):
-            raise not_found("Event", event_id)
-        return event
+        self.venues = venues
 
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         """The event, locked for this transaction, if `user` may change it."""
@@ -152,7 +154,7 @@ class Events:
                 raise conflict("A cancelled event cannot be published", slug="event-cancelled")
             if event["starts_at"] <= datetime.now(UTC):
                 raise conflict("The event has already started", slug="event-started")
-            venue = await repository.venue(self.db, event["venue_id"])
+            venue = await self.venues.get(self.db, event["venue_id"])
             assert venue is not None  # foreign key
             layout = inventory_layout(venue["sections"], event["section_tiers"])
             try:
@@ -197,7 +199,7 @@ class Events:
         return event
 
     async def _venue_for(self, body: EventIn) -> dict[str, Any]:
-        venue = await repository.venue(self.db, body.venue_id)
+        venue = await self.venues.get(self.db, body.venue_id)
         if venue is None:
             raise unprocessable(
                 (["body", "venue_id"], f"no venue {body.venue_id!r}", "unknown_venue")

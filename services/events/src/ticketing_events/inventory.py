@@ -50,6 +50,8 @@ class Inventory:
     async def close(self, event_id: str) -> None:
         """No new holds from now on (the event is cancelled); idempotent."""
         response = await self._call("POST", f"/internal/events/{event_id}/close")
+        if response.status == 404:
+            return  # inventory has no seats for it: there is nothing left to stop selling
         self._expect_ok(response, "close the event's sales")
 
     async def availability(self, event_id: str) -> dict[str, Any] | None:

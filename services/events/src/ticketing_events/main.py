@@ -13,6 +13,7 @@ from ticketing_events.closing import InventoryCloser
 from ticketing_events.inventory import Inventory
 from ticketing_events.settings import EventsSettings
 from ticketing_events.tables import outbox
+from ticketing_events.venues import VenueCache
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
@@ -45,4 +46,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         background=[relay.run, closer.run],
     )
     app.state.inventory = inventory
+    app.state.venue_cache = VenueCache()
     return app

@@ -6,9 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ticketing_events.tables import events, venues
+
+# Reads run on a session (inside a change) or on an autocommit connection (read-only requests:
+# no BEGIN/ROLLBACK round trips).
+Reader = AsyncSession | AsyncConnection
 
 EVENT_COLUMNS = tuple(c for c in events.c if c.name not in ("inventory_closed_at", "updated_at"))
 
@@ -18,12 +22,12 @@ async def insert_venue(db: AsyncSession, **values: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-async def venue(db: AsyncSession, venue_id: str) -> dict[str, Any] | None:
+async def venue(db: Reader, venue_id: str) -> dict[str, Any] | None:
     row = (await db.execute(select(venues).where(venues.c.venue_id == venue_id))).first()
     return dict(row._mapping) if row else None
 
 
-async def venue_named(db: AsyncSession, organizer_id: str, name: str) -> dict[str, Any] | None:
+async def venue_named(db: Reader, organizer_id: str, name: str) -> dict[str, Any] | None:
     row = (
         await db.execute(
             select(venues)
@@ -40,9 +44,7 @@ async def insert_event(db: AsyncSession, **values: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-async def event(
-    db: AsyncSession, event_id: str, *, for_update: bool = False
-) -> dict[str, Any] | None:
+async def event(db: Reader, event_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
     query = select(*EVENT_COLUMNS, events.c.inventory_closed_at).where(
         events.c.event_id == event_id
     )
@@ -52,7 +54,7 @@ async def event(
     return dict(row._mapping) if row else None
 
 
-async def event_titled(db: AsyncSession, organizer_id: str, title: str) -> dict[str, Any] | None:
+async def event_titled(db: Reader, organizer_id: str, title: str) -> dict[str, Any] | None:
     row = (
         await db.execute(
             select(*EVENT_COLUMNS)
@@ -77,7 +79,7 @@ async def update_event(db: AsyncSession, event_id: str, **values: Any) -> dict[s
 
 
 async def on_sale(
-    db: AsyncSession,
+    db: Reader,
     *,
     city: str | None,
     category: str | None,
@@ -108,7 +110,7 @@ async def on_sale(
 
 
 async def on_sale_with_venues(
-    db: AsyncSession, *, after_event_id: str | None, limit: int
+    db: Reader, *, after_event_id: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Published events in event_id order with their venue's name and country (for search)."""
     conditions = [events.c.status == "on_sale"]

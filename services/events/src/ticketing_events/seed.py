@@ -25,7 +25,7 @@ from ticketing_events.events import Events
 from ticketing_events.inventory import Inventory
 from ticketing_events.schemas import EventIn, VenueIn
 from ticketing_events.settings import SeedSettings
-from ticketing_events.venues import Venues, venue_view
+from ticketing_events.venues import VenueCache, Venues, venue_view
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +275,7 @@ async def seed(settings: SeedSettings, today: date | None = None) -> dict[str, i
                     created["venues"] += 1
                 else:
                     venues[spec["name"]] = venue_view(found)
-            events = Events(db, inventory)
+            events = Events(db, inventory, VenueCache())
             for demo in EVENTS:
                 event = await repository.event_titled(db, organizer["id"], demo.title)
                 if event is None:

@@ -7,11 +7,11 @@ A seat id is `{section_id}-{row label}-{number}`; section ids and row labels nev
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from ticketing_common.problems import not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
@@ -93,8 +93,23 @@ class Venues:
         await self.db.commit()
         return venue_view(row)
 
-    async def get(self, venue_id: str) -> dict[str, Any]:
-        row = await repository.venue(self.db, venue_id)
-        if row is None:
-            raise not_found("Venue", venue_id)
-        return venue_view(row)
+
+class VenueCache:
+    """Venues never change once created, so a venue read once is served from memory after that
+    (bounded, least recently used out first). Callers must not mutate what it returns."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._venues: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def get(self, db: repository.Reader, venue_id: str) -> dict[str, Any] | None:
+        venue = self._venues.get(venue_id)
+        if venue is not None:
+            self._venues.move_to_end(venue_id)
+            return venue
+        venue = await repository.venue(db, venue_id)
+        if venue is not None:
+            self._venues[venue_id] = venue
+            if len(self._venues) > self.size:
+                self._venues.popitem(last=False)
+        return venue

@@ -2,11 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from ticketing_common.idempotency import idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.security import CurrentUser
 
-from ticketing_inventory.deps import EventId, HoldId, HoldIdempotency, InventoryService
+from ticketing_inventory.deps import (
+    EVENT_ID_PARAMETER,
+    IDEMPOTENCY_KEY_PARAMETER,
+    MAX_HOLD_BODY_BYTES,
+    DirectRoute,
+    EventId,
+    HoldId,
+    InventoryService,
+    bearer_user,
+    parse_body,
+    path_event_id,
+    small_body,
+)
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.schemas import (
     Availability,
@@ -23,25 +37,17 @@ from ticketing_inventory.schemas import (
     ReleasedOut,
     SoldIn,
 )
-from ticketing_inventory.store import HoldView
+from ticketing_inventory.store import HoldView, Inventory
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 internal = internal_router()
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_hold_idempotency = idempotency(201)
 
 
 def _hold(view: HoldView) -> Hold:
-    return Hold(
-        hold_id=view.hold_id,
-        event_id=view.event_id,
-        user_id=view.user_id,
-        seat_ids=view.seat_ids,
-        section_id=view.section_id,
-        quantity=view.quantity,
-        expires_at=view.expires_at,
-        status=view.status,
-    )
+    return Hold.model_validate(view.public())
 
 
 @router.get(
@@ -60,30 +66,19 @@ async def availability(
     return await inventory.availability(event_id, seats)
 
 
-@router.post(
-    "/events/{event_id}/holds",
-    status_code=201,
-    response_model=Hold,
-    responses={
-        404: _PROBLEM | {"description": "Unknown event, seat or section"},
-        409: _PROBLEM
-        | {
-            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
-            "active holds, or the event is closed"
-        },
-        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
-    },
-)
-async def create_hold(
-    event_id: EventId,
-    body: HoldIn,
-    user: CurrentUser,
-    inventory: InventoryService,
-    idem: HoldIdempotency,
-) -> Any:
-    """Hold all the seats (or standing places) or none, for the hold TTL."""
+# The seat-hold hot path is a DirectRoute: it reads its path, token, body and idempotency key
+# itself, because FastAPI's per-request parameter machinery measured at over a third of the
+# route's CPU time (bench/holds.py, bench/variants.py).
+async def create_hold(request: Request) -> Response:
+    """Hold all the seats (`seat_ids`) or the standing places (`section_id`, `quantity`), or
+    none, for the hold TTL. `Idempotency-Key` replays the first answer."""
+    event_id = path_event_id(request)
+    user = await bearer_user(request)
+    body = parse_body(HoldIn, await small_body(request, MAX_HOLD_BODY_BYTES))
+    inventory: Inventory = request.app.state.inventory
+    idem = await _hold_idempotency(request, user, request.headers.get("idempotency-key"))
 
-    async def work() -> Hold:
+    async def work() -> dict[str, Any]:
         if body.seat_ids is not None:
             view = await inventory.hold_seats(event_id, user.user_id, body.seat_ids)
         else:
@@ -92,9 +87,41 @@ async def create_hold(
             view = await inventory.hold_standing(
                 event_id, user.user_id, body.section_id, body.quantity
             )
-        return _hold(view)
+        return view.public()
 
-    return await idem.run(work)
+    result = await idem.run(work)
+    if isinstance(result, Response):
+        return result  # a replay
+    return Response(orjson.dumps(result), status_code=201, media_type="application/json")
+
+
+router.add_api_route(
+    "/events/{event_id}/holds",
+    create_hold,
+    methods=["POST"],
+    status_code=201,
+    response_model=Hold,
+    route_class_override=DirectRoute,
+    openapi_extra={
+        "parameters": [EVENT_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": HoldIn.model_json_schema()}},
+        },
+        "security": [{"HTTPBearer": []}],
+    },
+    responses={
+        401: _PROBLEM,
+        404: _PROBLEM | {"description": "Unknown event, seat or section"},
+        409: _PROBLEM
+        | {
+            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
+            "active holds, or the event is closed"
+        },
+        413: _PROBLEM,
+        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
+    },
+)
 
 
 @router.get("/holds/{hold_id}", response_model=Hold, responses={404: _PROBLEM})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-# Order matters: the Lua prelude names KEYS[1..10] in this order.
+# Order matters: the Lua prelude names KEYS[1..9] in this order.
 _EVENT_KEYS = (
     "meta",
     "seat-index",
@@ -15,7 +15,6 @@ _EVENT_KEYS = (
     "claims",
     "holders",
     "sold-count",
-    "user-holds",
     "sales",
 )
 
@@ -24,11 +23,18 @@ EVENTS_KEY = "inv:events"
 
 
 @lru_cache(maxsize=4096)
-def event_keys(event_id: str) -> tuple[str, ...]:
+def event_keys(event_id: str) -> tuple[bytes, ...]:
+    """Encoded once: redis-py passes bytes through instead of encoding every key of every call."""
     tag = f"inv:{{{event_id}}}"
-    return tuple(f"{tag}:{name}" for name in _EVENT_KEYS)
+    return tuple(f"{tag}:{name}".encode() for name in _EVENT_KEYS)
 
 
-def hold_keys(event_id: str, hold_id: str) -> list[str]:
-    """The event's keys plus the hold's record (KEYS[11] in the scripts about one hold)."""
-    return [*event_keys(event_id), f"inv:{{{event_id}}}:hold:{hold_id}"]
+def hold_key(event_id: str, hold_id: str) -> bytes:
+    return f"inv:{{{event_id}}}:hold:{hold_id}".encode()
+
+
+def hold_keys(event_id: str, hold_id: str, user_id: str) -> list[bytes]:
+    """The event's keys plus, for the scripts about one hold, the hold's record and its owner's
+    holds of the event (KEYS[10] and KEYS[11])."""
+    user_holds = f"inv:{{{event_id}}}:user:{user_id}".encode()
+    return [*event_keys(event_id), hold_key(event_id, hold_id), user_holds]

@@ -20,6 +20,7 @@ from ticketing_common.redis import AnyRedis
 log = logging.getLogger(__name__)
 
 Arg = str | bytes | int
+Key = str | bytes
 
 
 def _source(name: str) -> str:
@@ -59,7 +60,7 @@ class Scripts:
 class ScriptCaller:
     """Calls a script straight away."""
 
-    async def __call__(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    async def __call__(self, script: AsyncScript, keys: Sequence[Key], args: Sequence[Arg]) -> Any:
         return await script(keys=keys, args=args)
 
     async def close(self) -> None:
@@ -76,11 +77,11 @@ class CallBatcher(ScriptCaller):
         self.redis = redis
         self.max_batch = max_batch
         self._queue: list[
-            tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]
+            tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]
         ] = []
         self._flushing: set[asyncio.Task[None]] = set()
 
-    def __call__(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+    def __call__(self, script: AsyncScript, keys: Sequence[Key], args: Sequence[Arg]) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if not self._queue:
@@ -99,14 +100,11 @@ class CallBatcher(ScriptCaller):
         task.add_done_callback(self._flushing.discard)
 
     async def _send(
-        self, batch: list[tuple[AsyncScript, Sequence[str], Sequence[Arg], asyncio.Future[Any]]]
+        self, batch: list[tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]]
     ) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for script, keys, args, _ in batch:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
         try:
-            results = await pipe.execute(raise_on_error=False)
-        except Exception as exc:  # the connection failed: every caller gets the error
+            results = await self._pipeline(batch)
+        except Exception as exc:  # no answers at all (connection lost, ...): every caller fails
             for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc)
@@ -124,6 +122,18 @@ class CallBatcher(ScriptCaller):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _pipeline(
+        self, batch: list[tuple[AsyncScript, Sequence[Key], Sequence[Arg], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        for script, keys, args, _ in batch:
+            # execute_command, not pipe.evalsha(): redis-py's cluster pipeline refuses its
+            # evalsha() helper, yet routes an EVALSHA by its keys' slot like any keyed command
+            # (and follows MOVED). NOSCRIPT answers are handled in _send.
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
     async def close(self) -> None:
         self._flush()

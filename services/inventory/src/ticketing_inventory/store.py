@@ -4,10 +4,10 @@ module turns answers into results and refusals into problems; the rules live in 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,7 +16,7 @@ from ticketing_common.redis import AnyRedis
 
 from ticketing_inventory.availability import SeatIds, decode_availability
 from ticketing_inventory.ids import event_of_hold, new_hold_id
-from ticketing_inventory.keys import EVENTS_KEY, event_keys, hold_keys
+from ticketing_inventory.keys import EVENTS_KEY, event_keys, hold_key, hold_keys
 from ticketing_inventory.layout import PreparedLayout, prepare_sold
 from ticketing_inventory.schemas import SoldIn
 from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
@@ -45,8 +45,23 @@ class HoldView:
     booking_id: str | None
 
     @property
-    def expires_at(self) -> datetime:
-        return datetime.fromtimestamp(self.expires_ms / 1000, UTC)
+    def expires_at(self) -> str:
+        """RFC 3339 UTC, as pydantic writes datetimes (microseconds, Z)."""
+        seconds, millis = divmod(self.expires_ms, 1000)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}000Z"
+
+    def public(self) -> dict[str, Any]:
+        """The API's `Hold`."""
+        return {
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "user_id": self.user_id,
+            "seat_ids": self.seat_ids,
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+            "expires_at": self.expires_at,
+            "status": self.status,
+        }
 
 
 def unknown_event(event_id: str) -> Problem:
@@ -100,7 +115,8 @@ class Inventory:
         self.check_hold_size(len(seat_ids))
         hold_id = new_hold_id(event_id)
         args: list[Arg] = [*self._hold_args(hold_id, user_id), orjson.dumps(seat_ids), *seat_ids]
-        reply = await self.call(self.scripts.hold_seats, hold_keys(event_id, hold_id), args)
+        keys = hold_keys(event_id, hold_id, user_id)
+        reply = await self.call(self.scripts.hold_seats, keys, args)
         self._raise_refusal(reply, event_id)
         return HoldView(
             hold_id, event_id, user_id, seat_ids, None, len(seat_ids), int(reply[1]), "held", None
@@ -112,7 +128,8 @@ class Inventory:
         self.check_hold_size(quantity)
         hold_id = new_hold_id(event_id)
         args: list[Arg] = [*self._hold_args(hold_id, user_id), section_id, quantity]
-        reply = await self.call(self.scripts.hold_standing, hold_keys(event_id, hold_id), args)
+        keys = hold_keys(event_id, hold_id, user_id)
+        reply = await self.call(self.scripts.hold_standing, keys, args)
         self._raise_refusal(reply, event_id, section_id)
         return HoldView(
             hold_id, event_id, user_id, [], section_id, quantity, int(reply[1]), "held", None
@@ -160,9 +177,8 @@ class Inventory:
         event_id = event_of_hold(hold_id)
         if event_id is None:
             raise unknown_hold(hold_id)
-        record, generation, now = await self.call(
-            self.scripts.hold_view, hold_keys(event_id, hold_id), []
-        )
+        keys = [*event_keys(event_id), hold_key(event_id, hold_id)]
+        record, generation, now = await self.call(self.scripts.hold_view, keys, [])
         if not record:
             raise unknown_hold(hold_id)
         fields = dict(zip(record[::2], record[1::2], strict=True))
@@ -196,7 +212,9 @@ class Inventory:
         event_id = event_of_hold(hold_id)
         if event_id is None:
             raise unknown_hold(hold_id)
-        keys = hold_keys(event_id, hold_id)
+        # The owner's list of holds is a key of its own: a service call learns the owner first.
+        user_id = owner if owner is not None else (await self.hold(hold_id)).user_id
+        keys = hold_keys(event_id, hold_id, user_id)
         (outcome, *_) = await self.call(self.scripts.release, keys, [hold_id, owner or ""])
         if outcome == b"unknown-hold":
             raise unknown_hold(hold_id)
@@ -208,15 +226,14 @@ class Inventory:
 
     async def confirm(self, hold_id: str, booking_id: str) -> tuple[HoldView, bool]:
         """Held -> sold for `booking_id`; returns the hold and whether it had to be re-claimed."""
-        event_id = event_of_hold(hold_id)
-        if event_id is None:
-            raise unknown_hold(hold_id)
-        keys = hold_keys(event_id, hold_id)
+        before = await self.hold(hold_id)
+        event_id = before.event_id
+        keys = hold_keys(event_id, hold_id, before.user_id)
         args: list[Arg] = [hold_id, booking_id, self.limits.record_ttl_ms]
         reply = await self.call(self.scripts.confirm, keys, args)
         outcome = reply[0]
         if outcome == b"confirmed":
-            return await self.hold(hold_id), reply[1] == b"1"
+            return before, reply[1] == b"1"
         if outcome == b"unknown-hold":
             raise unknown_hold(hold_id)
         if outcome == b"taken":

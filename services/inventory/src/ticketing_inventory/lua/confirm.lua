@@ -64,5 +64,5 @@ local reclaimed = lapsed and '1' or '0'
 redis.call('HSET', HOLD, 'status', 'confirmed', 'booking', booking, 'reclaimed', reclaimed,
   'confirmed', int(now))
 redis.call('PEXPIRE', HOLD, ARGV[3])
-forget_user_hold(hold.user, hold_id)
+redis.call('ZREM', USER_HOLDS, hold_id)
 return {'confirmed', reclaimed}

@@ -13,7 +13,7 @@ end
 if #unknown > 0 then return {'unknown-seats', unknown} end
 
 local now = now_ms()
-local live, active = live_user_holds(user, now)
+local active = live_user_holds(now)
 if active >= tonumber(ARGV[4]) then return {'too-many-holds', active} end
 
 local indices, sections = {}, {}
@@ -44,6 +44,6 @@ redis.call('HSET', HOLD, 'user', user, 'seats', ARGV[6], 'packed', table.concat(
   'quantity', #indices, 'expires', int(expires), 'status', 'held', 'gen', meta[2],
   'created', int(now))
 redis.call('PEXPIRE', HOLD, ttl + tonumber(ARGV[5]))
-live[hold_id] = expires
-save_user_holds(user, live)
+redis.call('ZADD', USER_HOLDS, int(expires), hold_id)
+redis.call('PEXPIRE', USER_HOLDS, ttl)
 return {'held', int(expires)}

@@ -10,7 +10,7 @@ if not section then return {'unknown-section'} end
 if section.kind ~= 'standing' then return {'not-standing'} end
 
 local now = now_ms()
-local live, active = live_user_holds(user, now)
+local active = live_user_holds(now)
 if active >= tonumber(ARGV[4]) then return {'too-many-holds', active} end
 
 -- Expired places no longer count; dropping them here only keeps the set small.
@@ -30,6 +30,6 @@ redis.call('HSET', HOLD, 'user', user, 'seats', '[]', 'section', section_id,
   'section_no', section.no, 'quantity', quantity, 'expires', int(expires), 'status', 'held',
   'gen', meta[2], 'created', int(now))
 redis.call('PEXPIRE', HOLD, ttl + tonumber(ARGV[5]))
-live[hold_id] = expires
-save_user_holds(user, live)
+redis.call('ZADD', USER_HOLDS, int(expires), hold_id)
+redis.call('PEXPIRE', USER_HOLDS, ttl)
 return {'held', int(expires)}

@@ -1,11 +1,11 @@
 -- Prepended to every inventory script (see scripts.py).
 --
 -- The keys of one event all carry the hash tag {event_id}: one slot, so every script runs on one
--- node of a Redis Cluster. Every script is called with the same ten event keys, in this order,
--- and the scripts about one hold add the hold's record as KEYS[11].
+-- node of a Redis Cluster. Every script is called with the same nine event keys, in this order;
+-- the scripts about one hold add the hold's record and its owner's holds as KEYS[10] and [11].
 local META, SEAT_INDEX, SEAT_IDS, SOLD, HELD = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local CLAIMS, HOLDERS, SOLD_COUNT, USER_HOLDS, SALES = KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local HOLD = KEYS[11]
+local CLAIMS, HOLDERS, SOLD_COUNT, SALES = KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local HOLD, USER_HOLDS = KEYS[10], KEYS[11]
 --   META        hash: layout (hash of the layout), gen (changes on rebuild), status (open|closed),
 --               sections (JSON [[section_id, kind, capacity], ...] by section number),
 --               section:<id> ("<number>|<kind>|<capacity>"), capacity, created
@@ -15,10 +15,10 @@ local HOLD = KEYS[11]
 --   CLAIMS      sorted set of live and expired claims (see SPAN)
 --   HOLDERS     hash: seat index -> id of the hold that claimed it last
 --   SOLD_COUNT  hash: section number -> places sold
---   USER_HOLDS  hash: user id -> JSON {hold_id: expires_ms} of the user's holds
 --   SALES       hash: booking id -> JSON {seats: [packed seat], standing: {section number: n}}
 --   HOLD        hash: user, seats (JSON), packed or section + section_no, quantity, expires,
 --               status (held|released|confirmed), booking, reclaimed, gen, created
+--   USER_HOLDS  sorted set: the owner's holds of this event by expiry
 
 -- A claim is one held seat (member: its index) or one held standing place (member:
 -- "<hold_id>:<n>"). Its score is section_number * SPAN + expiry in ms, so the live claims of a
@@ -113,31 +113,8 @@ local function standing_members(hold_id, quantity)
   return members
 end
 
--- A user's unexpired holds of this event, and how many there are.
-local function live_user_holds(user, now)
-  local live, count = {}, 0
-  local raw = redis.call('HGET', USER_HOLDS, user)
-  if raw then
-    for hold_id, expires in pairs(cjson.decode(raw)) do
-      if expires > now then
-        live[hold_id] = expires
-        count = count + 1
-      end
-    end
-  end
-  return live, count
-end
-
-local function save_user_holds(user, live)
-  if next(live) == nil then
-    redis.call('HDEL', USER_HOLDS, user)
-  else
-    redis.call('HSET', USER_HOLDS, user, cjson.encode(live))
-  end
-end
-
-local function forget_user_hold(user, hold_id)
-  local live = live_user_holds(user, now_ms())
-  live[hold_id] = nil
-  save_user_holds(user, live)
+-- How many unexpired holds the owner has on this event (expired ones are dropped first).
+local function live_user_holds(now)
+  redis.call('ZREMRANGEBYSCORE', USER_HOLDS, '-inf', now)
+  return redis.call('ZCARD', USER_HOLDS)
 end

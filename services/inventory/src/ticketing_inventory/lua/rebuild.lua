@@ -1,10 +1,11 @@
 -- Re-create an event's state from its layout and what was sold (after a cache loss). Holds do not
 -- survive: the new generation makes every earlier hold lapse (a confirm re-claims if it can).
+-- Users' lists of their holds are per-user keys and stay: an earlier hold counts against its
+-- owner's limit until it expires or the owner releases it.
 -- ARGV: as write_layout, then ARGV[6] = sold JSON [[booking_id, [packed seat...], section number
 -- or -1, quantity], ...], pairs from ARGV[7]
 local status = redis.call('HGET', META, 'status') or 'open'
-redis.call('DEL', META, SEAT_INDEX, SEAT_IDS, SOLD, HELD, CLAIMS, HOLDERS, SOLD_COUNT, USER_HOLDS,
-  SALES)
+redis.call('DEL', META, SEAT_INDEX, SEAT_IDS, SOLD, HELD, CLAIMS, HOLDERS, SOLD_COUNT, SALES)
 write_layout(7, status)
 for _, entry in ipairs(cjson.decode(ARGV[6])) do
   local booking, seats, section_no, quantity = entry[1], entry[2], entry[3], entry[4]

@@ -26,5 +26,5 @@ if hold.gen == redis.call('HGET', META, 'gen') then
   end
 end
 redis.call('HSET', HOLD, 'status', 'released', 'released', int(now_ms()))
-forget_user_hold(hold.user, hold_id)
+redis.call('ZREM', USER_HOLDS, hold_id)
 return {'released'}

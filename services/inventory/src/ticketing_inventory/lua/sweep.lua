@@ -1,4 +1,4 @@
--- Tidy an event: drop expired claims (clearing their HELD bits) and users' expired holds. Nothing
+-- Tidy an event: drop expired claims (clearing their HELD bits). Nothing
 -- depends on this for correctness; it keeps the structures small.
 -- ARGV: at most this many expired seat claims per call
 local sections = redis.call('HGET', META, 'sections')
@@ -20,10 +20,4 @@ for i, section in ipairs(cjson.decode(sections)) do
     end
   end
 end
-local page = redis.call('HSCAN', USER_HOLDS, redis.call('HGET', META, 'sweep_cursor') or '0',
-  'COUNT', 100)
-for j = 1, #page[2], 2 do
-  save_user_holds(page[2][j], live_user_holds(page[2][j], now))
-end
-redis.call('HSET', META, 'sweep_cursor', page[1])
 return tidied
