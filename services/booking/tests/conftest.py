@@ -27,10 +27,11 @@ SIGNING_KEY = ed25519.Ed25519PrivateKey.generate()
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """DynamoDB's API, served by a moto server process."""
+    """DynamoDB's API, served by a moto server process (devkit's: one request at a time, so
+    conditional writes and transactions are atomic as on AWS; plain moto_server is not)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "ticketing_devkit.moto_server", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -40,7 +41,11 @@ def moto_server() -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")

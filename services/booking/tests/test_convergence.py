@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from redis import Redis
 from ticketing_devkit.pytest_plugin import bearer
 
 HOLD_TTL_S = 6  # as conftest gives inventory
@@ -43,8 +44,9 @@ def test_booking_killed_mid_saga_converges_after_restart(
     )
 
 
-def test_invariant_after_a_randomized_run_with_failures(platform, booking, organizer) -> None:
-    rng = random.Random(20261126)
+def test_invariant_after_a_randomized_run_with_failures(
+    platform, booking, organizer, redis_url
+) -> None:
     event_id = platform.event(organizer[1], rows=20, seats=20)["event_id"]
     seat_ids = [f"A-{r}-{n}" for r in range(1, 21) for n in range(1, 21)]
     people = [platform.user() for _ in range(12)]
@@ -53,7 +55,7 @@ def test_invariant_after_a_randomized_run_with_failures(platform, booking, organ
     late: list[tuple[str, dict[str, Any]]] = []
     lock = threading.Lock()
     codes: dict[str, int] = {}
-    attempts = 150
+    attempts = 340  # about 220 bookings: the rest lose the race for their seats
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=16))
 
     def post(url: str, **kwargs: Any) -> httpx.Response:
@@ -175,7 +177,7 @@ def test_invariant_after_a_randomized_run_with_failures(platform, booking, organ
             platform.url("payment", path), json={"outcome": "succeeded"}, headers=bearer(token)
         )
     client.close()
-    assert len(made) >= 80, (len(made), codes)
+    assert len(made) >= 200, (len(made), codes)
 
     # Converged: no booking is still deciding what to do with a payment.
     def settled(state: tuple[dict[str, Any], str | None]) -> bool:
@@ -227,6 +229,12 @@ def test_invariant_after_a_randomized_run_with_failures(platform, booking, organ
     print("outcomes", sorted(outcomes.items()))
     assert outcomes.get(("confirmed", "succeeded"), 0) > 20
     assert sum(n for (_, p), n in outcomes.items() if p == "refunded") > 5
+    # Nothing converged by giving up: booking dead-lettered none of the facts it consumes.
+    redis = Redis.from_url(redis_url)
+    try:
+        assert redis.xlen("deadletter:booking") == 0, redis.xrange("deadletter:booking")
+    finally:
+        redis.close()
 
 
 def _payment(platform, token: str, booking: dict[str, Any]) -> str | None:

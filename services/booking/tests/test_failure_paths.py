@@ -137,7 +137,7 @@ def test_cancel_after_payment_refunds_and_releases(platform, customer, event) ->
     booking = platform.booked(token, platform.hold_id(token, event["event_id"], ["A-1-4"]))
     platform.simulate(token, booking, "succeeded")
     platform.wait_for(token, booking["booking_id"], "confirmed")
-    other_id, other = platform.user()
+    _, other = platform.user()
     path = f"/api/v1/bookings/{booking['booking_id']}/cancel"
     assert_problem(platform.http.post(platform.url("booking", path), headers=bearer(other)), 404)
     response = platform.http.post(platform.url("booking", path), headers=bearer(token))
