@@ -36,7 +36,7 @@ test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
 lint: sync ## ruff (lint + format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_*)))
+	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_* infra/src/ticketing_*)))
 
 .PHONY: fmt
 fmt: sync ## format and auto-fix
@@ -50,3 +50,11 @@ migrate: sync ## apply every service's database migrations (local PostgreSQL)
 .PHONY: dev
 dev: sync ## run the whole stack locally (no Docker): migrations, demo data, every service
 	@$(UV) run --frozen python -m ticketing_devkit.dev up
+
+.PHONY: deploy
+deploy: sync ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARGS="--dry-run" ...)
+	@$(UV) run --frozen ticketing-infra deploy $(ARGS)
+
+.PHONY: backup
+backup: sync ## on-demand backups in AWS: RDS snapshot + DynamoDB backup
+	@$(UV) run --frozen ticketing-infra backup $(ARGS)

@@ -141,6 +141,12 @@ class Ticket(BaseModel):
     seat_id: str
     secret: str
 
+    @property
+    def qr_payload(self) -> str:
+        """What the ticket's QR code encodes, wherever it is drawn (booking's `qr_svg`, the
+        emailed PNG): one definition, so every copy of a ticket scans the same."""
+        return f"ticketing:{self.ticket_id}:{self.secret}"
+
 
 class BookingFact(FactData):
     booking_id: str

@@ -22,7 +22,9 @@ import orjson
 from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import (
     DEMO_ADMIN,
+    AuxiliaryProcess,
     ServiceSpec,
+    auxiliary_processes,
     database_url,
     discover,
     seed_env,
@@ -167,20 +169,50 @@ async def _wait_healthy(
     sys.exit(f"[dev] {spec.name} did not become healthy on {spec.url}")
 
 
+async def start_auxiliary(
+    aux: AuxiliaryProcess, label: str, pumps: list[asyncio.Task[None]]
+) -> asyncio.subprocess.Process | None:
+    """Start a stand-in unless something already listens on its port (one left running)."""
+    if await _reachable("127.0.0.1", aux.port):
+        say(f"{aux.name} is already running on port {aux.port}; using it")
+        return None
+    process = await asyncio.create_subprocess_exec(
+        *aux.args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    pumps.append(asyncio.create_task(_pump(process.stdout, label)))
+    for _ in range(50):
+        if await _reachable("127.0.0.1", aux.port):
+            return process
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.2)
+    sys.exit(f"[dev] {aux.name} did not come up on port {aux.port}")
+
+
 async def up(seed: bool) -> None:
     specs = discover()
     if not specs:
         sys.exit("[dev] no services found under services/")
     await ensure_stores()
     await migrate(specs)
-    width = max(len(s.name) for s in specs)
+    auxiliaries = auxiliary_processes()
+    width = max(len(name) for name in [s.name for s in specs] + [a.name for a in auxiliaries])
     processes: dict[str, asyncio.subprocess.Process] = {}
-    pumps = []
+    helpers: list[asyncio.subprocess.Process] = []
+    pumps: list[asyncio.Task[None]] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        for index, aux in enumerate(auxiliaries, start=len(specs)):
+            helper = await start_auxiliary(aux, _label(aux.name, index, width), pumps)
+            if helper is not None:
+                helpers.append(helper)
         for index, spec in enumerate(specs):
             env = {**os.environ, **service_env(spec, specs, {})}
             process = await asyncio.create_subprocess_exec(
@@ -209,6 +241,8 @@ async def up(seed: bool) -> None:
         say("the stack is up " + (f"— gateway on {gateway.url}" if gateway else ""))
         for spec in specs:
             say(f"  {spec.name:<{width}} {spec.url}/docs")
+        for aux in auxiliaries:
+            say(f"  {aux.name:<{width}} {aux.url}")
         say(f"  demo admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}   (Ctrl-C stops everything)")
         exits = [asyncio.create_task(p.wait()) for p in processes.values()]
         stopper = asyncio.create_task(stop.wait())
@@ -226,6 +260,13 @@ async def up(seed: bool) -> None:
                 await asyncio.wait_for(process.wait(), 10)
             except TimeoutError:
                 process.kill()
+        for helper in helpers:  # after the services, which may still be sending
+            if helper.returncode is None:
+                helper.terminate()
+                try:
+                    await asyncio.wait_for(helper.wait(), 5)
+                except TimeoutError:
+                    helper.kill()
         for pump in pumps:
             pump.cancel()
         say(f"stopped at {datetime.now():%H:%M:%S}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - dev only
 DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
+# The local mail catcher (ticketing_devkit.mailcatcher): SMTP for services, a web UI for people.
+MAIL_SMTP_PORT = 1025
+MAIL_WEB_PORT = 8025
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,35 @@ class ServiceSpec:
     @property
     def env_prefix(self) -> str:
         return self.name.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class AuxiliaryProcess:
+    """A stand-in for infrastructure that `make dev` runs next to the services."""
+
+    name: str
+    args: tuple[str, ...]
+    port: int  # reachable once it is up
+    url: str  # where a person looks at it
+
+
+def auxiliary_processes() -> list[AuxiliaryProcess]:
+    return [
+        AuxiliaryProcess(
+            name="mail",
+            args=(
+                sys.executable,
+                "-m",
+                "ticketing_devkit.mailcatcher",
+                "--smtp-port",
+                str(MAIL_SMTP_PORT),
+                "--http-port",
+                str(MAIL_WEB_PORT),
+            ),
+            port=MAIL_SMTP_PORT,
+            url=f"http://127.0.0.1:{MAIL_WEB_PORT}",
+        )
+    ]
 
 
 def discover(root: Path = ROOT) -> list[ServiceSpec]:
@@ -96,6 +129,9 @@ def service_env(
         "SERVICE_NAME": spec.name,
         "SERVICE_TOKEN": DEV_SERVICE_TOKEN,
         "REDIS_URL": REDIS,
+        # Mail goes to the local catcher, like Redis a piece of shared infrastructure.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(MAIL_SMTP_PORT),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
     if "auth" in by_name and spec.name != "auth":

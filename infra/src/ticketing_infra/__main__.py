@@ -1,0 +1,5 @@
+import sys
+
+from ticketing_infra.cli import main
+
+sys.exit(main())

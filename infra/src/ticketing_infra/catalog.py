@@ -1,0 +1,138 @@
+"""Which services exist and how each one runs in production.
+
+The services are discovered from `task-definitions/*.json` (one file per service, the one source of
+truth for its containers), so a new service joins the CDK app and the deploy by adding its task
+definition. What a task definition cannot say lives in the table below: the seed's task counts and
+which services the load balancer exposes. A service missing from the table runs with
+`DEFAULT_SCALING` and stays internal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TASK_DEFINITIONS_DIR = REPO_ROOT / "task-definitions"
+
+PROJECT = "ticketing"
+CLUSTER_NAME = "ticketing-cluster"
+SERVICE_CONNECT_NAMESPACE = "ticketing.local"
+CONTAINER_PORT = 8000
+HEALTH_PATH = "/health"
+EXECUTION_ROLE_NAME = "ticketing-ecs-execution"
+BOOKINGS_TABLE = "ticketing-bookings"
+DB_INSTANCE_ID = "ticketing-postgres"
+DEPLOY_PARAMETER = "/ticketing/deploy/platform"
+EDGE_PARAMETER = "/ticketing/deploy/edge"
+EDGE_REGION = "us-east-1"  # CloudFront, its certificate and its WAF web ACL live only there
+
+
+@dataclass(frozen=True)
+class Scaling:
+    min_tasks: int
+    max_tasks: int
+
+
+# The seed guide's service table (Instances column).
+SEED_SCALING: dict[str, Scaling] = {
+    "api-gateway": Scaling(2, 10),
+    "auth": Scaling(2, 8),
+    "events": Scaling(2, 8),
+    "booking": Scaling(3, 15),
+    "payment": Scaling(2, 10),
+    "search": Scaling(2, 6),
+    "notification": Scaling(2, 6),
+    "inventory": Scaling(3, 15),
+}
+DEFAULT_SCALING = Scaling(2, 6)
+
+# ALB listener rule (priority, path patterns) per public service. Only the gateway is public: it
+# is the edge (routing, JWT checks, rate limits, request ids) and serves every public path of
+# API.md; a rule sending /api/v1/<x>/* straight to a service would bypass its rate limits.
+# Priorities are fixed here so adding a public service never renumbers (replaces) other rules.
+PUBLIC_PATHS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "api-gateway": (100, ("/api/*", "/status")),
+}
+
+# Python packages whose names do not follow ticketing_<folder with - as _>.
+PACKAGE_OVERRIDES = {"api-gateway": "ticketing_gateway"}
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # folder under services/, ECS service name, container name
+    task_definition: dict[str, Any]  # the file as written, placeholders unrendered
+    scaling: Scaling
+    public_paths: tuple[str, ...]
+
+    @property
+    def family(self) -> str:
+        family: str = self.task_definition["family"]
+        return family
+
+    @property
+    def package(self) -> str:
+        return PACKAGE_OVERRIDES.get(self.name, f"ticketing_{self.name.replace('-', '_')}")
+
+    @property
+    def repository(self) -> str:
+        return f"{PROJECT}/{self.name}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/ecs/{self.family}"
+
+    @property
+    def task_role_name(self) -> str:
+        return f"{PROJECT}-{self.name}-task"
+
+    @property
+    def dockerfile(self) -> Path:
+        return REPO_ROOT / "services" / self.name / "Dockerfile"
+
+    @property
+    def app_container(self) -> dict[str, Any]:
+        for container in self.task_definition["containerDefinitions"]:
+            if container["name"] == self.name:
+                return dict(container)
+        raise ValueError(f"{self.name}: no container named {self.name!r} in its task definition")
+
+    @property
+    def secret_names(self) -> list[str]:
+        """Secrets Manager names the task definition references (`${SECRET:name}`)."""
+        names = []
+        for container in self.task_definition["containerDefinitions"]:
+            for secret in container.get("secrets", []):
+                value = secret["valueFrom"]
+                if value.startswith("${SECRET:") and value.endswith("}"):
+                    names.append(value[len("${SECRET:") : -1])
+        return names
+
+    @property
+    def owns_database(self) -> bool:
+        """A service that gets DATABASE_URL owns a SQL database, so deploy migrates it first."""
+        return any(s["name"] == "DATABASE_URL" for s in self.app_container.get("secrets", []))
+
+    @property
+    def migrate_command(self) -> list[str]:
+        return ["python", "-m", self.package, "migrate"]
+
+
+def discover(directory: Path = TASK_DEFINITIONS_DIR) -> list[ServiceSpec]:
+    services = []
+    for path in sorted(directory.glob("*.json")):
+        name = path.stem
+        services.append(
+            ServiceSpec(
+                name=name,
+                task_definition=json.loads(path.read_text()),
+                scaling=SEED_SCALING.get(name, DEFAULT_SCALING),
+                public_paths=PUBLIC_PATHS.get(name, (0, ()))[1],
+            )
+        )
+    if not services:
+        raise FileNotFoundError(f"no task definitions in {directory}")
+    return services

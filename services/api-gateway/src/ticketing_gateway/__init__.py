@@ -1,0 +1,1 @@
+"""The API gateway: routing, edge auth, rate limits, resilience, the status page."""

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
+from ticketing_common.app import create_service_app
+from ticketing_common.redis import RedisClient
+from ticketing_common.security import JwksKeySource, TokenVerifier
+
+from ticketing_gateway.access_log import AccessLog
+from ticketing_gateway.api import router
+from ticketing_gateway.gateway import Gateway
+from ticketing_gateway.proxy import Proxy
+from ticketing_gateway.public_routes import PublicRoutes
+from ticketing_gateway.ratelimit import RateLimiter
+from ticketing_gateway.routing import RouteTable
+from ticketing_gateway.settings import GatewaySettings, Timeouts
+from ticketing_gateway.status import StatusPage
+from ticketing_gateway.upstreams import Upstreams
+
+LEASE_PRUNE_INTERVAL_S = 5.0
+# A request in flight holds a few hundred objects the cycle collector tracks; with the default
+# young-generation threshold (700) a busy gateway ran a collection every few requests.
+YOUNG_GC_THRESHOLD = 10_000
+EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
+
+DESCRIPTION = """The front door. Every path under a configured prefix (`GATEWAY_ROUTES`) is
+passed unchanged to the service that owns it; `/internal/...` is never routed.
+
+- **Auth at the edge**: a bearer token is verified against the auth service's JWKS; protected
+  routes without a valid token get 401 without reaching the service.
+- **Rate limits** per route group, per user (valid token) or per client address: every answer
+  carries `RateLimit-Limit` (bucket size), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
+  until the bucket is full); 429 adds `Retry-After`.
+- **Errors made here** are `application/problem+json`: 401, 404, 413, 429, 502 (service
+  unreachable), 503 (circuit open, with `Retry-After`), 504 (service too slow).
+"""
+
+
+def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
+    settings = settings or GatewaySettings()
+    routes = RouteTable.build(
+        settings.gateway_routes,
+        rate_limits=settings.rate_limits,
+        default_timeouts=Timeouts(
+            connect_s=settings.upstream_connect_timeout_s, total_s=settings.upstream_timeout_s
+        ),
+        timeouts=settings.upstream_timeouts,
+    )
+    assert settings.jwks_url is not None  # GatewaySettings refuses to exist without it
+    verifier = TokenVerifier(
+        JwksKeySource(
+            settings.jwks_url,
+            refresh_interval_s=settings.jwks_refresh_interval_s,
+            min_refetch_s=settings.jwks_min_refetch_s,
+        ),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    upstreams = Upstreams(
+        routes.upstreams,
+        pool_size=settings.upstream_pool_size,
+        pool_size_per_host=settings.upstream_pool_size_per_host,
+        keepalive_s=settings.upstream_keepalive_s,
+        failure_threshold=settings.breaker_failure_threshold,
+        cooldown_s=settings.breaker_cooldown_s,
+    )
+    limiter = RateLimiter(
+        RedisClient(settings.redis_url, max_connections=settings.redis_max_connections),
+        lease_fraction=settings.rate_limit_lease_fraction,
+        max_lease=settings.rate_limit_max_lease,
+        lease_ttl_s=settings.rate_limit_lease_ttl_s,
+        redis_timeout_s=settings.rate_limit_redis_timeout_s,
+        retry_s=settings.rate_limit_retry_s,
+    )
+
+    async def settle_heap(app: FastAPI) -> None:
+        """Everything made at import and startup lives as long as the process: freeze it, so
+        full collections walk only what requests allocate (they walked ~80k startup objects,
+        ~90 ms with the event loop stopped), and collect the young generation less often."""
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, 10, 10)
+
+    async def prune_leases(app: FastAPI) -> None:
+        while True:
+            await asyncio.sleep(LEASE_PRUNE_INTERVAL_S)
+            limiter.prune()
+
+    control = create_service_app(
+        settings,
+        title="API gateway",
+        description=DESCRIPTION,
+        routers=[router],
+        resources=[verifier, upstreams, limiter],
+        on_startup=[settle_heap],
+        background=[prune_leases],
+    )
+    control.state.status_page = StatusPage(
+        upstreams,
+        limiter,
+        routes.upstreams,
+        timeout_s=settings.status_timeout_s,
+        cache_s=settings.status_cache_s,
+    )
+
+    proxy: ASGIApp = Proxy(
+        upstreams=upstreams,
+        limiter=limiter,
+        verifier=verifier,
+        public=PublicRoutes(),
+        max_body_bytes=settings.max_body_bytes,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+        routes=routes.routes,
+        access_log=AccessLog(settings.service_name),
+        forward_xray_segment=settings.xray_daemon_address is not None,
+    )
+    # The FastAPI app has its own CORS and X-Ray middleware (create_service_app); the proxy path
+    # gets the same, outside the proxy so preflights never reach a service.
+    if settings.cors_origins:
+        proxy = CORSMiddleware(
+            proxy,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=EXPOSED_HEADERS,
+        )
+    if settings.xray_daemon_address:
+        from ticketing_common.tracing import XRayMiddleware
+
+        proxy = XRayMiddleware(
+            proxy, service=settings.service_name, daemon_address=settings.xray_daemon_address
+        )
+    return Gateway(routes, proxy, control)

@@ -1,0 +1,608 @@
+"""The proxy path: a raw ASGI handler, because it runs on every public request and a framework
+route (dependency injection, pydantic, response classes) would cost more than the proxying.
+
+Per request: one pass over the headers; edge auth (a cached token verification); one rate-limit
+decision (local, see ratelimit.py); the circuit breaker; then the upstream call on a pooled
+keep-alive aiohttp session. Bodies are forwarded as they arrive in both directions when they are
+large or of unknown length; small bodies are passed in one piece. Every answer the gateway makes
+itself is application/problem+json, and every request writes one JSON access log line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+from starlette.types import Message, Receive, Scope, Send
+from ticketing_common.logging import request_id_var, trace_id_var
+from ticketing_common.problems import PROBLEM_JSON, Problem
+from ticketing_common.security import InvalidToken, TokenVerifier
+from yarl import URL
+
+from ticketing_gateway.access_log import AccessLog
+from ticketing_gateway.public_routes import PublicRoutes
+from ticketing_gateway.ratelimit import Decision, RateLimiter
+from ticketing_gateway.routing import Route
+from ticketing_gateway.upstreams import Upstreams
+
+log = logging.getLogger(__name__)
+
+ROUTE_SCOPE_KEY = "gateway_route"
+
+# RFC 9110 §7.6.1: meaningful for one connection only; never forwarded (either direction).
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Request headers the gateway looks at: each gets a slot in one pass over the headers. Those from
+# _CONSUMED on are not forwarded as they came: the gateway replaces them (request id, forwarding
+# headers, `host`: the upstream's, set by aiohttp), they are hop-by-hop, or (`expect`) the gateway
+# already answered the client's 100-continue itself.
+(
+    _AUTHORIZATION,
+    _CONTENT_LENGTH,
+    _USER_AGENT,
+    _ACCEPT_ENCODING,
+    _CONTENT_TYPE,
+    _TRACE,
+    _REQUEST_ID,
+    _FORWARDED_FOR,
+    _FORWARDED_PROTO,
+    _FORWARDED_HOST,
+    _HOST,
+    _TRANSFER_ENCODING,
+    _CONNECTION,
+    _DROPPED,
+) = range(14)
+_CONSUMED = _REQUEST_ID
+_SLOTS: dict[bytes, int] = {
+    b"authorization": _AUTHORIZATION,
+    b"content-length": _CONTENT_LENGTH,
+    b"user-agent": _USER_AGENT,
+    b"accept-encoding": _ACCEPT_ENCODING,
+    b"content-type": _CONTENT_TYPE,
+    b"x-amzn-trace-id": _TRACE,
+    b"x-request-id": _REQUEST_ID,
+    b"x-forwarded-for": _FORWARDED_FOR,
+    b"x-forwarded-proto": _FORWARDED_PROTO,
+    b"x-forwarded-host": _FORWARDED_HOST,
+    b"host": _HOST,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"connection": _CONNECTION,
+    b"expect": _DROPPED,
+} | dict.fromkeys(HOP_BY_HOP - {b"transfer-encoding", b"connection"}, _DROPPED)
+# With X-Ray on, the incoming trace header is replaced by one naming the gateway's segment.
+_SLOTS_XRAY = _SLOTS | {b"x-amzn-trace-id": _DROPPED}
+# Response headers the gateway replaces: uvicorn writes its own date and server; ours is the
+# request id.
+_RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
+# then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
+_SKIP_NO_USER_AGENT = ("User-Agent",)
+_SKIP_NO_CONTENT_TYPE = ("Content-Type",)
+_SKIP_NEITHER = ("User-Agent", "Content-Type")
+_SLOT_COUNT = _DROPPED + 1
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_TRACE_ROOT = re.compile(r"Root=([^;]+)")
+# Responses up to this size with a declared length are read whole and sent in one message;
+# larger or unsized ones are streamed chunk by chunk.
+BUFFERED_RESPONSE_BYTES = 64 * 1024
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Upload:
+    """A request body forwarded while it arrives, counted against the size limit."""
+
+    __slots__ = ("client_gone", "finished", "first", "limit", "receive", "received", "too_large")
+
+    def __init__(self, first: bytes, receive: Receive, limit: int) -> None:
+        self.first = first
+        self.receive = receive
+        self.limit = limit
+        self.received = len(first)
+        self.too_large = False
+        self.client_gone = False
+        self.finished = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self.first:
+            yield self.first
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.client_gone = True
+                raise _ClientGone
+            chunk: bytes = message.get("body", b"")
+            self.received += len(chunk)
+            if self.received > self.limit:
+                self.too_large = True
+                raise _BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                self.finished = True
+                return
+
+
+class Proxy:
+    def __init__(
+        self,
+        *,
+        upstreams: Upstreams,
+        limiter: RateLimiter,
+        verifier: TokenVerifier,
+        public: PublicRoutes,
+        max_body_bytes: int,
+        trusted_proxy_hops: int,
+        routes: list[Route],
+        access_log: AccessLog,
+        forward_xray_segment: bool = False,
+    ) -> None:
+        self.access_log = access_log
+        self.upstreams = upstreams
+        self.limiter = limiter
+        self.verifier = verifier
+        self.public = public
+        self.max_body_bytes = max_body_bytes
+        self.trusted_proxy_hops = trusted_proxy_hops
+        self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
+        # Request ids: a random per-process prefix and a counter (unique, and no syscall).
+        self._id_prefix = os.urandom(8).hex()
+        self._ids = itertools.count()
+        self._trace_header: Callable[[], str | None] | None = None
+        if forward_xray_segment:
+            # Imported only when X-Ray is on: the SDK is slow to import.
+            from ticketing_common.tracing import outgoing_trace_header
+
+            self._trace_header = outgoing_trace_header
+        self._timeouts = {
+            route.prefix: aiohttp.ClientTimeout(
+                total=route.timeouts.total_s, sock_connect=route.timeouts.connect_s
+            )
+            for route in routes
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        route: Route = scope[ROUTE_SCOPE_KEY]
+        method: str = scope["method"]
+        path: str = scope["path"]
+
+        # One pass over the request headers: pick out what the gateway needs, copy the rest.
+        slots = self._slots
+        seen: list[bytes | None] = [None] * _SLOT_COUNT
+        forward: list[tuple[str, str]] = []
+        for name, value in scope["headers"]:
+            slot = slots.get(name)
+            if slot is not None:
+                seen[slot] = value
+                if slot >= _CONSUMED:
+                    continue
+            forward.append((name.decode("latin-1"), value.decode("latin-1")))
+        if (connection := seen[_CONNECTION]) is not None:
+            forward = _without_connection_tokens(forward, connection)
+        if seen[_ACCEPT_ENCODING] is None:
+            # The gateway does not decode bodies: ask for them unencoded, as the client did.
+            forward.append(("Accept-Encoding", "identity"))
+        skip: tuple[str, ...] | None = None
+        if seen[_CONTENT_TYPE] is None and method in _BODY_METHODS:
+            skip = _SKIP_NEITHER if seen[_USER_AGENT] is None else _SKIP_NO_CONTENT_TYPE
+        elif seen[_USER_AGENT] is None:
+            skip = _SKIP_NO_USER_AGENT
+        authorization = seen[_AUTHORIZATION]
+        forwarded_for = seen[_FORWARDED_FOR]
+
+        request_id = seen[_REQUEST_ID]
+        if request_id is not None and _SAFE_REQUEST_ID.fullmatch(request_id):
+            rid = request_id.decode()
+        else:
+            rid = f"{self._id_prefix}{next(self._ids):016x}"
+        rid_token = request_id_var.set(rid)
+        trace_token = None
+        trace = seen[_TRACE]
+        if trace is not None and (root := _TRACE_ROOT.search(trace.decode("latin-1"))):
+            trace_token = trace_id_var.set(root.group(1))
+
+        peer = scope["client"][0] if scope.get("client") else "unknown"
+        client_ip = self._client_ip(peer, forwarded_for)
+        exchange = _Exchange(send, rid, method, path)
+        user_id: str | None = None
+        upstream_ms: float | None = None
+        try:
+            # Edge auth. An invalid token on a public route is treated as no token (the service
+            # decides what it means); on any other route it is a 401.
+            auth_problem: str | None = None
+            principal = None
+            if authorization is not None:
+                scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credentials.strip():
+                    try:
+                        principal = await self.verifier.verify(credentials.strip())
+                    except InvalidToken as exc:
+                        auth_problem = str(exc)
+                else:
+                    auth_problem = "The Authorization header does not carry a bearer token"
+            if principal is None and not self.public.is_public(method, path):
+                auth_problem = auth_problem or "This endpoint needs a bearer token"
+            else:
+                auth_problem = None
+
+            # Rate limit: per user when the token is valid, else per client address (a caller
+            # with a bad token spends its address's tokens, so forged tokens cannot flood).
+            if principal is not None:
+                user_id = principal.user_id
+                decision = await self.limiter.admit(
+                    f"{route.group}:user:{user_id}", route.user_limit
+                )
+            else:
+                decision = await self.limiter.admit(
+                    f"{route.group}:ip:{client_ip}", route.anonymous_limit
+                )
+            exchange.rate_headers = _rate_limit_headers(decision)
+            if not decision.admitted:
+                await exchange.problem(
+                    Problem(
+                        429,
+                        f"Too many requests; retry in {decision.retry_after_s} seconds",
+                        slug="rate-limited",
+                        headers={"Retry-After": str(decision.retry_after_s)},
+                    )
+                )
+                return
+            if not decision.checked:
+                exchange.log_extra["rate_limit"] = "unchecked"
+            if auth_problem is not None:
+                await exchange.problem(
+                    Problem(
+                        401,
+                        auth_problem,
+                        slug="unauthorized",
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+                )
+                return
+
+            # Request body: refuse what is declared too large before reading a byte of it.
+            data: bytes | AsyncIterator[bytes] | None = None
+            upload: _Upload | None = None
+            declared = _declared_length(seen[_CONTENT_LENGTH])
+            if declared == -1:
+                await exchange.problem(
+                    Problem(400, "Content-Length is not a number", slug="bad-request")
+                )
+                return
+            if declared is not None and declared > self.max_body_bytes:
+                await exchange.problem(_too_large(self.max_body_bytes))
+                return
+            if (declared is not None and declared > 0) or seen[_TRANSFER_ENCODING] is not None:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    exchange.status = 499
+                    return
+                first: bytes = message.get("body", b"")
+                if len(first) > self.max_body_bytes:
+                    await exchange.problem(_too_large(self.max_body_bytes))
+                    return
+                if message.get("more_body", False):
+                    upload = _Upload(first, receive, self.max_body_bytes)
+                    data = upload.chunks()
+                else:
+                    data = first
+
+            breaker = self.upstreams.breakers[route.upstream]
+            if not breaker.allow():
+                retry = breaker.retry_after_s()
+                await exchange.problem(
+                    Problem(
+                        503,
+                        "The service behind this path is failing; try again shortly",
+                        slug="upstream-unavailable",
+                        headers={"Retry-After": str(retry)},
+                    )
+                )
+                return
+
+            forward.append(("X-Request-ID", rid))
+            forward.append(("X-Forwarded-For", _append_forwarded(forwarded_for, peer)))
+            forward.append(("X-Forwarded-Proto", self._proto(seen[_FORWARDED_PROTO], scope)))
+            forwarded_host = self._forwarded_host(seen[_FORWARDED_HOST], seen[_HOST])
+            if forwarded_host is not None:
+                forward.append(("X-Forwarded-Host", forwarded_host))
+            if self._trace_header is not None and (segment := self._trace_header()):
+                forward.append(("X-Amzn-Trace-Id", segment))
+
+            target = route.upstream + scope.get("raw_path", path.encode()).decode("latin-1")
+            if query := scope.get("query_string"):
+                target += "?" + query.decode("latin-1")
+            asked = time.perf_counter()
+            try:
+                response = await self.upstreams.session.request(
+                    method,
+                    URL(target, encoded=True),
+                    headers=forward,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=self._timeouts[route.prefix],
+                    skip_auto_headers=skip,
+                )
+            except TimeoutError:
+                if upload is not None and not upload.finished:
+                    # Still waiting for the client's body: the client is slow, not the service.
+                    breaker.release_probe()
+                    await exchange.problem(
+                        Problem(408, "The request body did not arrive in time", slug="timeout")
+                    )
+                    return
+                breaker.record_failure()
+                await exchange.problem(_timed_out())
+                return
+            except aiohttp.ClientError as exc:
+                if upload is not None and (upload.too_large or upload.client_gone):
+                    breaker.release_probe()
+                    if upload.client_gone:
+                        exchange.status = 499
+                    else:
+                        await exchange.problem(_too_large(self.max_body_bytes))
+                    return
+                breaker.record_failure()
+                log.warning(
+                    "upstream unreachable",
+                    extra={"upstream": route.upstream, "error": repr(exc)},
+                )
+                await exchange.problem(
+                    Problem(
+                        502,
+                        "The service behind this path could not be reached",
+                        slug="upstream-unreachable",
+                    )
+                )
+                return
+            except BaseException:
+                breaker.release_probe()  # a probe that ended this way told nothing
+                raise
+            breaker.record_success()
+            upstream_ms = (time.perf_counter() - asked) * 1000
+            try:
+                await exchange.relay(response)
+            finally:
+                response.release()
+        except Exception:
+            log.exception("proxy failure", extra={"path": path})
+            if not exchange.started:
+                await exchange.problem(
+                    Problem(
+                        500, "An unexpected error occurred; it has been logged", slug="internal"
+                    )
+                )
+        finally:
+            if self.access_log.enabled:
+                exchange.log(self.access_log, started, route, client_ip, user_id, upstream_ms)
+            request_id_var.reset(rid_token)
+            if trace_token is not None:
+                trace_id_var.reset(trace_token)
+
+    def _client_ip(self, peer: str, forwarded_for: bytes | None) -> str:
+        """With N trusted proxies in front, the Nth X-Forwarded-For entry from the right; entries
+        further left are whatever the client chose to send."""
+        if self.trusted_proxy_hops <= 0 or not forwarded_for:
+            return peer
+        hops = [part.strip() for part in forwarded_for.decode("latin-1").split(",")]
+        hops = [hop for hop in hops if hop]
+        if not hops:
+            return peer
+        return hops[-self.trusted_proxy_hops] if len(hops) >= self.trusted_proxy_hops else hops[0]
+
+    def _proto(self, forwarded_proto: bytes | None, scope: Scope) -> str:
+        if self.trusted_proxy_hops > 0 and forwarded_proto:
+            return forwarded_proto.decode("latin-1")
+        scheme: str = scope.get("scheme", "http")
+        return scheme
+
+    def _forwarded_host(self, forwarded_host: bytes | None, host: bytes | None) -> str | None:
+        if self.trusted_proxy_hops > 0 and forwarded_host:
+            return forwarded_host.decode("latin-1")
+        return host.decode("latin-1") if host else None
+
+
+class _Exchange:
+    """The client side of one proxied request: what was sent back, for the access log."""
+
+    __slots__ = (
+        "log_extra",
+        "method",
+        "path",
+        "rate_headers",
+        "request_id",
+        "send",
+        "started",
+        "status",
+    )
+
+    def __init__(self, send: Send, request_id: str, method: str, path: str) -> None:
+        self.send = send
+        self.method = method
+        self.request_id = request_id
+        self.path = path
+        self.status = 500
+        self.rate_headers: list[tuple[bytes, bytes]] = []
+        self.log_extra: dict[str, Any] = {}
+        self.started = False  # the status line went out
+
+    def _headers(self, more: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        more.append((b"x-request-id", self.request_id.encode()))
+        more.extend(self.rate_headers)
+        return more
+
+    async def problem(self, problem: Problem) -> None:
+        body = orjson.dumps(problem.to_dict(self.path), default=str)
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
+        self.status = problem.status
+        self.started = True
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": problem.status,
+                "headers": self._headers(headers),
+            }
+        )
+        await self.send({"type": "http.response.body", "body": body})
+
+    async def relay(self, response: aiohttp.ClientResponse) -> None:
+        headers: list[tuple[bytes, bytes]] = []
+        connection = None
+        for name, value in response.raw_headers:
+            lower = name.lower()
+            if lower not in _RESPONSE_DROPPED:
+                headers.append((lower, value))
+            elif lower == b"connection":
+                connection = value
+        if connection is not None:
+            named = _connection_tokens(connection)
+            headers = [(n, v) for n, v in headers if n.decode("latin-1") not in named]
+        length = response.content_length
+        if length is not None and length <= BUFFERED_RESPONSE_BYTES:
+            try:
+                body = await response.read()
+            except TimeoutError:
+                await self.problem(_timed_out())
+                return
+            except aiohttp.ClientError:
+                await self.problem(
+                    Problem(502, "The service's answer broke off", slug="upstream-unreachable")
+                )
+                return
+            self.status = response.status
+            self.started = True
+            await self.send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": self._headers(headers),
+                }
+            )
+            await self.send({"type": "http.response.body", "body": body})
+            return
+
+        self.status = response.status
+        self.started = True
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": self._headers(headers),
+            }
+        )
+        message: Message
+        try:
+            async for chunk in response.content.iter_any():
+                message = {"type": "http.response.body", "body": chunk, "more_body": True}
+                await self.send(message)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # The status line is out: all we can do is cut the connection, so the client sees a
+            # truncated answer rather than a falsely complete one (uvicorn closes it when we
+            # return without finishing the response).
+            log.warning("upstream answer broke off mid-stream", extra={"error": repr(exc)})
+            self.log_extra["truncated"] = True
+            return
+        await self.send({"type": "http.response.body", "body": b""})
+
+    def log(
+        self,
+        access_log: AccessLog,
+        started: float,
+        route: Route,
+        client_ip: str,
+        user_id: str | None,
+        upstream_ms: float | None,
+    ) -> None:
+        method = self.method
+        fields = {
+            "method": method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "upstream": route.upstream,
+            "upstream_ms": round(upstream_ms, 2) if upstream_ms is not None else None,
+            "client_ip": client_ip,
+            "user_id": user_id,
+        }
+        if self.log_extra:
+            fields.update(self.log_extra)
+        access_log.write(f"{method} {self.path} {self.status}", fields)
+
+
+def _rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    # draft-ietf-httpapi-ratelimit-headers (separate fields): the bucket's capacity, the tokens
+    # left, seconds until it is full again.
+    return [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(decision.reset_s).encode()),
+    ]
+
+
+def _declared_length(value: bytes | None) -> int | None:
+    """The Content-Length, None if absent, -1 if it is not a number."""
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        return -1
+    return length if length >= 0 else -1
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+
+
+def _timed_out() -> Problem:
+    return Problem(
+        504, "The service behind this path did not answer in time", slug="upstream-timeout"
+    )
+
+
+def _append_forwarded(forwarded_for: bytes | None, peer: str) -> str:
+    if forwarded_for:
+        return f"{forwarded_for.decode('latin-1')}, {peer}"
+    return peer
+
+
+def _connection_tokens(value: bytes) -> set[str]:
+    return {token.strip().lower() for token in value.decode("latin-1").split(",") if token.strip()}
+
+
+def _without_connection_tokens(
+    headers: list[tuple[str, str]], connection: bytes
+) -> list[tuple[str, str]]:
+    """Headers the client's Connection header names are hop-by-hop too (RFC 9110 §7.6.1)."""
+    named = _connection_tokens(connection)
+    return [(name, value) for name, value in headers if name not in named]

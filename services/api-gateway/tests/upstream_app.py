@@ -1,0 +1,172 @@
+"""A tiny upstream service for the gateway's tests, run as a real process (uvicorn).
+
+Every path under /api/ echoes what arrived (method, raw path, query, headers, body digest) and
+counts the hit. Query parameters change its behaviour: `sleep=<s>` answers late, `status=<n>`
+answers with that status, `size=<n>` answers with n bytes. Special paths:
+
+  /api/.../hop-headers          answers with hop-by-hop headers a proxy must strip
+  /api/.../stream/<token>       sends a first chunk, then the rest once /_release/<token> is hit
+  /api/.../upload/<token>       reads the body as it comes, recording progress in /_uploads/<token>
+  /_hits                        how many /api/ requests arrived
+  /ready                        503 when UPSTREAM_NOT_READY is set
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+NAME = os.environ.get("UPSTREAM_NAME", "upstream")
+NOT_READY = bool(os.environ.get("UPSTREAM_NOT_READY"))
+
+hits = 0
+releases: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+uploads: dict[str, int] = {}
+
+
+async def send_json(send: Send, status: int, body: Any, headers: list[Any] | None = None) -> None:
+    raw = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})
+
+
+async def read_body(receive: Receive, progress_key: str | None = None) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client went away")
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        if progress_key is not None:
+            uploads[progress_key] = uploads.get(progress_key, 0) + len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def query_params(scope: Scope) -> dict[str, str]:
+    params = {}
+    for pair in scope["query_string"].decode().split("&"):
+        if "=" in pair:
+            key, value = pair.split("=", 1)
+            params[key] = value
+    return params
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    global hits
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    path: str = scope["path"]
+    if path == "/health":
+        await send_json(send, 200, {"status": "ok"})
+        return
+    if path == "/ready":
+        if NOT_READY:
+            await send_json(send, 503, {"status": "not-ready", "service": NAME})
+        else:
+            await send_json(send, 200, {"status": "ready", "service": NAME, "checks": {}})
+        return
+    if path == "/_hits":
+        await send_json(send, 200, {"hits": hits})
+        return
+    if path.startswith("/_release/"):
+        releases[path.rsplit("/", 1)[1]].set()
+        await send_json(send, 200, {})
+        return
+    if path.startswith("/_uploads/"):
+        await send_json(send, 200, {"received": uploads.get(path.rsplit("/", 1)[1], 0)})
+        return
+
+    hits += 1
+    params = query_params(scope)
+    if "sleep" in params:
+        await asyncio.sleep(float(params["sleep"]))
+    if path.endswith("/hop-headers"):
+        await send_json(
+            send,
+            200,
+            {"upstream": NAME},
+            [
+                (b"keep-alive", b"timeout=99"),
+                (b"proxy-authenticate", b"Basic"),
+                (b"trailer", b"x-checksum"),
+                (b"connection", b"x-upstream-private"),
+                (b"x-upstream-private", b"secret"),
+                (b"x-upstream-custom", b"kept"),
+            ],
+        )
+        return
+    if "/stream/" in path:
+        token = path.rsplit("/", 1)[1]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"first;", "more_body": True})
+        try:
+            await asyncio.wait_for(releases[token].wait(), 10)
+            await send({"type": "http.response.body", "body": b"second"})
+        except TimeoutError:
+            await send({"type": "http.response.body", "body": b"never-released"})
+        return
+    if "/upload/" in path:
+        body = await read_body(receive, path.rsplit("/", 1)[1])
+        await send_json(send, 200, {"received": len(body)})
+        return
+    if "size" in params:
+        size = int(params["size"])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"content-length", str(size).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"x" * size})
+        return
+
+    body = await read_body(receive)
+    await send_json(
+        send,
+        int(params.get("status", 200)),
+        {
+            "upstream": NAME,
+            "method": scope["method"],
+            "path": path,
+            "raw_path": scope["raw_path"].decode("latin-1"),
+            "query": scope["query_string"].decode("latin-1"),
+            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+            "body_bytes": len(body),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+        },
+    )
+
+
+def create_app() -> Any:
+    return app

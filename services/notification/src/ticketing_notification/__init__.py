@@ -1,0 +1,1 @@
+"""The notification service: one email per booking fact, sent once, logged."""

@@ -1,0 +1,3 @@
+from ticketing_notification.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The search service: the event search index behind `/api/v1/search`."""

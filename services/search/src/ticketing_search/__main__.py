@@ -1,0 +1,3 @@
+from ticketing_search.cli import main
+
+main()

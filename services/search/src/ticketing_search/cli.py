@@ -1,0 +1,82 @@
+"""`ticketing-search migrate` | `ticketing-search reindex` (also `python -m ticketing_search`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from ticketing_common.http_client import ServiceClient
+from ticketing_common.logging import configure_logging
+from ticketing_common.problems import Problem
+
+from ticketing_search.backend import ReindexFailed, ReindexReport
+from ticketing_search.events_client import search_documents
+from ticketing_search.main import build_backend
+from ticketing_search.settings import SearchSettings
+
+log = logging.getLogger(__name__)
+
+
+async def migrate_opensearch(settings: SearchSettings) -> str:
+    from ticketing_search.opensearch_backend import OpenSearchBackend
+
+    backend, _ = build_backend(settings)
+    assert isinstance(backend, OpenSearchBackend)
+    await backend.start()
+    try:
+        return await backend.migrate()
+    finally:
+        await backend.stop()
+
+
+async def reindex(settings: SearchSettings) -> ReindexReport:
+    """Rebuild the index from the events service; searches keep being served meanwhile."""
+    backend, resources = build_backend(settings)
+    client = ServiceClient(settings.service_token.get_secret_value(), timeout_s=60)
+    started = []
+    try:
+        for item in [*resources, client]:
+            await item.start()
+            started.append(item)
+        started_at = datetime.now(UTC)  # before the first page: facts after it win
+        pages = search_documents(client, settings.events_url, settings.reindex_page_size)
+        return await backend.reindex(pages, started_at)
+    finally:
+        for item in reversed(started):
+            await item.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ticketing-search")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "migrate",
+        help="create or upgrade the index (OpenSearch) or the tables (embedded PostgreSQL)",
+    )
+    commands.add_parser("reindex", help="rebuild the index from the events service")
+    args = parser.parse_args(argv)
+    settings = SearchSettings()
+    configure_logging(settings.service_name, settings.log_level)
+
+    if args.command == "migrate":
+        if settings.opensearch_url:
+            index = asyncio.run(migrate_opensearch(settings))
+            log.info("search index ready", extra={"index": index})
+        else:
+            from ticketing_common.migrations import migrations_dir, upgrade
+
+            upgrade(settings.database_url, migrations_dir(__file__))
+    elif args.command == "reindex":
+        try:
+            report = asyncio.run(reindex(settings))
+        except (ReindexFailed, Problem) as exc:
+            sys.exit(f"reindex failed: {exc}")
+        print(json.dumps({"indexed": report.indexed, "target": report.target}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from ticketing_common.app import create_service_app
+from ticketing_common.bus import Consumer
+from ticketing_common.database import Database
+from ticketing_common.redis import RedisClient
+from ticketing_common.resources import Resource
+
+from ticketing_search.api import router
+from ticketing_search.backend import SearchBackend
+from ticketing_search.indexer import Indexer
+from ticketing_search.postgres_backend import PostgresSearch
+from ticketing_search.settings import SearchSettings
+
+
+def build_backend(settings: SearchSettings) -> tuple[SearchBackend, list[Resource]]:
+    """The backend, and the resources to start (in order) for it, the backend last. OpenSearch
+    when a URL is configured; otherwise the embedded PostgreSQL backend."""
+    if settings.opensearch_url:
+        # Imported only when configured: the embedded setup never loads the OpenSearch client.
+        from ticketing_search.opensearch_backend import OpenSearchBackend
+
+        backend = OpenSearchBackend(
+            settings.opensearch_url,
+            alias=settings.opensearch_alias,
+            timeout_s=settings.opensearch_timeout_s,
+            shards=settings.opensearch_shards,
+            replicas=settings.opensearch_replicas,
+        )
+        return backend, [backend]
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    embedded = PostgresSearch(database)
+    return embedded, [database, embedded]
+
+
+def create_app(settings: SearchSettings | None = None) -> FastAPI:
+    settings = settings or SearchSettings()
+    backend, stores = build_backend(settings)
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    consumer = Consumer(
+        redis,
+        "search",
+        Indexer(backend).handlers(),
+        max_attempts=settings.bus_max_attempts,
+        backoff_s=settings.bus_backoff_s,
+        max_backoff_s=settings.bus_max_backoff_s,
+    )
+    return create_service_app(
+        settings,
+        title="Search service",
+        description="Full-text event search with facets, typo tolerance and suggestions.",
+        routers=[router],
+        resources=[redis, *stores],
+        background=[consumer.run],
+    )
