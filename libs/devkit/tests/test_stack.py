@@ -78,7 +78,7 @@ def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
     env = service_env(booking, specs, {})
     assert env["DYNAMODB_ENDPOINT_URL"] == f"http://127.0.0.1:{dynamodb.port}"
     assert env["DYNAMODB_TABLE"] == "ticketing-bookings"
-    assert env["AWS_REGION"] and env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
+    assert all(env[name] for name in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
     key = serialization.load_pem_private_key(env["TICKET_SIGNING_KEY"].encode(), None)
     assert isinstance(key, ed25519.Ed25519PrivateKey)
     assert service_env(booking, specs, {})["TICKET_SIGNING_KEY"] == env["TICKET_SIGNING_KEY"]
