@@ -62,8 +62,9 @@ BENCH = next(  # ../shared/bench beside the repository (from a worktree: further
 )
 APPS = {
     "product": "ticketing_inventory.main:create_app",
-    "dependencies": "variants:create_app_dependencies",
+    "router": "variants:create_app_router",
     "starlette": "variants:create_app_starlette",
+    "dependencies": "variants:create_app_dependencies",
 }
 SCENARIOS = [
     "standing",
@@ -315,7 +316,7 @@ def via_own_wrk(
         script,
     )
     out = server.wrk_output
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     lines = [
         f"baseline hello (bare ASGI, core 1): {hello.rate} req/s ({hello.cpu_us:.0f} us CPU each)",
         f"server under test (core 1):        {server.rate} req/s, p99 "
@@ -362,6 +363,19 @@ def run(
     return "\n".join(parts)
 
 
+def summarise(out: str) -> str:
+    """`ratio`'s figure (or that it failed), the own harness's ratio, and CPU per request."""
+    figures = []
+    for part in out.split("[")[1:]:
+        label, _, text = part.partition("]")
+        ratio = re.search(r"^ratio: ([\d.]+)", text, re.MULTILINE)
+        name = "ratio" if label == "ratio" else "own ratio"
+        figures.append(f"{name} {ratio.group(1) if ratio else 'failed'}")
+        if cpu := re.search(r"server CPU: (\d+)", text):
+            figures.append(f"{cpu.group(1)} us CPU/request")
+    return ", ".join(figures)
+
+
 def main() -> None:
     global TOKEN
     parser = argparse.ArgumentParser(
@@ -406,15 +420,8 @@ def main() -> None:
                             not options.no_ratio,
                         )
                         print(out, flush=True)
-                        figures = " ".join(
-                            f"{label}={value}"
-                            for label, value in re.findall(r"(ratio|server CPU): ([\d.]+)", out)
-                        )
-                        summary.append(f"{title}: {figures}")
-    print(
-        "\n== summary (ratio: `ratio`'s where listed first, then the own harness's; server CPU:"
-        " microseconds of CPU per request)"
-    )
+                        summary.append(f"{title}: {summarise(out)}")
+    print("\n== summary (ratio to the hello-world of the same run; CPU per request of the server)")
     print("\n".join(summary))
 
 

@@ -1,11 +1,13 @@
-"""The hold route written the other ways that were measured (holds.py --variant), so the choice
-in api.create_hold can be re-checked with numbers. Each app has the service's resources and
-internal routes plus one hold route:
+"""The hold route served the other ways that were measured (holds.py --variants), so the choice
+(fastpath.FastPath in front of FastAPI's router) can be re-checked with numbers:
 
+  router        the service itself without FastPath: the same endpoint, through FastAPI's
+                exception middleware, router and request handling
+  starlette     the same endpoint code as a plain Starlette route (no OpenAPI entry), still
+                behind FastAPI's middleware and router
   dependencies  FastAPI's own way: pydantic body parameter, CurrentUser and idempotency as
                 dependencies, response_model serialisation
-  starlette     a plain Starlette route: no FastAPI request handling at all (and so no OpenAPI
-                entry for it)
+The last two apps have the service's resources and internal routes plus that one hold route.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from ticketing_common.problems import Problem
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import CurrentUser
 from ticketing_inventory.api import internal
-from ticketing_inventory.deps import EventId, InventoryService, bearer_user, parse_body
+from ticketing_inventory.deps import EventId, InventoryService
+from ticketing_inventory.fastpath import FastPath, bearer_user, parse_body
 from ticketing_inventory.ids import EVENT_ID_PATTERN
+from ticketing_inventory.main import create_app
 from ticketing_inventory.schemas import Hold, HoldIn
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
 from ticketing_inventory.settings import InventorySettings
@@ -107,3 +111,11 @@ def create_app_starlette() -> FastAPI:
 
     router.add_route("/api/v1/inventory/events/{event_id}/holds", create_hold, methods=["POST"])
     return _app(router)
+
+
+def create_app_router() -> FastAPI:
+    """The service as it is, but with the hold route served by FastAPI's router (no FastPath)."""
+    app = create_app()
+    fast_path: Any = FastPath  # Middleware.cls is typed as a factory, not a class
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not fast_path]
+    return app

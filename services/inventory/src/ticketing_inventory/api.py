@@ -8,19 +8,9 @@ from ticketing_common.idempotency import idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.security import CurrentUser
 
-from ticketing_inventory.deps import (
-    EVENT_ID_PARAMETER,
-    IDEMPOTENCY_KEY_PARAMETER,
-    MAX_HOLD_BODY_BYTES,
-    DirectRoute,
-    EventId,
-    HoldId,
-    InventoryService,
-    bearer_user,
-    parse_body,
-    path_event_id,
-    small_body,
-)
+from ticketing_inventory.deps import EventId, HoldId, InventoryService
+from ticketing_inventory.fastpath import bearer_user, parse_body, path_event_id, small_body
+from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.schemas import (
     Availability,
@@ -60,18 +50,60 @@ async def availability(
     event_id: EventId,
     inventory: InventoryService,
     seats: bool = Query(False, description="Add every seat's status"),
-) -> dict[str, Any]:
+) -> Response:
     """Exact counts per section (capacity = available + held + sold; an expired hold is
     available the moment it expires)."""
-    return await inventory.availability(event_id, seats)
+    answer = await inventory.availability(event_id, seats)
+    # Serialised as built: validating 100,000 seat statuses against the model took longer than
+    # reading them from Redis.
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
-# The seat-hold hot path is a DirectRoute: it reads its path, token, body and idempotency key
-# itself, because FastAPI's per-request parameter machinery measured at over a third of the
-# route's CPU time (bench/holds.py, bench/variants.py).
+MAX_HOLD_BODY_BYTES = 16 * 1024
+_EVENT_ID_PARAMETER: dict[str, Any] = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
+}
+_IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Replays the first response for the same key and body",
+}
+
+
+@router.post(
+    "/events/{event_id}/holds",
+    status_code=201,
+    response_model=Hold,
+    openapi_extra={
+        "parameters": [_EVENT_ID_PARAMETER, _IDEMPOTENCY_KEY_PARAMETER],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": HoldIn.model_json_schema()}},
+        },
+        "security": [{"HTTPBearer": []}],
+    },
+    responses={
+        401: _PROBLEM,
+        404: _PROBLEM | {"description": "Unknown event, seat or section"},
+        409: _PROBLEM
+        | {
+            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
+            "active holds, or the event is closed"
+        },
+        413: _PROBLEM,
+        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
+    },
+)
 async def create_hold(request: Request) -> Response:
     """Hold all the seats (`seat_ids`) or the standing places (`section_id`, `quantity`), or
     none, for the hold TTL. `Idempotency-Key` replays the first answer."""
+    # The seat-hold hot path: served by fastpath.FastPath, it reads its own inputs (the
+    # parameters and responses above are declared for the OpenAPI schema).
     event_id = path_event_id(request)
     user = await bearer_user(request)
     body = parse_body(HoldIn, await small_body(request, MAX_HOLD_BODY_BYTES))
@@ -93,35 +125,6 @@ async def create_hold(request: Request) -> Response:
     if isinstance(result, Response):
         return result  # a replay
     return Response(orjson.dumps(result), status_code=201, media_type="application/json")
-
-
-router.add_api_route(
-    "/events/{event_id}/holds",
-    create_hold,
-    methods=["POST"],
-    status_code=201,
-    response_model=Hold,
-    route_class_override=DirectRoute,
-    openapi_extra={
-        "parameters": [EVENT_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": HoldIn.model_json_schema()}},
-        },
-        "security": [{"HTTPBearer": []}],
-    },
-    responses={
-        401: _PROBLEM,
-        404: _PROBLEM | {"description": "Unknown event, seat or section"},
-        409: _PROBLEM
-        | {
-            "description": "Seats taken (`unavailable` lists them; nothing held), too many "
-            "active holds, or the event is closed"
-        },
-        413: _PROBLEM,
-        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
-    },
-)
 
 
 @router.get("/holds/{hold_id}", response_model=Hold, responses={404: _PROBLEM})

@@ -4,7 +4,8 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
 
-from ticketing_inventory.api import internal, router
+from ticketing_inventory.api import create_hold, internal, router
+from ticketing_inventory.fastpath import serve_ahead_of_router
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
 from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import Inventory, Limits
@@ -31,7 +32,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         call = CallBatcher(redis.connection) if settings.redis_batching else ScriptCaller()
         app.state.inventory = Inventory(redis.connection, scripts, call, limits)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Inventory service",
         description="Seat and standing-capacity state and holds: all-or-nothing holds in Redis "
@@ -41,3 +42,5 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         on_startup=[prepare],
         background=[sweep_forever],
     )
+    serve_ahead_of_router(app, router.routes, create_hold)
+    return app

@@ -8,7 +8,6 @@ turn as one pipeline: one write, one read and one pooled connection for many req
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
@@ -16,8 +15,6 @@ from typing import Any
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 from ticketing_common.redis import AnyRedis
-
-log = logging.getLogger(__name__)
 
 Arg = str | bytes | int
 Key = str | bytes

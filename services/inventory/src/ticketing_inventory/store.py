@@ -3,7 +3,6 @@ module turns answers into results and refusals into problems; the rules live in 
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -21,7 +20,7 @@ from ticketing_inventory.layout import PreparedLayout, prepare_sold
 from ticketing_inventory.schemas import SoldIn
 from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
 
-log = logging.getLogger(__name__)
+SEAT_ID_CACHE_EVENTS = 32  # events whose seat ids (up to megabytes each) a process keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +255,9 @@ class Inventory:
 
     # Event state -------------------------------------------------------------------------------
 
-    def _layout_args(self, layout: PreparedLayout) -> list[Arg]:
+    @staticmethod
+    def _layout_args(layout: PreparedLayout, *more: Arg) -> list[Arg]:
+        """What layout.lua reads: five fixed arguments, `more`, then (seat id, packed) pairs."""
         pairs: list[Arg] = []
         for index, seat_id in enumerate(layout.seat_ids):
             pairs += (seat_id, layout.packed(index))
@@ -266,8 +267,12 @@ class Inventory:
             layout.sections_json(),
             layout.capacity,
             "\n".join(layout.seat_ids),
+            *more,
             *pairs,
         ]
+
+    # Layout writes go straight to Redis, not through the batcher: a large venue's layout is
+    # megabytes of arguments that should not hold up the holds queued with it.
 
     async def init_layout(self, event_id: str, layout: PreparedLayout) -> bool:
         """Initialise once; True if created, False if this very layout was there already."""
@@ -285,15 +290,14 @@ class Inventory:
         self, event_id: str, layout: PreparedLayout, sold: list[SoldIn]
     ) -> tuple[int, str]:
         """Re-create the event from its layout and sales; returns (places sold, status)."""
-        entries = prepare_sold(layout, sold)
-        args = self._layout_args(layout)
-        args.insert(5, orjson.dumps(entries))
+        args = self._layout_args(layout, orjson.dumps(prepare_sold(layout, sold)))
         (_, status) = await self.scripts.rebuild(keys=event_keys(event_id), args=args)
         await self.redis.sadd(EVENTS_KEY, event_id)
         self._seat_ids.pop(event_id, None)
-        return sum(len(e.seat_ids) + (e.quantity if e.section_id else 0) for e in sold), _text(
-            status
+        places = sum(
+            len(sale.seat_ids) + (sale.quantity if sale.section_id else 0) for sale in sold
         )
+        return places, _text(status)
 
     async def close(self, event_id: str) -> None:
         (outcome,) = await self.call(self.scripts.close, event_keys(event_id), [])
@@ -333,7 +337,7 @@ class Inventory:
         if seat_ids is not None and seat_ids is not cached:
             self._seat_ids[event_id] = seat_ids
             self._seat_ids.move_to_end(event_id)
-            if len(self._seat_ids) > 32:
+            if len(self._seat_ids) > SEAT_ID_CACHE_EVENTS:
                 self._seat_ids.popitem(last=False)
         return answer
 
