@@ -66,7 +66,7 @@ def test_it_catches_mail_and_shows_it(catcher: MailCatcher) -> None:
 
 def test_every_service_is_pointed_at_the_catcher() -> None:
     specs = discover()
-    (mail,) = auxiliary_processes()
+    mail = next(aux for aux in auxiliary_processes() if aux.name == "mail")
     for spec in specs:
         env = service_env(spec, specs, {})
         assert (env["SMTP_HOST"], env["SMTP_PORT"]) == ("127.0.0.1", str(mail.port))

@@ -1,7 +1,24 @@
+import asyncio
 import json
+import sys
+from pathlib import Path
 
-from ticketing_devkit.dev import _pretty
-from ticketing_devkit.stack import discover, service_env
+import boto3
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_devkit import stack
+from ticketing_devkit.dev import _pretty, _reachable, set_up, start_auxiliary
+from ticketing_devkit.processes import free_port
+from ticketing_devkit.stack import (
+    DEMO_ADMIN,
+    AuxiliaryProcess,
+    ServiceSpec,
+    auxiliary_processes,
+    discover,
+    seed_env,
+    service_env,
+)
 
 
 def test_services_are_discovered_from_their_pyproject() -> None:
@@ -33,3 +50,108 @@ def test_json_log_lines_are_rendered_for_humans() -> None:
     )
     assert _pretty(line) == "03:12:39 INFO    hi n=1"
     assert _pretty(b"plain text\n") == "plain text"
+
+
+def test_seed_jobs_get_the_demo_admin_and_services_do_not() -> None:
+    specs = discover()
+    auth = next(spec for spec in specs if spec.name == "auth")
+    env = seed_env(auth, specs)
+    assert (env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"]) == DEMO_ADMIN
+    assert env["AUTH_URL"] == auth.url
+    others = [spec for spec in specs if spec.name != "auth"]
+    assert all("ADMIN_PASSWORD" not in service_env(spec, specs, {}) for spec in others)
+
+
+def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack, "DEV_DIR", tmp_path)
+    specs = discover()
+    booking = next(spec for spec in specs if spec.name == "booking")
+    assert booking.dynamodb_table == "ticketing-bookings"
+    assert booking.setup == ("create-table",)  # before the services start, not after
+    assert "create-table" not in booking.commands
+    dynamodb = next(aux for aux in auxiliary_processes() if aux.name == "dynamodb")
+    assert dynamodb.args[1:3] == ("-m", "ticketing_devkit.moto_server")
+    assert dynamodb.port == stack.DYNAMODB_PORT
+
+    env = service_env(booking, specs, {})
+    assert env["DYNAMODB_ENDPOINT_URL"] == f"http://127.0.0.1:{dynamodb.port}"
+    assert env["DYNAMODB_TABLE"] == "ticketing-bookings"
+    assert all(env[name] for name in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
+    key = serialization.load_pem_private_key(env["TICKET_SIGNING_KEY"].encode(), None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    assert service_env(booking, specs, {})["TICKET_SIGNING_KEY"] == env["TICKET_SIGNING_KEY"]
+    assert (tmp_path / "ticket-signing-key.pem").stat().st_mode & 0o077 == 0
+
+    others = [spec for spec in specs if spec.name != "booking" and not spec.dynamodb_table]
+    for spec in others:
+        other_env = service_env(spec, specs, {})
+        assert "TICKET_SIGNING_KEY" not in other_env
+        assert "DYNAMODB_ENDPOINT_URL" not in other_env
+        assert "AWS_ACCESS_KEY_ID" not in other_env
+
+
+async def test_setup_jobs_run_with_the_service_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "fake_service"
+    package.mkdir()
+    (package / "__main__.py").write_text(
+        "import os, sys\n"
+        "with open(os.environ['RECORD'], 'a') as f:\n"
+        "    f.write(sys.argv[1] + ' ' + os.environ['DYNAMODB_ENDPOINT_URL'] + '\\n')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("RECORD", str(tmp_path / "ran"))
+    monkeypatch.setattr(stack, "DEV_DIR", tmp_path)
+    spec = ServiceSpec(
+        name="fake",
+        package="fake_service",
+        app="fake_service.main:create_app",
+        dev_port=free_port(),
+        dynamodb_table="fake-table",
+        setup=("create-table", "warm-cache"),
+    )
+    await set_up([spec])
+    endpoint = f"http://127.0.0.1:{stack.DYNAMODB_PORT}"
+    assert (tmp_path / "ran").read_text().splitlines() == [
+        f"create-table {endpoint}",
+        f"warm-cache {endpoint}",
+    ]
+
+
+async def test_make_dev_starts_dynamodb_as_a_process_and_reuses_a_running_one() -> None:
+    port = free_port()
+    aux = AuxiliaryProcess(
+        "dynamodb",
+        (sys.executable, "-m", "ticketing_devkit.moto_server", "--port", str(port)),
+        port=port,
+        url=f"http://127.0.0.1:{port}/moto-api/",
+    )
+    pumps: list[asyncio.Task[None]] = []
+    process = await start_auxiliary(aux, "dynamodb |", pumps)
+    assert process is not None
+    try:
+        assert await _reachable("127.0.0.1", port)
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="dev",
+            aws_secret_access_key="dev",
+        )
+        await asyncio.to_thread(
+            client.create_table,
+            TableName="t",
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert (await asyncio.to_thread(client.list_tables))["TableNames"] == ["t"]
+        assert await start_auxiliary(aux, "dynamodb |", pumps) is None  # already there: reused
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+        for pump in pumps:
+            pump.cancel()

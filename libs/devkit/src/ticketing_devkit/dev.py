@@ -1,6 +1,7 @@
 """`make dev`: the whole stack as local processes, no Docker.
 
-python -m ticketing_devkit.dev up        # stores, migrations, services, demo data; Ctrl-C stops
+python -m ticketing_devkit.dev up        # stores, migrations, mail + DynamoDB stand-ins, setup
+                                         # jobs, services, demo data; Ctrl-C stops
 python -m ticketing_devkit.dev migrate   # only the migrations
 """
 
@@ -27,6 +28,7 @@ from ticketing_devkit.stack import (
     auxiliary_processes,
     database_url,
     discover,
+    seed_env,
     service_env,
 )
 
@@ -151,6 +153,20 @@ async def migrate(specs: list[ServiceSpec]) -> None:
             )
 
 
+async def set_up(specs: list[ServiceSpec]) -> None:
+    """Each service's `setup` jobs (booking: `create-table`), once the stores and auxiliary
+    processes are up and before any service starts. They are safe to re-run."""
+    width = max(len(s.name) for s in specs)
+    for index, spec in enumerate(specs):
+        for job in spec.setup:
+            say(f"{spec.name}: {job}")
+            await run_job(
+                [sys.executable, "-m", spec.package, job],
+                service_env(spec, specs, {}),
+                _label(spec.name, index, width),
+            )
+
+
 async def _wait_healthy(
     spec: ServiceSpec, process: asyncio.subprocess.Process, timeout_s: float = 60
 ) -> None:
@@ -212,6 +228,7 @@ async def up(seed: bool) -> None:
             helper = await start_auxiliary(aux, _label(aux.name, index, width), pumps)
             if helper is not None:
                 helpers.append(helper)
+        await set_up(specs)
         for index, spec in enumerate(specs):
             env = {**os.environ, **service_env(spec, specs, {})}
             process = await asyncio.create_subprocess_exec(
@@ -233,7 +250,7 @@ async def up(seed: bool) -> None:
                     say(f"seeding demo data ({spec.name})")
                     await run_job(
                         [sys.executable, "-m", spec.package, "seed"],
-                        service_env(spec, specs, {}),
+                        seed_env(spec, specs),
                         _label(spec.name, index, width),
                     )
         gateway = next((s for s in specs if s.name == "api-gateway"), None)

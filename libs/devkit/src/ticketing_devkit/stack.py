@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
 # The local mail catcher (ticketing_devkit.mailcatcher): SMTP for services, a web UI for people.
 MAIL_SMTP_PORT = 1025
 MAIL_WEB_PORT = 8025
+# DynamoDB's API (ticketing_devkit.moto_server), for services that declare a `dynamodb-table`.
+DYNAMODB_PORT = 8010
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,9 @@ class ServiceSpec:
     dev_port: int
     routes: tuple[str, ...] = ()
     database: str | None = None
-    commands: tuple[str, ...] = field(default=())  # one-off jobs run before/after start
+    dynamodb_table: str | None = None
+    setup: tuple[str, ...] = field(default=())  # one-off jobs run before the services start
+    commands: tuple[str, ...] = field(default=())  # one-off jobs run once they are up (seed)
 
     @property
     def url(self) -> str:
@@ -68,7 +73,19 @@ def auxiliary_processes() -> list[AuxiliaryProcess]:
             ),
             port=MAIL_SMTP_PORT,
             url=f"http://127.0.0.1:{MAIL_WEB_PORT}",
-        )
+        ),
+        AuxiliaryProcess(
+            name="dynamodb",
+            args=(
+                sys.executable,
+                "-m",
+                "ticketing_devkit.moto_server",
+                "--port",
+                str(DYNAMODB_PORT),
+            ),
+            port=DYNAMODB_PORT,
+            url=f"http://127.0.0.1:{DYNAMODB_PORT}/moto-api/",
+        ),
     ]
 
 
@@ -87,32 +104,49 @@ def discover(root: Path = ROOT) -> list[ServiceSpec]:
                 dev_port=int(table["dev-port"]),
                 routes=tuple(table.get("routes", ())),
                 database=table.get("database"),
+                dynamodb_table=table.get("dynamodb-table"),
+                setup=tuple(table.get("setup", ())),
                 commands=tuple(table.get("commands", ())),
             )
         )
     return specs
 
 
-def signing_keys() -> str:
-    """A dev signing key kept in .dev/, so tokens survive restarts of `make dev`."""
-    path = DEV_DIR / "signing-keys.json"
-    if not path.exists():
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ed25519
+def _ed25519_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
-        pem = (
-            ed25519.Ed25519PrivateKey.generate()
-            .private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            .decode()
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
+        .decode()
+    )
+
+
+def _kept(filename: str, make: Callable[[], str]) -> str:
+    """A dev secret made once and kept in .dev/, so what it signs survives restarts."""
+    path = DEV_DIR / filename
+    if not path.exists():
         DEV_DIR.mkdir(exist_ok=True)
-        path.write_text(json.dumps([{"kid": "dev-1", "private_key": pem}]))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text()
+
+
+def signing_keys() -> str:
+    """Auth's dev signing key: tokens survive restarts of `make dev`."""
+    return _kept(
+        "signing-keys.json", lambda: json.dumps([{"kid": "dev-1", "private_key": _ed25519_pem()}])
+    )
+
+
+def ticket_signing_key() -> str:
+    """Booking's dev ticket key: tickets issued before a restart still verify."""
+    return _kept("ticket-signing-key.pem", _ed25519_pem)
 
 
 def database_url(database: str) -> str:
@@ -142,7 +176,22 @@ def service_env(
     env["GATEWAY_ROUTES"] = json.dumps({route: peer.url for peer in specs for route in peer.routes})
     if spec.database:
         env["DATABASE_URL"] = database_url(spec.database)
+    if spec.dynamodb_table:
+        # The local moto server; dummy credentials, so dev never reaches a real AWS account.
+        env["DYNAMODB_TABLE"] = spec.dynamodb_table
+        env["DYNAMODB_ENDPOINT_URL"] = f"http://127.0.0.1:{DYNAMODB_PORT}"
+        env["AWS_REGION"] = "us-east-1"
+        env["AWS_ACCESS_KEY_ID"] = "dev"
+        env["AWS_SECRET_ACCESS_KEY"] = "dev"  # noqa: S105 - not a secret: moto accepts any
     if spec.name == "auth":
         env["SIGNING_KEYS"] = signing_keys()
         env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = DEMO_ADMIN
+    if spec.name == "booking":
+        env["TICKET_SIGNING_KEY"] = ticket_signing_key()
     return env | extra
+
+
+def seed_env(spec: ServiceSpec, specs: list[ServiceSpec]) -> dict[str, str]:
+    """The environment of a service's `seed` job: its own, plus the demo admin's credentials,
+    which demo data needs to give accounts their roles through auth's API."""
+    return service_env(spec, specs, {"ADMIN_EMAIL": DEMO_ADMIN[0], "ADMIN_PASSWORD": DEMO_ADMIN[1]})

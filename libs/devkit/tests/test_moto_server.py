@@ -1,0 +1,185 @@
+"""The moto server tests and `make dev` use for DynamoDB keeps DynamoDB's atomicity when requests
+overlap (plain moto_server loses committed writes there; see ticketing_devkit.moto_server)."""
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from ticketing_devkit.processes import free_port, wait_until_healthy
+
+TABLE = "things"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ticketing_devkit.moto_server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(f"{url}/moto-api/", 30, process)
+        dynamodb(url).create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        yield url
+    finally:
+        process.terminate()
+        assert process.wait(10) == 0
+
+
+def dynamodb(url: str, service: str = "dynamodb") -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def put(key: str, **attributes: str) -> dict[str, Any]:
+    item = {"k": {"S": key}} | {name: {"S": value} for name, value in attributes.items()}
+    return {"Put": {"TableName": TABLE, "Item": item}}
+
+
+def put_new(key: str) -> dict[str, Any]:
+    operation = put(key)
+    operation["Put"]["ConditionExpression"] = "attribute_not_exists(k)"
+    return operation
+
+
+def value(client: Any, key: str, attribute: str = "v") -> str | None:
+    item = client.get_item(TableName=TABLE, Key={"k": {"S": key}}).get("Item")
+    return item[attribute]["S"] if item else None
+
+
+def test_a_failed_transaction_leaves_no_trace_and_a_good_one_applies_whole(endpoint: str) -> None:
+    client = dynamodb(endpoint)
+    client.transact_write_items(
+        TransactItems=[put("t-kept", v="1"), put("t-doomed", v="1"), put("t-taken", v="1")]
+    )
+    stream = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    records_before = stream_records(endpoint, stream)
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"k": {"S": "t-kept"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "2"}},
+                    }
+                },
+                put("t-new", v="1"),
+                {"Delete": {"TableName": TABLE, "Key": {"k": {"S": "t-doomed"}}}},
+                put_new("t-taken"),  # fails: every change above must be undone
+            ]
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "TransactionCanceledException"
+    assert error["Message"].endswith("[None, None, None, ConditionalCheckFailed]")
+    assert (value(client, "t-kept"), value(client, "t-new"), value(client, "t-doomed")) == (
+        "1",
+        None,
+        "1",
+    )
+    assert stream_records(endpoint, stream) == records_before
+
+    client.transact_write_items(TransactItems=[put("t-kept", v="3"), put_new("t-new")])
+    assert value(client, "t-kept") == "3"
+    assert client.get_item(TableName=TABLE, Key={"k": {"S": "t-new"}})["Item"]
+
+
+def stream_records(url: str, stream_arn: str) -> int:
+    streams = dynamodb(url, "dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return len(streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
+
+
+def test_writes_committed_while_other_transactions_fail_are_kept(endpoint: str) -> None:
+    """Plain moto_server puts back a copy of the whole table when a transaction fails, erasing
+    what other requests committed meanwhile; with a few thousand items that copy takes long
+    enough for a run like this one to lose writes every time."""
+    client = dynamodb(endpoint)
+    for start in range(0, 2000, 25):
+        client.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {"PutRequest": {"Item": {"k": {"S": f"filler-{n}"}, "v": {"S": "x" * 100}}}}
+                    for n in range(start, start + 25)
+                ]
+            }
+        )
+    client.put_item(TableName=TABLE, Item={"k": {"S": "taken"}, "v": {"S": "1"}})
+    stop = threading.Event()
+    unexpected: list[str] = []
+
+    def fail_repeatedly() -> None:
+        own = dynamodb(endpoint)
+        while not stop.is_set():
+            try:
+                own.transact_write_items(TransactItems=[put("filler-1", v="y"), put_new("taken")])
+                unexpected.append("a transaction on a taken key committed")
+            except ClientError:
+                pass
+
+    committed: list[str] = []
+
+    def commit(writer: int) -> None:
+        own = dynamodb(endpoint)
+        for n in range(40):
+            own.transact_write_items(TransactItems=[put_new(f"w{writer}-{n}")])
+            committed.append(f"w{writer}-{n}")
+
+    failers = [threading.Thread(target=fail_repeatedly) for _ in range(2)]
+    writers = [threading.Thread(target=commit, args=(w,)) for w in range(3)]
+    for thread in failers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in failers:
+        thread.join()
+    assert len(committed) == 120
+    assert [key for key in committed if value(client, key, "k") is None] == []
+    assert value(client, "filler-1") == "x" * 100
+    assert unexpected == []
+
+
+def test_one_of_many_concurrent_conditional_claims_wins(endpoint: str) -> None:
+    winners: list[int] = []
+    refusals: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def claim(contender: int) -> None:
+        own = dynamodb(endpoint)
+        barrier.wait()
+        try:
+            own.transact_write_items(TransactItems=[put_new("seat-1")])
+            winners.append(contender)
+        except ClientError as exc:
+            refusals.append(exc.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    assert refusals == ["TransactionCanceledException"] * 7

@@ -1,0 +1,3 @@
+from ticketing_booking.cli import main
+
+main()

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from ticketing_common.idempotency import Idempotency, idempotency
+from ticketing_common.internal import internal_router
+from ticketing_common.problems import conflict, forbidden
+from ticketing_common.security import CurrentUser
+
+from ticketing_booking.deps import Saga
+from ticketing_booking.schemas import (
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    PublicKey,
+    SoldOut,
+    TicketOut,
+)
+from ticketing_booking.tickets import qr_svg
+
+router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
+internal = internal_router()
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=BookingOut,
+    responses={
+        404: _PROBLEM | {"description": "Unknown hold"},
+        409: _PROBLEM | {"description": "Hold expired, used, or not the caller's"},
+    },
+)
+async def book(
+    body: BookingIn,
+    user: CurrentUser,
+    saga: Saga,
+    idem: Annotated[Idempotency, Depends(idempotency(201))],
+) -> Any:
+    """Book the caller's hold: the booking is `pending_payment` with a payment to confirm.
+    Booking the same hold again returns the same booking."""
+
+    async def work() -> dict[str, Any]:
+        booking, _ = await saga.book(user, body.hold_id)
+        return BookingOut.model_validate(booking.public()).model_dump(mode="json")
+
+    return await idem.run(work)
+
+
+@router.get("", response_model=BookingPage, responses={403: _PROBLEM})
+async def list_bookings(
+    user: CurrentUser,
+    saga: Saga,
+    event_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Any:
+    """The caller's bookings; organizers and admins: `?event_id=` for an event they own."""
+    if event_id is None:
+        items, next_cursor = await saga.store.page(
+            "user-index", "user_id", user.user_id, limit, cursor
+        )
+    else:
+        if user.role not in ("organizer", "admin"):
+            raise forbidden("Only organizers and admins list an event's bookings")
+        if not user.is_admin and await saga.events.organizer_of(event_id) != user.user_id:
+            raise forbidden("This event is not yours")
+        items, next_cursor = await saga.store.page(
+            "event-index", "event_id", event_id, limit, cursor
+        )
+    return {"items": [b.public() for b in items], "next_cursor": next_cursor}
+
+
+@router.get("/tickets/public-key", response_model=PublicKey)
+async def ticket_public_key(saga: Saga, response: Response) -> Any:
+    """The key scanners verify ticket secrets with, offline."""
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return saga.signer.public_key_document()
+
+
+@router.get("/{booking_id}", response_model=BookingOut, responses={404: _PROBLEM})
+async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
+    return (await saga.visible(user, booking_id)).public()
+
+
+@router.post(
+    "/{booking_id}/cancel",
+    response_model=BookingOut,
+    responses={404: _PROBLEM, 409: _PROBLEM},
+)
+async def cancel_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
+    """Unpaid → `cancelled` (seats released at once); paid → refunded → `refunded`."""
+    return (await saga.cancel(user, booking_id)).public()
+
+
+@router.get(
+    "/{booking_id}/tickets",
+    response_model=list[TicketOut],
+    responses={404: _PROBLEM, 409: _PROBLEM | {"description": "Not confirmed"}},
+)
+async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
+    booking = await saga.visible(user, booking_id)
+    if booking.status != "confirmed":
+        raise conflict(
+            f"Tickets exist only for confirmed bookings (this one is {booking.status})",
+            "not-confirmed",
+            booking_status=booking.status,
+        )
+    return [
+        {
+            "ticket_id": ticket.ticket_id,
+            "seat_id": ticket.seat_id,
+            "secret": ticket.secret,
+            "qr_svg": qr_svg(ticket.secret),
+        }
+        for ticket in booking.tickets
+    ]
+
+
+@internal.get("/events/{event_id}/sold", response_model=SoldOut)
+async def sold(event_id: str, saga: Saga) -> Any:
+    """What is sold for an event, per booking (inventory rebuilds its state from this)."""
+    bookings = await saga.store.all_for_event(event_id)
+    return {"sold": [b.sold_entry() for b in bookings if b.status == "confirmed"]}

@@ -1,0 +1,180 @@
+"""The services the saga calls, as small clients over the shared ServiceClient. Each method
+returns data or a definite answer; a 5xx or an unreachable peer raises (the caller retries:
+a request fails with 503, a message is redelivered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ticketing_common.http_client import ServiceClient, ServiceResponse, ServiceUnavailable
+from ticketing_common.problems import Problem
+
+from ticketing_booking.models import Booking, PaymentInfo
+
+
+def _slug(response: ServiceResponse) -> str:
+    body = response.body if isinstance(response.body, dict) else {}
+    kind = str(body.get("type", ""))
+    return kind.rsplit("/", 1)[-1] if "/" in kind else kind
+
+
+def _unexpected(service: str, response: ServiceResponse) -> Problem:
+    if response.status >= 500:
+        return ServiceUnavailable(service, f"answered {response.status}")
+    return Problem(
+        502,
+        f"The {service} service gave an unexpected answer ({response.status})",
+        slug="dependency-error",
+        service=service,
+    )
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    confirmed: bool
+    reclaimed: bool = False
+    refusal: str = ""  # seats-taken | hold-released | hold-confirmed-elsewhere | hold-unknown
+
+
+class InventoryClient:
+    def __init__(self, services: ServiceClient, base_url: str) -> None:
+        self.services = services
+        self.base = base_url.rstrip("/")
+
+    async def hold(self, hold_id: str) -> dict[str, Any] | None:
+        response = await self.services.call(
+            "inventory", "GET", f"{self.base}/internal/holds/{hold_id}"
+        )
+        if response.status == 404:
+            return None
+        if not response.ok:
+            raise _unexpected("inventory", response)
+        body: dict[str, Any] = response.body
+        return body
+
+    async def confirm(self, booking: Booking) -> ConfirmOutcome:
+        response = await self.services.call(
+            "inventory",
+            "POST",
+            f"{self.base}/internal/holds/{booking.hold_id}/confirm",
+            json={"booking_id": booking.booking_id},
+        )
+        if response.ok:
+            return ConfirmOutcome(True, reclaimed=bool(response.body.get("reclaimed")))
+        if response.status == 404:
+            return ConfirmOutcome(False, refusal="hold-unknown")
+        if response.status == 409:
+            return ConfirmOutcome(False, refusal=_slug(response) or "conflict")
+        raise _unexpected("inventory", response)
+
+    async def release_hold(self, hold_id: str) -> None:
+        response = await self.services.call(
+            "inventory", "POST", f"{self.base}/internal/holds/{hold_id}/release"
+        )
+        if not response.ok and response.status != 404:
+            raise _unexpected("inventory", response)
+
+    async def release_sold(self, booking: Booking, seat_ids: list[str] | None = None) -> None:
+        seats = list(booking.seat_ids) if seat_ids is None else seat_ids
+        response = await self.services.call(
+            "inventory",
+            "POST",
+            f"{self.base}/internal/events/{booking.event_id}/release-sold",
+            json={
+                "booking_id": booking.booking_id,
+                "seat_ids": seats,
+                "section_id": booking.section_id,
+                "quantity": len(seats) if booking.seat_ids else booking.quantity,
+            },
+        )
+        if not response.ok:
+            raise _unexpected("inventory", response)
+
+    async def capacity(self, event_id: str, section_id: str) -> int:
+        response = await self.services.call(
+            "inventory", "GET", f"{self.base}/api/v1/inventory/events/{event_id}/availability"
+        )
+        if not response.ok:
+            raise _unexpected("inventory", response)
+        for section in response.body.get("sections", []):
+            if section.get("section_id") == section_id:
+                return int(section["capacity"])
+        raise Problem(
+            502, f"inventory does not know section {section_id!r}", slug="dependency-error"
+        )
+
+
+class EventsClient:
+    def __init__(self, services: ServiceClient, base_url: str) -> None:
+        self.services = services
+        self.base = base_url.rstrip("/")
+
+    async def quote(self, hold: dict[str, Any]) -> dict[str, Any]:
+        response = await self.services.call(
+            "events",
+            "POST",
+            f"{self.base}/internal/events/{hold['event_id']}/quote",
+            json={
+                "seat_ids": hold.get("seat_ids") or [],
+                "section_id": hold.get("section_id"),
+                "quantity": hold.get("quantity") or len(hold.get("seat_ids") or []),
+            },
+        )
+        if response.status in (404, 409, 422):
+            raise Problem(
+                409,
+                "The event cannot be booked for this hold",
+                slug="not-bookable",
+                reason=_slug(response),
+            )
+        if not response.ok:
+            raise _unexpected("events", response)
+        body: dict[str, Any] = response.body
+        return body
+
+    async def organizer_of(self, event_id: str) -> str | None:
+        response = await self.services.call(
+            "events", "GET", f"{self.base}/internal/events/{event_id}"
+        )
+        if response.status == 404:
+            return None
+        if not response.ok:
+            raise _unexpected("events", response)
+        organizer: str | None = response.body.get("organizer_id")
+        return organizer
+
+
+class PaymentClient:
+    def __init__(self, services: ServiceClient, base_url: str) -> None:
+        self.services = services
+        self.base = base_url.rstrip("/")
+
+    async def create(self, booking: Booking) -> PaymentInfo:
+        response = await self.services.call(
+            "payment",
+            "POST",
+            f"{self.base}/internal/payments",
+            json={
+                "booking_id": booking.booking_id,
+                "user_id": booking.user_id,
+                "amount_cents": booking.amount_cents,
+                "currency": booking.currency,
+            },
+        )
+        if not response.ok:
+            raise _unexpected("payment", response)
+        body = response.body
+        return PaymentInfo(body["payment_id"], body["provider"], body["client_secret"] or "")
+
+    async def refund(self, payment_id: str, reason: str) -> str:
+        response = await self.services.call(
+            "payment",
+            "POST",
+            f"{self.base}/internal/payments/{payment_id}/refund",
+            json={"reason": reason[:255]},
+        )
+        if not response.ok:
+            raise _unexpected("payment", response)
+        refund_id: str = response.body["refund_id"]
+        return refund_id

@@ -1,0 +1,110 @@
+"""DynamoDB access: the table's definition, its setup command and the client resource.
+
+The table is the seed's `ticketing-bookings` (hash key `booking_id`; GSIs `user-index` and
+`event-index`; streams with new and old images). Besides bookings it holds the items that make
+the saga durable, each keyed by a prefix in `booking_id` (see store.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aioboto3
+from botocore.exceptions import ClientError
+from ticketing_common.resources import Resource
+
+from ticketing_booking.settings import BookingSettings
+
+log = logging.getLogger(__name__)
+
+TABLE_DEFINITION: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "booking_id", "AttributeType": "S"},
+        {"AttributeName": "user_id", "AttributeType": "S"},
+        {"AttributeName": "event_id", "AttributeType": "S"},
+    ],
+    "KeySchema": [{"AttributeName": "booking_id", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "user-index",
+            "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": "event-index",
+            "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+}
+
+
+def session_arguments(settings: BookingSettings) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"region_name": settings.aws_region}
+    if settings.dynamodb_endpoint_url:
+        arguments["endpoint_url"] = settings.dynamodb_endpoint_url
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        arguments["aws_access_key_id"] = settings.aws_access_key_id
+        arguments["aws_secret_access_key"] = settings.aws_secret_access_key.get_secret_value()
+    return arguments
+
+
+class DynamoDB(Resource):
+    name = "dynamodb"
+
+    def __init__(self, settings: BookingSettings) -> None:
+        self.table = settings.dynamodb_table
+        self.arguments = session_arguments(settings)
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("dynamodb is not started")
+        return self._client
+
+    async def start(self) -> None:
+        self._stack = contextlib.AsyncExitStack()
+        self._client = await self._stack.enter_async_context(
+            aioboto3.Session().client("dynamodb", **self.arguments)
+        )
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+
+    async def check(self) -> None:
+        await self.client.describe_table(TableName=self.table)
+
+
+async def create_table(settings: BookingSettings, timeout_s: float = 120.0) -> bool:
+    """Create the table if it does not exist and wait until it is active. Safe to re-run.
+    Returns whether it was created now."""
+    async with aioboto3.Session().client("dynamodb", **session_arguments(settings)) as client:
+        created = False
+        try:
+            await client.create_table(TableName=settings.dynamodb_table, **TABLE_DEFINITION)
+            created = True
+            log.info("created table", extra={"table": settings.dynamodb_table})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            log.info("table exists", extra={"table": settings.dynamodb_table})
+        waited = 0.0
+        while True:
+            table = (await client.describe_table(TableName=settings.dynamodb_table))["Table"]
+            indexes = table.get("GlobalSecondaryIndexes", [])
+            if table["TableStatus"] == "ACTIVE" and all(
+                index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes
+            ):
+                return created
+            if waited > timeout_s:
+                raise TimeoutError(f"table {settings.dynamodb_table} did not become active")
+            await asyncio.sleep(1.0)
+            waited += 1.0

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from ticketing_common.app import create_service_app
+from ticketing_common.bus import Bus, Consumer
+from ticketing_common.facts import Envelope
+from ticketing_common.http_client import ServiceClient
+from ticketing_common.logging import configure_logging
+from ticketing_common.redis import RedisClient
+
+from ticketing_booking.api import internal, router
+from ticketing_booking.clients import EventsClient, InventoryClient, PaymentClient
+from ticketing_booking.dynamo import DynamoDB
+from ticketing_booking.outbox import Outbox
+from ticketing_booking.saga import BookingSaga
+from ticketing_booking.settings import BookingSettings
+from ticketing_booking.store import BookingStore
+from ticketing_booking.tickets import TicketSigner
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: BookingSettings | None = None) -> FastAPI:
+    settings = settings or BookingSettings()
+    configure_logging(settings.service_name, settings.log_level)  # before the key warning
+    signer = TicketSigner.from_config(settings.ticket_signing_key.get_secret_value())
+    dynamo = DynamoDB(settings)
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    bus = Bus(redis, settings.service_name)
+    services = ServiceClient(settings.service_token.get_secret_value())
+    outbox = Outbox(
+        dynamo,
+        bus,
+        min_age_s=settings.outbox_min_age_s,
+        interval_s=settings.outbox_relay_interval_s,
+    )
+    saga = BookingSaga(
+        BookingStore(dynamo, outbox),
+        InventoryClient(services, settings.inventory_url),
+        EventsClient(services, settings.events_url),
+        PaymentClient(services, settings.payment_url),
+        signer,
+        expiry_grace_s=settings.expiry_grace_s,
+    )
+
+    def handle(method: Any) -> Any:
+        async def handler(envelope: Envelope, fact: Any) -> None:
+            await method(fact)
+
+        return handler
+
+    consumer = Consumer(
+        redis,
+        "booking",
+        {
+            "payment.succeeded": handle(saga.payment_succeeded),
+            "payment.failed": handle(saga.payment_failed),
+            "payment.refunded": handle(saga.payment_refunded),
+            "event.cancelled": handle(saga.event_cancelled),
+        },
+        claim_idle_s=settings.bus_claim_idle_s,
+        backoff_s=settings.bus_backoff_s,
+        max_attempts=settings.bus_max_attempts,
+    )
+
+    async def sweep_expired(app: FastAPI) -> None:
+        while True:
+            try:
+                await saga.expire_due()
+            except Exception:
+                log.exception("expiry sweep failed; next round soon")
+            await asyncio.sleep(settings.sweep_interval_s)
+
+    app = create_service_app(
+        settings,
+        title="Booking service",
+        description="Bookings and tickets: from a hold to a paid, confirmed booking.",
+        routers=[router, internal],
+        resources=[dynamo, redis, bus, services],
+        background=[consumer.run, outbox.run, sweep_expired],
+    )
+    app.state.saga = saga
+    return app

@@ -1,0 +1,151 @@
+"""A booking, as the saga sees it: plain data, with its DynamoDB item form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ticketing_common.facts import Ticket
+
+Status = Literal["pending_payment", "confirmed", "cancelled", "expired", "refunded", "failed"]
+FINAL: frozenset[str] = frozenset({"cancelled", "refunded", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInfo:
+    payment_id: str
+    provider: str
+    client_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    booking_id: str
+    user_id: str
+    event_id: str
+    hold_id: str
+    seat_ids: tuple[str, ...]
+    section_id: str | None
+    quantity: int
+    status: Status
+    amount_cents: int
+    currency: str
+    hold_expires_at: datetime
+    created_at: datetime
+    payment: PaymentInfo | None = None
+    paid: bool = False  # payment.succeeded was seen
+    payment_refunded: bool = False  # payment.refunded was seen
+    refund_id: str | None = None  # the refund this service asked for
+    tickets: tuple[Ticket, ...] = field(default=())
+    reason: str = ""
+    version: int = 0
+
+    @property
+    def standing(self) -> bool:
+        return not self.seat_ids
+
+    def ticket_seats(self) -> list[str]:
+        """One ticket per seat; a standing booking gets `quantity` tickets for its section."""
+        if self.seat_ids:
+            return list(self.seat_ids)
+        return [self.section_id or ""] * self.quantity
+
+    def evolve(self, **changes: Any) -> Booking:
+        return replace(self, **changes, version=self.version + 1)
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "booking_id": self.booking_id,
+            "kind": "booking",
+            "user_id": self.user_id,
+            "event_id": self.event_id,
+            "hold_id": self.hold_id,
+            "seat_ids": list(self.seat_ids),
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+            "status": self.status,
+            "amount_cents": self.amount_cents,
+            "currency": self.currency,
+            "hold_expires_at": self.hold_expires_at.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": datetime.now(UTC).isoformat(),
+            "payment": (
+                {
+                    "payment_id": self.payment.payment_id,
+                    "provider": self.payment.provider,
+                    "client_secret": self.payment.client_secret,
+                }
+                if self.payment
+                else None
+            ),
+            "paid": self.paid,
+            "payment_refunded": self.payment_refunded,
+            "refund_id": self.refund_id,
+            "tickets": [ticket.model_dump() for ticket in self.tickets],
+            "reason": self.reason,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Booking:
+        payment = item.get("payment")
+        return cls(
+            booking_id=item["booking_id"],
+            user_id=item["user_id"],
+            event_id=item["event_id"],
+            hold_id=item["hold_id"],
+            seat_ids=tuple(item.get("seat_ids") or ()),
+            section_id=item.get("section_id"),
+            quantity=_int(item["quantity"]),
+            status=item["status"],
+            amount_cents=_int(item["amount_cents"]),
+            currency=item["currency"],
+            hold_expires_at=datetime.fromisoformat(item["hold_expires_at"]),
+            created_at=datetime.fromisoformat(item["created_at"]),
+            payment=PaymentInfo(**payment) if payment else None,
+            paid=bool(item.get("paid")),
+            payment_refunded=bool(item.get("payment_refunded")),
+            refund_id=item.get("refund_id"),
+            tickets=tuple(Ticket(**ticket) for ticket in item.get("tickets") or ()),
+            reason=item.get("reason") or "",
+            version=_int(item.get("version", 0)),
+        )
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "booking_id": self.booking_id,
+            "user_id": self.user_id,
+            "event_id": self.event_id,
+            "seat_ids": list(self.seat_ids),
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+            "status": self.status,
+            "amount_cents": self.amount_cents,
+            "currency": self.currency,
+            "hold_expires_at": self.hold_expires_at,
+            "created_at": self.created_at,
+            "reason": self.reason or None,
+            "payment": (
+                {
+                    "payment_id": self.payment.payment_id,
+                    "provider": self.payment.provider,
+                    "client_secret": self.payment.client_secret,
+                }
+                if self.payment
+                else None
+            ),
+        }
+
+    def sold_entry(self) -> dict[str, Any]:
+        return {
+            "booking_id": self.booking_id,
+            "seat_ids": list(self.seat_ids),
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+        }
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | Decimal | str) else 0

@@ -1,0 +1,366 @@
+"""The booking saga: every decision about a booking, driven by requests, facts and the clock.
+
+It converges because every step is idempotent and re-triggered until it sticks:
+- calls to other services come first (inventory confirm/release, payment create/refund are
+  idempotent per booking), the booking's change last (a conditional transaction with its
+  facts); a crash in between leaves the triggering message unacknowledged, the bus delivers it
+  again and the step is repeated;
+- when two triggers race, one transaction wins; the other re-reads the booking and decides again.
+
+The outcomes: a paid booking ends `confirmed` (seats claimed durably, tickets issued) or its
+payment is refunded (`failed`, `refunded`); an unpaid one ends `cancelled`, `expired` or `failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ticketing_common.facts import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingFact,
+    BookingFailed,
+    BookingRefunded,
+    EventCancelled,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+)
+from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.security import Principal
+
+from ticketing_booking import store as errors
+from ticketing_booking.clients import EventsClient, InventoryClient, PaymentClient
+from ticketing_booking.models import Booking, PaymentInfo
+from ticketing_booking.store import BookingStore, Standing
+from ticketing_booking.tickets import TicketSigner
+
+log = logging.getLogger(__name__)
+
+MAX_RACES = 10
+
+
+def fact_of(kind: type[BookingFact], booking: Booking, **extra: Any) -> BookingFact:
+    return kind(
+        booking_id=booking.booking_id,
+        user_id=booking.user_id,
+        event_id=booking.event_id,
+        seat_ids=list(booking.seat_ids),
+        amount_cents=booking.amount_cents,
+        currency=booking.currency,
+        reason=booking.reason,
+        **extra,
+    )
+
+
+class BookingSaga:
+    def __init__(
+        self,
+        store: BookingStore,
+        inventory: InventoryClient,
+        events: EventsClient,
+        payments: PaymentClient,
+        signer: TicketSigner,
+        *,
+        expiry_grace_s: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.inventory = inventory
+        self.events = events
+        self.payments = payments
+        self.signer = signer
+        self.expiry_grace = timedelta(seconds=expiry_grace_s)
+
+    # --- requests ---------------------------------------------------------------------------
+
+    async def book(self, user: Principal, hold_id: str) -> tuple[Booking, bool]:
+        """A pending booking for the caller's live hold, with its payment. Booking the same hold
+        again returns the booking already made from it (created=False)."""
+        hold = await self.inventory.hold(hold_id)
+        if hold is None:
+            raise not_found("Hold", hold_id)
+        if hold["user_id"] != user.user_id:
+            raise conflict("This hold belongs to someone else", "hold-not-yours")
+        existing = await self.store.booking_for_hold(hold_id)
+        if existing:
+            return await self._existing(user, existing), False
+        expires_at = datetime.fromisoformat(str(hold["expires_at"]).replace("Z", "+00:00"))
+        if hold["status"] != "held" or expires_at <= datetime.now(UTC):
+            raise conflict(
+                f"The hold is {hold['status'] if hold['status'] != 'held' else 'expired'}",
+                "hold-expired",
+            )
+        quote = await self.events.quote(hold)
+        seat_ids = tuple(hold.get("seat_ids") or ())
+        booking = Booking(
+            booking_id=uuid.uuid4().hex,
+            user_id=user.user_id,
+            event_id=hold["event_id"],
+            hold_id=hold_id,
+            seat_ids=seat_ids,
+            section_id=hold.get("section_id"),
+            quantity=int(hold.get("quantity") or len(seat_ids)),
+            status="pending_payment",
+            amount_cents=int(quote["amount_cents"]),
+            currency=str(quote["currency"]),
+            hold_expires_at=expires_at,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            await self.store.create(booking)
+        except errors.HoldAlreadyBooked:  # a concurrent request for the same hold won
+            winner = await self.store.booking_for_hold(hold_id)
+            assert winner is not None
+            return await self._existing(user, winner), False
+        return await self._with_payment(booking), True
+
+    async def _existing(self, user: Principal, booking_id: str) -> Booking:
+        booking = await self.store.get(booking_id)
+        if booking is None or booking.user_id != user.user_id:
+            raise conflict("This hold is already booked", "hold-booked")
+        if booking.status == "pending_payment" and booking.payment is None:
+            booking = await self._with_payment(booking)
+        return booking
+
+    async def _with_payment(self, booking: Booking) -> Booking:
+        for _ in range(MAX_RACES):
+            payment = await self.payments.create(booking)
+            try:
+                return await self.store.save(booking, booking.evolve(payment=payment))
+            except errors.Conflict:
+                current = await self.store.get(booking.booking_id)
+                assert current is not None
+                if current.payment is not None:
+                    return current
+                booking = current
+        raise Problem(503, "The booking is changing too fast; try again", slug="busy")
+
+    async def visible(self, user: Principal, booking_id: str) -> Booking:
+        booking = await self.store.get(booking_id)
+        # Another customer's booking answers like a missing one: ids are not for probing.
+        if booking is None or not (user.is_admin or booking.user_id == user.user_id):
+            raise not_found("Booking", booking_id)
+        return booking
+
+    async def cancel(self, user: Principal, booking_id: str) -> Booking:
+        await self.visible(user, booking_id)
+        booking = await self._settle(booking_id, self._cancel)
+        if booking is None:
+            raise not_found("Booking", booking_id)
+        return booking
+
+    async def _cancel(self, booking: Booking) -> Booking:
+        if booking.status in ("cancelled", "refunded"):
+            return booking
+        if booking.status == "confirmed":
+            return await self._refund_confirmed(booking, "cancelled by the customer")
+        if booking.status == "pending_payment":
+            if booking.paid:
+                raise conflict(
+                    "The payment has just arrived and is being confirmed; try again shortly",
+                    "payment-in-progress",
+                )
+            return await self._cancel_unpaid(booking, "cancelled by the customer")
+        raise conflict(f"A booking that is {booking.status} cannot be cancelled", "not-cancellable")
+
+    # --- facts ------------------------------------------------------------------------------
+
+    async def payment_succeeded(self, fact: PaymentSucceeded) -> None:
+        payment = PaymentInfo(fact.payment_id, fact.provider, "")
+        await self._settle(fact.booking_id, lambda booking: self._paid(booking, payment))
+
+    async def _paid(self, booking: Booking, payment: PaymentInfo) -> Booking:
+        if booking.payment_refunded or booking.refund_id:
+            return booking  # the money went back already
+        if not booking.paid:
+            booking = await self.store.save(
+                booking, booking.evolve(paid=True, payment=booking.payment or payment)
+            )
+        if booking.status in ("pending_payment", "expired", "failed"):
+            return await self._confirm(booking)
+        if booking.status == "cancelled":
+            return await self._refund_unconfirmed(
+                booking, "refunded", "the booking was cancelled before its payment arrived", True
+            )
+        return booking  # confirmed (a redelivery)
+
+    async def _confirm(self, booking: Booking) -> Booking:
+        if await self.store.event_cancelled(booking.event_id):
+            return await self._refund_unconfirmed(booking, "refunded", "the event was cancelled")
+        outcome = await self.inventory.confirm(booking)
+        if not outcome.confirmed:
+            return await self._refund_unconfirmed(
+                booking, "failed", f"the seats could not be sold ({outcome.refusal})"
+            )
+        standing = None
+        if booking.standing and booking.section_id:
+            capacity = await self.inventory.capacity(booking.event_id, booking.section_id)
+            standing = Standing(booking.section_id, booking.quantity, capacity)
+        confirmed = booking.evolve(
+            status="confirmed",
+            tickets=self.signer.issue(booking),
+            reason="re-claimed after the hold expired" if outcome.reclaimed else "",
+        )
+        fact = fact_of(BookingConfirmed, confirmed, tickets=list(confirmed.tickets))
+        try:
+            return await self.store.confirm(booking, confirmed, [fact], standing)
+        except errors.SeatsClaimed as exc:
+            log.error(
+                "durable seat claims refused a confirmed hold (inventory lost state?)",
+                extra={"booking_id": booking.booking_id, "seats": exc.seat_ids},
+            )
+            free = [seat for seat in booking.seat_ids if seat not in exc.seat_ids]
+            await self.inventory.release_sold(booking, free)
+            return await self._refund_unconfirmed(booking, "failed", "the seats were sold already")
+        except errors.SectionSoldOut:
+            await self.inventory.release_sold(booking)
+            return await self._refund_unconfirmed(booking, "failed", "the section is sold out")
+        except errors.EventCancelled:
+            await self.inventory.release_sold(booking)
+            return await self._refund_unconfirmed(booking, "refunded", "the event was cancelled")
+
+    async def payment_failed(self, fact: PaymentFailed) -> None:
+        await self._settle(fact.booking_id, lambda booking: self._payment_failed(booking, fact))
+
+    async def _payment_failed(self, booking: Booking, fact: PaymentFailed) -> Booking:
+        if booking.status != "pending_payment" or booking.paid:
+            return booking  # too late to matter: a success or a decision came first
+        failed = booking.evolve(status="failed", reason=fact.reason or "the payment failed")
+        failed = await self.store.save(booking, failed, [fact_of(BookingFailed, failed)])
+        await self._release_hold(failed)
+        return failed
+
+    async def payment_refunded(self, fact: PaymentRefunded) -> None:
+        await self._settle(fact.booking_id, lambda booking: self._payment_refunded(booking, fact))
+
+    async def _payment_refunded(self, booking: Booking, fact: PaymentRefunded) -> Booking:
+        if booking.payment_refunded:
+            return booking
+        if booking.refund_id is not None or booking.status in ("cancelled", "expired", "failed"):
+            # Our own refund completing, or a booking that holds nothing: bookkeeping only.
+            return await self.store.save(booking, booking.evolve(payment_refunded=True))
+        reason = "refunded at the payment provider"
+        refunded = booking.evolve(
+            status="refunded",
+            paid=True,
+            payment_refunded=True,
+            refund_id=fact.refund_id,
+            reason=reason,
+        )
+        facts = [fact_of(BookingRefunded, refunded)]
+        if booking.status == "confirmed":
+            await self.inventory.release_sold(booking)
+            return await self.store.release(booking, refunded, facts, self._standing(booking))
+        refunded = await self.store.save(booking, refunded, facts)  # pending, or refunded
+        if booking.status == "pending_payment":
+            await self._release_hold(refunded)
+        return refunded
+
+    async def event_cancelled(self, fact: EventCancelled) -> None:
+        # First close the door (no confirmation may commit after this), then empty the room.
+        await self.store.mark_event_cancelled(fact.event_id)
+        for booking in await self.store.all_for_event(fact.event_id):
+            await self._settle(booking.booking_id, self._cancel_for_event)
+
+    async def _cancel_for_event(self, booking: Booking) -> Booking:
+        reason = "the event was cancelled"
+        if booking.status == "confirmed":
+            return await self._refund_confirmed(booking, reason)
+        if booking.status == "pending_payment":
+            if booking.paid:
+                return await self._refund_unconfirmed(booking, "refunded", reason, True)
+            return await self._cancel_unpaid(booking, reason)
+        return booking
+
+    # --- the clock --------------------------------------------------------------------------
+
+    async def expire_due(self) -> int:
+        """Pending bookings whose hold ran out (plus grace) → expired. Returns how many."""
+        now = datetime.now(UTC)
+        expired = 0
+        for booking_id in await self.store.due_expiries(now - self.expiry_grace):
+            booking = await self._settle(booking_id, lambda b: self._expire(b, now))
+            if booking is None:
+                await self.store.drop_expiry(booking_id)
+            elif booking.status == "expired":
+                expired += 1
+        return expired
+
+    async def _expire(self, booking: Booking, now: datetime) -> Booking:
+        if booking.status != "pending_payment":
+            await self.store.drop_expiry(booking.booking_id)
+            return booking
+        if booking.paid or booking.hold_expires_at + self.expiry_grace > now:
+            return booking  # a payment is being confirmed, or the deadline moved
+        expired = booking.evolve(status="expired", reason="the hold expired before the payment")
+        # The hold is not released: it is free in inventory already, and keeping it lets a late
+        # payment re-claim the seats if nobody took them.
+        return await self.store.save(booking, expired, [fact_of(BookingExpired, expired)])
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _settle(
+        self, booking_id: str, step: Callable[[Booking], Awaitable[Booking]]
+    ) -> Booking | None:
+        """Run `step` on the current booking; if it lost a race, re-read and run it again."""
+        for _ in range(MAX_RACES):
+            booking = await self.store.get(booking_id)
+            if booking is None:
+                log.warning("no such booking", extra={"booking_id": booking_id})
+                return None
+            try:
+                return await step(booking)
+            except errors.Conflict:
+                continue
+        raise RuntimeError(f"booking {booking_id} kept changing under us")
+
+    async def _cancel_unpaid(self, booking: Booking, reason: str) -> Booking:
+        cancelled = booking.evolve(status="cancelled", reason=reason)
+        cancelled = await self.store.save(
+            booking, cancelled, [fact_of(BookingCancelled, cancelled)]
+        )
+        await self._release_hold(cancelled)
+        return cancelled
+
+    async def _refund_unconfirmed(
+        self, booking: Booking, status: str, reason: str, release_sold: bool = False
+    ) -> Booking:
+        """Give the money back for a booking that did not get its seats. `release_sold` when
+        inventory may have sold them to it (a confirmation that lost a race)."""
+        refund_id = booking.refund_id
+        if booking.paid and booking.payment and refund_id is None:
+            refund_id = await self.payments.refund(booking.payment.payment_id, reason)
+        if release_sold:
+            await self.inventory.release_sold(booking)
+        after = booking.evolve(status=status, refund_id=refund_id, reason=reason)
+        kind = BookingFailed if status == "failed" else BookingRefunded
+        return await self.store.save(booking, after, [fact_of(kind, after)])
+
+    async def _refund_confirmed(self, booking: Booking, reason: str) -> Booking:
+        assert booking.payment is not None
+        refund_id = await self.payments.refund(booking.payment.payment_id, reason)
+        await self.inventory.release_sold(booking)
+        refunded = booking.evolve(status="refunded", refund_id=refund_id, reason=reason)
+        return await self.store.release(
+            booking, refunded, [fact_of(BookingRefunded, refunded)], self._standing(booking)
+        )
+
+    def _standing(self, booking: Booking) -> Standing | None:
+        if booking.standing and booking.section_id:
+            return Standing(booking.section_id, booking.quantity, 0)
+        return None
+
+    async def _release_hold(self, booking: Booking) -> None:
+        """Seats back on sale now; if this fails the hold's TTL frees them anyway."""
+        try:
+            await self.inventory.release_hold(booking.hold_id)
+        except Problem as exc:
+            log.warning(
+                "hold not released; it will expire",
+                extra={"hold_id": booking.hold_id, "error": exc.detail},
+            )

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from ticketing_common.settings import RedisSettings, ServiceSettings
+
+
+class BookingSettings(ServiceSettings, RedisSettings):
+    service_name: str = "booking"
+
+    # DynamoDB: AWS in production; a moto server or DynamoDB Local when an endpoint is set.
+    dynamodb_table: str = "ticketing-bookings"
+    dynamodb_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    # Only for a local endpoint; on AWS the task role's credentials are used.
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+
+    inventory_url: str = "http://127.0.0.1:8003"
+    events_url: str = "http://127.0.0.1:8002"
+    payment_url: str = "http://127.0.0.1:8005"
+
+    # Ed25519 private key (PEM) that signs ticket secrets. Empty: a throwaway key is generated
+    # (dev only, with a warning: tickets issued before a restart no longer verify).
+    ticket_signing_key: SecretStr = SecretStr("")
+
+    # A pending booking expires this long after its hold did (a payment in flight may land).
+    expiry_grace_s: float = Field(default=30.0, ge=0)
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+    # Facts not published right after their write are published by the relay after this long.
+    outbox_relay_interval_s: float = Field(default=1.0, gt=0)
+    outbox_min_age_s: float = Field(default=2.0, ge=0)
+
+    # Consumer of payment.* and event.* facts.
+    bus_claim_idle_s: float = Field(default=30.0, gt=0)
+    bus_backoff_s: float = Field(default=0.5, gt=0)
+    bus_max_attempts: int = Field(default=20, ge=1)

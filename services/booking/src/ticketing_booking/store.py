@@ -1,0 +1,394 @@
+"""Bookings in DynamoDB, and the items that keep the saga honest, all in `ticketing-bookings`:
+
+| booking_id (hash key)            | what                                                        |
+|----------------------------------|-------------------------------------------------------------|
+| `<uuid>`                         | a booking (`kind=booking`; in user-index and event-index)   |
+| `hold#<hold_id>`                 | the one booking made from a hold                            |
+| `seat#<event_id>#<seat_id>`      | a seat claim: the durable guard against selling it twice    |
+| `standing#<event_id>#<section>`  | sold count of a standing section (bounded by its capacity)  |
+| `cancelled-event#<event_id>`     | the event was cancelled: nothing may be confirmed any more  |
+| `expiry#<booking_id>`            | a pending booking's deadline (event-index `__expiry__#<n>`) |
+| `outbox#<envelope_id>`           | a fact not yet published (event-index `__outbox__#<n>`)     |
+
+Every status change is a transaction conditioned on the version the decision was based on: when
+two messages race, one wins and the other re-reads and decides again (no lost update).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from botocore.exceptions import ClientError
+from ticketing_common.facts import FactData
+from ticketing_common.problems import Problem
+
+from ticketing_booking.dynamo import DynamoDB
+from ticketing_booking.models import Booking
+from ticketing_booking.outbox import Outbox, from_attributes, shard_of, to_attributes
+
+log = logging.getLogger(__name__)
+
+EXPIRY_PARTITION = "__expiry__#"
+SHARDS = 4  # reserved event-index partitions for deadlines
+
+
+class Conflict(Exception):
+    """The booking changed since it was read: read it again and decide again."""
+
+
+class HoldAlreadyBooked(Exception):
+    pass
+
+
+class SeatsClaimed(Exception):
+    """The durable guard tripped: these seats are claimed by another booking."""
+
+    def __init__(self, seat_ids: list[str]) -> None:
+        super().__init__(", ".join(seat_ids))
+        self.seat_ids = seat_ids
+
+
+class SectionSoldOut(Exception):
+    pass
+
+
+class EventCancelled(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Standing:
+    section_id: str
+    quantity: int
+    capacity: int
+
+
+def seat_key(event_id: str, seat_id: str) -> str:
+    return f"seat#{event_id}#{seat_id}"
+
+
+class BookingStore:
+    def __init__(self, dynamo: DynamoDB, outbox: Outbox) -> None:
+        self.dynamo = dynamo
+        self.outbox = outbox
+        self.table = dynamo.table
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def get(self, booking_id: str) -> Booking | None:
+        item = await self._get(booking_id)
+        return Booking.from_item(item) if item and item.get("kind") == "booking" else None
+
+    async def booking_for_hold(self, hold_id: str) -> str | None:
+        item = await self._get(f"hold#{hold_id}")
+        return item["owner"] if item else None
+
+    async def event_cancelled(self, event_id: str) -> bool:
+        return await self._get(f"cancelled-event#{event_id}") is not None
+
+    async def claim_owners(self, event_id: str, seat_ids: list[str]) -> dict[str, str]:
+        owners = {}
+        for seat_id in seat_ids:
+            item = await self._get(seat_key(event_id, seat_id))
+            if item:
+                owners[seat_id] = item["owner"]
+        return owners
+
+    async def page(
+        self, index: str, key: str, value: str, limit: int, cursor: str | None
+    ) -> tuple[list[Booking], str | None]:
+        """One page of bookings from a GSI (`user-index`/`user_id`, `event-index`/`event_id`)."""
+        arguments: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "FilterExpression": "kind = :booking",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": to_attributes({":v": value, ":booking": "booking"}),
+            "Limit": limit,
+        }
+        if cursor:
+            arguments["ExclusiveStartKey"] = decode_cursor(cursor)
+        bookings: list[Booking] = []
+        while True:
+            page = await self.dynamo.client.query(**arguments)
+            bookings.extend(Booking.from_item(from_attributes(i)) for i in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if last is None:
+                return bookings, None
+            if len(bookings) >= limit:
+                return bookings, encode_cursor(last)
+            arguments["ExclusiveStartKey"] = last
+
+    async def all_for_event(self, event_id: str) -> list[Booking]:
+        bookings: list[Booking] = []
+        cursor = None
+        while True:
+            page, cursor = await self.page("event-index", "event_id", event_id, 500, cursor)
+            bookings.extend(page)
+            if cursor is None:
+                return bookings
+
+    async def due_expiries(self, before: datetime) -> list[str]:
+        due: list[str] = []
+        for shard in range(SHARDS):
+            arguments: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": "event-index",
+                "KeyConditionExpression": "event_id = :p",
+                "FilterExpression": "expires_at <= :before",
+                "ExpressionAttributeValues": to_attributes(
+                    {":p": EXPIRY_PARTITION + str(shard), ":before": before.isoformat()}
+                ),
+            }
+            while True:
+                page = await self.dynamo.client.query(**arguments)
+                due.extend(from_attributes(i)["owner"] for i in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return due
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def create(self, booking: Booking) -> None:
+        """The booking, the hold's one-booking marker and the booking's deadline, together."""
+        operations = [
+            self._put_booking(booking, new=True),
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_attributes(
+                        {
+                            "booking_id": f"hold#{booking.hold_id}",
+                            "kind": "hold",
+                            "owner": booking.booking_id,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(booking_id)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_attributes(
+                        {
+                            "booking_id": f"expiry#{booking.booking_id}",
+                            "kind": "expiry",
+                            "event_id": EXPIRY_PARTITION
+                            + str(shard_of(booking.booking_id, SHARDS)),
+                            "owner": booking.booking_id,
+                            "expires_at": booking.hold_expires_at.isoformat(),
+                        }
+                    ),
+                }
+            },
+        ]
+        reasons = await self._transact(operations, [])
+        if reasons is not None:
+            if reasons[1] == "ConditionalCheckFailed":
+                raise HoldAlreadyBooked(booking.hold_id)
+            raise Conflict(booking.booking_id)
+
+    async def save(
+        self, before: Booking, after: Booking, facts: Sequence[FactData] = ()
+    ) -> Booking:
+        """Write `after` if the booking is still at `before`'s version. A booking leaving
+        `pending_payment` drops its deadline in the same transaction."""
+        operations = [self._put_booking(after, expected_version=before.version)]
+        if before.status == "pending_payment" and after.status != "pending_payment":
+            operations.append(self._delete(f"expiry#{after.booking_id}"))
+        if await self._transact(operations, facts) is not None:
+            raise Conflict(before.booking_id)
+        return after
+
+    async def confirm(
+        self,
+        before: Booking,
+        after: Booking,
+        facts: Sequence[FactData],
+        standing: Standing | None,
+    ) -> Booking:
+        """Confirmed booking + one claim per seat (attribute_not_exists: no seat is ever claimed
+        by two bookings) + the event is not cancelled — in one transaction."""
+        operations = [self._put_booking(after, expected_version=before.version)]
+        if before.status == "pending_payment":
+            operations.append(self._delete(f"expiry#{after.booking_id}"))
+        operations.append(
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": to_attributes({"booking_id": f"cancelled-event#{after.event_id}"}),
+                    "ConditionExpression": "attribute_not_exists(booking_id)",
+                }
+            }
+        )
+        first_claim = len(operations)
+        for seat_id in after.seat_ids:
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_attributes(
+                            {
+                                "booking_id": seat_key(after.event_id, seat_id),
+                                "kind": "seat_claim",
+                                "owner": after.booking_id,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(booking_id) OR #o = :me",
+                        "ExpressionAttributeNames": {"#o": "owner"},
+                        "ExpressionAttributeValues": to_attributes({":me": after.booking_id}),
+                    }
+                }
+            )
+        if standing is not None:
+            operations.append(self._count_standing(after.event_id, standing, +1))
+        reasons = await self._transact(operations, facts)
+        if reasons is None:
+            return after
+        if reasons[0] == "ConditionalCheckFailed":
+            raise Conflict(before.booking_id)
+        cancelled_check = first_claim - 1
+        if reasons[cancelled_check] == "ConditionalCheckFailed":
+            raise EventCancelled(after.event_id)
+        claimed = [
+            seat_id
+            for seat_id, reason in zip(after.seat_ids, reasons[first_claim:], strict=False)
+            if reason == "ConditionalCheckFailed"
+        ]
+        if claimed:
+            raise SeatsClaimed(claimed)
+        if standing is not None and reasons[-1] == "ConditionalCheckFailed":
+            raise SectionSoldOut(standing.section_id)
+        raise Conflict(before.booking_id)
+
+    async def release(
+        self,
+        before: Booking,
+        after: Booking,
+        facts: Sequence[FactData],
+        standing: Standing | None,
+    ) -> Booking:
+        """A confirmed booking gives its seats back: the claims it owns go with the change."""
+        operations = [self._put_booking(after, expected_version=before.version)]
+        for seat_id in before.seat_ids:
+            operations.append(
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": to_attributes({"booking_id": seat_key(before.event_id, seat_id)}),
+                        "ConditionExpression": "attribute_not_exists(booking_id) OR #o = :me",
+                        "ExpressionAttributeNames": {"#o": "owner"},
+                        "ExpressionAttributeValues": to_attributes({":me": before.booking_id}),
+                    }
+                }
+            )
+        if standing is not None:
+            operations.append(self._count_standing(before.event_id, standing, -1))
+        if await self._transact(operations, facts) is not None:
+            raise Conflict(before.booking_id)
+        return after
+
+    async def mark_event_cancelled(self, event_id: str) -> None:
+        await self.dynamo.client.put_item(
+            TableName=self.table,
+            Item=to_attributes(
+                {"booking_id": f"cancelled-event#{event_id}", "kind": "cancelled_event"}
+            ),
+        )
+
+    async def drop_expiry(self, booking_id: str) -> None:
+        await self.dynamo.client.delete_item(
+            TableName=self.table, Key=to_attributes({"booking_id": f"expiry#{booking_id}"})
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _get(self, key: str) -> dict[str, Any] | None:
+        reply = await self.dynamo.client.get_item(
+            TableName=self.table, Key=to_attributes({"booking_id": key}), ConsistentRead=True
+        )
+        return from_attributes(reply["Item"]) if "Item" in reply else None
+
+    def _put_booking(
+        self, booking: Booking, *, new: bool = False, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_attributes(booking.to_item())}
+        if new:
+            put["ConditionExpression"] = "attribute_not_exists(booking_id)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = to_attributes({":v": expected_version})
+        return {"Put": put}
+
+    def _delete(self, key: str) -> dict[str, Any]:
+        return {"Delete": {"TableName": self.table, "Key": to_attributes({"booking_id": key})}}
+
+    def _count_standing(self, event_id: str, standing: Standing, sign: int) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_attributes({"booking_id": f"standing#{event_id}#{standing.section_id}"}),
+            "UpdateExpression": "SET sold = if_not_exists(sold, :zero) + :n, kind = :kind",
+            "ExpressionAttributeValues": to_attributes(
+                {":zero": 0, ":n": sign * standing.quantity, ":kind": "standing_count"}
+            ),
+        }
+        if sign > 0:
+            update["ConditionExpression"] = "attribute_not_exists(sold) OR sold <= :room"
+            update["ExpressionAttributeValues"].update(
+                to_attributes({":room": standing.capacity - standing.quantity})
+            )
+        return {"Update": update}
+
+    async def _transact(
+        self, operations: list[dict[str, Any]], facts: Sequence[FactData]
+    ) -> list[str] | None:
+        """Run one transaction with the facts' outbox items. None on success; the per-operation
+        cancellation reasons when a condition failed."""
+        envelopes = self.outbox.envelopes(facts)
+        try:
+            await self.dynamo.client.transact_write_items(
+                TransactItems=operations + self.outbox.puts(envelopes)
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if not reasons:  # some endpoints put them only in the message
+                reasons = _reasons_from_message(error.get("Message", ""))
+            if "TransactionConflict" in reasons:
+                raise Conflict("a concurrent transaction touched the same items") from exc
+            return reasons + ["None"] * (len(operations) - len(reasons))
+        await self.outbox.flush(envelopes)
+        return None
+
+
+def _reasons_from_message(message: str) -> list[str]:
+    # "Transaction cancelled, please refer cancellation reasons for specific reasons
+    #  [None, ConditionalCheckFailed]"
+    if "[" not in message:
+        return []
+    inside = message[message.rindex("[") + 1 : message.rindex("]")]
+    return [part.strip() for part in inside.split(",")]
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise Problem(400, "The cursor is not valid", slug="bad-cursor") from exc
+    if not isinstance(key, dict):
+        raise Problem(400, "The cursor is not valid", slug="bad-cursor")
+    return key

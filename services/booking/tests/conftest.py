@@ -1,0 +1,358 @@
+"""The saga under test: booking runs as a real process next to real auth, events, inventory and
+payment processes, a real moto server (DynamoDB), this session's PostgreSQL databases and Redis."""
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_devkit.processes import ServiceProcess, free_port, run_command, wait_until_healthy
+from ticketing_devkit.pytest_plugin import bearer
+from ticketing_devkit.stores import temporary_database
+
+ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
+SERVICE_TOKEN = "booking-tests-service-token"
+WEBHOOK_SECRET = "whsec_booking_tests"
+HOLD_TTL_S = 6  # short, so expiry paths run in seconds; every other flow pays well within it
+AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+SIGNING_KEY = ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """DynamoDB's API, served by a moto server process (devkit's: one request at a time, so
+    conditional writes and transactions are atomic as on AWS; plain moto_server is not)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ticketing_devkit.moto_server", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(f"{url}/moto-api/", 30, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def common_env(redis_url: str) -> dict[str, str]:
+    return {"REDIS_URL": redis_url, "SERVICE_TOKEN": SERVICE_TOKEN, "ENVIRONMENT": "test"}
+
+
+@pytest.fixture(scope="session")
+def auth(common_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    with temporary_database("test_auth") as database_url:
+        env = common_env | {
+            "DATABASE_URL": database_url,
+            "ADMIN_EMAIL": ADMIN["email"],
+            "ADMIN_PASSWORD": ADMIN["password"],
+            "LOGIN_ATTEMPTS_PER_IP": "100000",
+        }
+        run_command([sys.executable, "-m", "ticketing_auth", "migrate"], env)
+        with ServiceProcess("ticketing_auth.main:create_app", env, name="auth") as process:
+            yield process
+
+
+@pytest.fixture(scope="session")
+def peers_env(common_env: dict[str, str], auth: ServiceProcess) -> dict[str, str]:
+    return common_env | {"JWKS_URL": f"{auth.url}/api/v1/auth/jwks"}
+
+
+@pytest.fixture(scope="session")
+def inventory(peers_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    env = peers_env | {"HOLD_TTL_S": str(HOLD_TTL_S), "MAX_ACTIVE_HOLDS_PER_USER": "10000"}
+    with ServiceProcess("ticketing_inventory.main:create_app", env, name="inventory") as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def events(peers_env: dict[str, str], inventory: ServiceProcess) -> Iterator[ServiceProcess]:
+    with temporary_database("test_events") as database_url:
+        env = peers_env | {"DATABASE_URL": database_url, "INVENTORY_URL": inventory.url}
+        run_command([sys.executable, "-m", "ticketing_events", "migrate"], env)
+        with ServiceProcess("ticketing_events.main:create_app", env, name="events") as process:
+            yield process
+
+
+@pytest.fixture(scope="session")
+def payment(peers_env: dict[str, str], database_url: str) -> Iterator[ServiceProcess]:
+    env = peers_env | {
+        "DATABASE_URL": database_url,
+        "PAYMENT_PROVIDER": "local",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    run_command([sys.executable, "-m", "ticketing_payment", "migrate"], env)
+    with ServiceProcess("ticketing_payment.main:create_app", env, name="payment") as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def booking_env(
+    peers_env: dict[str, str],
+    moto_server: str,
+    inventory: ServiceProcess,
+    events: ServiceProcess,
+    payment: ServiceProcess,
+) -> dict[str, str]:
+    pem = SIGNING_KEY.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    env = (
+        peers_env
+        | AWS
+        | {
+            "DYNAMODB_ENDPOINT_URL": moto_server,
+            "DYNAMODB_TABLE": f"bookings-{uuid.uuid4().hex[:8]}",
+            "INVENTORY_URL": inventory.url,
+            "EVENTS_URL": events.url,
+            "PAYMENT_URL": payment.url,
+            "TICKET_SIGNING_KEY": pem,
+            "EXPIRY_GRACE_S": "1",
+            "SWEEP_INTERVAL_S": "2",
+            "OUTBOX_MIN_AGE_S": "1",
+            "OUTBOX_RELAY_INTERVAL_S": "2",
+            "BUS_CLAIM_IDLE_S": "2",
+            "BUS_BACKOFF_S": "0.2",
+        }
+    )
+    run_command([sys.executable, "-m", "ticketing_booking", "create-table"], env)
+    return env
+
+
+class Restartable:
+    """The booking process, which a test may kill (SIGKILL) and start again on the same port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process = ServiceProcess("ticketing_booking.main:create_app", env, name="booking")
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    def start(self) -> None:
+        self.process = ServiceProcess(
+            "ticketing_booking.main:create_app", self.env, port=self.process.port, name="booking"
+        ).start()
+
+
+@pytest.fixture(scope="session")
+def booking(booking_env: dict[str, str]) -> Iterator[Restartable]:
+    service = Restartable(booking_env)
+    service.process.start()
+    yield service
+    service.process.stop()
+
+
+class Platform:
+    """What a test does through the services' public and internal APIs."""
+
+    def __init__(self, services: dict[str, ServiceProcess | Restartable]) -> None:
+        self.urls = {name: service.url for name, service in services.items()}
+        self.http = httpx.Client(timeout=30)
+        self.admin_token = self.login(ADMIN["email"], ADMIN["password"])
+
+    def url(self, service: str, path: str) -> str:
+        return self.urls[service] + path
+
+    def login(self, email: str, password: str) -> str:
+        response = self.http.post(
+            self.url("auth", "/api/v1/auth/login"), json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def user(self, role: str = "customer") -> tuple[str, str]:
+        """(user_id, access token) of a fresh account with `role`."""
+        email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
+        response = self.http.post(
+            self.url("auth", "/api/v1/auth/register"),
+            json={"email": email, "password": password, "name": "Test"},
+        )
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        if role != "customer":
+            promoted = self.http.patch(
+                self.url("auth", f"/api/v1/auth/users/{user_id}/role"),
+                json={"role": role},
+                headers=bearer(self.admin_token),
+            )
+            assert promoted.status_code == 200, promoted.text
+        return user_id, self.login(email, password)
+
+    def event(self, organizer_token: str, rows: int = 2, seats: int = 5) -> dict[str, Any]:
+        """A published event: section A (`rows` rows of `seats`) at 40.00 EUR, standing GA."""
+        venue = self.http.post(
+            self.url("events", "/api/v1/venues"),
+            json={
+                "name": "Saga Hall",
+                "city": "Testville",
+                "country": "DE",
+                "address": "1 Test Street",
+                "timezone": "Europe/Berlin",
+                "sections": [
+                    {
+                        "section_id": "A",
+                        "name": "Stalls",
+                        "kind": "seated",
+                        "rows": [{"label": str(r + 1), "seats": seats} for r in range(rows)],
+                    },
+                    {"section_id": "GA", "name": "Floor", "kind": "standing", "capacity": 20},
+                ],
+            },
+            headers=bearer(organizer_token),
+        )
+        assert venue.status_code == 201, venue.text
+        starts = datetime.now(UTC) + timedelta(days=30)
+        event = self.http.post(
+            self.url("events", "/api/v1/events"),
+            json={
+                "venue_id": venue.json()["venue_id"],
+                "title": "Saga Night",
+                "description": "",
+                "category": "concert",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "price_tiers": [
+                    {"tier": "seat", "price_cents": 4000, "currency": "EUR"},
+                    {"tier": "floor", "price_cents": 2500, "currency": "EUR"},
+                ],
+                "section_tiers": {"A": "seat", "GA": "floor"},
+            },
+            headers=bearer(organizer_token),
+        )
+        assert event.status_code == 201, event.text
+        event_id = event.json()["event_id"]
+        published = self.http.post(
+            self.url("events", f"/api/v1/events/{event_id}/publish"),
+            headers=bearer(organizer_token),
+        )
+        assert published.status_code == 200, published.text
+        return published.json()  # type: ignore[no-any-return]
+
+    def hold(self, token: str, event_id: str, seat_ids: list[str]) -> httpx.Response:
+        return self.http.post(
+            self.url("inventory", f"/api/v1/inventory/events/{event_id}/holds"),
+            json={"seat_ids": seat_ids},
+            headers=bearer(token),
+        )
+
+    def hold_id(self, token: str, event_id: str, seat_ids: list[str]) -> str:
+        response = self.hold(token, event_id, seat_ids)
+        assert response.status_code == 201, response.text
+        return str(response.json()["hold_id"])
+
+    def book(self, token: str, hold_id: str, **headers: str) -> httpx.Response:
+        return self.http.post(
+            self.url("booking", "/api/v1/bookings"),
+            json={"hold_id": hold_id},
+            headers=bearer(token) | headers,
+        )
+
+    def booked(self, token: str, hold_id: str) -> dict[str, Any]:
+        response = self.book(token, hold_id)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def get(self, token: str, booking_id: str) -> dict[str, Any]:
+        response = self.http.get(
+            self.url("booking", f"/api/v1/bookings/{booking_id}"), headers=bearer(token)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def simulate(self, token: str, booking: dict[str, Any], outcome: str) -> httpx.Response:
+        payment_id = booking["payment"]["payment_id"]
+        return self.http.post(
+            self.url("payment", f"/api/v1/payments/{payment_id}/simulate"),
+            json={"outcome": outcome},
+            headers=bearer(token),
+        )
+
+    def payment_status(self, token: str, booking: dict[str, Any]) -> str:
+        payment_id = booking["payment"]["payment_id"]
+        response = self.http.get(
+            self.url("payment", f"/api/v1/payments/{payment_id}"), headers=bearer(token)
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["status"])
+
+    def wait_for(
+        self, token: str, booking_id: str, *statuses: str, timeout_s: float = 20.0
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            booking = self.get(token, booking_id)
+            if booking["status"] in statuses or time.monotonic() > deadline:
+                assert booking["status"] in statuses, booking
+                return booking
+            time.sleep(0.1)
+
+    def seats(self, event_id: str) -> dict[str, str]:
+        response = self.http.get(
+            self.url("inventory", f"/api/v1/inventory/events/{event_id}/availability"),
+            params={"seats": "true"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["seats"]  # type: ignore[no-any-return]
+
+    def sold(self, event_id: str) -> list[dict[str, Any]]:
+        response = self.http.get(
+            self.url("booking", f"/internal/events/{event_id}/sold"),
+            headers={"X-Service-Token": SERVICE_TOKEN},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["sold"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def platform(
+    auth: ServiceProcess,
+    inventory: ServiceProcess,
+    events: ServiceProcess,
+    payment: ServiceProcess,
+    booking: Restartable,
+) -> Iterator[Platform]:
+    platform = Platform(
+        {
+            "auth": auth,
+            "inventory": inventory,
+            "events": events,
+            "payment": payment,
+            "booking": booking,
+        }
+    )
+    yield platform
+    platform.http.close()
+
+
+@pytest.fixture(scope="session")
+def organizer(platform: Platform) -> tuple[str, str]:
+    return platform.user("organizer")
+
+
+@pytest.fixture
+def customer(platform: Platform) -> tuple[str, str]:
+    return platform.user()
+
+
+@pytest.fixture
+def event(platform: Platform, organizer: tuple[str, str]) -> dict[str, Any]:
+    return platform.event(organizer[1])

@@ -1,0 +1,4 @@
+from ticketing_common.migrations import run_migrations
+from ticketing_events.tables import metadata
+
+run_migrations(metadata)

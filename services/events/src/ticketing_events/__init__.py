@@ -1,0 +1,1 @@
+"""The events service: venues, seat maps, events and their price tiers."""

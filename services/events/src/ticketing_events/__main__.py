@@ -1,0 +1,3 @@
+from ticketing_events.cli import main
+
+main()

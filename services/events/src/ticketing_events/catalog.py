@@ -1,0 +1,108 @@
+"""Reading events: the public listing, seat maps, and the internal views other services use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ticketing_common.facts import EventPublished
+from ticketing_common.problems import not_found
+from ticketing_common.security import Principal
+
+from ticketing_events import cursors, repository
+from ticketing_events.events import event_fact, visible_event
+from ticketing_events.inventory import Inventory
+from ticketing_events.pricing import currency_of, min_price_cents, quote
+from ticketing_events.schemas import QuoteIn
+from ticketing_events.seatmap import build_seatmap
+from ticketing_events.venues import VenueCache, venue_view
+
+
+class Catalog:
+    def __init__(self, db: repository.Reader, inventory: Inventory, venues: VenueCache) -> None:
+        self.db = db
+        self.inventory = inventory
+        self.venues = venues
+
+    async def venue(self, venue_id: str) -> dict[str, Any]:
+        row = await self.venues.get(self.db, venue_id)
+        if row is None:
+            raise not_found("Venue", venue_id)
+        return venue_view(row)
+
+    async def event(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+        return await visible_event(self.db, user, event_id)
+
+    async def on_sale(
+        self,
+        *,
+        city: str | None,
+        category: str | None,
+        starts_after: datetime | None,
+        starts_before: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> dict[str, Any]:
+        after = cursors.decode_event_position(cursor) if cursor else None
+        rows = await repository.on_sale(
+            self.db,
+            city=city,
+            category=category.strip().lower() if category is not None else None,
+            starts_after=starts_after,
+            starts_before=starts_before,
+            after=after,
+            limit=limit + 1,  # one more than asked: is there a next page?
+        )
+        items, more = rows[:limit], len(rows) > limit
+        next_cursor = None
+        if more:
+            last = items[-1]
+            next_cursor = cursors.encode([last["starts_at"].isoformat(), last["event_id"]])
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+        event = await visible_event(self.db, user, event_id)
+        venue = await self._venue(event)
+        availability = None
+        if event["published_at"] is not None:
+            availability = await self.inventory.availability(event_id)
+        return build_seatmap(event, venue, availability)
+
+    async def internal_view(self, event_id: str) -> dict[str, Any]:
+        """The event in any status, with what booking needs to price and describe it."""
+        event = await self._event(event_id)
+        venue = await self._venue(event)
+        return event | {
+            "venue_name": venue["name"],
+            "currency": currency_of(event),
+            "min_price_cents": min_price_cents(event),
+        }
+
+    async def quote(self, event_id: str, ask: QuoteIn) -> dict[str, Any]:
+        event = await self._event(event_id)
+        venue = await self._venue(event)
+        return quote(event, venue["sections"], ask)
+
+    async def search_documents(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Every published event as its event.published fact data, for a full reindex."""
+        after = cursors.decode_id_position(cursor) if cursor else None
+        rows = await repository.on_sale_with_venues(self.db, after_event_id=after, limit=limit + 1)
+        items = [
+            event_fact(
+                EventPublished, row, {"name": row["venue_name"], "country": row["country"]}
+            ).model_dump(mode="json")
+            for row in rows[:limit]
+        ]
+        next_cursor = cursors.encode([rows[limit - 1]["event_id"]]) if len(rows) > limit else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def _event(self, event_id: str) -> dict[str, Any]:
+        event = await repository.event(self.db, event_id)
+        if event is None:
+            raise not_found("Event", event_id)
+        return event
+
+    async def _venue(self, event: dict[str, Any]) -> dict[str, Any]:
+        venue = await self.venues.get(self.db, event["venue_id"])
+        assert venue is not None  # foreign key
+        return venue

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from ticketing_common.app import create_service_app
+from ticketing_common.bus import Bus
+from ticketing_common.database import Database
+from ticketing_common.http_client import ServiceClient
+from ticketing_common.outbox import OutboxRelay
+from ticketing_common.redis import RedisClient
+
+from ticketing_events.api import events_api, internal, venues_api
+from ticketing_events.closing import InventoryCloser
+from ticketing_events.inventory import Inventory
+from ticketing_events.settings import EventsSettings
+from ticketing_events.tables import outbox
+from ticketing_events.venues import VenueCache
+
+
+def create_app(settings: EventsSettings | None = None) -> FastAPI:
+    settings = settings or EventsSettings()
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    bus = Bus(redis, settings.service_name)
+    services = ServiceClient(
+        settings.service_token.get_secret_value(), timeout_s=settings.inventory_timeout_s
+    )
+    inventory = Inventory(
+        services,
+        settings.inventory_url,
+        layout_timeout_s=settings.inventory_layout_timeout_s,
+        timeout_s=settings.inventory_timeout_s,
+    )
+    relay = OutboxRelay(database, outbox, bus, poll_interval_s=settings.outbox_poll_interval_s)
+    closer = InventoryCloser(database, inventory, interval_s=settings.inventory_close_retry_s)
+    app = create_service_app(
+        settings,
+        title="Events service",
+        description="Venues, seat maps, events and price tiers. Publishing puts an event's "
+        "seats into inventory; every change is announced as an event.* fact.",
+        routers=[venues_api, events_api, internal],
+        resources=[database, redis, bus, services],
+        background=[relay.run, closer.run],
+    )
+    app.state.inventory = inventory
+    app.state.venue_cache = VenueCache()
+    return app

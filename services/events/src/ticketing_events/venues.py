@@ -1,0 +1,115 @@
+"""Venues and their seat maps: sections of rows of seats, or standing areas.
+
+A seat id is `{section_id}-{row label}-{number}`; section ids and row labels never contain "-"
+(the schema refuses it), so any service can read a seat's section as `seat_id.split("-")[0]`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.security import Principal
+
+from ticketing_events import repository
+from ticketing_events.schemas import VenueIn, section_capacity
+
+
+def seat_ids(section: dict[str, Any]) -> Iterator[tuple[str, str, int]]:
+    """(seat_id, row label, number) of every seat of a seated section, in row order."""
+    for row in section["rows"]:
+        prefix = f"{section['section_id']}-{row['label']}-"
+        for number in range(1, row["seats"] + 1):
+            yield f"{prefix}{number}", row["label"], number
+
+
+def capacity_of(section: dict[str, Any]) -> int:
+    if section["kind"] == "standing":
+        return int(section["capacity"])
+    return sum(int(row["seats"]) for row in section["rows"])
+
+
+def find_seat(sections: list[dict[str, Any]], seat_id: str) -> dict[str, Any] | None:
+    """The seated section holding `seat_id`, or None when the venue has no such seat."""
+    parts = seat_id.split("-")
+    if len(parts) != 3 or not parts[2].isdigit() or str(int(parts[2])) != parts[2]:
+        return None
+    section_id, label, number = parts[0], parts[1], int(parts[2])
+    for section in sections:
+        if section["section_id"] == section_id and section["kind"] == "seated":
+            for row in section["rows"]:
+                if row["label"] == label and 1 <= number <= row["seats"]:
+                    return section
+    return None
+
+
+def inventory_layout(
+    sections: list[dict[str, Any]], section_tiers: dict[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """What inventory needs to sell an event: every seat and every standing area, with tiers."""
+    seats: list[dict[str, Any]] = []
+    standing: list[dict[str, Any]] = []
+    for section in sections:
+        section_id, tier = section["section_id"], section_tiers[section["section_id"]]
+        if section["kind"] == "seated":
+            seats.extend(
+                {"seat_id": seat_id, "section_id": section_id, "price_tier": tier}
+                for seat_id, _, _ in seat_ids(section)
+            )
+        else:
+            standing.append(
+                {"section_id": section_id, "capacity": section["capacity"], "price_tier": tier}
+            )
+    return {"seats": seats, "standing": standing}
+
+
+def venue_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored venue as API.md's `Venue`: each section reports its capacity."""
+    return row | {
+        "sections": [section | {"capacity": capacity_of(section)} for section in row["sections"]]
+    }
+
+
+class Venues:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, user: Principal, body: VenueIn) -> dict[str, Any]:
+        row = await repository.insert_venue(
+            self.db,
+            venue_id=str(uuid.uuid4()),
+            organizer_id=user.user_id,
+            name=body.name,
+            city=body.city,
+            country=body.country,
+            address=body.address,
+            timezone=body.timezone,
+            sections=[section.model_dump() for section in body.sections],
+            capacity=sum(section_capacity(section) for section in body.sections),
+        )
+        await self.db.commit()
+        return venue_view(row)
+
+
+class VenueCache:
+    """Venues never change once created, so a venue read once is served from memory after that
+    (bounded, least recently used out first). Callers must not mutate what it returns."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._venues: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def get(self, db: repository.Reader, venue_id: str) -> dict[str, Any] | None:
+        venue = self._venues.get(venue_id)
+        if venue is not None:
+            self._venues.move_to_end(venue_id)
+            return venue
+        venue = await repository.venue(db, venue_id)
+        if venue is not None:
+            self._venues[venue_id] = venue
+            if len(self._venues) > self.size:
+                self._venues.popitem(last=False)
+        return venue

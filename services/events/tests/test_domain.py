@@ -1,0 +1,151 @@
+"""The domain rules on their own, without HTTP."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import delete
+from ticketing_common.database import Database
+from ticketing_common.problems import Problem
+from ticketing_events import cursors, repository
+from ticketing_events.pricing import min_price_cents, quote
+from ticketing_events.schemas import QuoteIn, VenueIn
+from ticketing_events.seatmap import build_seatmap
+from ticketing_events.tables import venues
+from ticketing_events.venues import VenueCache, find_seat, inventory_layout
+
+SECTIONS: list[dict[str, Any]] = [
+    {
+        "section_id": "A",
+        "name": "A",
+        "kind": "seated",
+        "rows": [{"label": "1", "seats": 2}, {"label": "2", "seats": 1}],
+    },
+    {"section_id": "F", "name": "Floor", "kind": "standing", "capacity": 5},
+]
+EVENT: dict[str, Any] = {
+    "event_id": "e1",
+    "venue_id": "v1",
+    "status": "on_sale",
+    "price_tiers": [
+        {"tier": "seat", "price_cents": 3000, "currency": "EUR"},
+        {"tier": "floor", "price_cents": 2000, "currency": "EUR"},
+        {"tier": "unused", "price_cents": 10, "currency": "EUR"},
+    ],
+    "section_tiers": {"A": "seat", "F": "floor"},
+}
+
+
+def test_the_layout_lists_every_seat_with_its_derived_id_and_tier() -> None:
+    layout = inventory_layout(SECTIONS, EVENT["section_tiers"])
+    assert layout == {
+        "seats": [
+            {"seat_id": "A-1-1", "section_id": "A", "price_tier": "seat"},
+            {"seat_id": "A-1-2", "section_id": "A", "price_tier": "seat"},
+            {"seat_id": "A-2-1", "section_id": "A", "price_tier": "seat"},
+        ],
+        "standing": [{"section_id": "F", "capacity": 5, "price_tier": "floor"}],
+    }
+    assert {seat["seat_id"].split("-")[0] for seat in layout["seats"]} == {"A"}
+
+
+@pytest.mark.parametrize(
+    ("seat_id", "found"),
+    [
+        ("A-1-2", True),
+        ("A-2-1", True),
+        ("A-2-2", False),
+        ("A-1-0", False),
+        ("A-1-01", False),
+        ("F-1-1", False),
+        ("A-1", False),
+        ("A-1-1-1", False),
+        ("B-1-1", False),
+        ("A-1-x", False),
+    ],
+)
+def test_seats_are_found_only_by_their_canonical_id(seat_id: str, found: bool) -> None:
+    assert (find_seat(SECTIONS, seat_id) is not None) is found
+
+
+def test_the_cheapest_price_ignores_tiers_no_section_uses() -> None:
+    assert min_price_cents(EVENT) == 2000
+
+
+def test_a_quote_adds_up_its_lines() -> None:
+    seats = quote(EVENT, SECTIONS, QuoteIn(seat_ids=["A-1-1", "A-2-1"]))
+    assert (seats["amount_cents"], seats["currency"]) == (6000, "EUR")
+    standing = quote(EVENT, SECTIONS, QuoteIn(section_id="F", quantity=2))
+    assert standing["amount_cents"] == sum(line["price_cents"] for line in standing["lines"])
+    with pytest.raises(Problem) as refused:
+        quote(EVENT, SECTIONS, QuoteIn(seat_ids=["A-9-9", "A-1-1"]))
+    assert refused.value.status == 422
+    assert "A-9-9" in str(refused.value.detail)
+    assert "A-1-1" not in str(refused.value.detail)
+
+
+def test_a_draft_seat_map_is_all_available() -> None:
+    seatmap = build_seatmap(EVENT, {"sections": SECTIONS}, None)
+    seated, floor = seatmap["sections"]
+    assert [s["status"] for r in seated["rows"] for s in r["seats"]] == ["available"] * 3
+    assert (floor["capacity"], floor["available"], floor["held"], floor["sold"]) == (5, 5, 0, 0)
+
+
+def test_cursors_round_trip_and_refuse_forgeries() -> None:
+    at = datetime(2030, 5, 1, 19, 0, tzinfo=UTC)
+    assert cursors.decode_event_position(cursors.encode([at.isoformat(), "e9"])) == (at, "e9")
+    assert cursors.decode_id_position(cursors.encode(["e9"])) == "e9"
+    for forged in ("", "!!", cursors.encode(["e9"]), cursors.encode([1, 2]), cursors.encode({})):
+        with pytest.raises(Problem):
+            cursors.decode_event_position(forged)
+
+
+def venue(*places: int) -> dict[str, Any]:
+    return {
+        "name": "V",
+        "city": "C",
+        "country": "GB",
+        "address": "A",
+        "timezone": "UTC",
+        "sections": [
+            {"section_id": f"S{n}", "name": "S", "kind": "standing", "capacity": p}
+            for n, p in enumerate(places)
+        ],
+    }
+
+
+def test_a_venue_holds_at_most_150000_places() -> None:
+    assert VenueIn.model_validate(venue(100_000, 50_000))
+    with pytest.raises(ValidationError, match="150,001 places"):
+        VenueIn.model_validate(venue(100_000, 50_001))
+
+
+async def test_venues_are_read_once_then_served_from_memory(
+    database_url: str, events_env: dict[str, str]
+) -> None:
+    database = Database(database_url)
+    await database.start()
+    try:
+        async with database.session() as db:
+            ids = []
+            for n in range(2):
+                row = await repository.insert_venue(
+                    db,
+                    venue_id=str(uuid.uuid4()),
+                    organizer_id="o",
+                    capacity=5,
+                    **VenueIn.model_validate(venue(5)).model_dump() | {"name": f"V{n}"},
+                )
+                ids.append(row["venue_id"])
+            await db.commit()
+            cache = VenueCache(size=1)
+            assert (await cache.get(db, ids[0]))["name"] == "V0"
+            await db.execute(delete(venues).where(venues.c.venue_id.in_(ids)))
+            await db.commit()
+            assert (await cache.get(db, ids[0]))["name"] == "V0"  # from memory: no row any more
+            assert await cache.get(db, ids[1]) is None  # a miss reads the database
+            assert await cache.get(db, "nowhere") is None
+    finally:
+        await database.stop()

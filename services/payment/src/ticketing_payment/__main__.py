@@ -1,0 +1,3 @@
+from ticketing_payment.cli import main
+
+main()

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from ticketing_common.internal import internal_router
+from ticketing_common.security import CurrentUser
+
+from ticketing_payment.deps import PaymentsService, Webhooks
+from ticketing_payment.payments import public
+from ticketing_payment.schemas import (
+    Payment,
+    PaymentCreated,
+    PaymentIn,
+    RefundIn,
+    RefundOut,
+    SimulateAccepted,
+    SimulateIn,
+    WebhookReceived,
+)
+
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+internal = internal_router()
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+@router.post(
+    "/webhooks/stripe",
+    response_model=WebhookReceived,
+    responses={400: _PROBLEM | {"description": "Bad or stale signature, or not an event"}},
+    summary="Stripe webhook endpoint (authenticated by Stripe-Signature)",
+)
+async def stripe_webhook(
+    request: Request,
+    webhooks: Webhooks,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> WebhookReceived:
+    outcome = await webhooks.receive(await request.body(), stripe_signature)
+    return WebhookReceived(outcome=outcome)
+
+
+@router.get("/{payment_id}", response_model=Payment, responses={404: _PROBLEM})
+async def get_payment(payment_id: str, user: CurrentUser, payments: PaymentsService) -> Any:
+    return public(await payments.visible_to(user, payment_id))
+
+
+@router.post(
+    "/{payment_id}/simulate",
+    status_code=202,
+    response_model=SimulateAccepted,
+    responses={404: _PROBLEM, 409: _PROBLEM},
+    summary="Local provider only: confirm the payment with a test outcome",
+)
+async def simulate(
+    payment_id: str, body: SimulateIn, user: CurrentUser, payments: PaymentsService
+) -> SimulateAccepted:
+    await payments.simulate(user, payment_id, body.outcome)
+    return SimulateAccepted(payment_id=payment_id, outcome=body.outcome)
+
+
+@internal.post("/payments", status_code=201, response_model=PaymentCreated)
+async def create_payment(body: PaymentIn, payments: PaymentsService) -> Any:
+    """Idempotent per booking_id."""
+    return await payments.create(body.booking_id, body.user_id, body.amount_cents, body.currency)
+
+
+@internal.post(
+    "/payments/{payment_id}/refund",
+    response_model=RefundOut,
+    responses={404: _PROBLEM, 409: _PROBLEM},
+)
+async def refund_payment(payment_id: str, body: RefundIn, payments: PaymentsService) -> Any:
+    """Refund in full; idempotent (asking again returns the same refund)."""
+    return await payments.refund(payment_id, body.reason)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from ticketing_common.app import create_service_app
+from ticketing_common.bus import Bus
+from ticketing_common.database import Database
+from ticketing_common.logging import configure_logging
+from ticketing_common.outbox import OutboxRelay
+from ticketing_common.redis import RedisClient
+
+from ticketing_payment.api import internal, router
+from ticketing_payment.providers import LocalSimulator, StripeProvider
+from ticketing_payment.settings import DEV_WEBHOOK_SECRET, PaymentSettings
+from ticketing_payment.tables import outbox
+from ticketing_payment.webhooks import WebhookProcessor
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: PaymentSettings | None = None) -> FastAPI:
+    settings = settings or PaymentSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    bus = Bus(redis, settings.service_name)
+    secret = settings.stripe_webhook_secret.get_secret_value()
+    webhooks = WebhookProcessor(database, secret, settings.webhook_tolerance_s)
+    provider: StripeProvider | LocalSimulator
+    if settings.payment_provider == "stripe":
+        provider = StripeProvider(
+            settings.stripe_secret_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+            max_network_retries=settings.stripe_max_network_retries,
+        )
+    else:
+        if secret == DEV_WEBHOOK_SECRET:
+            log.warning("payments run on the local simulator with the development webhook secret")
+        provider = LocalSimulator(secret, webhooks.receive)
+    relay = OutboxRelay(database, outbox, bus)
+
+    app = create_service_app(
+        settings,
+        title="Payment service",
+        description="Payments and refunds (Stripe or the local simulator), verified webhooks, "
+        "payment facts.",
+        routers=[router, internal],
+        resources=[database, redis, bus, provider],
+        background=[relay.run],
+    )
+    app.state.webhooks = webhooks
+    return app

@@ -1,0 +1,140 @@
+"""Creating payments, refunding them and simulating outcomes: the service's commands."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.security import Principal
+
+from ticketing_payment import repository as repo
+from ticketing_payment.providers import TEST_PAYMENT_METHODS, PaymentProvider, PaymentRef
+
+log = logging.getLogger(__name__)
+
+
+def reference(payment: repo.Row) -> PaymentRef:
+    return PaymentRef(
+        payment_id=payment["id"],
+        booking_id=payment["booking_id"],
+        amount_cents=payment["amount_cents"],
+        currency=payment["currency"],
+        attempt=payment["attempt"],
+        provider_payment_id=payment["provider_payment_id"],
+    )
+
+
+def public(payment: repo.Row) -> dict[str, Any]:
+    return {
+        "payment_id": payment["id"],
+        "booking_id": payment["booking_id"],
+        "status": payment["status"],
+        "amount_cents": payment["amount_cents"],
+        "currency": payment["currency"],
+        "provider": payment["provider"],
+    }
+
+
+class Payments:
+    def __init__(self, db: AsyncSession, provider: PaymentProvider) -> None:
+        self.db = db
+        self.provider = provider
+
+    async def create(
+        self, booking_id: str, user_id: str, amount_cents: int, currency: str
+    ) -> dict[str, Any]:
+        """One payment per booking: a repeated call (a retry after a timeout) returns the first
+        one. The row is committed before the provider is asked, so a crash in between leaves
+        something to finish, and the provider's idempotency key makes finishing it safe."""
+        await repo.insert_payment(
+            self.db,
+            id=uuid.uuid4().hex,
+            booking_id=booking_id,
+            user_id=user_id,
+            amount_cents=amount_cents,
+            currency=currency,
+            provider=self.provider.kind,
+            status="creating",
+        )
+        await self.db.commit()
+        payment = await repo.payment_by_booking(self.db, booking_id)
+        assert payment is not None
+        if (payment["user_id"], payment["amount_cents"], payment["currency"]) != (
+            user_id,
+            amount_cents,
+            currency,
+        ):
+            raise conflict(
+                "This booking already has a payment with other details", "payment-mismatch"
+            )
+        if payment["provider_payment_id"] is None:
+            intent = await self.provider.create_intent(reference(payment))
+            await repo.attach_intent(self.db, payment["id"], intent.id, intent.client_secret)
+            await self.db.commit()
+            payment = await repo.payment_by_id(self.db, payment["id"])
+            assert payment is not None
+        return {
+            "payment_id": payment["id"],
+            "provider": payment["provider"],
+            "client_secret": payment["client_secret"],
+            "status": payment["status"],
+        }
+
+    async def refund(self, payment_id: str, reason: str) -> dict[str, Any]:
+        """Refund a succeeded payment in full; asking again returns the same refund."""
+        payment = await repo.payment_by_id(self.db, payment_id, lock=True)
+        if payment is None:
+            raise not_found("Payment", payment_id)
+        refund = await repo.refund_of_payment(self.db, payment_id)
+        if refund is None:
+            if payment["status"] != "succeeded":
+                raise conflict(
+                    f"Only a succeeded payment can be refunded (this one is {payment['status']})",
+                    "payment-not-refundable",
+                    payment_status=payment["status"],
+                )
+            await repo.insert_refund(
+                self.db,
+                id=uuid.uuid4().hex,
+                payment_id=payment_id,
+                amount_cents=payment["amount_cents"],
+                currency=payment["currency"],
+                reason=reason,
+                status="pending",
+            )
+            refund = await repo.refund_of_payment(self.db, payment_id)
+            assert refund is not None
+        await self.db.commit()  # the refund record exists before the provider hears of it
+        if refund["status"] == "pending" and refund["provider_refund_id"] is None:
+            result = await self.provider.refund(reference(payment), refund["id"], refund["reason"])
+            current = await repo.refund_of_payment(self.db, payment_id, lock=True)
+            assert current is not None
+            if current["provider_refund_id"] is None:  # the webhook may have recorded it first
+                await repo.update_refund(self.db, refund["id"], provider_refund_id=result.id)
+            await self.db.commit()
+            refund = current
+        return {"refund_id": refund["id"], "status": refund["status"]}
+
+    async def visible_to(self, user: Principal, payment_id: str) -> repo.Row:
+        payment = await repo.payment_by_id(self.db, payment_id)
+        # Someone else's payment answers like a missing one: ids are not for probing.
+        if payment is None or not (user.is_admin or payment["user_id"] == user.user_id):
+            raise not_found("Payment", payment_id)
+        return payment
+
+    async def simulate(self, user: Principal, payment_id: str, outcome: str) -> None:
+        payment = await self.visible_to(user, payment_id)
+        if not self.provider.simulated or payment["provider"] != self.provider.kind:
+            raise not_found("Payment", payment_id)
+        if payment["status"] not in ("requires_payment", "failed"):
+            raise Problem(
+                409,
+                f"The payment is {payment['status']}; only an open payment can be confirmed",
+                slug="payment-not-open",
+                payment_status=payment["status"],
+            )
+        await self.db.commit()  # end the read transaction: the webhook applies in its own
+        await self.provider.confirm_intent(reference(payment), TEST_PAYMENT_METHODS[outcome])

@@ -1,0 +1,121 @@
+"""SQL for payments, refunds and the webhook log (SQLAlchemy Core; no ORM objects)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketing_payment.tables import payments, refunds, webhook_events
+
+Row = dict[str, Any]
+
+
+async def insert_payment(db: AsyncSession, **values: Any) -> None:
+    """Insert unless the booking already has a payment (the caller re-reads either way)."""
+    await db.execute(
+        insert(payments).values(**values).on_conflict_do_nothing(index_elements=["booking_id"])
+    )
+
+
+async def payment_by_id(db: AsyncSession, payment_id: str, *, lock: bool = False) -> Row | None:
+    query = select(payments).where(payments.c.id == payment_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await db.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def payment_by_booking(db: AsyncSession, booking_id: str) -> Row | None:
+    row = (await db.execute(select(payments).where(payments.c.booking_id == booking_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def payment_for_event(
+    db: AsyncSession, payment_id: str | None, provider_payment_id: str | None
+) -> Row | None:
+    """The payment a provider event is about (by our id in its metadata, else the provider's
+    id), locked for the rest of the transaction."""
+    conditions = []
+    if payment_id:
+        conditions.append(payments.c.id == payment_id)
+    if provider_payment_id:
+        conditions.append(payments.c.provider_payment_id == provider_payment_id)
+    if not conditions:
+        return None
+    row = (
+        await db.execute(select(payments).where(or_(*conditions)).limit(1).with_for_update())
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def update_payment(db: AsyncSession, payment_id: str, **values: Any) -> None:
+    await db.execute(
+        update(payments).where(payments.c.id == payment_id).values(**values, updated_at=func.now())
+    )
+
+
+async def attach_intent(
+    db: AsyncSession, payment_id: str, provider_payment_id: str, client_secret: str
+) -> None:
+    """Record the provider's intent; a webhook that already moved the status on is kept."""
+    await db.execute(
+        update(payments)
+        .where(payments.c.id == payment_id)
+        .values(
+            provider_payment_id=provider_payment_id,
+            client_secret=client_secret,
+            status=func.coalesce(func.nullif(payments.c.status, "creating"), "requires_payment"),
+            updated_at=func.now(),
+        )
+    )
+
+
+async def insert_refund(db: AsyncSession, **values: Any) -> None:
+    await db.execute(
+        insert(refunds).values(**values).on_conflict_do_nothing(index_elements=["payment_id"])
+    )
+
+
+async def refund_of_payment(db: AsyncSession, payment_id: str, *, lock: bool = False) -> Row | None:
+    query = select(refunds).where(refunds.c.payment_id == payment_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await db.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def update_refund(db: AsyncSession, refund_id: str, **values: Any) -> None:
+    await db.execute(
+        update(refunds).where(refunds.c.id == refund_id).values(**values, updated_at=func.now())
+    )
+
+
+async def record_webhook(
+    db: AsyncSession, event_id: str, event_type: str, object_id: str | None, created: Any
+) -> bool:
+    """Log an event id; False when it was logged before (a replay). Concurrent deliveries of the
+    same id wait on the primary key, so exactly one of them applies the event."""
+    inserted = (
+        await db.execute(
+            insert(webhook_events)
+            .values(
+                event_id=event_id,
+                type=event_type,
+                object_id=object_id,
+                outcome="processing",
+                stripe_created=created,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(webhook_events.c.event_id)
+        )
+    ).first()
+    return inserted is not None
+
+
+async def set_webhook_outcome(db: AsyncSession, event_id: str, outcome: str) -> None:
+    await db.execute(
+        update(webhook_events).where(webhook_events.c.event_id == event_id).values(outcome=outcome)
+    )

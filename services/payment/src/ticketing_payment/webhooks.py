@@ -1,0 +1,191 @@
+"""Stripe webhook events → payment and refund records + payment facts (through the outbox).
+
+Every event is verified (Stripe-Signature, with the stripe library), logged by event id (the
+primary key makes a replay a no-op) and applied in one transaction with the facts it causes.
+Stripe does not promise order, so each transition checks where the record is: a failure that
+arrives after the success is stale; a refund that arrives before the success proves the success.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import stripe
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.database import Database
+from ticketing_common.facts import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from ticketing_common.outbox import add_fact
+from ticketing_common.problems import Problem
+
+from ticketing_payment import repository as repo
+from ticketing_payment.tables import outbox
+
+log = logging.getLogger(__name__)
+
+SOURCE = "payment"
+PAYABLE = ("creating", "requires_payment", "failed")  # states a success may still move on from
+
+
+class StripeEventData(BaseModel):
+    object: dict[str, Any]
+
+
+class StripeEvent(BaseModel):
+    id: str
+    type: str
+    created: int
+    data: StripeEventData
+
+
+class WebhookProcessor:
+    def __init__(self, database: Database, secret: str, tolerance_s: int) -> None:
+        self.database = database
+        self.secret = secret
+        self.tolerance_s = tolerance_s
+
+    async def receive(self, payload: bytes, signature: str | None) -> str:
+        """Verify, dedupe and apply one event. Returns what happened (for the log and the
+        response); raises a 400 problem for a bad signature or a malformed event."""
+        try:
+            stripe.WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
+        except stripe.SignatureVerificationError as exc:
+            log.warning("webhook signature refused", extra={"error": str(exc)})
+            raise Problem(
+                400, "The Stripe-Signature is missing, invalid or too old", slug="bad-signature"
+            ) from exc
+        try:
+            event = StripeEvent.model_validate(orjson.loads(payload))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            raise Problem(400, "The body is not a Stripe event", slug="malformed-event") from exc
+        obj = event.data.object
+        async with self.database.session() as db, db.begin():
+            created = datetime.fromtimestamp(event.created, UTC)
+            object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+            if not await repo.record_webhook(db, event.id, event.type, object_id, created):
+                outcome = "duplicate"
+            else:
+                outcome = await self._apply(db, event.type, obj)
+                await repo.set_webhook_outcome(db, event.id, outcome)
+        log.info("webhook", extra={"event_id": event.id, "type": event.type, "outcome": outcome})
+        return outcome
+
+    async def _apply(self, db: AsyncSession, event_type: str, obj: dict[str, Any]) -> str:
+        if event_type == "payment_intent.succeeded":
+            return await self._intent_succeeded(db, obj)
+        if event_type == "payment_intent.payment_failed":
+            return await self._intent_failed(db, obj)
+        if event_type in ("refund.created", "refund.updated", "refund.failed"):
+            return await self._refund_changed(db, obj)
+        return "ignored"
+
+    async def _payment(self, db: AsyncSession, obj: dict[str, Any], key: str) -> repo.Row | None:
+        metadata = obj.get("metadata") or {}
+        provider_id = obj.get(key)
+        return await repo.payment_for_event(
+            db,
+            metadata.get("payment_id") if isinstance(metadata, dict) else None,
+            provider_id if isinstance(provider_id, str) else None,
+        )
+
+    async def _intent_succeeded(self, db: AsyncSession, obj: dict[str, Any]) -> str:
+        payment = await self._payment(db, obj, "id")
+        if payment is None:
+            return "unknown-payment"
+        if payment["status"] not in PAYABLE:
+            return "stale"
+        await self._mark_succeeded(db, payment, obj.get("id"))
+        return "applied"
+
+    async def _mark_succeeded(
+        self, db: AsyncSession, payment: repo.Row, provider_payment_id: Any
+    ) -> None:
+        changes: dict[str, Any] = {"status": "succeeded", "failure_reason": None}
+        if not payment["provider_payment_id"] and isinstance(provider_payment_id, str):
+            changes["provider_payment_id"] = provider_payment_id
+        await repo.update_payment(db, payment["id"], **changes)
+        await add_fact(
+            db,
+            outbox,
+            PaymentSucceeded(
+                payment_id=payment["id"],
+                booking_id=payment["booking_id"],
+                amount_cents=payment["amount_cents"],
+                currency=payment["currency"],
+                provider=payment["provider"],
+            ),
+            SOURCE,
+        )
+
+    async def _intent_failed(self, db: AsyncSession, obj: dict[str, Any]) -> str:
+        payment = await self._payment(db, obj, "id")
+        if payment is None:
+            return "unknown-payment"
+        if payment["status"] not in ("creating", "requires_payment"):
+            return "stale"  # already failed, or it succeeded (a late failure of an earlier try)
+        error = obj.get("last_payment_error") or {}
+        reason = str(error.get("message") or error.get("code") or "payment failed")[:255]
+        await repo.update_payment(db, payment["id"], status="failed", failure_reason=reason)
+        await add_fact(
+            db,
+            outbox,
+            PaymentFailed(
+                payment_id=payment["id"], booking_id=payment["booking_id"], reason=reason
+            ),
+            SOURCE,
+        )
+        return "applied"
+
+    async def _refund_changed(self, db: AsyncSession, obj: dict[str, Any]) -> str:
+        payment = await self._payment(db, obj, "payment_intent")
+        if payment is None:
+            return "unknown-payment"
+        refund = await repo.refund_of_payment(db, payment["id"], lock=True)
+        if refund is None:  # refunded outside this service (Stripe dashboard)
+            refund_id = uuid.uuid4().hex
+            await repo.insert_refund(
+                db,
+                id=refund_id,
+                payment_id=payment["id"],
+                provider_refund_id=obj.get("id"),
+                amount_cents=int(obj.get("amount") or payment["amount_cents"]),
+                currency=payment["currency"],
+                reason="refunded at the provider",
+                status="pending",
+            )
+            refund = await repo.refund_of_payment(db, payment["id"], lock=True)
+            assert refund is not None
+        status = obj.get("status")
+        if status == "succeeded" and refund["status"] != "succeeded":
+            if payment["status"] in PAYABLE:
+                # The refund proves the charge: its success event is late, or was lost.
+                await self._mark_succeeded(db, payment, obj.get("payment_intent"))
+            await repo.update_refund(
+                db, refund["id"], status="succeeded", provider_refund_id=obj.get("id")
+            )
+            await repo.update_payment(db, payment["id"], status="refunded")
+            await add_fact(
+                db,
+                outbox,
+                PaymentRefunded(
+                    payment_id=payment["id"],
+                    booking_id=payment["booking_id"],
+                    refund_id=refund["id"],
+                    amount_cents=refund["amount_cents"],
+                    currency=refund["currency"],
+                ),
+                SOURCE,
+            )
+            return "applied"
+        if status in ("failed", "canceled") and refund["status"] == "pending":
+            log.error(
+                "refund failed at the provider; needs attention",
+                extra={"payment_id": payment["id"], "refund_id": refund["id"]},
+            )
+            await repo.update_refund(db, refund["id"], status="failed")
+            return "applied"
+        return "stale"
