@@ -131,7 +131,7 @@ PUBLIC_REQUESTS: Mapping[str, PublicRequest] = {
             # transaction), notification mails the tickets (asks auth for the address and
             # events for the event).
             Call("booking", "confirm", measured_as="booking/create"),
-            Call("inventory", "confirm"),
+            Call("inventory", "confirm", measured_as="inventory/hold"),
             Call("notification", "send"),
             Call("auth", "user-get"),
             Call("events", "internal-get"),
