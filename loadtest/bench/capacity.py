@@ -291,7 +291,7 @@ def cases(fx: Fixture) -> list[Case]:
 def instance_env(service: str, extra: dict[str, str]) -> dict[str, str]:
     specs = discover()
     spec = next(s for s in specs if s.name == service)
-    env = {**os.environ, **service_env(spec, specs, {}), "LOG_LEVEL": "WARNING", **extra}
+    env = {**os.environ, **service_env(spec, specs, {}), "LOG_LEVEL": "INFO", **extra}
     return env
 
 

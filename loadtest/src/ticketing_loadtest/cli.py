@@ -131,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     # Locust's own exit code says only whether any request failed; the SLO decides.
     subprocess.run(command, check=False, timeout=args.time + 120)  # noqa: S603
     verdict = run_slo(args.csv, Path(args.slo))
+    if not args.event:
+        # The run's own events; `check` alone also reads every other on-sale event.
+        args.only_fixture = True
     checked = run_check(args)
     return max(verdict, checked)
 

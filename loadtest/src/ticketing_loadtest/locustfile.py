@@ -8,8 +8,9 @@ Two kinds of simulated customer (pick with the class names; both by default):
   (most traffic), seat maps, purchases (hold → book → pay with the local provider → wait for the
   confirmation → tickets), abandoned holds and cancellations.
 - BurstUser: the crowd at one event's on-sale. Every BurstUser logs in, then waits until the
-  whole crowd has arrived (spawning complete) and then all go for the best seats of the `burst`
-  event at once; contested seats answer 409 and the customer tries other seats.
+  whole crowd has arrived (every user spawned and logged in) and then all go for the best seats
+  of the `burst` event at once; contested seats answer 409 and the customer tries other seats.
+With both classes, three in four users are OnSaleUsers.
 
 Accounts and events come from the setup step (`ticketing-loadtest prepare`); every user logs in
 once in on_start. Requests are grouped by flow: `[flow] /path/[id]`. A 409 on a contested seat
@@ -45,7 +46,8 @@ from ticketing_loadtest.mix import locust_weights
 
 WEIGHTS = locust_weights()
 SETTLED = ("confirmed", "failed", "cancelled", "expired", "refunded")
-ONSALE = Event()  # set when every user of this process has spawned: the on-sale opens
+LOGIN_ATTEMPTS = 3
+SPAWNED = Event()  # every user of this process has been started
 
 
 class Run:
@@ -57,6 +59,8 @@ class Run:
     payment_failure_ratio = 0.05
     onsale_wait_s = 120.0
     confirm_wait_s = 10.0
+    crowd_started = 0  # BurstUsers of this process that began logging in
+    crowd_arrived = 0  # ... and are logged in, waiting for the sale to open
 
 
 def _arguments(parser: Any) -> None:
@@ -92,14 +96,14 @@ def _load(environment: Environment, **_: Any) -> None:
     Run.account_numbers = itertools.count(getattr(runner, "worker_index", 0) * 7919)
 
 
-def _open_the_sale(**_: Any) -> None:
-    ONSALE.set()
+def _all_spawned(**_: Any) -> None:
+    SPAWNED.set()
 
 
 # Locust's EventHook.add_listener carries no annotations.
 events.init_command_line_parser.add_listener(_arguments)  # type: ignore[no-untyped-call]
 events.init.add_listener(_load)  # type: ignore[no-untyped-call]
-events.spawning_complete.add_listener(_open_the_sale)  # type: ignore[no-untyped-call]
+events.spawning_complete.add_listener(_all_spawned)  # type: ignore[no-untyped-call]
 
 
 class Customer(FastHttpUser):
@@ -114,13 +118,16 @@ class Customer(FastHttpUser):
         self.rng = random.Random()  # noqa: S311 - simulated choices, not secrets
         self.auth: dict[str, str] = {}
         account = Run.accounts[next(Run.account_numbers) % len(Run.accounts)]
-        status, body = self.call(
-            "POST",
-            "/api/v1/auth/login",
-            "[login] /api/v1/auth/login",
-            json={"email": account["email"], "password": account["password"]},
-        )
-        if status != 200 or not body:
+        credentials = {"email": account["email"], "password": account["password"]}
+        for attempt in range(LOGIN_ATTEMPTS):
+            if attempt:
+                gevent.sleep(self.rng.uniform(2, 5))  # a person tries again after a moment
+            status, body = self.call(
+                "POST", "/api/v1/auth/login", "[login] /api/v1/auth/login", json=credentials
+            )
+            if status == 200 and body:
+                break
+        else:
             raise StopUser()
         self.auth = {"Authorization": f"Bearer {body['access_token']}"}
 
@@ -334,6 +341,7 @@ def _json(text: str | None) -> Any:
 class OnSaleUser(Customer):
     """The steady mix of an on-sale (weights: mix.FLOWS)."""
 
+    weight = 3
     wait_time = between(0.5, 2.0)
     # A list with each flow repeated by its weight: Locust picks uniformly from it.
     tasks = [
@@ -353,12 +361,25 @@ class OnSaleUser(Customer):
 class BurstUser(Customer):
     """One of the crowd at the `burst` event's on-sale."""
 
+    weight = 1
     wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
-        super().on_start()
         self.done = False
-        ONSALE.wait(Run.onsale_wait_s)  # everyone goes at the same moment
+        Run.crowd_started += 1
+        try:
+            super().on_start()
+        except StopUser:
+            Run.crowd_started -= 1  # could not log in: the crowd does not wait for them
+            raise
+        Run.crowd_arrived += 1
+        # The sale opens when the whole crowd is spawned and logged in: everyone goes at the
+        # same moment (bounded by --onsale-wait).
+        deadline = time.monotonic() + Run.onsale_wait_s
+        while time.monotonic() < deadline and not (
+            SPAWNED.is_set() and Run.crowd_arrived >= Run.crowd_started
+        ):
+            gevent.sleep(0.05)
 
     def go_for_tickets(self) -> None:
         """Buy once (trying again while seats are contested); afterwards, or once the event is

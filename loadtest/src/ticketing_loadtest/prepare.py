@@ -118,11 +118,29 @@ def create_onsale_event(organizer: Api, title: str, venue: Any) -> str:
     return event_id
 
 
+def await_token_acceptance(gateway: str, account: Account, timeout_s: float = 90) -> None:
+    """Waits until the services behind the gateway accept a fresh customer token. Right after
+    `make dev` starts, services whose first JWKS fetch found auth not yet up answer 401 until
+    they fetch the keys again; a run started then would measure that, not the on-sale."""
+    customer = Api(gateway, token=login(gateway, account.email, account.password, patience_s=60))
+    probes = ("/api/v1/bookings?limit=1", "/api/v1/inventory/holds/warm-up", "/api/v1/payments/x")
+    deadline = time.monotonic() + timeout_s
+    for probe in probes:
+        while True:
+            status, _ = customer.call("GET", probe, ok=(200, 401, 404))
+            if status != 401:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{probe} still refuses a valid token after {timeout_s:.0f} s")
+            time.sleep(1)
+
+
 def prepare(gateway: str, out_dir: Path, accounts: int) -> dict[str, Any]:
     """Accounts (reused between runs) and two fresh on-sale events: `steady` for the weighted
     mix, `burst` (smaller, so the crowd contends for the same seats) for the on-sale burst."""
     started = time.monotonic()
     registered = register_accounts(gateway, out_dir / "accounts.json", accounts)
+    await_token_acceptance(gateway, registered[0])
     try:
         token = login(gateway, *DEMO_ORGANIZER, patience_s=120)
     except ApiError as exc:
