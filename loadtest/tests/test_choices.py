@@ -114,3 +114,13 @@ def test_loopback_targets_are_accepted(url: str) -> None:
 def test_anything_else_is_refused(url: str) -> None:
     with pytest.raises(SystemExit, match="loopback addresses only"):
         require_loopback(url)
+
+
+def test_a_host_of_ones_own_must_be_named_on_purpose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOADTEST_ALLOWED_HOSTS", "staging.example.test, other.example.test")
+    assert require_loopback("https://staging.example.test/") == "https://staging.example.test"
+    with pytest.raises(SystemExit, match="loopback addresses only"):
+        require_loopback("https://prod.example.test")
+    monkeypatch.setenv("LOADTEST_ALLOWED_HOSTS", "")
+    with pytest.raises(SystemExit, match="loopback addresses only"):
+        require_loopback("http://")

@@ -4,6 +4,7 @@ over the API's answers, so the locustfile stays a list of requests and these are
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,14 +18,21 @@ CANCELLABLE = ("pending_payment", "confirmed")
 
 
 def require_loopback(url: str) -> str:
-    """Load goes to this machine only: 127.0.0.0/8, ::1 or localhost; anything else is refused."""
+    """Load goes to this machine only: 127.0.0.0/8, ::1 or localhost. A staging environment of
+    one's own is reachable only by naming its host, on purpose, in LOADTEST_ALLOWED_HOSTS
+    (comma-separated); anything else is refused."""
     host = urlsplit(url).hostname or ""
-    if host != "localhost":
-        try:
-            if not ipaddress.ip_address(host).is_loopback:
-                raise ValueError
-        except ValueError:
-            raise SystemExit(f"refusing to send load to {url!r}: loopback addresses only") from None
+    allowed = {h.strip() for h in os.environ.get("LOADTEST_ALLOWED_HOSTS", "").split(",")}
+    if host == "localhost" or (host and host in allowed):
+        return url.rstrip("/")
+    try:
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError
+    except ValueError:
+        raise SystemExit(
+            f"refusing to send load to {url!r}: loopback addresses only "
+            "(or a host named in LOADTEST_ALLOWED_HOSTS)"
+        ) from None
     return url.rstrip("/")
 
 

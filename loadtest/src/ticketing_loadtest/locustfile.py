@@ -310,7 +310,9 @@ class Customer(FastHttpUser):
                 response.success()
             elif status == 409:
                 # Someone was faster (seats-unavailable), or this customer holds enough
-                # already (too-many-holds): the answers an on-sale is made of.
+                # already (too-many-holds): the answers an on-sale is made of. Reported as a
+                # row of its own, so a run shows how contested the seats were.
+                response.request_meta["name"] += " (409 contested)"
                 response.success()
             else:
                 response.failure(f"{status}: {(response.text or str(response.error))[:200]}")
