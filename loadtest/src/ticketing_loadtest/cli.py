@@ -115,6 +115,7 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         "--fixture-file",
         str(Path(args.dir) / "fixture.json"),
     ]
+    command += ["--think-time", args.think_time]
     if args.processes:
         command += ["--processes", str(args.processes)]
     return command + list(args.user_classes)
@@ -174,6 +175,7 @@ def main() -> None:
     running.add_argument("--csv", default="loadtest/results/run")
     running.add_argument("--slo", default=str(DEFAULT_SLO))
     running.add_argument("--processes", type=int, default=0, help="Locust worker processes")
+    running.add_argument("--think-time", default="0.5,2", help="OnSaleUser pauses: MIN,MAX s")
     running.add_argument("--skip-prepare", action="store_true")
     running.add_argument("user_classes", nargs="*", help="OnSaleUser, BurstUser (default both)")
 

@@ -59,6 +59,7 @@ class Run:
     payment_failure_ratio = 0.05
     onsale_wait_s = 120.0
     confirm_wait_s = 10.0
+    think_time = (0.5, 2.0)
     crowd_started = 0  # BurstUsers of this process that began logging in
     crowd_arrived = 0  # ... and are logged in, waiting for the sale to open
 
@@ -73,6 +74,11 @@ def _arguments(parser: Any) -> None:
     parser.add_argument(
         "--confirm-wait", type=float, default=10.0, help="how long a buyer waits for confirmation"
     )
+    parser.add_argument(
+        "--think-time",
+        default="0.5,2",
+        help="seconds an OnSaleUser pauses between flows: MIN,MAX (0,0 finds the ceiling)",
+    )
 
 
 def _load(environment: Environment, **_: Any) -> None:
@@ -82,6 +88,8 @@ def _load(environment: Environment, **_: Any) -> None:
     Run.payment_failure_ratio = options.payment_failure_ratio
     Run.onsale_wait_s = options.onsale_wait
     Run.confirm_wait_s = options.confirm_wait
+    low, high = (float(x) for x in options.think_time.split(","))
+    Run.think_time = (low, high)
     runner = environment.runner
     if runner is not None and type(runner).__name__ == "MasterRunner":
         return  # the master sends no requests; its workers read the files on their machines
@@ -344,7 +352,10 @@ class OnSaleUser(Customer):
     """The steady mix of an on-sale (weights: mix.FLOWS)."""
 
     weight = 3
-    wait_time = between(0.5, 2.0)
+
+    def wait_time(self) -> float:
+        return self.rng.uniform(*Run.think_time)
+
     # A list with each flow repeated by its weight: Locust picks uniformly from it.
     tasks = [
         flow
