@@ -36,7 +36,7 @@ test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
 lint: sync ## ruff (lint + format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_* infra/src/ticketing_*)))
+	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_* infra/src/ticketing_* loadtest/src/ticketing_*)))
 
 .PHONY: fmt
 fmt: sync ## format and auto-fix
@@ -58,3 +58,15 @@ deploy: sync ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARG
 .PHONY: backup
 backup: sync ## on-demand backups in AWS: RDS snapshot + DynamoDB backup
 	@$(UV) run --frozen ticketing-infra backup $(ARGS)
+
+# A short, bounded load run (users, spawn rate, duration; both simulated customer kinds). Logins
+# cost auth a quarter of a CPU-second each (argon2), so users arrive a few per second.
+LOADTEST_ARGS ?= --users 60 --spawn-rate 3 --time 60s
+
+.PHONY: loadtest-stack
+loadtest-stack: ## `make dev` for a load test: per-address limits lifted, warnings only (loadtest/stack.env)
+	@set -a && . loadtest/stack.env && set +a && $(MAKE) --no-print-directory dev
+
+.PHONY: loadtest
+loadtest: sync ## bounded Locust run against the stack on 127.0.0.1:8000, SLO verdict, correctness check
+	@$(UV) run --frozen ticketing-loadtest run $(LOADTEST_ARGS)

@@ -1,0 +1,668 @@
+"""The capacity model's measurements: each service operation the on-sale mix reaches, served by
+one instance of the service pinned to core 1 by ../shared/bench/ratio (wrk on core 0, the
+bare-ASGI hello-world measured first in the same run), then the model (ticketing_loadtest.capacity)
+for 10,000 public req/s, written into loadtest/README.md between the capacity markers.
+
+    make loadtest-stack &                     # the stack the instances lean on (peers, stores)
+    uv run python loadtest/bench/capacity.py [--seconds 5] [--rps 10000] [--only KEY ...]
+
+The instance under test is an extra copy of the service with `make dev`'s environment, so it
+uses the dev stack's databases, Redis, DynamoDB (moto) and peers — which run unpinned, beside
+wrk on core 0, so an operation that calls peers is measured with its peers sharing a core.
+The gateway is measured in front of a trivial upstream (the hello-world app) so that its own cost
+is what gets measured. Requests that change state each time (booking a hold, paying a booking)
+cannot be one repeated wrk request: those run ratio's method by hand (the hello-world on core 1,
+then the service on core 1, `wrk -t1 -c64` on core 0) with a wrk script that sends each request
+for the next prepared hold or payment. Everything targets 127.0.0.1 and is bounded by --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
+from ticketing_devkit.stack import discover, service_env
+from ticketing_loadtest import capacity
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, login
+from ticketing_loadtest.mix import request_shares
+from ticketing_loadtest.prepare import (
+    DEMO_ORGANIZER,
+    create_onsale_event,
+    register_accounts,
+    venue_body,
+)
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+BENCH = next(
+    parent / "shared" / "bench"
+    for parent in HERE.parents
+    if (parent / "shared" / "bench" / "ratio").exists()
+)
+RATIO = BENCH / "ratio"
+RATIO_BASELINE_PORT = 18999
+GATEWAY = "http://127.0.0.1:8000"
+INVENTORY = "http://127.0.0.1:8003"
+UNLIMITED = {"rate": 1_000_000, "burst": 1_000_000}
+MARK_START, MARK_END = "<!-- capacity:start -->", "<!-- capacity:end -->"
+CONNECTIONS = 64
+
+
+@dataclass
+class Case:
+    key: str  # service/operation, as in mix.PUBLIC_REQUESTS
+    how: str
+    path: str
+    method: str = "GET"
+    body: str = ""
+    headers: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    connections: int = CONNECTIONS
+
+
+@dataclass
+class Fixture:
+    tokens: list[tuple[str, str]]  # (user id, access token)
+    steady: str
+    bench_events: list[str]
+    pending_booking: str
+    confirmed_booking: str
+    hold_id: str
+    user_id: str
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_baseline_port() -> None:
+    """ratio's baseline always binds 18999: wait while another run on this machine holds it."""
+    while port_taken(RATIO_BASELINE_PORT):
+        print("  (port 18999 busy: another ratio run; waiting)", flush=True)
+        time.sleep(5)
+
+
+def subject(token: str) -> str:
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"])
+
+
+def hold(token: str, event_id: str, body: dict[str, Any]) -> str:
+    hold_id: str = Api(INVENTORY, token=token).post(
+        f"/api/v1/inventory/events/{event_id}/holds", body
+    )["hold_id"]
+    return hold_id
+
+
+def book(token: str, hold_id: str) -> dict[str, Any]:
+    booking: dict[str, Any] = Api(GATEWAY, token=token).post(
+        "/api/v1/bookings", {"hold_id": hold_id}
+    )
+    return booking
+
+
+def prepare_fixture(accounts: int) -> Fixture:
+    """Accounts logged in, a steady event, two events with one large standing section (the
+    pools of holds), a pending and a confirmed booking of the first account."""
+    state = Path(".loadtest")
+    registered = register_accounts(GATEWAY, state / "accounts.json", accounts)[:accounts]
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(
+            pool.map(lambda a: login(GATEWAY, a.email, a.password, patience_s=60), registered)
+        )
+    organizer = Api(GATEWAY, token=login(GATEWAY, *DEMO_ORGANIZER, patience_s=60))
+    tag = datetime.now(UTC).strftime("%H%M%S")
+    steady = create_onsale_event(
+        organizer, f"Capacity Steady {tag}", venue_body(f"cap {tag}", 6, 20, 25, 1000)
+    )
+    bench_events = [
+        create_onsale_event(
+            organizer, f"Capacity Pool {tag}-{n}", venue_body(f"pool {tag}-{n}", 0, 0, 0, 150_000)
+        )
+        for n in range(3)  # one for the hold measurement, two for the pools of holds
+    ]
+    first = tokens[0]
+    pending = book(first, hold(first, steady, {"seat_ids": ["S1-1-1", "S1-1-2"]}))
+    confirmed = book(first, hold(first, steady, {"seat_ids": ["S1-2-1", "S1-2-2"]}))
+    Api(GATEWAY, token=first).call(
+        "POST",
+        f"/api/v1/payments/{confirmed['payment']['payment_id']}/simulate",
+        json={"outcome": "succeeded"},
+    )
+    for _ in range(40):
+        status = Api(GATEWAY, token=first).get(f"/api/v1/bookings/{confirmed['booking_id']}")
+        if status["status"] == "confirmed":
+            break
+        time.sleep(0.25)
+    else:
+        raise SystemExit("the confirmed booking never confirmed: is the stack healthy?")
+    return Fixture(
+        tokens=[(subject(t), t) for t in tokens],
+        steady=steady,
+        bench_events=bench_events,
+        pending_booking=pending["booking_id"],
+        confirmed_booking=confirmed["booking_id"],
+        hold_id=hold(first, steady, {"seat_ids": ["S1-3-1"]}),
+        user_id=subject(first),
+    )
+
+
+def cases(fx: Fixture) -> list[Case]:
+    token = fx.tokens[0][1]
+    user = [f"Authorization: Bearer {token}"]
+    internal = [f"X-Service-Token: {DEV_SERVICE_TOKEN}"]
+    quote = json.dumps({"seat_ids": ["S1-4-1", "S1-4-2"], "section_id": None, "quantity": 2})
+    payment = json.dumps(
+        {
+            "booking_id": f"capacity-{uuid.uuid4().hex[:12]}",
+            "user_id": fx.user_id,
+            "amount_cents": 9000,
+            "currency": "GBP",
+        }
+    )
+    login_body = json.loads(Path(".loadtest/accounts.json").read_text())[0]
+    ev = fx.steady
+    return [
+        Case(
+            "api-gateway/proxy",
+            "authenticated GET, JWT verified, rate-limited, proxied to a trivial upstream",
+            "/api/v1/bookings/any",
+            headers=user,
+        ),
+        Case("events/list", "GET /api/v1/events?limit=20", "/api/v1/events?limit=20"),
+        Case("events/get", "GET /api/v1/events/{id}", f"/api/v1/events/{ev}"),
+        Case(
+            "events/seatmap",
+            "GET /api/v1/events/{id}/seatmap (4,000 places)",
+            f"/api/v1/events/{ev}/seatmap",
+        ),
+        Case(
+            "events/internal-get",
+            "GET /internal/events/{id}",
+            f"/internal/events/{ev}",
+            headers=internal,
+        ),
+        Case(
+            "events/quote",
+            "POST /internal/events/{id}/quote (2 seats)",
+            f"/internal/events/{ev}/quote",
+            "POST",
+            quote,
+            internal,
+        ),
+        Case(
+            "search/events",
+            "GET /api/v1/search/events?q=final&limit=20",
+            "/api/v1/search/events?q=final&limit=20",
+        ),
+        Case("search/suggest", "GET /api/v1/search/suggest?q=fin", "/api/v1/search/suggest?q=fin"),
+        Case(
+            "inventory/availability",
+            "GET availability (7 sections)",
+            f"/api/v1/inventory/events/{ev}/availability",
+        ),
+        Case(
+            "inventory/availability-seats",
+            "GET availability?seats=true (4,000 places)",
+            f"/api/v1/inventory/events/{ev}/availability?seats=true",
+        ),
+        Case(
+            "inventory/hold",
+            "POST holds {section_id, quantity: 1} (201 each, 150,000 places)",
+            f"/api/v1/inventory/events/{fx.bench_events[0]}/holds",
+            "POST",
+            json.dumps({"section_id": "GA", "quantity": 1}),
+            user,
+            {"MAX_ACTIVE_HOLDS_PER_USER": "100000000"},
+        ),
+        Case(
+            "inventory/hold-get",
+            "GET /internal/holds/{id}",
+            f"/internal/holds/{fx.hold_id}",
+            headers=internal,
+        ),
+        Case(
+            "booking/get",
+            "GET /api/v1/bookings/{id}",
+            f"/api/v1/bookings/{fx.pending_booking}",
+            headers=user,
+        ),
+        Case(
+            "booking/list",
+            "GET /api/v1/bookings?limit=20",
+            "/api/v1/bookings?limit=20",
+            headers=user,
+        ),
+        Case(
+            "booking/tickets",
+            "GET /api/v1/bookings/{id}/tickets (2 tickets with QR codes)",
+            f"/api/v1/bookings/{fx.confirmed_booking}/tickets",
+            headers=user,
+        ),
+        Case(
+            "payment/create",
+            "POST /internal/payments, one booking again (the idempotent path)",
+            "/internal/payments",
+            "POST",
+            payment,
+            internal,
+        ),
+        Case(
+            "auth/login",
+            "POST /api/v1/auth/login (argon2 verify)",
+            "/api/v1/auth/login",
+            "POST",
+            json.dumps({"email": login_body["email"], "password": login_body["password"]}),
+            env={"LOGIN_ATTEMPTS_PER_IP": "100000000"},
+            # A login costs tens of milliseconds of CPU: 64 waiting connections would queue past
+            # wrk's 2 s timeout and nothing would be counted.
+            connections=4,
+        ),
+        Case(
+            "auth/user-get",
+            "GET /internal/users/{id}",
+            f"/internal/users/{fx.user_id}",
+            headers=internal,
+        ),
+    ]
+
+
+def instance_env(service: str, extra: dict[str, str]) -> dict[str, str]:
+    specs = discover()
+    spec = next(s for s in specs if s.name == service)
+    env = {**os.environ, **service_env(spec, specs, {}), "LOG_LEVEL": "INFO", **extra}
+    return env
+
+
+@contextmanager
+def trivial_upstream() -> Iterator[str]:
+    """The hello-world app as the gateway's upstream, on core 0 beside wrk."""
+    port = free_port()
+    command = ["/usr/bin/taskset", "-c", "0", *uvicorn_command("hello:app", port)]
+    command.remove("--factory")
+    process = subprocess.Popen(  # noqa: S603
+        command, cwd=BENCH, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/", 30, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def parse_ratio(out: str) -> tuple[float, float, str, str]:
+    base = re.search(r"baseline hello.*?([\d.]+) req/s", out)
+    got = re.search(r"server under test.*?([\d.]+) req/s, p99 (\S+)(.*)", out)
+    if base is None or got is None:
+        raise ValueError(f"unexpected ratio output:\n{out}")
+    return float(got.group(1)), float(base.group(1)), got.group(2), got.group(3).strip()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def find_process(*needles: str, unless: str = "--server") -> int | None:
+    """A process whose command line has every needle (and not `unless`: ratio's own command
+    line names the server's command too)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if all(needle in cmdline for needle in needles) and unless not in cmdline:
+            return int(entry.name)
+    return None
+
+
+class CpuWatch(threading.Thread):
+    """The CPU time the server under test spends while ratio's wrk measures it: waits for the
+    wrk process aimed at the server's port, samples the server's CPU time when it starts and
+    when it ends."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.spent: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        target = f"127.0.0.1:{self.port}/"
+        server = wrk = None
+        while not self.stop.is_set() and wrk is None:
+            server = server or find_process("uvicorn", f"--port {self.port}")
+            wrk = find_process("wrk", target) if server else None
+            time.sleep(0.02)
+        if server is None or wrk is None:
+            return
+        try:
+            before = cpu_seconds(server)
+            while Path(f"/proc/{wrk}").exists() and not self.stop.is_set():
+                time.sleep(0.02)
+            self.spent = cpu_seconds(server) - before
+        except OSError:
+            self.spent = None
+
+
+def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measurement:
+    service, operation = case.key.split("/")
+    extra = dict(case.env)
+    if service == "api-gateway":
+        assert upstream is not None
+        routes = json.loads(instance_env(service, {})["GATEWAY_ROUTES"])
+        extra["GATEWAY_ROUTES"] = json.dumps(dict.fromkeys(routes, upstream))
+        extra["RATE_LIMITS"] = json.dumps({"default": {"anonymous": UNLIMITED, "user": UNLIMITED}})
+    spec = next(s for s in discover() if s.name == service)
+    port = free_port()
+    args = [
+        str(RATIO),
+        "--python",
+        sys.executable,
+        "--server",
+        " ".join(uvicorn_command(spec.app, port)),
+        "--url",
+        f"http://127.0.0.1:{port}{case.path}",
+        "--ready",
+        f"http://127.0.0.1:{port}/health",
+        "--seconds",
+        str(seconds),
+        "--connections",
+        str(case.connections),
+    ]
+    if case.method != "GET":
+        args += ["--method", case.method, "--body", case.body]
+    for header in case.headers:
+        args += ["--header", header]
+    for attempt in range(3):
+        wait_for_baseline_port()
+        watch = CpuWatch(port)
+        watch.start()
+        result = subprocess.run(  # noqa: S603 - our harness, loopback only
+            args, env=instance_env(service, extra), capture_output=True, text=True, check=False
+        )
+        watch.stop.set()
+        watch.join(5)
+        if result.returncode == 0 and "ratio:" in result.stdout:
+            rps, base, p99, errors = parse_ratio(result.stdout)
+            if "Non-2xx" in errors:
+                raise SystemExit(f"{case.key}: the requests failed ({errors}):\n{result.stdout}")
+            how = f"{case.how} [wrk: {errors.strip('[] ')}]" if errors else case.how
+            cpu = watch.spent
+            cpu_rps = rps * seconds / cpu if cpu else 0.0
+            return capacity.Measurement(service, operation, rps, base, p99, how, cpu_rps)
+        print(f"  ratio attempt {attempt + 1} failed: {result.stderr.strip()[-300:]}", flush=True)
+        time.sleep(3)
+    raise SystemExit(f"{case.key}: ratio kept failing")
+
+
+# --- ratio's method by hand, for requests that change state ----------------------------------
+
+POOL_SCRIPT = """
+local items = {{ {items} }}
+local k = 0
+ok, other = 0, 0
+request = function()
+  k = k + 1
+  local item = items[((k - 1) % #items) + 1]
+  return wrk.format("POST", item[3], {{["Authorization"] = "Bearer " .. item[1],
+    ["Content-Type"] = "application/json"}}, item[2])
+end
+response = function(status, headers, body)
+  if status == {expect} then ok = ok + 1 else other = other + 1 end
+end
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function done(summary, latency, requests)
+  local t = threads[1]
+  print(string.format("pool %d ok %d other %d", #items, t:get("ok"), t:get("other")))
+end
+"""
+
+
+def wrk(url: str, seconds: int, script: str | None = None) -> str:
+    args = [
+        "/usr/bin/taskset",
+        "-c",
+        "0",
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
+        if script:
+            file.write(script)
+            file.flush()
+            args += ["-s", file.name]
+        return subprocess.run(  # noqa: S603
+            [*args, url], capture_output=True, text=True, check=True
+        ).stdout
+
+
+def pinned(command: list[str], env: dict[str, str], ready: str, cwd: Path | None = None) -> Any:
+    process = subprocess.Popen(  # noqa: S603
+        ["/usr/bin/taskset", "-c", "1", *command],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_healthy(ready, 60, process)
+    return process
+
+
+def rate_of(out: str) -> tuple[float, str]:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
+    return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?")
+
+
+def by_hand(
+    key: str, how: str, items: list[tuple[str, str, str]], expect: int, seconds: int
+) -> tuple[capacity.Measurement, int]:
+    """ratio's method with a pool of distinct requests (token, body, path)."""
+    service, operation = key.split("/")
+    wait_for_baseline_port()
+    hello_port = free_port()
+    hello_command = uvicorn_command("hello:app", hello_port)
+    hello_command.remove("--factory")
+    hello_url = f"http://127.0.0.1:{hello_port}/"
+    hello = pinned(hello_command, dict(os.environ), hello_url, BENCH)
+    try:
+        baseline, _ = rate_of(wrk(hello_url, seconds))
+    finally:
+        hello.terminate()
+        hello.wait(10)
+    spec = next(s for s in discover() if s.name == service)
+    port = free_port()
+    server = pinned(
+        uvicorn_command(spec.app, port),
+        instance_env(service, {}),
+        f"http://127.0.0.1:{port}/health",
+    )
+    lua_items = ", ".join(
+        "{" + ", ".join(json.dumps(part) for part in item) + "}" for item in items
+    )
+    try:
+        before = cpu_seconds(server.pid)
+        out = wrk(
+            f"http://127.0.0.1:{port}/",
+            seconds,
+            POOL_SCRIPT.format(items=lua_items, expect=expect),
+        )
+        spent = cpu_seconds(server.pid) - before
+    finally:
+        server.terminate()
+        server.wait(10)
+    rps, p99 = rate_of(out)
+    sent = re.search(r"(\d+) requests in", out)
+    requests_sent = int(sent.group(1)) if sent else 0
+    counts = re.search(r"pool (\d+) ok (\d+) other (\d+)", out)
+    if counts is None:
+        raise SystemExit(f"{key}: unexpected wrk output:\n{out}")
+    pool, ok, other = (int(n) for n in counts.groups())
+    print(f"  {key}: pool {pool}, {ok} answered {expect}, {other} otherwise", flush=True)
+    if other > ok * 0.02 or requests_sent >= pool:
+        raise SystemExit(f"{key}: the pool ran out or requests failed; lower --seconds")
+    cpu_rps = requests_sent / spent if spent else 0.0
+    return capacity.Measurement(service, operation, rps, baseline, p99, how, cpu_rps), requests_sent
+
+
+def holds_pool(fx: Fixture) -> list[tuple[str, str, str]]:
+    """Five standing holds per account per pool event (the per-user limit), made through
+    inventory directly: (token, booking body, path)."""
+    jobs = [
+        (token, event) for _, token in fx.tokens for event in fx.bench_events[1:] for _ in range(5)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        holds = list(
+            pool.map(lambda j: (j[0], hold(j[0], j[1], {"section_id": "GA", "quantity": 1})), jobs)
+        )
+    return [
+        (token, json.dumps({"hold_id": hold_id}), "/api/v1/bookings") for token, hold_id in holds
+    ]
+
+
+def top_up_bookings(unused: list[tuple[str, str, str]]) -> None:
+    """Books the holds the booking measurement did not reach (through the dev stack, not
+    measured), so the payment measurement has enough payments to make."""
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: book(item[0], json.loads(item[1])["hold_id"]), unused))
+
+
+def payments_pool(fx: Fixture) -> list[tuple[str, str, str]]:
+    """The payments of the bookings the booking measurement made, each with its owner's token."""
+    tokens = dict(fx.tokens)
+    admin = Api(
+        "http://127.0.0.1:8004", token=login(GATEWAY, "admin@ticketing.dev", "Admin-demo-2026")
+    )
+    items = []
+    for event in fx.bench_events[1:]:
+        for booking in admin.pages("/api/v1/bookings", event_id=event, limit=100):
+            if booking["status"] == "pending_payment" and booking.get("payment"):
+                items.append(
+                    (
+                        tokens[booking["user_id"]],
+                        json.dumps({"outcome": "succeeded"}),
+                        f"/api/v1/payments/{booking['payment']['payment_id']}/simulate",
+                    )
+                )
+    return items
+
+
+def summary(m: capacity.Measurement) -> str:
+    return (
+        f"{m.rps:,.0f} req/s, hello {m.baseline_rps:,.0f}, ratio {m.ratio:.3f}, "
+        f"{m.cpu_rps:,.0f} req per CPU-second of the server"
+    )
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} cores (nproc), {model}, Linux {platform.release()}"
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    start, end = readme.index(MARK_START), readme.index(MARK_END)
+    README.write_text(readme[: start + len(MARK_START)] + "\n" + text + "\n" + readme[end:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rps", type=float, default=10_000)
+    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument("--only", nargs="*", help="measure only these service/operation keys")
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args()
+    try:
+        Api(GATEWAY).get("/health")
+    except OSError as exc:
+        raise SystemExit(f"the stack is not up on {GATEWAY} (make loadtest-stack): {exc}") from exc
+    started = time.monotonic()
+    fixture = prepare_fixture(args.accounts)
+    measured: dict[str, capacity.Measurement] = {}
+    with trivial_upstream() as upstream:
+        for case in cases(fixture):
+            if args.only and case.key not in args.only:
+                continue
+            print(f"== {case.key}: {case.how}", flush=True)
+            m = via_ratio(case, args.seconds, upstream)
+            measured[m.key] = m
+            print(f"  {summary(m)}, p99 {m.p99}", flush=True)
+    if not args.only or "booking/create" in args.only or "payment/simulate" in args.only:
+        print("== booking/create (pool of holds)", flush=True)
+        holds = holds_pool(fixture)
+        m, used = by_hand(
+            "booking/create",
+            "POST /api/v1/bookings, a new hold each (inventory, events, payment, DynamoDB)",
+            holds,
+            201,
+            args.seconds,
+        )
+        measured[m.key] = m
+        print(f"  {summary(m)}", flush=True)
+        top_up_bookings(holds[used:])
+        print("== payment/simulate (pool of the bookings made)", flush=True)
+        m, _ = by_hand(
+            "payment/simulate",
+            "POST /api/v1/payments/{id}/simulate, a new payment each (webhook applied)",
+            payments_pool(fixture),
+            202,
+            min(args.seconds, 2),
+        )
+        measured[m.key] = m
+        print(f"  {summary(m)}", flush=True)
+    shares = request_shares()
+    result = capacity.needs(args.rps, measured, shares=shares)
+    text = "\n\n".join(
+        [
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, "
+            f"`uv run python loadtest/bench/capacity.py --seconds {args.seconds}` "
+            f"({time.monotonic() - started:.0f} s).",
+            capacity.render_measurements(measured),
+            f"Mix (share of public requests): {capacity.render_shares(shares)}.",
+            capacity.render_needs(args.rps, result),
+        ]
+    )
+    print(text, flush=True)
+    if not args.no_readme and not args.only:
+        write_readme(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from ticketing_loadtest.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The capacity model: from measured per-core throughput of each service operation to the number
+of 0.5 vCPU tasks each service needs for a given public request rate of the on-sale mix.
+
+    rate(service, operation) = total public req/s x share of each public request that reaches it
+                               (mix.FLOWS -> shares, mix.PUBLIC_REQUESTS -> the fan-out)
+    vCPU(service)            = sum over its operations of rate / measured requests per
+                               CPU-second of one core (Measurement.per_core)
+    tasks(service)           = ceil(vCPU / (task vCPU x target utilisation)), at least the seed's
+                               minimum; compared with the seed's maximum
+
+One core of this machine stands for one vCPU. The target utilisation is the seed's autoscaling
+target (70 % CPU): tasks run at it in steady state, the rest is headroom for the scale-out lag.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ticketing_loadtest.mix import (
+    PUBLIC_REQUESTS,
+    SEED_TASKS,
+    TASK_VCPU,
+    PublicRequest,
+    operation_rates,
+    request_shares,
+)
+
+TARGET_UTILISATION = 0.7
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One operation's throughput on one pinned core, next to the hello-world of the same run."""
+
+    service: str
+    operation: str
+    rps: float
+    baseline_rps: float
+    p99: str = ""
+    how: str = ""  # what was requested, for the table
+    cpu_rps: float = 0.0  # requests per CPU-second the server spent during the measurement
+
+    @property
+    def per_core(self) -> float:
+        """What one core of this service serves: requests per CPU-second when it was measured
+        (a server waiting on its peers, which share the other core here, is not at 100 % of
+        its core, so req/s alone would understate it), else the req/s measured."""
+        return self.cpu_rps or self.rps
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}/{self.operation}"
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.baseline_rps if self.baseline_rps else 0.0
+
+
+@dataclass(frozen=True)
+class ServiceNeed:
+    service: str
+    rps: float  # requests reaching the service (every operation)
+    vcpu: float
+    tasks: int
+    seed_min: int
+    seed_max: int
+    unmeasured: tuple[str, ...]  # operations with no measurement (their cost is not in vcpu)
+
+    @property
+    def fits(self) -> bool:
+        return self.tasks <= self.seed_max
+
+
+def cost_key(service: str, operation: str, requests: Mapping[str, PublicRequest]) -> str:
+    """The measurement an operation's cost comes from (itself, or the one it is measured as)."""
+    for request in requests.values():
+        for call in request.calls:
+            if (call.service, call.operation) == (service, operation) and call.measured_as:
+                return call.measured_as
+    return f"{service}/{operation}"
+
+
+def tasks_for(
+    vcpu: float,
+    *,
+    task_vcpu: float = TASK_VCPU,
+    utilisation: float = TARGET_UTILISATION,
+    minimum: int = 1,
+) -> int:
+    if vcpu < 0 or task_vcpu <= 0 or not 0 < utilisation <= 1:
+        raise ValueError("vCPU must be >= 0, task size > 0 and utilisation in (0, 1]")
+    # Rounded to 9 places first, so 1.4 / 0.35 = 4.000000000000001 is 4 tasks, not 5.
+    return max(minimum, math.ceil(round(vcpu / (task_vcpu * utilisation), 9)))
+
+
+def needs(
+    total_rps: float,
+    measurements: Mapping[str, Measurement],
+    *,
+    shares: Mapping[str, float] | None = None,
+    requests: Mapping[str, PublicRequest] = PUBLIC_REQUESTS,
+    seed: Mapping[str, tuple[int, int]] = SEED_TASKS,
+    utilisation: float = TARGET_UTILISATION,
+) -> list[ServiceNeed]:
+    rates = operation_rates(total_rps, shares or request_shares(), requests)
+    by_service: dict[str, dict[str, float]] = {}
+    for (service, operation), rate in rates.items():
+        by_service.setdefault(service, {})[operation] = rate
+    result = []
+    for service in sorted(set(by_service) | set(seed)):
+        operations = by_service.get(service, {})
+        vcpu = 0.0
+        unmeasured = []
+        for operation, rate in sorted(operations.items()):
+            measured = measurements.get(cost_key(service, operation, requests))
+            if measured is None or measured.per_core <= 0:
+                unmeasured.append(operation)
+                continue
+            vcpu += rate / measured.per_core
+        seed_min, seed_max = seed.get(service, (1, 0))
+        result.append(
+            ServiceNeed(
+                service=service,
+                rps=sum(operations.values()),
+                vcpu=vcpu,
+                tasks=tasks_for(vcpu, utilisation=utilisation, minimum=seed_min),
+                seed_min=seed_min,
+                seed_max=seed_max,
+                unmeasured=tuple(unmeasured),
+            )
+        )
+    return result
+
+
+def render_measurements(measurements: Mapping[str, Measurement]) -> str:
+    lines = [
+        "| operation | request measured | req/s on one pinned core | hello-world req/s (same run) "
+        "| ratio | p99 | req per CPU-second (used by the model) |",
+        "|---|---|---:|---:|---:|---|---:|",
+    ]
+    for m in sorted(measurements.values(), key=lambda m: m.key):
+        lines.append(
+            f"| {m.key} | {m.how} | {m.rps:,.0f} | {m.baseline_rps:,.0f} | {m.ratio:.3f} "
+            f"| {m.p99} | {m.per_core:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def render_needs(total_rps: float, result: list[ServiceNeed]) -> str:
+    lines = [
+        f"| service | req/s reaching it at {total_rps:,.0f} public req/s | vCPU needed "
+        f"| tasks of {TASK_VCPU} vCPU at {TARGET_UTILISATION:.0%} | seed min-max | verdict |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for need in result:
+        if need.unmeasured and need.vcpu == 0:
+            verdict = f"not measured ({', '.join(need.unmeasured)})"
+        else:
+            verdict = (
+                "fits" if need.fits else f"**over the seed's max by {need.tasks - need.seed_max}**"
+            )
+            if need.unmeasured:
+                verdict += f" (+ unmeasured: {', '.join(need.unmeasured)})"
+        lines.append(
+            f"| {need.service} | {need.rps:,.0f} | {need.vcpu:.2f} | {need.tasks} "
+            f"| {need.seed_min}-{need.seed_max} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def render_shares(shares: Mapping[str, float]) -> str:
+    parts = [f"{kind} {share:.1%}" for kind, share in sorted(shares.items(), key=lambda kv: -kv[1])]
+    return ", ".join(parts)
