@@ -201,3 +201,55 @@ def test_rotated_key_is_fetched_on_unknown_kid_but_random_kids_do_not_hammer(
         token = issuer.token(key=stranger, kid=f"random-{index}")
         assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
     assert issuer.fetches == before + 1
+
+
+async def test_requests_during_a_jwks_fetch_wait_for_it_instead_of_failing() -> None:
+    """Many requests with a new kid arrive while one fetch is in flight: all of them verify."""
+    import asyncio
+
+    from ticketing_common.security import JwksKeySource
+
+    issuer = Issuer()
+    gate = asyncio.Event()
+    app = FastAPI()
+
+    @app.get("/jwks")
+    async def slow_jwks() -> dict[str, Any]:
+        await gate.wait()
+        return issuer.jwks()
+
+    with serve_app(app) as url:
+        source = JwksKeySource(f"{url}/jwks", min_refetch_s=60)
+        await source.open()
+        try:
+            lookups = [asyncio.create_task(source.key_for(issuer.active)) for _ in range(20)]
+            await asyncio.sleep(0.2)
+            gate.set()
+            keys = await asyncio.gather(*lookups)
+        finally:
+            await source.close()
+    assert all(key is not None for key in keys)
+    assert issuer.fetches == 1
+
+
+async def test_before_the_first_successful_fetch_retries_are_not_held_back() -> None:
+    """A service that started before auth: the failed first fetch must not block keys for
+    `min_refetch_s` (10 s by default) once auth is up."""
+    import asyncio
+
+    from ticketing_common.security import JwksKeySource
+    from ticketing_devkit.processes import free_port
+
+    issuer = Issuer()
+    port = free_port()
+    source = JwksKeySource(f"http://127.0.0.1:{port}/jwks", min_refetch_s=60, timeout_s=0.5)
+    await source.open()
+    try:
+        assert await source.key_for(issuer.active) is None  # auth is not up yet
+        app = FastAPI()
+        app.get("/jwks")(issuer.jwks)
+        with serve_app(app, port=port):
+            await asyncio.sleep(1.05)
+            assert await source.key_for(issuer.active) is not None
+    finally:
+        await source.close()

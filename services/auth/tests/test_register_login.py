@@ -135,3 +135,21 @@ def test_one_address_is_throttled_across_emails(api: httpx.Client) -> None:
     assert statuses[:20] == [401] * 20
     assert statuses[20:] == [429, 429]
     assert "retry-after" in response.headers
+
+
+def test_passwords_are_stored_as_argon2id_with_owasp_parameters(auth_env: dict[str, str]) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def stored_hashes() -> list[str]:
+        url = auth_env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        conn = await asyncpg.connect(url)
+        try:
+            return [row[0] for row in await conn.fetch("SELECT password_hash FROM users LIMIT 5")]
+        finally:
+            await conn.close()
+
+    hashes = asyncio.run(stored_hashes())
+    assert hashes
+    assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes)

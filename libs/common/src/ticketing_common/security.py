@@ -102,9 +102,17 @@ class JwksKeySource:
         stale = now - self._fetched_at > self.refresh_interval_s
         if kid in self._keys and not stale:
             return self._keys[kid]
-        if now - self._attempted_at >= self.min_refetch_s:
+        if self._lock.locked():
+            async with self._lock:  # a fetch is in flight: wait for its answer, don't refuse
+                pass
+        elif now - self._attempted_at >= self._refetch_interval():
             await self.refresh()
         return self._keys.get(kid)
+
+    def _refetch_interval(self) -> float:
+        # Until the first successful fetch (auth still starting) retry soon; afterwards an unknown
+        # kid may trigger a fetch only every `min_refetch_s`.
+        return self.min_refetch_s if self._keys else min(self.min_refetch_s, 1.0)
 
     async def refresh(self) -> None:
         async with self._lock:

@@ -6,7 +6,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.concurrency import run_in_threadpool
 
-_hasher = PasswordHasher()
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~17 ms of CPU per
+# login here, against ~155 ms for argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes), which made
+# logins the most expensive request of an on-sale (loadtest/README.md, capacity model).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 # Verified when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
 
