@@ -87,7 +87,8 @@ def test_every_service_has_a_health_check_or_is_a_one_off_job() -> None:
             assert name not in waited_for_healthy, name
             continue
         test = check.get("test")
-        assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+        assert test, f"{name} has no health check"
+        assert test[0] in ("CMD", "CMD-SHELL"), name
 
 
 def test_jobs_run_once_and_are_waited_for_by_what_needs_them() -> None:
@@ -179,7 +180,8 @@ def test_each_service_gets_the_secrets_and_peers_its_task_definition_names() -> 
         # their compose names. (SITE_URL is where emails link to: the user's browser.)
         for name, value in environment(spec.name).items():
             if name.endswith("_URL") and name != "SITE_URL" and value:
-                assert "127.0.0.1" not in value and "localhost" not in value, (spec.name, name)
+                assert "127.0.0.1" not in value, (spec.name, name)
+                assert "localhost" not in value, (spec.name, name)
 
 
 def test_every_database_the_services_declare_is_created_and_used(tmp_path: Path) -> None:

@@ -155,3 +155,15 @@ async def test_make_dev_starts_dynamodb_as_a_process_and_reuses_a_running_one() 
         assert await asyncio.wait_for(process.wait(), 10) == 0
         for pump in pumps:
             pump.cancel()
+
+
+def test_access_lines_do_not_repeat_what_their_message_says() -> None:
+    line = (
+        b'{"ts":"2026-11-26T03:12:39.000Z","level":"info","msg":"GET /api/v1/x 200",'
+        b'"request_id":"abc","method":"GET","path":"/api/v1/x","status":200,"duration_ms":1.5}'
+    )
+    assert _pretty(line) == "03:12:39 INFO    GET /api/v1/x 200 request_id=abc duration_ms=1.5"
+    # A one-word message repeats nothing, so its fields all stay.
+    assert _pretty(b'{"ts":"","level":"info","msg":"ready","state":"ready"}').endswith(
+        "ready state=ready"
+    )
