@@ -7,8 +7,9 @@
 # BUILD_TOOL    docker | podman | buildah (default: a docker with a running engine, else podman,
 #               else buildah)
 # BASE_IMAGE, UV_IMAGE   passed on as build args when set (the Dockerfiles' defaults otherwise)
-# BUILDAH_FLAGS          buildah's options (default: chroot isolation, vfs storage, host network:
-#                        what works as root without a container runtime)
+# BUILDAH_FLAGS          buildah's options (default: chroot isolation, vfs storage, host network,
+#                        this machine's CA bundle for downloads: what works as root without a
+#                        container runtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,13 @@ case "$tool" in
   docker | podman) build=("$tool" build) ;;
   # --format docker: OCI image configs have no HEALTHCHECK; --layers: reuse the dependency layer.
   buildah)
-    read -r -a flags <<<"${BUILDAH_FLAGS:---isolation chroot --storage-driver vfs --network host}"
+    default="--isolation chroot --storage-driver vfs --network host"
+    # Downloads in the build trust what this machine trusts (a TLS-inspecting proxy's CA, say),
+    # through a mount: nothing of it ends up in the images.
+    if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+      default+=" -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"
+    fi
+    read -r -a flags <<<"${BUILDAH_FLAGS:-$default}"
     build=(buildah bud --format docker --layers "${flags[@]}") ;;
   *) echo "images: unknown BUILD_TOOL $tool" >&2; exit 1 ;;
 esac

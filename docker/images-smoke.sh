@@ -22,14 +22,7 @@ uv_image=${UV_IMAGE:-$(BUILDAH_FLAGS="${storage[*]}" docker/base/build-uv.sh | t
 echo "uv: $uv_image"
 
 step "building ${services[*]}"
-build_flags="--isolation chroot ${storage[*]} --network host"
-# The build trusts what this machine trusts (a TLS-inspecting proxy's CA, say) for its
-# downloads, through a mount: nothing of it ends up in the images.
-if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-  build_flags+=" -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"
-fi
-BUILD_TOOL=buildah BASE_IMAGE=$base_image UV_IMAGE=$uv_image BUILDAH_FLAGS=$build_flags \
-  docker/build-images.sh "${services[@]}"
+BUILD_TOOL=buildah BASE_IMAGE=$base_image UV_IMAGE=$uv_image docker/build-images.sh "${services[@]}"
 
 containers=()
 servers=()
