@@ -366,7 +366,7 @@ def run(
 def summarise(out: str) -> str:
     """`ratio`'s figure (or that it failed), the own harness's ratio, and CPU per request."""
     figures = []
-    for part in out.split("[")[1:]:
+    for part in re.split(r"^\[", out, flags=re.MULTILINE)[1:]:
         label, _, text = part.partition("]")
         ratio = re.search(r"^ratio: ([\d.]+)", text, re.MULTILINE)
         name = "ratio" if label == "ratio" else "own ratio"

@@ -124,14 +124,17 @@ async def bearer_user(request: Request) -> Principal:
 
 async def small_body(request: Request, limit: int) -> bytes:
     """The body, refused (413) past `limit` bytes: the service-wide limit is sized for layouts."""
-    too_large = Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
     body = await request.body()  # cached: the idempotency key's check reads it again
     if len(body) > limit:  # a chunked body (no Content-Length)
-        raise too_large
+        raise _too_large(limit)
     return body
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
 
 
 def parse_body(model: type[M], raw: bytes) -> M:
