@@ -81,8 +81,9 @@ if built inventory; then
   serve inventory --env REDIS_URL=redis://127.0.0.1:6379/0
 fi
 if built api-gateway; then
+  # No auth here: the gateway starts without its JWKS (it fetches the keys when asked).
   serve api-gateway --env REDIS_URL=redis://127.0.0.1:6379/0 \
-    --env JWKS_URL=http://127.0.0.1:8001/api/v1/auth/jwks --env 'GATEWAY_ROUTES={}'
+    --env "JWKS_URL=http://127.0.0.1:$(free_port)/api/v1/auth/jwks" --env 'GATEWAY_ROUTES={}'
 fi
 if built auth; then
   database=ticketing_images_smoke_$$
