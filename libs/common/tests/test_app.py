@@ -137,3 +137,12 @@ def test_production_refuses_the_dev_service_token() -> None:
     with pytest.raises(ValueError, match="SERVICE_TOKEN"):
         ServiceSettings(environment="prod")
     assert ServiceSettings(environment="prod", service_token="real").environment == "prod"
+
+
+def test_startup_objects_are_frozen_out_of_garbage_collection(base_url: str) -> None:
+    # serve_app runs the app in this process: after startup the heap is frozen and young
+    # collections are rarer, so full collections stop walking long-lived startup objects.
+    import gc
+
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == 10_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 READY_TIMEOUT_S = 2.0
+# A request in flight holds a few hundred objects the cycle collector tracks; with the default
+# young-generation threshold (700) a busy service ran a collection every few requests.
+YOUNG_GC_THRESHOLD = 10_000
 
 
 def create_service_app(
@@ -62,6 +66,7 @@ def create_service_app(
                 setattr(app.state, item.name, item)
             for hook in on_startup:
                 await hook(app)
+            _settle_heap()
             tasks = [asyncio.create_task(_supervise(loop, app)) for loop in background]
             log.info("service started", extra={"resources": [r.name for r in resources]})
             yield
@@ -106,6 +111,15 @@ def create_service_app(
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+def _settle_heap() -> None:
+    """Everything made at import and startup lives as long as the process: freeze it, so full
+    collections walk only what requests allocate (the gateway measured ~90 ms pauses walking
+    ~80k startup objects), and collect the young generation less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, 10, 10)
 
 
 async def _supervise(loop: Hook, app: FastAPI) -> None:
