@@ -112,6 +112,27 @@ def test_every_dependency_names_a_service_and_a_condition_it_can_meet() -> None:
                 assert is_job(SERVICES[target]), (name, target)
 
 
+def test_the_start_order_has_no_cycle() -> None:
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        assert name not in visiting, f"{name} waits for itself"
+        visiting.add(name)
+        for target in SERVICES[name].get("depends_on") or {}:
+            visit(target)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in SERVICES:
+        visit(name)
+    assert order.index("postgres") < order.index("auth-migrate") < order.index("auth")
+    others = [order.index(spec.name) for spec in SPECS if spec.name != "api-gateway"]
+    assert order.index("api-gateway") > max(others), "the gateway starts last"
+
+
 def test_every_build_points_at_an_existing_dockerfile() -> None:
     builds = {name: service["build"] for name, service in SERVICES.items() if "build" in service}
     assert builds
