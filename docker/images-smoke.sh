@@ -61,14 +61,16 @@ serve() {
     --env "UVICORN_PORT=$port" "$@" "$container" -- "${cmd[@]}" >"$log" 2>&1 &
   pid=$!
   servers+=("$pid")
+  local health=""
   for _ in $(seq 1 120); do
     if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; echo "$service exited before answering" >&2; exit 1; fi
-    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+    if health=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1).read().decode())" 2>/dev/null); then
       break
     fi
     sleep 0.5
   done
-  echo "GET /health: $(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2).read().decode())")"
+  [ -n "$health" ] || { cat "$log"; echo "$service did not answer /health within 60 s" >&2; exit 1; }
+  echo "GET /health: $health"
   eval "check=($(image_config "$service" Healthcheck.Test))"
   [ "${check[0]}" = CMD ] || { echo "unexpected HEALTHCHECK form: ${check[*]}" >&2; exit 1; }
   buildah "${storage[@]}" run "${run_flags[@]}" --env "UVICORN_PORT=$port" "$container" -- "${check[@]:1}"
