@@ -17,6 +17,7 @@ from ticketing_devkit.dev import (
     check_ports_free,
     set_up,
     start_auxiliary,
+    start_order,
 )
 from ticketing_devkit.processes import free_port
 from ticketing_devkit.stack import (
@@ -204,3 +205,14 @@ def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
         with pytest.raises(StackError, match=rf"{port} \(payment\)"):
             check_ports_free([spec])
     check_ports_free([spec])  # released: nothing to say
+
+
+def test_auth_starts_before_the_services_that_fetch_its_keys() -> None:
+    specs = discover()
+    first, rest = start_order(specs)
+    assert [spec.name for spec in first] == ["auth"]
+    assert {spec.name for spec in rest} == {spec.name for spec in specs} - {"auth"}
+    for spec in rest:
+        assert service_env(spec, specs, {})["JWKS_URL"].startswith(first[0].url)
+    without_auth = [spec for spec in specs if spec.name != "auth"]
+    assert start_order(without_auth) == [without_auth]

@@ -269,6 +269,15 @@ async def start_auxiliary(
         raise
 
 
+def start_order(specs: list[ServiceSpec]) -> list[list[ServiceSpec]]:
+    """Auth first, the rest together once it is healthy: every other service fetches auth's
+    signing keys (JWKS_URL) as it starts, and one that starts before auth answers rejects every
+    token until its next allowed fetch (JWKS_MIN_REFETCH_S later). Compose orders them the same."""
+    first = [spec for spec in specs if spec.name == "auth"]
+    rest = [spec for spec in specs if spec.name != "auth"]
+    return [group for group in (first, rest) if group]
+
+
 @dataclass
 class Stack:
     """What `up` started, so that all of it is stopped, in order, however `up` ends."""
@@ -297,18 +306,10 @@ class Stack:
             if helper is not None:
                 self.helpers.append(helper)
         await set_up(self.specs)
-        for spec in self.specs:
-            process = await asyncio.create_subprocess_exec(
-                *uvicorn_command(spec.app, spec.dev_port),
-                env={**os.environ, **service_env(spec, self.specs, {})},
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
-            )
-            assert process.stdout is not None
-            self.services[spec.name] = process
-            self.pumps.append(asyncio.create_task(_pump(process.stdout, self.label(spec.name))))
-        await _wait_healthy(self.specs, self.services)
+        for group in start_order(self.specs):
+            for spec in group:
+                await self._start_service(spec)
+            await _wait_healthy(group, self.services)
         if seed:
             for spec in self.specs:
                 if "seed" in spec.commands:
@@ -318,6 +319,18 @@ class Stack:
                         seed_env(spec, self.specs),
                         self.label(spec.name),
                     )
+
+    async def _start_service(self, spec: ServiceSpec) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *uvicorn_command(spec.app, spec.dev_port),
+            env={**os.environ, **service_env(spec, self.specs, {})},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
+        )
+        assert process.stdout is not None
+        self.services[spec.name] = process
+        self.pumps.append(asyncio.create_task(_pump(process.stdout, self.label(spec.name))))
 
     def crashed(self) -> list[str]:
         return [name for name, process in self.services.items() if process.returncode is not None]
