@@ -51,6 +51,18 @@ migrate: sync ## apply every service's database migrations (local PostgreSQL)
 dev: sync ## run the whole stack locally (no Docker): migrations, demo data, every service
 	@$(UV) run --frozen python -m ticketing_devkit.dev up
 
+.PHONY: smoke
+smoke: sync ## book a seat end to end against a running stack (make dev or docker compose up)
+	@$(UV) run --frozen python -m ticketing_devkit.smoke $(ARGS)
+
+.PHONY: images
+images: ## build every service's image (docker, podman or buildah; BUILD_TOOL=... to choose)
+	@docker/build-images.sh $(SERVICES)
+
+.PHONY: images-smoke
+images-smoke: uv ## build images with buildah from a local Debian base and run them (root; slow)
+	@docker/images-smoke.sh
+
 .PHONY: deploy
 deploy: sync ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARGS="--dry-run" ...)
 	@$(UV) run --frozen ticketing-infra deploy $(ARGS)

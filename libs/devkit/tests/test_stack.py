@@ -1,5 +1,6 @@
 import asyncio
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -8,7 +9,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from ticketing_devkit import stack
-from ticketing_devkit.dev import _pretty, _reachable, set_up, start_auxiliary
+from ticketing_devkit.dev import (
+    StackError,
+    _pretty,
+    _reachable,
+    busy_ports,
+    check_ports_free,
+    set_up,
+    start_auxiliary,
+    start_order,
+)
 from ticketing_devkit.processes import free_port
 from ticketing_devkit.stack import (
     DEMO_ADMIN,
@@ -155,3 +165,54 @@ async def test_make_dev_starts_dynamodb_as_a_process_and_reuses_a_running_one() 
         assert await asyncio.wait_for(process.wait(), 10) == 0
         for pump in pumps:
             pump.cancel()
+
+
+def test_access_lines_do_not_repeat_what_their_message_says() -> None:
+    line = (
+        b'{"ts":"2026-11-26T03:12:39.000Z","level":"info","msg":"GET /api/v1/x 200",'
+        b'"request_id":"abc","method":"GET","path":"/api/v1/x","status":200,"duration_ms":1.5}'
+    )
+    assert _pretty(line) == "03:12:39 INFO    GET /api/v1/x 200 request_id=abc duration_ms=1.5"
+    # A one-word message repeats nothing, so its fields all stay.
+    assert _pretty(b'{"ts":"","level":"info","msg":"ready","state":"ready"}').endswith(
+        "ready state=ready"
+    )
+
+
+def test_under_make_dev_only_trusted_proxy_hops_decide_who_the_client_is() -> None:
+    specs = discover()
+    by_name = {spec.name: spec for spec in specs}
+    gateway = service_env(by_name["api-gateway"], specs, {})
+    # People call the gateway directly: no proxy in front, and uvicorn believes no header.
+    assert gateway["TRUSTED_PROXY_HOPS"] == "0"
+    for spec in specs:
+        assert service_env(spec, specs, {})["FORWARDED_ALLOW_IPS"] == ""
+    assert "TRUSTED_PROXY_HOPS" not in service_env(by_name["auth"], specs, {})  # its default: 1
+    assert service_env(by_name["payment"], specs, {})["PAYMENT_PROVIDER"] == "local"
+    assert "OPENSEARCH_URL" not in service_env(by_name["search"], specs, {})  # embedded backend
+
+
+def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        free = free_port()
+        assert busy_ports([port, free]) == [port]
+        spec = ServiceSpec(
+            "payment", "ticketing_payment", "ticketing_payment.main:create_app", port
+        )
+        with pytest.raises(StackError, match=rf"{port} \(payment\)"):
+            check_ports_free([spec])
+    check_ports_free([spec])  # released: nothing to say
+
+
+def test_auth_starts_before_the_services_that_fetch_its_keys() -> None:
+    specs = discover()
+    first, rest = start_order(specs)
+    assert [spec.name for spec in first] == ["auth"]
+    assert {spec.name for spec in rest} == {spec.name for spec in specs} - {"auth"}
+    for spec in rest:
+        assert service_env(spec, specs, {})["JWKS_URL"].startswith(first[0].url)
+    without_auth = [spec for spec in specs if spec.name != "auth"]
+    assert start_order(without_auth) == [without_auth]

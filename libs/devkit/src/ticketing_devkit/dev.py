@@ -13,16 +13,19 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import orjson
 
 from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import (
-    DEMO_ADMIN,
+    DEMO_ACCOUNTS,
     AuxiliaryProcess,
     ServiceSpec,
     auxiliary_processes,
@@ -46,6 +49,10 @@ REDIS_START = [
     "--appendonly",
     "no",
 ]
+
+
+class StackError(Exception):
+    """Why the stack cannot start or keep running: told to the user, exit status 1."""
 
 
 def say(message: str) -> None:
@@ -76,8 +83,8 @@ async def ensure_stores() -> None:
         if await _reachable("127.0.0.1", port):
             continue
         if shutil.which(binary) is None:
-            sys.exit(
-                f"[dev] {name} is not running on 127.0.0.1:{port} and is not installed.\n"
+            raise StackError(
+                f"{name} is not running on 127.0.0.1:{port} and is not installed.\n"
                 f"      Install it (Debian: apt-get install {package}) or use `docker compose up`."
             )
         say(f"starting {name}")
@@ -93,7 +100,7 @@ async def ensure_stores() -> None:
                 break
             await asyncio.sleep(0.2)
         else:
-            sys.exit(f"[dev] {name} did not come up on 127.0.0.1:{port}")
+            raise StackError(f"{name} did not come up on 127.0.0.1:{port}")
 
 
 def _pretty(line: bytes) -> str:
@@ -110,7 +117,14 @@ def _pretty(line: bytes) -> str:
     message = entry.pop("msg", "")
     for key in ("service", "logger"):
         entry.pop(key, None)
-    extras = " ".join(f"{k}={v}" for k, v in entry.items() if k != "exc")
+    # Fields the message already says (an access line's method, path and status) are not
+    # repeated.
+    said = set(str(message).split())
+    extras = " ".join(
+        f"{k}={v}"
+        for k, v in entry.items()
+        if k != "exc" and not (str(v) in said and len(said) > 1)
+    )
     rendered = f"{ts} {level:<7} {message} {extras}".rstrip()
     if "exc" in entry:
         rendered += "\n" + str(entry["exc"])
@@ -131,9 +145,15 @@ async def run_job(args: Sequence[str], env: dict[str, str], label: str) -> None:
         stderr=asyncio.subprocess.STDOUT,
     )
     assert process.stdout is not None
-    await _pump(process.stdout, label)
-    if await process.wait() != 0:
-        sys.exit(f"[dev] {' '.join(args)} failed with exit code {process.returncode}")
+    try:
+        await _pump(process.stdout, label)
+        await process.wait()
+    finally:  # stopped half-way (Ctrl-C): the job goes too
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+    if process.returncode != 0:
+        raise StackError(f"{' '.join(args)} failed with exit code {process.returncode}")
 
 
 def _label(name: str, index: int, width: int) -> str:
@@ -167,21 +187,56 @@ async def set_up(specs: list[ServiceSpec]) -> None:
             )
 
 
+def busy_ports(ports: Iterable[int]) -> list[int]:
+    """The ports something already listens on (bound as uvicorn binds: SO_REUSEADDR)."""
+    busy = []
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
+def check_ports_free(specs: list[ServiceSpec]) -> None:
+    """Every service's port must be free before anything starts (the stand-ins' ports may be
+    taken by a stand-in left running: it is reused)."""
+    taken = set(busy_ports(spec.dev_port for spec in specs))
+    if taken:
+        lines = [f"  {spec.dev_port} ({spec.name})" for spec in specs if spec.dev_port in taken]
+        raise StackError(
+            "these ports are in use, so the stack cannot start:\n"
+            + "\n".join(lines)
+            + "\n      Stop what listens there (`ss -ltnp` shows it): another `make dev`, or"
+            " `docker compose down`."
+        )
+
+
 async def _wait_healthy(
-    spec: ServiceSpec, process: asyncio.subprocess.Process, timeout_s: float = 60
+    specs: list[ServiceSpec],
+    processes: dict[str, asyncio.subprocess.Process],
+    timeout_s: float = 90,
 ) -> None:
     import httpx
 
+    waiting = list(specs)
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=1) as client:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                sys.exit(f"[dev] {spec.name} exited with {process.returncode} during startup")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{spec.url}/health")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    sys.exit(f"[dev] {spec.name} did not become healthy on {spec.url}")
+        while waiting:
+            for spec in list(waiting):
+                process = processes[spec.name]
+                if process.returncode is not None:
+                    raise StackError(f"{spec.name} exited with {process.returncode} during startup")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{spec.url}/health")).status_code == 200:
+                        waiting.remove(spec)
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(spec.name for spec in waiting)
+                raise StackError(f"{names} did not become healthy within {timeout_s:.0f} s")
+            if waiting:
+                await asyncio.sleep(0.2)
 
 
 async def start_auxiliary(
@@ -199,93 +254,167 @@ async def start_auxiliary(
     )
     assert process.stdout is not None
     pumps.append(asyncio.create_task(_pump(process.stdout, label)))
-    for _ in range(50):
-        if await _reachable("127.0.0.1", aux.port):
-            return process
-        if process.returncode is not None:
-            break
-        await asyncio.sleep(0.2)
-    sys.exit(f"[dev] {aux.name} did not come up on port {aux.port}")
-
-
-async def up(seed: bool) -> None:
-    specs = discover()
-    if not specs:
-        sys.exit("[dev] no services found under services/")
-    await ensure_stores()
-    await migrate(specs)
-    auxiliaries = auxiliary_processes()
-    width = max(len(name) for name in [s.name for s in specs] + [a.name for a in auxiliaries])
-    processes: dict[str, asyncio.subprocess.Process] = {}
-    helpers: list[asyncio.subprocess.Process] = []
-    pumps: list[asyncio.Task[None]] = []
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        for index, aux in enumerate(auxiliaries, start=len(specs)):
-            helper = await start_auxiliary(aux, _label(aux.name, index, width), pumps)
+        for _ in range(50):
+            if await _reachable("127.0.0.1", aux.port):
+                return process
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.2)
+        raise StackError(f"{aux.name} did not come up on port {aux.port}")
+    except BaseException:  # also a Ctrl-C while it starts: nobody else knows of it yet
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+        raise
+
+
+def start_order(specs: list[ServiceSpec]) -> list[list[ServiceSpec]]:
+    """Auth first, the rest together once it is healthy: every other service fetches auth's
+    signing keys (JWKS_URL) as it starts, and one that starts before auth answers rejects every
+    token until its next allowed fetch (JWKS_MIN_REFETCH_S later). Compose orders them the same."""
+    first = [spec for spec in specs if spec.name == "auth"]
+    rest = [spec for spec in specs if spec.name != "auth"]
+    return [group for group in (first, rest) if group]
+
+
+@dataclass
+class Stack:
+    """What `up` started, so that all of it is stopped, in order, however `up` ends."""
+
+    specs: list[ServiceSpec]
+    auxiliaries: list[AuxiliaryProcess]
+    services: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
+    helpers: list[asyncio.subprocess.Process] = field(default_factory=list)
+    pumps: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return max(
+            len(name) for name in [s.name for s in self.specs] + [a.name for a in self.auxiliaries]
+        )
+
+    def label(self, name: str) -> str:
+        names = [s.name for s in self.specs] + [a.name for a in self.auxiliaries]
+        return _label(name, names.index(name), self.width)
+
+    async def start(self, seed: bool) -> None:
+        """Migrations, stand-ins, setup jobs, services (until healthy), then demo data."""
+        await migrate(self.specs)
+        for aux in self.auxiliaries:
+            helper = await start_auxiliary(aux, self.label(aux.name), self.pumps)
             if helper is not None:
-                helpers.append(helper)
-        await set_up(specs)
-        for index, spec in enumerate(specs):
-            env = {**os.environ, **service_env(spec, specs, {})}
-            process = await asyncio.create_subprocess_exec(
-                *uvicorn_command(spec.app, spec.dev_port),
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
-            )
-            assert process.stdout is not None
-            processes[spec.name] = process
-            pumps.append(
-                asyncio.create_task(_pump(process.stdout, _label(spec.name, index, width)))
-            )
-        await asyncio.gather(*(_wait_healthy(spec, processes[spec.name]) for spec in specs))
+                self.helpers.append(helper)
+        await set_up(self.specs)
+        for group in start_order(self.specs):
+            for spec in group:
+                await self._start_service(spec)
+            await _wait_healthy(group, self.services)
         if seed:
-            for index, spec in enumerate(specs):
+            for spec in self.specs:
                 if "seed" in spec.commands:
                     say(f"seeding demo data ({spec.name})")
                     await run_job(
                         [sys.executable, "-m", spec.package, "seed"],
-                        seed_env(spec, specs),
-                        _label(spec.name, index, width),
+                        seed_env(spec, self.specs),
+                        self.label(spec.name),
                     )
-        gateway = next((s for s in specs if s.name == "api-gateway"), None)
-        say("the stack is up " + (f"— gateway on {gateway.url}" if gateway else ""))
-        for spec in specs:
-            say(f"  {spec.name:<{width}} {spec.url}/docs")
-        for aux in auxiliaries:
-            say(f"  {aux.name:<{width}} {aux.url}")
-        say(f"  demo admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}   (Ctrl-C stops everything)")
-        exits = [asyncio.create_task(p.wait()) for p in processes.values()]
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopper, *exits], return_when=asyncio.FIRST_COMPLETED)
-        if stopper not in done:
-            crashed = [name for name, p in processes.items() if p.returncode is not None]
-            say(f"{', '.join(crashed)} exited; stopping the stack")
-    finally:
+
+    async def _start_service(self, spec: ServiceSpec) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *uvicorn_command(spec.app, spec.dev_port),
+            env={**os.environ, **service_env(spec, self.specs, {})},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
+        )
+        assert process.stdout is not None
+        self.services[spec.name] = process
+        self.pumps.append(asyncio.create_task(_pump(process.stdout, self.label(spec.name))))
+
+    def crashed(self) -> list[str]:
+        return [name for name, process in self.services.items() if process.returncode is not None]
+
+    async def stop(self) -> None:
         say("stopping")
-        for process in processes.values():
+        for process in self.services.values():
             if process.returncode is None:
                 process.terminate()
-        for process in processes.values():
+        for process in self.services.values():
             try:
                 await asyncio.wait_for(process.wait(), 10)
             except TimeoutError:
                 process.kill()
-        for helper in helpers:  # after the services, which may still be sending
+                await process.wait()
+        for helper in self.helpers:  # after the services, which may still be sending
             if helper.returncode is None:
                 helper.terminate()
                 try:
                     await asyncio.wait_for(helper.wait(), 5)
                 except TimeoutError:
                     helper.kill()
-        for pump in pumps:
+                    await helper.wait()
+        for pump in self.pumps:
             pump.cancel()
         say(f"stopped at {datetime.now():%H:%M:%S}")
+
+    def welcome(self) -> None:
+        gateway = next((s for s in self.specs if s.name == "api-gateway"), None)
+        say(
+            "the stack is up"
+            + (f": gateway on {gateway.url} (status: {gateway.url}/status)" if gateway else "")
+        )
+        for spec in self.specs:
+            say(f"  {spec.name:<{self.width}} {spec.url}/docs")
+        for aux in self.auxiliaries:
+            say(f"  {aux.name:<{self.width}} {aux.url}")
+        for role, (email, password) in DEMO_ACCOUNTS.items():
+            say(f"  demo {role:<9} {email} / {password}")
+        say("  `make smoke` books a seat end to end. Ctrl-C stops everything.")
+
+
+async def _until_stopped(work: asyncio.Future[Any], stop: asyncio.Event) -> bool:
+    """Wait for `work` unless a stop is asked first (then cancel it). True: `work` finished."""
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if work in done:
+        stopper.cancel()
+        work.result()  # its error, if any
+        return True
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError, StackError):
+        await work
+    return False
+
+
+async def up(seed: bool) -> int:
+    """Run the stack until Ctrl-C (exit status 0) or until something fails (1)."""
+    specs = discover()
+    if not specs:
+        raise StackError("no services found under services/")
+    check_ports_free(specs)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stack = Stack(specs, auxiliary_processes())
+    try:
+        await ensure_stores()
+        if not await _until_stopped(asyncio.ensure_future(stack.start(seed)), stop):
+            return 0
+        stack.welcome()
+        exits = [asyncio.ensure_future(p.wait()) for p in stack.services.values()]
+        if await _until_stopped(
+            asyncio.ensure_future(asyncio.wait(exits, return_when=asyncio.FIRST_COMPLETED)), stop
+        ):
+            say(f"{', '.join(stack.crashed())} exited; stopping the stack")
+            return 1
+        return 0
+    except StackError as error:
+        say(f"\033[31m{error}\033[0m")
+        return 1
+    finally:
+        await stack.stop()
 
 
 def main() -> None:
@@ -295,11 +424,13 @@ def main() -> None:
     up_parser.add_argument("--no-seed", action="store_true", help="skip demo data")
     commands.add_parser("migrate", help="apply every service's migrations")
     args = parser.parse_args()
-    if args.command == "up":
-        asyncio.run(up(seed=not args.no_seed))
-    else:
+    try:
+        if args.command == "up":
+            sys.exit(asyncio.run(up(seed=not args.no_seed)))
         asyncio.run(ensure_stores())
         asyncio.run(migrate(discover()))
+    except StackError as error:
+        sys.exit(f"[dev] {error}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,13 @@ POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - dev only
 DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
+# The demo accounts people sign in with: the admin auth bootstraps from configuration, and the
+# organizer and customer that events' demo data creates (ticketing_events.seed).
+DEMO_ACCOUNTS = {
+    "admin": DEMO_ADMIN,
+    "organizer": ("organizer@ticketing.dev", "Organizer-demo-2026"),
+    "customer": ("customer@ticketing.dev", "Customer-demo-2026"),
+}
 # The local mail catcher (ticketing_devkit.mailcatcher): SMTP for services, a web UI for people.
 MAIL_SMTP_PORT = 1025
 MAIL_WEB_PORT = 8025
@@ -167,6 +174,9 @@ def service_env(
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(MAIL_SMTP_PORT),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # uvicorn believes no X-Forwarded-For; each service's TRUSTED_PROXY_HOPS decides (as in
+        # the images). Otherwise any local client could name its own address to the gateway.
+        "FORWARDED_ALLOW_IPS": "",
     }
     if "auth" in by_name and spec.name != "auth":
         env["JWKS_URL"] = f"{by_name['auth'].url}/api/v1/auth/jwks"
@@ -188,6 +198,10 @@ def service_env(
         env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = DEMO_ADMIN
     if spec.name == "booking":
         env["TICKET_SIGNING_KEY"] = ticket_signing_key()
+    if spec.name == "api-gateway":
+        env["TRUSTED_PROXY_HOPS"] = "0"  # people call it directly: no proxy in front
+    if spec.name == "payment":
+        env["PAYMENT_PROVIDER"] = "local"  # the simulator: dev never reaches Stripe
     return env | extra
 
 

@@ -1,0 +1,436 @@
+"""`make smoke`: one booking end to end against a running stack (`make dev` or
+`docker compose up`), through the gateway, as a new user would, step by step:
+
+register, sign in, the demo organizer creates a venue and an event and publishes it, search finds
+it, the user holds two seats, books them, pays (the local payment simulator), sees the booking
+confirmed with tickets that verify against the ticket public key, and finds the email with them
+in the mail catcher (the devkit's or Mailpit: both HTTP APIs are understood).
+
+    python -m ticketing_devkit.smoke [--gateway URL] [--mail URL] [--timeout S]
+
+Exit status 0 when every step passed, 1 at the first that did not (it says what it got).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from ticketing_devkit.stack import DEMO_ACCOUNTS, MAIL_WEB_PORT
+
+T = TypeVar("T")
+
+
+class SmokeFailed(Exception):
+    pass
+
+
+def expect(response: httpx.Response, status: int, what: str) -> Any:
+    """The response's JSON when it has `status`; otherwise the step fails, showing the answer."""
+    if response.status_code != status:
+        raise SmokeFailed(
+            f"{what}: expected {status}, got {response.status_code} from "
+            f"{response.request.method} {response.request.url.path}: {response.text[:500]}"
+        )
+    return response.json() if response.content else None
+
+
+def poll(check: Callable[[], T | None], timeout_s: float, what: str) -> T:
+    """`check()` until it returns something, or fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise SmokeFailed(f"{what} within {timeout_s:.0f} s")
+        time.sleep(0.25)
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_ticket(secret: str, public_key_pem: str) -> dict[str, Any]:
+    """What a scanner at the door does: the signature must hold; then the claims are read."""
+    key = serialization.load_pem_public_key(public_key_pem.encode())
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise SmokeFailed("the ticket public key is not an Ed25519 key")
+    payload, _, signature = secret.partition(".")
+    try:
+        key.verify(_unb64(signature), _unb64(payload))
+    except (InvalidSignature, ValueError) as exc:
+        raise SmokeFailed(f"ticket secret {secret[:24]}... does not verify") from exc
+    claims: dict[str, Any] = json.loads(_unb64(payload))
+    return claims
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    text: str
+    images: int  # inline and attached images (the tickets' QR codes)
+
+
+class MailCatcher:
+    """Reads caught mail from Mailpit (`/api/v1/...`, docker compose) or the devkit's catcher
+    (`/api/...`, make dev)."""
+
+    def __init__(self, client: httpx.Client, base_url: str) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self._mailpit: bool | None = None
+
+    def _is_mailpit(self) -> bool:
+        if self._mailpit is None:
+            answer = self.client.get(f"{self.base_url}/api/v1/messages")
+            self._mailpit = answer.status_code == 200 and "messages" in answer.json()
+        return self._mailpit
+
+    def find(self, recipient: str, subject_part: str) -> Mail | None:
+        if self._is_mailpit():
+            listing = self.client.get(f"{self.base_url}/api/v1/messages").json()["messages"]
+            for summary in listing:
+                to = {address["Address"].lower() for address in summary.get("To") or []}
+                if recipient.lower() in to and subject_part in summary["Subject"]:
+                    message = self.client.get(f"{self.base_url}/api/v1/message/{summary['ID']}")
+                    body = message.json()
+                    images = [
+                        part
+                        for part in (body.get("Inline") or []) + (body.get("Attachments") or [])
+                        if part.get("ContentType", "").startswith("image/")
+                    ]
+                    return Mail(body["Subject"], body.get("Text") or "", len(images))
+            return None
+        listing = self.client.get(f"{self.base_url}/api/messages").json()
+        for summary in listing:
+            to = {address.lower() for address in summary["rcpt_tos"]}
+            if recipient.lower() in to and subject_part in summary["subject"]:
+                body = self.client.get(f"{self.base_url}/api/messages/{summary['id']}").json()
+                images = [p for p in body["parts"] if p["content_type"].startswith("image/")]
+                return Mail(body["subject"], body.get("text") or "", len(images))
+        return None
+
+
+class Smoke:
+    def __init__(self, gateway: str, mail: str, timeout_s: float) -> None:
+        self.api = httpx.Client(base_url=gateway.rstrip("/"), timeout=30)
+        self.mail = MailCatcher(httpx.Client(timeout=10), mail)
+        self.timeout_s = timeout_s
+        self.run_id = uuid.uuid4().hex[:8]
+        self.step_number = 0
+
+    def step(self, title: str, action: Callable[[], str]) -> None:
+        self.step_number += 1
+        print(f"[{self.step_number:>2}] {title} ...", end=" ", flush=True)
+        started = time.monotonic()
+        try:
+            detail = action()
+        except SmokeFailed:
+            print("FAILED", flush=True)
+            raise
+        except httpx.HTTPError as exc:
+            print("FAILED", flush=True)
+            raise SmokeFailed(f"{type(exc).__name__}: {exc}") from exc
+        print(f"ok ({(time.monotonic() - started) * 1000:.0f} ms) {detail}", flush=True)
+
+    def headers(self, token: str, idempotency: bool = False) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {token}"}
+        if idempotency:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        return headers
+
+    def login(self, email: str, password: str) -> str:
+        tokens = expect(
+            self.api.post("/api/v1/auth/login", json={"email": email, "password": password}),
+            200,
+            f"log in as {email}",
+        )
+        token: str = tokens["access_token"]
+        return token
+
+    def run(self) -> None:
+        state: dict[str, Any] = {}
+        email = f"smoke-{self.run_id}@ticketing.dev"
+        password = f"Smoke-{self.run_id}-pass"
+        title = f"Smoke test {self.run_id}"
+
+        def stack_is_up() -> str:
+            def operational() -> dict[str, Any] | None:
+                status = self.api.get("/status")
+                body: dict[str, Any] = status.json() if status.status_code == 200 else {}
+                return body if body.get("status") == "operational" else None
+
+            try:
+                status = poll(operational, self.timeout_s, "the gateway's /status said operational")
+            except httpx.TransportError as exc:
+                raise SmokeFailed(
+                    f"nothing answers at {self.api.base_url} ({exc}): start the stack with "
+                    "`make dev` or `docker compose up`"
+                ) from exc
+            return f"{len(status['upstreams'])} upstreams ready"
+
+        def register() -> str:
+            user = expect(
+                self.api.post(
+                    "/api/v1/auth/register",
+                    json={"email": email, "password": password, "name": "Smoke Tester"},
+                ),
+                201,
+                "register",
+            )
+            state["user_id"] = user["id"]
+            return f"{email} ({user['role']})"
+
+        def log_in() -> str:
+            state["token"] = self.login(email, password)
+            me = expect(
+                self.api.get("/api/v1/auth/me", headers=self.headers(state["token"])), 200, "me"
+            )
+            if me["id"] != state["user_id"]:
+                raise SmokeFailed(f"/me is {me['id']}, not the registered {state['user_id']}")
+            return "token accepted by /me"
+
+        def organizer_logs_in() -> str:
+            state["organizer"] = self.login(*DEMO_ACCOUNTS["organizer"])
+            return DEMO_ACCOUNTS["organizer"][0]
+
+        def create_venue() -> str:
+            venue = expect(
+                self.api.post(
+                    "/api/v1/venues",
+                    headers=self.headers(state["organizer"]),
+                    json={
+                        "name": f"Smoke Hall {self.run_id}",
+                        "city": "Lisbon",
+                        "country": "PT",
+                        "address": "Rua do Teste 1, Lisboa",
+                        "timezone": "Europe/Lisbon",
+                        "sections": [
+                            {
+                                "section_id": "STALLS",
+                                "name": "Stalls",
+                                "kind": "seated",
+                                "rows": [{"label": "A", "seats": 10}, {"label": "B", "seats": 10}],
+                            }
+                        ],
+                    },
+                ),
+                201,
+                "create a venue",
+            )
+            state["venue_id"] = venue["venue_id"]
+            return f"{venue['venue_id']} ({venue['capacity']} seats)"
+
+        def create_event() -> str:
+            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+            event = expect(
+                self.api.post(
+                    "/api/v1/events",
+                    headers=self.headers(state["organizer"]),
+                    json={
+                        "venue_id": state["venue_id"],
+                        "title": title,
+                        "description": "An event the smoke test books.",
+                        "category": "concert",
+                        "starts_at": starts.isoformat(),
+                        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                        "price_tiers": [
+                            {"tier": "standard", "price_cents": 2500, "currency": "EUR"}
+                        ],
+                        "section_tiers": {"STALLS": "standard"},
+                    },
+                ),
+                201,
+                "create an event",
+            )
+            state["event_id"] = event["event_id"]
+            return f"{event['event_id']} ({event['status']})"
+
+        def publish() -> str:
+            event = expect(
+                self.api.post(
+                    f"/api/v1/events/{state['event_id']}/publish",
+                    headers=self.headers(state["organizer"]),
+                ),
+                200,
+                "publish",
+            )
+            if event["status"] != "on_sale":
+                raise SmokeFailed(f"published event is {event['status']}, not on_sale")
+            return "on_sale"
+
+        def search() -> str:
+            def found() -> dict[str, Any] | None:
+                page = expect(
+                    self.api.get("/api/v1/search/events", params={"q": title}), 200, "search"
+                )
+                return next((i for i in page["items"] if i["event_id"] == state["event_id"]), None)
+
+            item = poll(found, self.timeout_s, f"search did not find {title!r}")
+            price = f"{item['min_price_cents']} {item['currency']}"
+            return f"{item['title']!r} at {item['venue_name']}, from {price}"
+
+        def hold() -> str:
+            state["seats"] = ["STALLS-A-1", "STALLS-A-2"]
+            held = expect(
+                self.api.post(
+                    f"/api/v1/inventory/events/{state['event_id']}/holds",
+                    headers=self.headers(state["token"], idempotency=True),
+                    json={"seat_ids": state["seats"]},
+                ),
+                201,
+                "hold seats",
+            )
+            state["hold_id"] = held["hold_id"]
+            return f"{', '.join(held['seat_ids'])} until {held['expires_at']}"
+
+        def book() -> str:
+            booking = expect(
+                self.api.post(
+                    "/api/v1/bookings",
+                    headers=self.headers(state["token"], idempotency=True),
+                    json={"hold_id": state["hold_id"]},
+                ),
+                201,
+                "book",
+            )
+            if booking["status"] != "pending_payment":
+                raise SmokeFailed(f"a new booking is {booking['status']}, not pending_payment")
+            state["booking_id"] = booking["booking_id"]
+            state["payment_id"] = booking["payment"]["payment_id"]
+            return (
+                f"{booking['booking_id']}: {booking['amount_cents']} {booking['currency']} to pay"
+            )
+
+        def pay() -> str:
+            expect(
+                self.api.post(
+                    f"/api/v1/payments/{state['payment_id']}/simulate",
+                    headers=self.headers(state["token"]),
+                    json={"outcome": "succeeded"},
+                ),
+                202,
+                "simulate the payment",
+            )
+            return f"payment {state['payment_id']} succeeded (local simulator)"
+
+        def confirmed() -> str:
+            def status() -> dict[str, Any] | None:
+                booking = expect(
+                    self.api.get(
+                        f"/api/v1/bookings/{state['booking_id']}",
+                        headers=self.headers(state["token"]),
+                    ),
+                    200,
+                    "read the booking",
+                )
+                if booking["status"] in ("failed", "refunded", "cancelled", "expired"):
+                    raise SmokeFailed(f"the booking ended {booking['status']}")
+                return booking if booking["status"] == "confirmed" else None
+
+            poll(status, self.timeout_s, "the booking was not confirmed")
+            return "confirmed"
+
+        def tickets() -> str:
+            issued = expect(
+                self.api.get(
+                    f"/api/v1/bookings/{state['booking_id']}/tickets",
+                    headers=self.headers(state["token"]),
+                ),
+                200,
+                "tickets",
+            )
+            key = expect(
+                self.api.get(
+                    "/api/v1/bookings/tickets/public-key", headers=self.headers(state["token"])
+                ),
+                200,
+                "the ticket public key",
+            )
+            seats = set()
+            for ticket in issued:
+                claims = verify_ticket(ticket["secret"], key["public_key_pem"])
+                if claims["bid"] != state["booking_id"] or claims["eid"] != state["event_id"]:
+                    raise SmokeFailed(f"ticket {ticket['ticket_id']} is for another booking")
+                if claims["seat"] != ticket["seat_id"] or not ticket["qr_svg"].startswith("<svg"):
+                    raise SmokeFailed(f"ticket {ticket['ticket_id']} does not match its seat/QR")
+                seats.add(ticket["seat_id"])
+            if seats != set(state["seats"]):
+                raise SmokeFailed(f"tickets for {sorted(seats)}, booked {state['seats']}")
+            state["ticket_ids"] = [ticket["ticket_id"] for ticket in issued]
+            return f"{len(issued)} tickets, signatures verified (key {key['kid']})"
+
+        def mail_arrived() -> str:
+            mail = poll(
+                lambda: self.mail.find(email, title),
+                self.timeout_s,
+                f"no email to {email} about {title!r} in the mail catcher",
+            )
+            missing = [t for t in state["ticket_ids"] if t not in mail.text]
+            if missing or mail.images < len(state["ticket_ids"]):
+                raise SmokeFailed(
+                    f"the email lacks tickets {missing} or their QR codes ({mail.images} images)"
+                )
+            log = expect(
+                self.api.get("/api/v1/notifications", headers=self.headers(state["token"])),
+                200,
+                "the notification log",
+            )
+            items = log["items"] if isinstance(log, dict) else log
+            if not any(item.get("booking_id") == state["booking_id"] for item in items):
+                raise SmokeFailed("the notification log does not list the email")
+            return f"{mail.subject!r} with {mail.images} QR codes"
+
+        self.step("the stack is up (gateway /status)", stack_is_up)
+        self.step("register a new user", register)
+        self.step("log in as that user", log_in)
+        self.step("log in as the demo organizer", organizer_logs_in)
+        self.step("organizer creates a venue", create_venue)
+        self.step("organizer creates an event", create_event)
+        self.step("organizer publishes it", publish)
+        self.step("search finds it", search)
+        self.step("user holds two seats", hold)
+        self.step("user books the hold", book)
+        self.step("user pays (simulated)", pay)
+        self.step("the booking is confirmed", confirmed)
+        self.step("tickets verify against the public key", tickets)
+        self.step("the email with the tickets arrived", mail_arrived)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smoke", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gateway", default="http://127.0.0.1:8000")
+    parser.add_argument("--mail", default=f"http://127.0.0.1:{MAIL_WEB_PORT}")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for each step")
+    args = parser.parse_args(argv)
+    print(f"smoke test against {args.gateway} (mail: {args.mail})", flush=True)
+    started = time.monotonic()
+    smoke = Smoke(args.gateway, args.mail, args.timeout)
+    try:
+        smoke.run()
+    except SmokeFailed as failure:
+        print(f"smoke: FAILED at step {smoke.step_number}: {failure}", flush=True)
+        return 1
+    print(
+        f"smoke: passed ({smoke.step_number} steps in {time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

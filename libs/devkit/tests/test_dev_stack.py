@@ -1,0 +1,79 @@
+"""`make dev` and `make smoke` together, as CI runs them: the dev runner brings the whole stack up
+on its normal ports, the smoke test books two seats end to end through the gateway, and Ctrl-C
+stops all of it, leaving no port in use.
+
+It needs the stack's ports (8000-8007, 8010, 1025, 8025). Where something holds them (a developer's
+own `make dev`), it is skipped, except in CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from ticketing_devkit import smoke
+from ticketing_devkit.dev import busy_ports
+from ticketing_devkit.stack import DYNAMODB_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, ROOT, discover
+
+PORTS = sorted(
+    [spec.dev_port for spec in discover()] + [MAIL_SMTP_PORT, MAIL_WEB_PORT, DYNAMODB_PORT]
+)
+SYNC_TIMEOUT_S = 600
+STARTUP_TIMEOUT_S = 150
+STOP_TIMEOUT_S = 60
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while "the stack is up" not in log.read_text(errors="replace"):
+        if process.poll() is not None:
+            pytest.fail(f"make dev exited with {process.returncode}:\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"make dev was not up within {STARTUP_TIMEOUT_S} s:\n{_tail(log)}")
+        time.sleep(0.5)
+
+
+def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if busy := busy_ports(PORTS):
+        reason = f"ports {busy} are in use (a running `make dev`?); this test needs them"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # What `make dev` does first: the workspace virtualenv with every service in it.
+    subprocess.run(["make", "-C", str(ROOT), "sync"], check=True, timeout=SYNC_TIMEOUT_S)
+    log = tmp_path / "dev.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "ticketing_devkit.dev", "up"],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as a terminal's foreground job
+        )
+    try:
+        _wait_until_up(process, log)
+        status = smoke.main(["--timeout", "30"])
+        report = capsys.readouterr().out
+        print(report)
+        assert status == 0, f"{report}\nmake dev's log:\n{_tail(log)}"
+        assert "smoke: passed (14 steps" in report
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, _tail(log)
+    assert "[dev]\x1b[0m stopped at" in log.read_text()
+    assert busy_ports(PORTS) == [], f"still listening after Ctrl-C:\n{_tail(log)}"
