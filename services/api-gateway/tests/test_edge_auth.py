@@ -131,6 +131,7 @@ def test_a_valid_token_passes_and_reaches_the_service_unchanged(
         ("GET", "/api/v1/search/suggest"),
         ("GET", "/api/v1/inventory/events/e-1/availability"),
         ("POST", "/api/v1/payments/webhooks/stripe"),
+        ("GET", "/api/v1/bookings/tickets/public-key"),
     ],
 )
 def test_public_routes_are_open(client: httpx.Client, method: str, path: str) -> None:

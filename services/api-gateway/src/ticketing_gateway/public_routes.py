@@ -24,6 +24,8 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/api/v1/search/events"),
     ("GET", "/api/v1/search/suggest"),
     ("GET", "/api/v1/inventory/events/{event_id}/availability"),
+    # Scanners verify ticket signatures offline with this key; it is public by design.
+    ("GET", "/api/v1/bookings/tickets/public-key"),
     # Stripe authenticates with its signature header, which the payment service verifies.
     ("POST", "/api/v1/payments/webhooks/stripe"),
 )
