@@ -68,6 +68,8 @@ def events_env(
         "JWKS_URL": f"{auth.url}/api/v1/auth/jwks",
         "INVENTORY_URL": inventory.url,
         "INVENTORY_CLOSE_RETRY_S": "0.3",
+        # Short, so that a test can see another instance's change arrive (test_read_cache).
+        "PUBLIC_READ_CACHE_TTL_S": "1.0",
         "ENVIRONMENT": "test",
     }
     run_command([sys.executable, "-m", "ticketing_events", "migrate"], env)

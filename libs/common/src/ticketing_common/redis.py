@@ -61,7 +61,7 @@ class RedisClient(Resource):
         await self.connection.ping()
 
 
-def _redis(conn: HTTPConnection) -> aioredis.Redis:
+async def _redis(conn: HTTPConnection) -> aioredis.Redis:
     return resource(conn, RedisClient).client
 
 

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from ticketing_gateway.status import StatusPage
 
 
-def _status_page(conn: HTTPConnection) -> StatusPage:
+async def _status_page(conn: HTTPConnection) -> StatusPage:
     page: StatusPage = conn.app.state.status_page
     return page
 

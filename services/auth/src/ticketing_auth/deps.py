@@ -14,31 +14,36 @@ from ticketing_auth.keys import KeyRing
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
 
+# Dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a
+# thread hop per dependency per request for what is an attribute lookup.
+
 
 def _settings(conn: HTTPConnection) -> AuthSettings:
     settings: AuthSettings = conn.app.state.settings
     return settings
 
 
-def _keys(conn: HTTPConnection) -> KeyRing:
+async def _keys(conn: HTTPConnection) -> KeyRing:
     keys: KeyRing = conn.app.state.keys
     return keys
 
 
-def _throttle(conn: HTTPConnection) -> LoginThrottle:
+Keys = Annotated[KeyRing, Depends(_keys)]
+
+
+async def _throttle(conn: HTTPConnection) -> LoginThrottle:
     throttle: LoginThrottle = conn.app.state.login_throttle
     return throttle
 
 
-def _accounts(db: DbSession, conn: HTTPConnection) -> Accounts:
-    return Accounts(db, _keys(conn), _settings(conn))
+async def _accounts(db: DbSession, keys: Keys, conn: HTTPConnection) -> Accounts:
+    return Accounts(db, keys, _settings(conn))
 
 
-def _client_ip(conn: HTTPConnection) -> str:
+async def _client_ip(conn: HTTPConnection) -> str:
     return client_ip(conn, _settings(conn).trusted_proxy_hops)
 
 
-Keys = Annotated[KeyRing, Depends(_keys)]
 Throttle = Annotated[LoginThrottle, Depends(_throttle)]
 AccountsService = Annotated[Accounts, Depends(_accounts)]
 ClientIp = Annotated[str, Depends(_client_ip)]

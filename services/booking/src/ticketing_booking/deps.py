@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from ticketing_booking.saga import BookingSaga
 
 
-def _saga(conn: HTTPConnection) -> BookingSaga:
+async def _saga(conn: HTTPConnection) -> BookingSaga:
     saga: BookingSaga = conn.app.state.saga
     return saga
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,28 +11,48 @@ from ticketing_common.problems import not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
-from ticketing_events.events import event_fact, visible_event
+from ticketing_events.events import check_visible, event_fact
 from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
+from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import QuoteIn
 from ticketing_events.seatmap import build_seatmap
 from ticketing_events.venues import VenueCache, venue_view
 
 
 class Catalog:
-    def __init__(self, db: repository.Reader, inventory: Inventory, venues: VenueCache) -> None:
-        self.db = db
+    """`connect` opens the request's read connection on first use: a read answered from the
+    caches opens none."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[repository.Reader]],
+        inventory: Inventory,
+        venues: VenueCache,
+        reads: ReadCache,
+    ) -> None:
+        self.connect = connect
         self.inventory = inventory
         self.venues = venues
+        self.reads = reads
 
     async def venue(self, venue_id: str) -> dict[str, Any]:
-        row = await self.venues.get(self.db, venue_id)
+        row = self.venues.cached(venue_id) or await self.venues.get(await self.connect(), venue_id)
         if row is None:
             raise not_found("Venue", venue_id)
         return venue_view(row)
 
     async def event(self, user: Principal | None, event_id: str) -> dict[str, Any]:
-        return await visible_event(self.db, user, event_id)
+        """An event as `user` may see it (recent reads from memory)."""
+        key = ("event", event_id)
+        event: dict[str, Any] | None = self.reads.get(key)
+        if event is None:
+            event = await repository.event(await self.connect(), event_id)
+            if event is not None:
+                self.reads.put(key, event)
+        check_visible(user, event, event_id)
+        assert event is not None
+        return event
 
     async def on_sale(
         self,
@@ -43,9 +64,33 @@ class Catalog:
         limit: int,
         cursor: str | None,
     ) -> dict[str, Any]:
+        key = ("on_sale", city, category, starts_after, starts_before, limit, cursor)
+        page: dict[str, Any] | None = self.reads.get(key)
+        if page is None:
+            page = await self._on_sale(
+                city=city,
+                category=category,
+                starts_after=starts_after,
+                starts_before=starts_before,
+                limit=limit,
+                cursor=cursor,
+            )
+            self.reads.put(key, page)
+        return page
+
+    async def _on_sale(
+        self,
+        *,
+        city: str | None,
+        category: str | None,
+        starts_after: datetime | None,
+        starts_before: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> dict[str, Any]:
         after = cursors.decode_event_position(cursor) if cursor else None
         rows = await repository.on_sale(
-            self.db,
+            await self.connect(),
             city=city,
             category=category.strip().lower() if category is not None else None,
             starts_after=starts_after,
@@ -61,7 +106,7 @@ class Catalog:
         return {"items": items, "next_cursor": next_cursor}
 
     async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
-        event = await visible_event(self.db, user, event_id)
+        event = await self.event(user, event_id)
         venue = await self._venue(event)
         availability = None
         if event["published_at"] is not None:
@@ -86,7 +131,9 @@ class Catalog:
     async def search_documents(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Every published event as its event.published fact data, for a full reindex."""
         after = cursors.decode_id_position(cursor) if cursor else None
-        rows = await repository.on_sale_with_venues(self.db, after_event_id=after, limit=limit + 1)
+        rows = await repository.on_sale_with_venues(
+            await self.connect(), after_event_id=after, limit=limit + 1
+        )
         items = [
             event_fact(
                 EventPublished, row, {"name": row["venue_name"], "country": row["country"]}
@@ -97,12 +144,15 @@ class Catalog:
         return {"items": items, "next_cursor": next_cursor}
 
     async def _event(self, event_id: str) -> dict[str, Any]:
-        event = await repository.event(self.db, event_id)
+        event = await repository.event(await self.connect(), event_id)
         if event is None:
             raise not_found("Event", event_id)
         return event
 
     async def _venue(self, event: dict[str, Any]) -> dict[str, Any]:
-        venue = await self.venues.get(self.db, event["venue_id"])
+        venue_id = event["venue_id"]
+        venue = self.venues.cached(venue_id) or await self.venues.get(
+            await self.connect(), venue_id
+        )
         assert venue is not None  # foreign key
         return venue

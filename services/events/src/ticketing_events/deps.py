@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Annotated
 
 from fastapi import Depends
@@ -14,7 +15,11 @@ from ticketing_common.resources import resource
 from ticketing_events.catalog import Catalog
 from ticketing_events.events import Events
 from ticketing_events.inventory import Inventory
+from ticketing_events.readcache import ReadCache
 from ticketing_events.venues import VenueCache, Venues
+
+# Dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a
+# thread hop per dependency per request for what is an attribute lookup.
 
 
 def _inventory(conn: HTTPConnection) -> Inventory:
@@ -22,10 +27,25 @@ def _inventory(conn: HTTPConnection) -> Inventory:
     return inventory
 
 
-async def _read_connection(conn: HTTPConnection) -> AsyncIterator[AsyncConnection]:
-    """For requests that only read: autocommit, so no BEGIN/ROLLBACK round trips."""
-    async with resource(conn, Database).engine.connect() as connection:
-        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+class ReadConnection:
+    """For requests that only read: opened on first use (a read served from memory needs
+    none), autocommit (no BEGIN/ROLLBACK round trips), closed with the request."""
+
+    def __init__(self, database: Database, exits: AsyncExitStack) -> None:
+        self.database = database
+        self.exits = exits
+        self.connection: AsyncConnection | None = None
+
+    async def __call__(self) -> AsyncConnection:
+        if self.connection is None:
+            opened = await self.exits.enter_async_context(self.database.engine.connect())
+            self.connection = await opened.execution_options(isolation_level="AUTOCOMMIT")
+        return self.connection
+
+
+async def _read_connection(conn: HTTPConnection) -> AsyncIterator[ReadConnection]:
+    async with AsyncExitStack() as exits:
+        yield ReadConnection(resource(conn, Database), exits)
 
 
 def _venue_cache(conn: HTTPConnection) -> VenueCache:
@@ -33,17 +53,22 @@ def _venue_cache(conn: HTTPConnection) -> VenueCache:
     return venues
 
 
-def _events(db: DbSession, conn: HTTPConnection) -> Events:
-    return Events(db, _inventory(conn), _venue_cache(conn))
+def _read_cache(conn: HTTPConnection) -> ReadCache:
+    reads: ReadCache = conn.app.state.read_cache
+    return reads
 
 
-def _catalog(
-    db: Annotated[AsyncConnection, Depends(_read_connection)], conn: HTTPConnection
+async def _events(db: DbSession, conn: HTTPConnection) -> Events:
+    return Events(db, _inventory(conn), _venue_cache(conn), _read_cache(conn))
+
+
+async def _catalog(
+    connect: Annotated[ReadConnection, Depends(_read_connection)], conn: HTTPConnection
 ) -> Catalog:
-    return Catalog(db, _inventory(conn), _venue_cache(conn))
+    return Catalog(connect, _inventory(conn), _venue_cache(conn), _read_cache(conn))
 
 
-def _venues(db: DbSession) -> Venues:
+async def _venues(db: DbSession) -> Venues:
     return Venues(db)
 
 

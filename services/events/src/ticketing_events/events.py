@@ -21,6 +21,7 @@ from ticketing_common.security import Principal
 from ticketing_events import repository
 from ticketing_events.inventory import Inventory, LayoutMismatch
 from ticketing_events.pricing import currency_of, min_price_cents
+from ticketing_events.readcache import ReadCache
 from ticketing_events.rules import check_section_tiers, check_starts_in_future, unprocessable
 from ticketing_events.schemas import EventIn
 from ticketing_events.tables import outbox
@@ -55,27 +56,26 @@ def event_fact(kind: type[EventFact], event: dict[str, Any], venue: dict[str, An
     )
 
 
-async def visible_event(
-    db: repository.Reader, user: Principal | None, event_id: str
-) -> dict[str, Any]:
-    """An event as `user` may see it: drafts exist only for their owner and admins."""
-    event = await repository.event(db, event_id)
+def check_visible(user: Principal | None, event: dict[str, Any] | None, event_id: str) -> None:
+    """Drafts exist only for their owner and admins."""
     if event is None or (event["status"] == "draft" and not can_manage(user, event)):
         raise not_found("Event", event_id)
-    return event
 
 
 class Events:
-    def __init__(self, db: AsyncSession, inventory: Inventory, venues: VenueCache) -> None:
+    def __init__(
+        self, db: AsyncSession, inventory: Inventory, venues: VenueCache, reads: ReadCache
+    ) -> None:
         self.db = db
         self.inventory = inventory
         self.venues = venues
+        self.reads = reads
 
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         """The event, locked for this transaction, if `user` may change it."""
         event = await repository.event(self.db, event_id, for_update=True)
-        if event is None or (event["status"] == "draft" and not can_manage(user, event)):
-            raise not_found("Event", event_id)
+        check_visible(user, event, event_id)
+        assert event is not None
         if not can_manage(user, event):
             raise forbidden("Only the event's organizer or an admin may change it")
         return event
@@ -137,6 +137,7 @@ class Events:
             updated = await repository.update_event(self.db, event_id, **values)
             await add_fact(self.db, outbox, event_fact(EventUpdated, updated, venue), SOURCE)
             await self.db.commit()
+            self.reads.clear()
         except Exception:
             await self.db.rollback()
             raise
@@ -170,6 +171,7 @@ class Events:
             )
             await add_fact(self.db, outbox, event_fact(EventPublished, published, venue), SOURCE)
             await self.db.commit()
+            self.reads.clear()
         except Exception:
             await self.db.rollback()
             raise
@@ -190,6 +192,7 @@ class Events:
                 fact = EventCancelled(event_id=event_id, organizer_id=event["organizer_id"])
                 await add_fact(self.db, outbox, fact, SOURCE)
                 await self.db.commit()
+                self.reads.clear()
                 log.info("event cancelled", extra={"event_id": event_id})
         except Exception:
             await self.db.rollback()

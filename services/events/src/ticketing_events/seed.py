@@ -23,6 +23,7 @@ from ticketing_common.security import Principal
 from ticketing_events import repository
 from ticketing_events.events import Events
 from ticketing_events.inventory import Inventory
+from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import EventIn, VenueIn
 from ticketing_events.settings import SeedSettings
 from ticketing_events.venues import VenueCache, Venues, venue_view
@@ -275,7 +276,7 @@ async def seed(settings: SeedSettings, today: date | None = None) -> dict[str, i
                     created["venues"] += 1
                 else:
                     venues[spec["name"]] = venue_view(found)
-            events = Events(db, inventory, VenueCache())
+            events = Events(db, inventory, VenueCache(), ReadCache(ttl_s=0))
             for demo in EVENTS:
                 event = await repository.event_titled(db, organizer["id"], demo.title)
                 if event is None:

@@ -17,6 +17,11 @@ class EventsSettings(ServiceSettings, PostgresSettings, RedisSettings):
     # How often cancelled events whose inventory could not be closed yet are retried.
     inventory_close_retry_s: float = Field(default=5.0, gt=0)
 
+    # How long a public read (an event, a page of the listing) is served from memory. Changes
+    # made through this instance clear it at once; other instances see them within this time.
+    # 0 turns it off.
+    public_read_cache_ttl_s: float = Field(default=2.0, ge=0)
+
     # How often the outbox relay polls for facts to publish.
     outbox_poll_interval_s: float = Field(default=0.1, gt=0)
 

@@ -102,10 +102,15 @@ class VenueCache:
         self.size = size
         self._venues: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    async def get(self, db: repository.Reader, venue_id: str) -> dict[str, Any] | None:
+    def cached(self, venue_id: str) -> dict[str, Any] | None:
         venue = self._venues.get(venue_id)
         if venue is not None:
             self._venues.move_to_end(venue_id)
+        return venue
+
+    async def get(self, db: repository.Reader, venue_id: str) -> dict[str, Any] | None:
+        venue = self.cached(venue_id)
+        if venue is not None:
             return venue
         venue = await repository.venue(db, venue_id)
         if venue is not None:

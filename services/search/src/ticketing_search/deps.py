@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from ticketing_search.backend import SearchBackend
 
 
-def _backend(conn: HTTPConnection) -> SearchBackend:
+async def _backend(conn: HTTPConnection) -> SearchBackend:
     backend = getattr(conn.app.state, SearchBackend.name, None)
     if not isinstance(backend, SearchBackend):
         raise RuntimeError("the search backend is not configured")

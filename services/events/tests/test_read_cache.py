@@ -1,0 +1,91 @@
+"""Public reads are served from memory for a moment (ReadCache): changes made through the
+service show at once, changes made elsewhere (another instance) within the TTL."""
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+from ticketing_devkit.pytest_plugin import bearer
+from ticketing_events.readcache import ReadCache
+
+
+def test_entries_expire_and_the_oldest_go_first() -> None:
+    cache = ReadCache(ttl_s=0.2, size=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # now "b" is the least recently used
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+    time.sleep(0.25)
+    assert cache.get("a") is None
+    cache.put("d", 4)
+    cache.clear()
+    assert cache.get("d") is None
+
+
+def test_a_zero_ttl_keeps_nothing() -> None:
+    cache = ReadCache(ttl_s=0)
+    cache.put("a", 1)
+    assert cache.get("a") is None
+
+
+def execute_sql(database_url: str, statement: str, *args: Any) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        try:
+            await connection.execute(statement, *args)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def test_a_change_through_the_service_shows_at_once(  # type: ignore[no-untyped-def]
+    api: httpx.Client, make, organizer
+) -> None:
+    token = organizer[1]
+    city = f"Cache-{uuid.uuid4().hex[:8]}"
+    venue = make.venue(token, city=city)
+    draft = make.event(token, venue, title="Before")
+    path = f"/events/{draft['event_id']}"
+    assert api.get(path, headers=bearer(token)).json()["title"] == "Before"
+    assert api.get("/events", params={"city": city}).json()["items"] == []
+    assert api.get(path).status_code == 404  # a draft, to the public
+
+    patched = api.patch(path, json={"title": "After"}, headers=bearer(token))
+    assert patched.status_code == 200, patched.text
+    assert api.get(path, headers=bearer(token)).json()["title"] == "After"
+
+    assert api.post(f"{path}/publish", headers=bearer(token)).status_code == 200
+    assert api.get(path).json()["status"] == "on_sale"
+    listed = api.get("/events", params={"city": city}).json()["items"]
+    assert [e["event_id"] for e in listed] == [draft["event_id"]]
+
+    assert api.post(f"{path}/cancel", headers=bearer(token)).status_code == 200
+    assert api.get(path).json()["status"] == "cancelled"
+    assert api.get("/events", params={"city": city}).json()["items"] == []
+
+
+def test_a_change_made_elsewhere_shows_within_the_ttl(  # type: ignore[no-untyped-def]
+    api: httpx.Client, make, organizer, database_url, events_env
+) -> None:
+    ttl_s = float(events_env["PUBLIC_READ_CACHE_TTL_S"])
+    event = make.published(organizer[1], title="Original")
+    path = f"/events/{event['event_id']}"
+    read_at = time.monotonic()
+    assert api.get(path).json()["title"] == "Original"
+    # What another instance's change looks like to this one: the row changes underneath.
+    execute_sql(
+        database_url, "UPDATE events SET title = 'Renamed' WHERE event_id = $1", event["event_id"]
+    )
+    changed_at = time.monotonic()
+    stale_reads = 0
+    while api.get(path).json()["title"] != "Renamed":
+        stale_reads += 1
+        assert time.monotonic() - changed_at < ttl_s + 1, "the change never showed"
+        time.sleep(0.05)
+    assert time.monotonic() - read_at >= ttl_s  # not before the remembered read expired
+    assert stale_reads > 0  # ...which it was served from until then
