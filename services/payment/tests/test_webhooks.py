@@ -42,6 +42,10 @@ def test_forged_and_stale_signatures_are_refused(
     assert_problem(unsigned, 400)
     garbage = api.post(WEBHOOK, content=orjson.dumps(event), headers={"Stripe-Signature": "t=x,v1"})
     assert_problem(garbage, 400)
+    _, headers = webhooks.sign(event)
+    not_text = api.post(WEBHOOK, content=b"\xff\xfe" + orjson.dumps(event), headers=headers)
+    assert_problem(not_text, 400)
+    assert_problem(api.post(WEBHOOK, content=b"\xff\xfe"), 400)
     # A genuine signature over a tampered body fails too.
     _, headers = webhooks.sign(event)
     tampered = dict(event, type="payment_intent.payment_failed")

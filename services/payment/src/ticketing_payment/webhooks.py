@@ -53,7 +53,9 @@ class WebhookProcessor:
         response); raises a 400 problem for a bad signature or a malformed event."""
         try:
             stripe.WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
-        except stripe.SignatureVerificationError as exc:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            # stripe decodes the payload as UTF-8 before checking: bytes that are not text
+            # cannot carry a valid signature either.
             log.warning("webhook signature refused", extra={"error": str(exc)})
             raise Problem(
                 400, "The Stripe-Signature is missing, invalid or too old", slug="bad-signature"
