@@ -1,3 +1,5 @@
+import json
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -66,6 +68,32 @@ def test_unexpected_errors_hide_internals(base_url: str) -> None:
     response = httpx.get(f"{base_url}/boom")
     assert_problem(response, 500)
     assert "secret internals" not in response.text
+
+
+def test_an_unexpected_error_keeps_the_connection_open(base_url: str) -> None:
+    """Callers (the gateway above all) keep connections alive: a crash in one request must not
+    break the connection the next request, maybe someone else's, goes out on."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        stream = connection.makefile("rb")
+        for path, status in (("/boom", 500), ("/conflict", 409), ("/boom", 500), ("/teapot", 418)):
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            status_line = stream.readline()
+            assert status_line.split()[1] == str(status).encode(), (path, status_line)
+            length = 0
+            while (header := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = header.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                assert (name.lower(), value.strip()) != ("connection", "close"), path
+            assert json.loads(stream.read(length))["status"] == status
+
+
+def test_nul_in_the_url_is_a_400(base_url: str) -> None:
+    assert_problem(httpx.get(f"{base_url}/conflict%00"), 400)
+    assert_problem(httpx.get(f"{base_url}/conflict?q=a%00b"), 400)
+    # "%2500" is the text "%00", which is fine
+    assert_problem(httpx.get(f"{base_url}/conflict?q=%2500"), 409)
 
 
 def test_validation_errors_list_each_field(base_url: str) -> None:

@@ -1,9 +1,17 @@
+from typing import Any
+
 import asyncpg
+import httpx
 import pytest
+from fastapi import APIRouter
 from sqlalchemy import text
-from ticketing_common.database import Database
+from ticketing_common.app import create_service_app
+from ticketing_common.database import Database, DbSession
 from ticketing_common.migrations import ensure_database
 from ticketing_common.redis import RedisClient
+from ticketing_common.settings import ServiceSettings
+from ticketing_devkit.processes import serve_app
+from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_devkit.stores import POSTGRES_ADMIN_URL
 
 
@@ -65,3 +73,32 @@ async def test_ensure_database_creates_it_once(database_url: str) -> None:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def test_text_postgresql_cannot_store_is_a_400_and_other_database_errors_a_500(
+    database_url: str,
+) -> None:
+    router = APIRouter()
+
+    @router.post("/echo")
+    async def echo(body: dict[str, Any], db: DbSession) -> Any:
+        return (await db.execute(text("SELECT CAST(:value AS jsonb)"), body)).scalar_one()
+
+    @router.get("/broken")
+    async def broken(db: DbSession) -> Any:
+        return (await db.execute(text("SELECT * FROM no_such_table"))).all()
+
+    app = create_service_app(
+        ServiceSettings(service_name="t"),
+        title="t",
+        routers=[router],
+        resources=[Database(database_url, pool_size=2)],
+    )
+    with serve_app(app) as url:
+        assert httpx.post(f"{url}/echo", json={"value": '{"a": "b"}'}).json() == {"a": "b"}
+        for value in ('{"a": "\\u0000"}', "\x00"):
+            # the same in a text column (22021) and in a jsonb string (22P05)
+            assert_problem(httpx.post(f"{url}/echo", json={"value": value}), 400)
+        response = httpx.get(f"{url}/broken")
+        assert_problem(response, 500)
+        assert "no_such_table" not in response.text

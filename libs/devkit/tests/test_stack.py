@@ -216,3 +216,8 @@ def test_auth_starts_before_the_services_that_fetch_its_keys() -> None:
         assert service_env(spec, specs, {})["JWKS_URL"].startswith(first[0].url)
     without_auth = [spec for spec in specs if spec.name != "auth"]
     assert start_order(without_auth) == [without_auth]
+
+
+def test_free_ports_are_never_handed_out_twice() -> None:
+    ports = [free_port() for _ in range(2000)]  # the kernel alone repeats some within 2,000
+    assert len(set(ports)) == len(ports)

@@ -89,6 +89,9 @@ def create_service_app(
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    for item in resources:
+        for error, handler in item.exception_handlers().items():
+            app.add_exception_handler(error, handler)
     for router in routers:
         app.include_router(router)
     _add_health_routes(app, resources)

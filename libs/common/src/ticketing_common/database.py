@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
-from ticketing_common.resources import Resource, resource
+from ticketing_common.problems import Problem
+from ticketing_common.resources import ExceptionHandler, Resource, resource
+
+# PostgreSQL cannot store U+0000 in text (22021) or in a jsonb string (22P05).
+_NUL_IN_TEXT = frozenset({"22021", "22P05"})
 
 
 class Database(Resource):
@@ -56,6 +62,19 @@ class Database(Resource):
     async def check(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def exception_handlers(self) -> Mapping[type[Exception], ExceptionHandler]:
+        return {DBAPIError: _on_database_error}
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """Text a caller sent that PostgreSQL refuses is the caller's 400; anything else is ours."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in _NUL_IN_TEXT:
+        problem = Problem(
+            400, "Text may not contain the NUL character (U+0000)", slug="nul-in-text"
+        )
+        return problem.to_response(request.url.path)
+    raise exc
 
 
 async def _session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware on every request: request id, body size limit, one access log line."""
+"""Pure ASGI middleware on every request: request id, body size limit, URLs without NUL, one
+access log line, and the 500 problem for an unexpected error."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ticketing_common.logging import request_id_var
 from ticketing_common.problems import Problem
 
 access_log = logging.getLogger("access")
+log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -47,13 +49,17 @@ class RequestContextMiddleware:
         limit = self.max_body_bytes
 
         declared = _content_length(scope)
+        refusal = None
         if declared is not None and declared > limit:
-            response = Problem(
-                413, f"The request body exceeds {limit} bytes", slug="body-too-large"
-            ).to_response(scope["path"])
+            refusal = Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+        elif "\x00" in scope["path"] or _has_nul(scope["query_string"]):
+            # No store takes it (PostgreSQL text cannot hold U+0000) and no id or query needs it.
+            refusal = Problem(400, "The URL contains a NUL character", slug="nul-in-url")
+        if refusal is not None:
+            response = refusal.to_response(scope["path"])
             response.headers["x-request-id"] = request_id
             await response(scope, receive, send)
-            self._log(scope, 413, started)
+            self._log(scope, refusal.status, started)
             request_id_var.reset(token)
             return
 
@@ -68,10 +74,12 @@ class RequestContextMiddleware:
                     raise HTTPException(413, f"The request body exceeds {limit} bytes")
             return message
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message["headers"] = [
                     *message.get("headers", ()),
                     (REQUEST_ID_HEADER, request_id.encode()),
@@ -80,6 +88,17 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's ServerErrorMiddleware, which re-raises:
+            # the server would then close the connection, and the gateway's next request on that
+            # kept-alive connection would fail for someone else.
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            if started_response:
+                raise  # half a response went out: only closing the connection can end it
+            problem = Problem(
+                500, "An unexpected error occurred; it has been logged", slug="internal"
+            )
+            await problem.to_response(scope["path"])(scope, receive, send_with_id)
         finally:
             self._log(scope, status, started)
             request_id_var.reset(token)
@@ -101,6 +120,10 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+
+
+def _has_nul(query_string: bytes) -> bool:
+    return b"%00" in query_string or b"\x00" in query_string
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -6,11 +6,15 @@ The app factory starts resources in order inside the lifespan (never at import),
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 R = TypeVar("R", bound="Resource")
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 class Resource:
@@ -24,6 +28,10 @@ class Resource:
 
     async def check(self) -> None:
         """Raise if the dependency is not reachable now (called by /ready)."""
+
+    def exception_handlers(self) -> Mapping[type[Exception], ExceptionHandler]:
+        """How the app answers this dependency's errors that are the caller's fault."""
+        return {}
 
 
 def resource(conn: HTTPConnection, kind: type[R]) -> R:
