@@ -51,7 +51,11 @@ class ServiceClient(Resource):
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=60),
+            # Idle connections are dropped before uvicorn's 5 s keep-alive closes them from the
+            # other side: a POST sent on a connection the server is closing is not retried.
+            connector=aiohttp.TCPConnector(
+                limit=self.pool_size, ttl_dns_cache=60, keepalive_timeout=4.0
+            ),
             timeout=self.timeout,
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
         )
