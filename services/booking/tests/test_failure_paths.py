@@ -231,3 +231,6 @@ def test_organizers_list_the_bookings_of_their_events(platform, organizer, event
     _, stranger = platform.user("organizer")
     other = platform.http.get(url, params={"event_id": event["event_id"]}, headers=bearer(stranger))
     assert_problem(other, 403)
+    # An admin may list any event's bookings, but an empty event id is not an event's.
+    empty = platform.http.get(url, params={"event_id": ""}, headers=bearer(platform.admin_token))
+    assert_problem(empty, 422)

@@ -54,7 +54,7 @@ async def book(
 async def list_bookings(
     user: CurrentUser,
     saga: Saga,
-    event_id: Annotated[str | None, Query(max_length=64)] = None,
+    event_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Any:
