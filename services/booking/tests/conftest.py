@@ -305,6 +305,15 @@ class Platform:
                 return booking
             time.sleep(0.1)
 
+    def wait_for_seat(
+        self, event_id: str, seat_id: str, status: str, timeout_s: float = 10.0
+    ) -> None:
+        """For changes the saga makes after the booking's status (a bus consumer's last step)."""
+        deadline = time.monotonic() + timeout_s
+        while (seen := self.seats(event_id)[seat_id]) != status:
+            assert time.monotonic() < deadline, f"{seat_id} is {seen}, never {status}"
+            time.sleep(0.05)
+
     def seats(self, event_id: str) -> dict[str, str]:
         response = self.http.get(
             self.url("inventory", f"/api/v1/inventory/events/{event_id}/availability"),
