@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import stripe
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from ticketing_devkit.processes import ServiceProcess, free_port, run_command, wait_until_healthy
@@ -285,6 +287,31 @@ class Platform:
             json={"outcome": outcome},
             headers=bearer(token),
         )
+
+    @staticmethod
+    def signed_success(
+        booking: dict[str, Any], secret: str = WEBHOOK_SECRET
+    ) -> tuple[bytes, dict[str, str]]:
+        """A Stripe `payment_intent.succeeded` webhook for the booking's payment, as Stripe
+        would deliver it (signed with `secret`)."""
+        intent_id = booking["payment"]["client_secret"].split("_secret_")[0]
+        event = {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "created": int(time.time()),
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": intent_id,
+                    "object": "payment_intent",
+                    "status": "succeeded",
+                    "metadata": {"payment_id": booking["payment"]["payment_id"]},
+                }
+            },
+        }
+        payload = orjson.dumps(event)
+        header = stripe.WebhookSignature.generate_signature_header(payload.decode(), secret)
+        return payload, {"Stripe-Signature": header, "Content-Type": "application/json"}
 
     def payment_status(self, token: str, booking: dict[str, Any]) -> str:
         payment_id = booking["payment"]["payment_id"]

@@ -119,7 +119,7 @@ def test_invariant_after_a_randomized_run_with_failures(
                         headers=bearer(token),
                     )
             elif roll < 0.75:  # Stripe delivers the success twice, concurrently
-                replay = _signed_success(made_booking)
+                replay = platform.signed_success(made_booking)
                 with ThreadPoolExecutor(2) as pool:
                     list(
                         pool.map(
@@ -241,30 +241,3 @@ def _payment(platform, token: str, booking: dict[str, Any]) -> str | None:
     if booking["payment"] is None:
         return None
     return platform.payment_status(token, booking)
-
-
-def _signed_success(booking: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    import uuid
-
-    import orjson
-    import stripe
-
-    intent_id = booking["payment"]["client_secret"].split("_secret_")[0]
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "created": int(time.time()),
-        "type": "payment_intent.succeeded",
-        "data": {
-            "object": {
-                "id": intent_id,
-                "object": "payment_intent",
-                "metadata": {"payment_id": booking["payment"]["payment_id"]},
-            }
-        },
-    }
-    payload = orjson.dumps(event)
-    header = stripe.WebhookSignature.generate_signature_header(
-        payload.decode(), "whsec_booking_tests"
-    )
-    return payload, {"Stripe-Signature": header, "Content-Type": "application/json"}

@@ -1,13 +1,9 @@
 import time
-import uuid
 from typing import Any
 
-import orjson
-import stripe
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 HOLD_TTL_S = 6  # as conftest gives inventory
-WEBHOOK_SECRET = "whsec_booking_tests"  # as conftest gives payment
 
 
 def test_a_failed_payment_fails_the_booking_and_frees_the_seats(platform, customer, event) -> None:
@@ -62,31 +58,10 @@ def _payment_status(platform, token: str, booking: dict[str, Any], status: str) 
     return True
 
 
-def _success_webhook(booking: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict]:
-    intent_id = booking["payment"]["client_secret"].split("_secret_")[0]
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "created": int(time.time()),
-        "type": "payment_intent.succeeded",
-        "data": {
-            "object": {
-                "id": intent_id,
-                "object": "payment_intent",
-                "status": "succeeded",
-                "metadata": {"payment_id": booking["payment"]["payment_id"]},
-            }
-        },
-    }
-    payload = orjson.dumps(event)
-    header = stripe.WebhookSignature.generate_signature_header(payload.decode(), secret)
-    return payload, {"Stripe-Signature": header, "Content-Type": "application/json"}
-
-
 def test_a_duplicate_webhook_confirms_once(platform, customer, event) -> None:
     _, token = customer
     booking = platform.booked(token, platform.hold_id(token, event["event_id"], ["A-2-4"]))
-    payload, headers = _success_webhook(booking)
+    payload, headers = platform.signed_success(booking)
     url = platform.url("payment", "/api/v1/payments/webhooks/stripe")
     assert platform.http.post(url, content=payload, headers=headers).json()["outcome"] == "applied"
     assert (
@@ -104,7 +79,7 @@ def test_a_duplicate_webhook_confirms_once(platform, customer, event) -> None:
 def test_a_forged_webhook_changes_nothing(platform, customer, event) -> None:
     _, token = customer
     booking = platform.booked(token, platform.hold_id(token, event["event_id"], ["A-2-5"]))
-    payload, headers = _success_webhook(booking, secret="whsec_forger")
+    payload, headers = platform.signed_success(booking, secret="whsec_forger")
     response = platform.http.post(
         platform.url("payment", "/api/v1/payments/webhooks/stripe"),
         content=payload,

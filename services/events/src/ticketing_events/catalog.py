@@ -37,7 +37,7 @@ class Catalog:
         self.reads = reads
 
     async def venue(self, venue_id: str) -> dict[str, Any]:
-        row = self.venues.cached(venue_id) or await self.venues.get(await self.connect(), venue_id)
+        row = await self._venue_row(venue_id)
         if row is None:
             raise not_found("Venue", venue_id)
         return venue_view(row)
@@ -64,30 +64,11 @@ class Catalog:
         limit: int,
         cursor: str | None,
     ) -> dict[str, Any]:
+        """A page of published events (recent pages from memory)."""
         key = ("on_sale", city, category, starts_after, starts_before, limit, cursor)
-        page: dict[str, Any] | None = self.reads.get(key)
-        if page is None:
-            page = await self._on_sale(
-                city=city,
-                category=category,
-                starts_after=starts_after,
-                starts_before=starts_before,
-                limit=limit,
-                cursor=cursor,
-            )
-            self.reads.put(key, page)
-        return page
-
-    async def _on_sale(
-        self,
-        *,
-        city: str | None,
-        category: str | None,
-        starts_after: datetime | None,
-        starts_before: datetime | None,
-        limit: int,
-        cursor: str | None,
-    ) -> dict[str, Any]:
+        cached: dict[str, Any] | None = self.reads.get(key)
+        if cached is not None:
+            return cached
         after = cursors.decode_event_position(cursor) if cursor else None
         rows = await repository.on_sale(
             await self.connect(),
@@ -103,7 +84,9 @@ class Catalog:
         if more:
             last = items[-1]
             next_cursor = cursors.encode([last["starts_at"].isoformat(), last["event_id"]])
-        return {"items": items, "next_cursor": next_cursor}
+        page = {"items": items, "next_cursor": next_cursor}
+        self.reads.put(key, page)
+        return page
 
     async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
         event = await self.event(user, event_id)
@@ -150,9 +133,10 @@ class Catalog:
         return event
 
     async def _venue(self, event: dict[str, Any]) -> dict[str, Any]:
-        venue_id = event["venue_id"]
-        venue = self.venues.cached(venue_id) or await self.venues.get(
-            await self.connect(), venue_id
-        )
+        venue = await self._venue_row(event["venue_id"])
         assert venue is not None  # foreign key
         return venue
+
+    async def _venue_row(self, venue_id: str) -> dict[str, Any] | None:
+        # From memory without opening a connection; the database only on a miss.
+        return self.venues.cached(venue_id) or await self.venues.get(await self.connect(), venue_id)
