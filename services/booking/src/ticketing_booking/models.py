@@ -19,6 +19,14 @@ class PaymentInfo:
     provider: str
     client_secret: str
 
+    def as_dict(self) -> dict[str, str]:
+        """As stored in the booking item and shown in API.md's `Booking.payment`."""
+        return {
+            "payment_id": self.payment_id,
+            "provider": self.provider,
+            "client_secret": self.client_secret,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Booking:
@@ -71,15 +79,7 @@ class Booking:
             "hold_expires_at": self.hold_expires_at.isoformat(),
             "created_at": self.created_at.isoformat(),
             "updated_at": datetime.now(UTC).isoformat(),
-            "payment": (
-                {
-                    "payment_id": self.payment.payment_id,
-                    "provider": self.payment.provider,
-                    "client_secret": self.payment.client_secret,
-                }
-                if self.payment
-                else None
-            ),
+            "payment": self.payment.as_dict() if self.payment else None,
             "paid": self.paid,
             "payment_refunded": self.payment_refunded,
             "refund_id": self.refund_id,
@@ -127,15 +127,7 @@ class Booking:
             "hold_expires_at": self.hold_expires_at,
             "created_at": self.created_at,
             "reason": self.reason or None,
-            "payment": (
-                {
-                    "payment_id": self.payment.payment_id,
-                    "provider": self.payment.provider,
-                    "client_secret": self.payment.client_secret,
-                }
-                if self.payment
-                else None
-            ),
+            "payment": self.payment.as_dict() if self.payment else None,
         }
 
     def sold_entry(self) -> dict[str, Any]:
