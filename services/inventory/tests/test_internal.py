@@ -209,7 +209,14 @@ def test_rebuild_recreates_the_state_from_layout_and_sales(
         "POST", f"/events/{event}/rebuild", json={"layout": layout, "sold": sold}
     )
     assert rebuilt.status_code == 200, rebuilt.text
-    assert rebuilt.json() == {"event_id": event, "capacity": 30, "sold": 5, "status": "open"}
+    assert rebuilt.json() == {
+        "event_id": event,
+        "capacity": 30,
+        "sold": 5,
+        "status": "open",
+        "holds_restored": 0,
+        "holds_skipped": [],
+    }
     availability = inventory.availability(event, seats=True)
     inventory.assert_counts_add_up(availability)
     counts = {s["section_id"]: (s["sold"], s["held"]) for s in availability["sections"]}

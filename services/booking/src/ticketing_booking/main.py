@@ -16,6 +16,7 @@ from ticketing_booking.api import internal, router
 from ticketing_booking.clients import EventsClient, InventoryClient, PaymentClient
 from ticketing_booking.dynamo import DynamoDB
 from ticketing_booking.outbox import Outbox
+from ticketing_booking.reconciler import PaymentReconciler
 from ticketing_booking.saga import BookingSaga
 from ticketing_booking.settings import BookingSettings
 from ticketing_booking.store import BookingStore
@@ -38,13 +39,22 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         min_age_s=settings.outbox_min_age_s,
         interval_s=settings.outbox_relay_interval_s,
     )
+    payments = PaymentClient(services, settings.payment_url)
     saga = BookingSaga(
         BookingStore(dynamo, outbox),
         InventoryClient(services, settings.inventory_url),
         EventsClient(services, settings.events_url),
-        PaymentClient(services, settings.payment_url),
+        payments,
         signer,
         expiry_grace_s=settings.expiry_grace_s,
+    )
+    reconciler = PaymentReconciler(
+        saga,
+        payments,
+        redis,
+        interval_s=settings.reconcile_interval_s,
+        settle_s=settings.reconcile_settle_s,
+        lookback_s=settings.reconcile_lookback_s,
     )
 
     def handle(method: Any) -> Any:
@@ -81,7 +91,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         description="Bookings and tickets: from a hold to a paid, confirmed booking.",
         routers=[router, internal],
         resources=[dynamo, redis, bus, services],
-        background=[consumer.run, outbox.run, sweep_expired],
+        background=[consumer.run, outbox.run, sweep_expired, reconciler.run],
     )
     app.state.saga = saga
     return app

@@ -54,13 +54,18 @@ class Inventory:
             return  # inventory has no seats for it: there is nothing left to stop selling
         self._expect_ok(response, "close the event's sales")
 
-    async def availability(self, event_id: str) -> dict[str, Any] | None:
-        """Per-section counts and per-seat statuses; None when inventory has no such event."""
+    async def availability(self, event_id: str) -> dict[str, Any]:
+        """Per-section counts and per-seat statuses of a published event. When inventory cannot
+        answer (its state was lost and is being rebuilt, or it is down) this raises a 503: a seat
+        map without inventory would show sold seats as free."""
         response = await self._call(
             "GET", f"/api/v1/inventory/events/{event_id}/availability?seats=true"
         )
         if response.status == 404:
-            return None
+            log.warning(
+                "inventory has no state for a published event", extra={"event_id": event_id}
+            )
+            raise ServiceUnavailable(SERVICE, "it has no state for this event yet")
         self._expect_ok(response, "read availability")
         body: dict[str, Any] = response.body
         return body
