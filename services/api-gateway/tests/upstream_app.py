@@ -8,7 +8,8 @@ answers with that status, `size=<n>` answers with n bytes. Special paths:
   /api/.../stream/<token>       sends a first chunk, then the rest once /_release/<token> is hit
   /api/.../upload/<token>       reads the body as it comes, recording progress in /_uploads/<token>
   /_hits                        how many /api/ requests arrived
-  /ready                        503 when UPSTREAM_NOT_READY is set
+  /ready                        503 when UPSTREAM_NOT_READY is set; 200 `degraded` with
+                                UPSTREAM_DEGRADED
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 NAME = os.environ.get("UPSTREAM_NAME", "upstream")
 NOT_READY = bool(os.environ.get("UPSTREAM_NOT_READY"))
+DEGRADED = bool(os.environ.get("UPSTREAM_DEGRADED"))
 
 hits = 0
 releases: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
@@ -83,6 +85,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if path == "/ready":
         if NOT_READY:
             await send_json(send, 503, {"status": "not-ready", "service": NAME})
+        elif DEGRADED:
+            checks = {"state": {"status": "degraded", "detail": "rebuilding"}}
+            await send_json(send, 200, {"status": "degraded", "service": NAME, "checks": checks})
         else:
             await send_json(send, 200, {"status": "ready", "service": NAME, "checks": {}})
         return
