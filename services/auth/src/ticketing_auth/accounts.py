@@ -120,6 +120,10 @@ class Accounts:
             raise not_found("User", user_id)
         return user
 
+    async def profiles(self, user_ids: list[str]) -> list[dict[str, Any]]:
+        """The users among `user_ids` that exist (unknown ids are left out)."""
+        return await repository.users_by_id(self.db, sorted(set(user_ids)))
+
     async def change_role(
         self, user_id: str, role: str, organizer_id: str | None = None
     ) -> dict[str, Any]:

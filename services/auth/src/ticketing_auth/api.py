@@ -16,7 +16,9 @@ from ticketing_auth.schemas import (
     StaffIn,
     TokenPair,
     User,
+    UserIds,
     UserPage,
+    Users,
 )
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -165,3 +167,10 @@ async def remove_staff(user_id: str, user: OrganizerUser, accounts: AccountsServ
 async def user_by_id(user_id: str, accounts: AccountsService) -> dict[str, Any]:
     """For services that need a user's contact details (notification emails)."""
     return await accounts.profile(user_id)
+
+
+@internal.post("/users/lookup", response_model=Users, responses={422: _PROBLEM})
+async def users_by_id(body: UserIds, accounts: AccountsService) -> dict[str, Any]:
+    """Many users at once (booking's CSV export names each booking's customer); unknown ids are
+    left out."""
+    return {"users": await accounts.profiles(body.ids)}

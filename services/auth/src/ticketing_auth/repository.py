@@ -60,6 +60,11 @@ async def credentials_by_email(db: AsyncSession, email: str) -> dict[str, Any] |
     return dict(row._mapping) if row else None
 
 
+async def users_by_id(db: AsyncSession, user_ids: list[str]) -> list[dict[str, Any]]:
+    rows = await db.execute(select(*USER_COLUMNS).where(users.c.id.in_(user_ids)))
+    return [dict(row._mapping) for row in rows]
+
+
 async def user_by_email(db: AsyncSession, email: str) -> dict[str, Any] | None:
     row = (await db.execute(select(*USER_COLUMNS).where(users.c.email == email))).first()
     return dict(row._mapping) if row else None

@@ -51,6 +51,10 @@ class StaffIn(Strict):
     email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
 
 
+class UserIds(Strict):
+    ids: Annotated[list[Annotated[str, StringConstraints(max_length=36)]], Field(max_length=500)]
+
+
 class User(BaseModel):
     id: str
     email: str
@@ -63,6 +67,10 @@ class User(BaseModel):
         exclude_if=lambda value: value is None,
     )
     created_at: datetime
+
+
+class Users(BaseModel):
+    users: list[User]
 
 
 class UserPage(BaseModel):

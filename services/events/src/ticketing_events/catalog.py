@@ -101,7 +101,7 @@ class Catalog:
         """Events in every status, newest first: an organizer's own; an admin's view is every
         organizer's (or one's); door staff see their organizer's published and cancelled events
         (never drafts). Never cached: an organizer sees their edit at once."""
-        statuses = (status,) if status else None
+        statuses: tuple[str, ...] | None = (status,) if status else None
         if user.role == "staff":
             if organizer_id not in (None, user.organizer_id) or status == "draft":
                 raise forbidden("Door staff see only their organizer's published events")
