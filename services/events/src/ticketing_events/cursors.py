@@ -28,7 +28,8 @@ def _invalid() -> Exception:
 
 
 def decode_event_position(cursor: str) -> tuple[datetime, str]:
-    """(starts_at, event_id) of the last event of the previous page."""
+    """(time, id) of the last item of the previous page: (starts_at, event_id) in the public
+    listing, (created_at, id) in the console's newest-first lists."""
     position = _decode(cursor)
     if not (
         isinstance(position, list)
