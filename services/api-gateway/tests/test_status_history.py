@@ -13,6 +13,7 @@ import redis
 from support import gateway_env, running_gateway, start_upstream
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.stores import temporary_redis_db
 from ticketing_gateway.history import SAMPLES_KEY, build_history
 
 HOUR = 3600
@@ -33,9 +34,16 @@ def ailing() -> Iterator[ServiceProcess]:
 
 
 @pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A Redis database of this module's own: every other test's gateway samples its status
+    (once a minute) into the shared one."""
+    with temporary_redis_db() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def store(redis_url: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
-    client.delete(SAMPLES_KEY)
     yield client
     client.close()
 
