@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
+BY_PROVIDER = "refunded at the payment provider"
+
 
 def sales(platform, token: str, event_id: str, **params: Any):  # type: ignore[no-untyped-def]
     return platform.http.get(
@@ -157,7 +159,9 @@ def test_the_organizer_refunds_a_paid_booking_and_the_seats_go_back_on_sale(  # 
     assert response.status_code == 200, response.text
     refunded = response.json()
     assert refunded["status"] == "refunded"
-    assert refunded["reason"] == "refunded by the organizer: double booking"
+    # The provider's payment.refunded fact can settle the booking a moment before this request
+    # does (the saga's race, whoever refunds), and then its reason is the one kept.
+    assert refunded["reason"] in ("refunded by the organizer: double booking", BY_PROVIDER)
     assert platform.get(buyer, booking["booking_id"])["status"] == "refunded"
     platform.wait_for_seat(event_id, "A-1-5", "available")
     assert platform.payment_status(buyer, booking) == "refunded"
@@ -184,7 +188,7 @@ def test_only_paid_bookings_of_your_own_event_are_refunded(  # type: ignore[no-u
     assert_problem(refund(platform, organizer[1], paid["booking_id"], reason="x" * 201), 422)
     assert platform.get(buyer, paid["booking_id"])["status"] == "confirmed"
     by_admin = refund(platform, platform.admin_token, paid["booking_id"])
-    assert by_admin.json()["reason"] == "refunded by an administrator"
+    assert by_admin.json()["reason"] in ("refunded by an administrator", BY_PROVIDER)
 
 
 @pytest.mark.parametrize("interval", ["minute", "hour", "day"])
