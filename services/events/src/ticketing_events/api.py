@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
+from ticketing_common.http_cache import IMMUTABLE, PRIVATE, cached_response
 from ticketing_common.internal import internal_router
 from ticketing_common.security import OptionalUser, OrganizerUser
 
@@ -15,6 +15,7 @@ from ticketing_events.schemas import (
     EventPage,
     EventPatch,
     InternalEvent,
+    Layout,
     Quote,
     QuoteIn,
     SearchDocuments,
@@ -110,13 +111,43 @@ async def cancel_event(event_id: str, user: OrganizerUser, events: EventsService
 @events_api.get(
     "/{event_id}/seatmap",
     response_model=Seatmap,
-    responses={404: _PROBLEM, 503: _PROBLEM},
+    responses={404: _PROBLEM, 502: _PROBLEM, 503: _PROBLEM},
 )
 async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) -> Response:
-    # A stadium is 60,000 seats: serialise the plain dicts directly rather than building (and
-    # re-validating) a model per seat. The response model still documents the shape.
+    """Every seat with its live status: the layout merged with inventory's availability.
+    Clients that refresh often fetch the two parts instead: `/layout` once (it never changes),
+    then inventory's `/availability/bits` (a few hundred bytes per 1,000 seats)."""
+    # Rendered from the layout's cached JSON fragments (seatmap.py), not through the model:
+    # the response model documents the shape.
     body = await catalog.seatmap(user, event_id)
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+@events_api.get(
+    "/{event_id}/layout",
+    response_model=Layout,
+    responses={
+        200: {
+            "description": "The layout, with a strong `ETag`. A published event's layout never "
+            "changes: `Cache-Control: public, max-age=31536000, immutable`. A draft's (only its "
+            "organizer and admins see it) may change until it is published: "
+            "`private, no-cache`.",
+        },
+        304: {"description": "`If-None-Match` names the current layout"},
+        404: _PROBLEM,
+    },
+)
+async def layout(
+    event_id: str, user: OptionalUser, catalog: CatalogService, request: Request
+) -> Response:
+    """Sections, rows and seats with their price tiers (prices in `price_tiers`), without live
+    status. Each seat's `bit` is its index in inventory's availability bitmaps
+    (`GET /api/v1/inventory/events/{event_id}/availability/bits`): seat `bit` is sold when bit
+    `bit` of `sold` is set (most significant bit of byte 0 first), held when that bit of `held`
+    is, else available."""
+    found, public = await catalog.layout(user, event_id)
+    cache_control = IMMUTABLE if public else PRIVATE
+    return cached_response(request, found.document, cache_control, etag=found.etag)
 
 
 @internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: _PROBLEM})
