@@ -17,6 +17,8 @@ from starlette.responses import Response
 # An answer that may differ per caller (a draft shown to its owner): browsers may keep it but
 # must ask again, shared caches never keep it.
 PRIVATE = "private, no-cache"
+# One caller's view that no cache may keep at all (an organizer's console lists).
+NO_STORE = "private, no-store"
 
 
 def public(max_age_s: int) -> str:

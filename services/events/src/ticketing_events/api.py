@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
-from ticketing_common.http_cache import IMMUTABLE, PRIVATE, cached_response
+from ticketing_common.http_cache import IMMUTABLE, NO_STORE, PRIVATE, cached_response
 from ticketing_common.internal import internal_router
 from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
@@ -30,8 +30,6 @@ venues_api = APIRouter(prefix="/api/v1/venues", tags=["venues"])
 events_api = APIRouter(prefix="/api/v1/events", tags=["events"])
 internal = internal_router()
 
-# The console's lists are one caller's view: no shared cache (a CDN in front) may keep them.
-PRIVATE = "private, no-store"
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
@@ -62,7 +60,7 @@ async def list_venues(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict[str, Any]:
-    response.headers["Cache-Control"] = PRIVATE
+    response.headers["Cache-Control"] = NO_STORE
     return await venues.page(user, organizer_id, limit, cursor)
 
 
@@ -145,7 +143,7 @@ async def managed_events(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict[str, Any]:
-    response.headers["Cache-Control"] = PRIVATE
+    response.headers["Cache-Control"] = NO_STORE
     return await catalog.managed(
         user, organizer_id=organizer_id, status=status, title=q, limit=limit, cursor=cursor
     )
