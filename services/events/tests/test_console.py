@@ -213,3 +213,32 @@ def test_an_invalid_edit_says_which_field_and_changes_nothing(  # type: ignore[n
     where = ["body", "sections", 0, "seated", "rows", 0, "seats"]
     assert where in [e["loc"] for e in body["errors"]]
     assert api.get(f"/venues/{venue['venue_id']}").json() == venue
+
+
+def test_door_staff_see_their_organizers_published_events_only(  # type: ignore[no-untyped-def]
+    api: httpx.Client, make, users, admin
+) -> None:
+    boss_id, boss = users.new("organizer")
+    _, rival = users.new("organizer")
+    staff_id, customer_token = users.new("customer")
+    email = users.http.get("/me", headers=bearer(customer_token)).json()["email"]
+    promoted = users.http.patch(
+        f"/users/{staff_id}/role",
+        json={"role": "staff", "organizer_id": boss_id},
+        headers=bearer(admin),
+    )
+    assert promoted.status_code == 200, promoted.text
+    staff = users.login(email, "Correct-horse-9")
+
+    venue = make.venue(boss)
+    draft = make.event(boss, venue, title="Not yet")
+    on_sale = make.published(boss, venue, title="Tonight")
+    make.published(rival, title="Elsewhere")
+    seen = [e["event_id"] for e in all_pages(api, "/events/managed", staff)]
+    assert seen == [on_sale["event_id"]]
+    assert draft["event_id"] not in seen
+    assert_problem(managed(api, staff, status="draft"), 403)
+    assert_problem(managed(api, staff, organizer_id=boss_id + "x"), 403)
+    # Staff are not organizers: nothing else of the console is theirs.
+    assert_problem(api.get("/venues", headers=bearer(staff)), 403)
+    assert_problem(api.post(f"/events/{on_sale['event_id']}/cancel", headers=bearer(staff)), 403)

@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 from ticketing_common.internal import internal_router
-from ticketing_common.security import OptionalUser, OrganizerUser
+from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
 from ticketing_events.deps import CatalogService, EventsService, VenuesService
 from ticketing_events.schemas import (
@@ -126,11 +126,12 @@ async def list_events(
     response_model=EventPage,
     summary="Events the caller manages, in every status, newest first",
     description="An organizer's own events (drafts, on sale, cancelled); an admin sees every "
-    "organizer's, or one's with `organizer_id`.",
+    "organizer's, or one's with `organizer_id`; door staff see their organizer's published and "
+    "cancelled events.",
     responses=_AUTH | {422: _PROBLEM},
 )
 async def managed_events(
-    user: OrganizerUser,
+    user: DoorUser,
     catalog: CatalogService,
     response: Response,
     status: EventStatus | None = None,

@@ -99,8 +99,14 @@ class Catalog:
         cursor: str | None,
     ) -> dict[str, Any]:
         """Events in every status, newest first: an organizer's own; an admin's view is every
-        organizer's (or one's). Never cached: an organizer sees their edit at once."""
-        if not user.is_admin:
+        organizer's (or one's); door staff see their organizer's published and cancelled events
+        (never drafts). Never cached: an organizer sees their edit at once."""
+        statuses: tuple[str, ...] | None = (status,) if status else None
+        if user.role == "staff":
+            if organizer_id not in (None, user.organizer_id) or status == "draft":
+                raise forbidden("Door staff see only their organizer's published events")
+            organizer_id, statuses = user.organizer_id, statuses or ("on_sale", "cancelled")
+        elif not user.is_admin:
             if organizer_id not in (None, user.user_id):
                 raise forbidden("Organizers list only their own events")
             organizer_id = user.user_id
@@ -108,7 +114,7 @@ class Catalog:
         rows = await repository.managed(
             await self.connect(),
             organizer_id=organizer_id,
-            status=status,
+            statuses=statuses,
             title=title.strip() if title else None,
             after=after,
             limit=limit + 1,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from ticketing_common.database import contains
 
 from ticketing_events.tables import events, venues
 
@@ -156,29 +157,24 @@ async def on_sale(
     return [dict(row._mapping) for row in rows]
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def managed(
     db: Reader,
     *,
     organizer_id: str | None,
-    status: str | None,
+    statuses: tuple[str, ...] | None,
     title: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Events in any status, newest first: one organizer's, or every organizer's."""
+    """Events in any of `statuses` (None: all), newest first: one organizer's, or every
+    organizer's."""
     conditions = []
     if organizer_id is not None:
         conditions.append(events.c.organizer_id == organizer_id)
-    if status is not None:
-        conditions.append(events.c.status == status)
+    if statuses is not None:
+        conditions.append(events.c.status.in_(statuses))
     if title:
-        conditions.append(events.c.title.ilike(_contains(title), escape="\\"))
+        conditions.append(contains(events.c.title, title))
     if after is not None:
         conditions.append(tuple_(events.c.created_at, events.c.event_id) < tuple_(*after))
     rows = await db.execute(
