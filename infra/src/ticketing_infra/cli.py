@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ticketing_infra.aws import Aws
 from ticketing_infra.backup import take_backups
 from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, STEPS, DeployOptions, deploy
+from ticketing_infra.frontend import web_config
 from ticketing_infra.images import Builder, ImageError, git_commit
 from ticketing_infra.progress import Progress
 from ticketing_infra.rollout import DeployError
@@ -63,6 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument(
         "--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir"
     )
+    release.add_argument(
+        "--api-url",
+        default=os.environ.get("TICKETING_API_URL", "https://api.ticketing-pro.com"),
+        help="the gateway's public URL, written to the web app's config.json",
+    )
+    release.add_argument(
+        "--stripe-publishable-key",
+        default=os.environ.get("STRIPE_PUBLISHABLE_KEY"),
+        help="Stripe's publishable key for the web app's Payment Element (none: no Stripe)",
+    )
     release.add_argument("--parallel-builds", type=int, default=2, help="images built at once")
     release.add_argument("--poll-seconds", type=float, default=15)
     release.add_argument("--timeout-minutes", type=float, default=30)
@@ -82,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             builder=lambda: _builder(args),
             frontend_build=args.frontend,
+            web_config=web_config(args.api_url, args.stripe_publishable_key),
             parallel_builds=args.parallel_builds,
             poll_seconds=args.poll_seconds,
             timeout_s=args.timeout_minutes * 60,

@@ -30,6 +30,8 @@ class DeployOptions:
     dry_run: bool = False
     builder: Callable[[], Builder] = Builder.detect  # only called when something needs building
     frontend_build: Path = DEFAULT_FRONTEND_BUILD
+    # The web app's config.json for this environment (frontend.web_config); None: the build's own.
+    web_config: dict[str, Any] | None = None
     parallel_builds: int = 2
     poll_seconds: float = 15
     timeout_s: float = 1800
@@ -120,6 +122,7 @@ def deploy(aws: Any, options: DeployOptions, progress: Progress) -> int:
             bucket,
             distribution,
             progress,
+            options.web_config,
         )
     progress.say("released " + options.tag)
     return 0
