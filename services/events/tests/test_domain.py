@@ -122,7 +122,7 @@ def test_a_venue_holds_at_most_150000_places() -> None:
         VenueIn.model_validate(venue(100_000, 50_001))
 
 
-async def test_venues_are_read_once_then_served_from_memory(
+async def test_venues_in_use_are_read_once_then_served_from_memory(
     database_url: str, events_env: dict[str, str]
 ) -> None:
     database = Database(database_url)
@@ -130,18 +130,24 @@ async def test_venues_are_read_once_then_served_from_memory(
     try:
         async with database.session() as db:
             ids = []
-            for n in range(2):
+            for n in range(3):
                 row = await repository.insert_venue(
                     db,
                     venue_id=str(uuid.uuid4()),
                     organizer_id="o",
                     capacity=5,
+                    in_use=n < 2,
                     **VenueIn.model_validate(venue(5)).model_dump() | {"name": f"V{n}"},
                 )
                 ids.append(row["venue_id"])
             await db.commit()
-            cache = VenueCache(size=1)
+            cache = VenueCache(size=2)
             assert (await cache.get(db, ids[0]))["name"] == "V0"
+            # A venue without events may still be edited (on any instance): never from memory.
+            assert (await cache.get(db, ids[2]))["name"] == "V2"
+            await repository.update_venue(db, ids[2], name="V2 edited")
+            await db.commit()
+            assert (await cache.get(db, ids[2]))["name"] == "V2 edited"
             await db.execute(delete(venues).where(venues.c.venue_id.in_(ids)))
             await db.commit()
             assert (await cache.get(db, ids[0]))["name"] == "V0"  # from memory: no row any more

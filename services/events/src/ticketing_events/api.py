@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 from ticketing_common.internal import internal_router
-from ticketing_common.security import OptionalUser, OrganizerUser
+from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
 from ticketing_events.deps import CatalogService, EventsService, VenuesService
 from ticketing_events.schemas import (
@@ -14,6 +14,7 @@ from ticketing_events.schemas import (
     EventIn,
     EventPage,
     EventPatch,
+    EventStatus,
     InternalEvent,
     Quote,
     QuoteIn,
@@ -21,11 +22,15 @@ from ticketing_events.schemas import (
     Seatmap,
     Venue,
     VenueIn,
+    VenuePage,
 )
 
 venues_api = APIRouter(prefix="/api/v1/venues", tags=["venues"])
 events_api = APIRouter(prefix="/api/v1/events", tags=["events"])
 internal = internal_router()
+
+# The console's lists are one caller's view: no shared cache (a CDN in front) may keep them.
+PRIVATE = "private, no-store"
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
@@ -40,9 +45,46 @@ async def create_venue(body: VenueIn, user: OrganizerUser, venues: VenuesService
     return await venues.create(user, body)
 
 
+@venues_api.get(
+    "",
+    response_model=VenuePage,
+    summary="The caller's venues, newest first (admins: every venue)",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def list_venues(
+    user: OrganizerUser,
+    venues: VenuesService,
+    response: Response,
+    organizer_id: Annotated[
+        str | None, Query(max_length=64, description="Admins only: one organizer's venues")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PRIVATE
+    return await venues.page(user, organizer_id, limit, cursor)
+
+
 @venues_api.get("/{venue_id}", response_model=Venue, responses={404: _PROBLEM})
 async def get_venue(venue_id: str, catalog: CatalogService) -> dict[str, Any]:
     return await catalog.venue(venue_id)
+
+
+@venues_api.put(
+    "/{venue_id}",
+    response_model=Venue,
+    summary="Replace a venue's details and sections (only while no event uses it)",
+    responses=_AUTH
+    | {
+        404: _PROBLEM,
+        409: _PROBLEM | {"description": "An event uses the venue: it can no longer change"},
+        422: _PROBLEM,
+    },
+)
+async def replace_venue(
+    venue_id: str, body: VenueIn, user: OrganizerUser, venues: VenuesService
+) -> dict[str, Any]:
+    return await venues.replace(user, venue_id, body)
 
 
 @events_api.post("", status_code=201, response_model=Event, responses=_AUTH | {422: _PROBLEM})
@@ -76,6 +118,35 @@ async def list_events(
         starts_before=starts_before,
         limit=limit,
         cursor=cursor,
+    )
+
+
+@events_api.get(
+    "/managed",
+    response_model=EventPage,
+    summary="Events the caller manages, in every status, newest first",
+    description="An organizer's own events (drafts, on sale, cancelled); an admin sees every "
+    "organizer's, or one's with `organizer_id`; door staff see their organizer's published and "
+    "cancelled events.",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def managed_events(
+    user: DoorUser,
+    catalog: CatalogService,
+    response: Response,
+    status: EventStatus | None = None,
+    organizer_id: Annotated[
+        str | None, Query(max_length=64, description="Admins only: one organizer's events")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the title, any case")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PRIVATE
+    return await catalog.managed(
+        user, organizer_id=organizer_id, status=status, title=q, limit=limit, cursor=cursor
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ticketing_common.facts import EventPublished
-from ticketing_common.problems import not_found
+from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
@@ -87,6 +87,44 @@ class Catalog:
         page = {"items": items, "next_cursor": next_cursor}
         self.reads.put(key, page)
         return page
+
+    async def managed(
+        self,
+        user: Principal,
+        *,
+        organizer_id: str | None,
+        status: str | None,
+        title: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> dict[str, Any]:
+        """Events in every status, newest first: an organizer's own; an admin's view is every
+        organizer's (or one's); door staff see their organizer's published and cancelled events
+        (never drafts). Never cached: an organizer sees their edit at once."""
+        statuses: tuple[str, ...] | None = (status,) if status else None
+        if user.role == "staff":
+            if organizer_id not in (None, user.organizer_id) or status == "draft":
+                raise forbidden("Door staff see only their organizer's published events")
+            organizer_id, statuses = user.organizer_id, statuses or ("on_sale", "cancelled")
+        elif not user.is_admin:
+            if organizer_id not in (None, user.user_id):
+                raise forbidden("Organizers list only their own events")
+            organizer_id = user.user_id
+        after = cursors.decode_event_position(cursor) if cursor else None
+        rows = await repository.managed(
+            await self.connect(),
+            organizer_id=organizer_id,
+            statuses=statuses,
+            title=title.strip() if title else None,
+            after=after,
+            limit=limit + 1,
+        )
+        items, more = rows[:limit], len(rows) > limit
+        next_cursor = None
+        if more:
+            last = items[-1]
+            next_cursor = cursors.encode([last["created_at"].isoformat(), last["event_id"]])
+        return {"items": items, "next_cursor": next_cursor}
 
     async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
         event = await self.event(user, event_id)

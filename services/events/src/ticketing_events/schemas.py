@@ -173,7 +173,17 @@ class Venue(BaseModel):
     timezone: str
     sections: list[Annotated[SeatedSection | StandingSection, Field(discriminator="kind")]]
     capacity: int
+    in_use: bool = Field(
+        description="An event has been put on this venue: its sections can no longer change"
+    )
     created_at: datetime
+
+
+class VenuePage(BaseModel):
+    items: list[Venue]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 # --- events ------------------------------------------------------------------------------------
