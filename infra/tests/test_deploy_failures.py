@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -25,6 +26,8 @@ CLUSTER = "ticketing-cluster"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 SPECS = {spec.name: spec for spec in catalog.discover()}
 PLACEMENT = TaskPlacement(CLUSTER, ["subnet-1", "subnet-2"], ["sg-1"])
+
+NO_FRONTEND_BUILD = Path("/nonexistent/frontend/dist")
 
 
 def arn(name: str, revision: int) -> str:
@@ -394,7 +397,13 @@ def test_release_that_fails_to_migrate_moves_no_service(
         {"taskDefinition": arn("auth", 2)},
     )  # and no update_service: the Stubber refuses calls it was not told about
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["auth"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["auth"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
     assert deploy(aws, options, Progress(6, out)) == 1
     text = out.getvalue()
@@ -428,7 +437,13 @@ def test_release_whose_rollout_fails_is_rolled_back(
         {"taskDefinition": arn("booking", 2)},
     )
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["booking"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["booking"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
     assert deploy(aws, options, Progress(6, out)) == 1
     text = out.getvalue()
