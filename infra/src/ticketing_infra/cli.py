@@ -9,10 +9,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ticketing_infra import catalog
 from ticketing_infra.aws import Aws
 from ticketing_infra.backup import take_backups
 from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, STEPS, DeployOptions, deploy
-from ticketing_infra.frontend import web_config
 from ticketing_infra.images import Builder, ImageError, git_commit
 from ticketing_infra.progress import Progress
 from ticketing_infra.rollout import DeployError
@@ -65,11 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         "--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir"
     )
     release.add_argument(
-        "--api-url",
-        default=os.environ.get("TICKETING_API_URL", "https://api.ticketing-pro.com"),
-        help="the gateway's public URL, written to the web app's config.json",
-    )
-    release.add_argument(
         "--stripe-publishable-key",
         default=os.environ.get("STRIPE_PUBLISHABLE_KEY"),
         help="Stripe's publishable key for the web app's Payment Element (none: no Stripe)",
@@ -77,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("--parallel-builds", type=int, default=2, help="images built at once")
     release.add_argument("--poll-seconds", type=float, default=15)
     release.add_argument("--timeout-minutes", type=float, default=30)
+    release.add_argument(
+        "--bake-minutes",
+        type=float,
+        default=catalog.BAKE_TIME_MINUTES,
+        help="how long the edge alarms are watched after the smoke (blue/green services also "
+        "bake for their own bake time in ECS)",
+    )
+    release.add_argument(
+        "--api-url", help="the API the smoke checks (default: the platform parameter's api_url)"
+    )
 
     commands.add_parser("backup", help="RDS snapshot + DynamoDB on-demand backup")
     args = parser.parse_args(argv)
@@ -93,10 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             builder=lambda: _builder(args),
             frontend_build=args.frontend,
-            web_config=web_config(args.api_url, args.stripe_publishable_key),
+            stripe_publishable_key=args.stripe_publishable_key,
             parallel_builds=args.parallel_builds,
             poll_seconds=args.poll_seconds,
             timeout_s=args.timeout_minutes * 60,
+            bake_s=args.bake_minutes * 60,
+            api_url=args.api_url,
         )
         return deploy(aws, options, Progress(total_steps=STEPS))
     except (DeployError, ImageError, RenderError, FileNotFoundError) as error:
