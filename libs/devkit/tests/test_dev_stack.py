@@ -31,7 +31,7 @@ PORTS = sorted(
     + [MAIL_SMTP_PORT, MAIL_WEB_PORT, DYNAMODB_PORT, WEB_PORT]
 )
 SYNC_TIMEOUT_S = 600
-STARTUP_TIMEOUT_S = 150
+STARTUP_TIMEOUT_S = 300  # a loaded 2-core machine; the web app builds meanwhile
 STOP_TIMEOUT_S = 60
 
 
