@@ -16,7 +16,7 @@ from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import QuoteIn
-from ticketing_events.seatmap import build_seatmap
+from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, venue_view
 
 
@@ -30,11 +30,13 @@ class Catalog:
         inventory: Inventory,
         venues: VenueCache,
         reads: ReadCache,
+        layouts: LayoutCache,
     ) -> None:
         self.connect = connect
         self.inventory = inventory
         self.venues = venues
         self.reads = reads
+        self.layouts = layouts
 
     async def venue(self, venue_id: str) -> dict[str, Any]:
         row = await self._venue_row(venue_id)
@@ -126,13 +128,21 @@ class Catalog:
             next_cursor = cursors.encode([last["created_at"].isoformat(), last["event_id"]])
         return {"items": items, "next_cursor": next_cursor}
 
-    async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+    async def layout(self, user: Principal | None, event_id: str) -> tuple[EventLayout, bool]:
+        """The event's layout as `user` may see it, and whether it is public (published: the
+        same for everyone, and immutable)."""
         event = await self.event(user, event_id)
-        venue = await self._venue(event)
-        availability = None
+        layout = self.layouts.get(event, await self._venue(event))
+        return layout, event["published_at"] is not None
+
+    async def seatmap(self, user: Principal | None, event_id: str) -> bytes:
+        """The contract's seat map: the cached layout with inventory's live seat states."""
+        event = await self.event(user, event_id)
+        layout = self.layouts.get(event, await self._venue(event))
+        bits = None
         if event["published_at"] is not None:
-            availability = await self.inventory.availability(event_id)
-        return build_seatmap(event, venue, availability)
+            bits = await self.inventory.availability_bits(event_id)
+        return layout.seatmap(event["status"], bits)
 
     async def internal_view(self, event_id: str) -> dict[str, Any]:
         """The event in any status, with what booking needs to price and describe it."""
