@@ -9,6 +9,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ticketing_infra import catalog
 from ticketing_infra.aws import Aws
 from ticketing_infra.backup import take_backups
 from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, STEPS, DeployOptions, deploy
@@ -63,9 +64,24 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument(
         "--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir"
     )
+    release.add_argument(
+        "--stripe-publishable-key",
+        default=os.environ.get("STRIPE_PUBLISHABLE_KEY"),
+        help="Stripe's publishable key for the web app's Payment Element (none: no Stripe)",
+    )
     release.add_argument("--parallel-builds", type=int, default=2, help="images built at once")
     release.add_argument("--poll-seconds", type=float, default=15)
     release.add_argument("--timeout-minutes", type=float, default=30)
+    release.add_argument(
+        "--bake-minutes",
+        type=float,
+        default=catalog.BAKE_TIME_MINUTES,
+        help="how long the edge alarms are watched after the smoke (blue/green services also "
+        "bake for their own bake time in ECS)",
+    )
+    release.add_argument(
+        "--api-url", help="the API the smoke checks (default: the platform parameter's api_url)"
+    )
 
     commands.add_parser("backup", help="RDS snapshot + DynamoDB on-demand backup")
     args = parser.parse_args(argv)
@@ -82,9 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             builder=lambda: _builder(args),
             frontend_build=args.frontend,
+            stripe_publishable_key=args.stripe_publishable_key,
             parallel_builds=args.parallel_builds,
             poll_seconds=args.poll_seconds,
             timeout_s=args.timeout_minutes * 60,
+            bake_s=args.bake_minutes * 60,
+            api_url=args.api_url,
         )
         return deploy(aws, options, Progress(total_steps=STEPS))
     except (DeployError, ImageError, RenderError, FileNotFoundError) as error:

@@ -660,12 +660,14 @@ class PlatformStack(Stack):
             self,
             "DeployParameter",
             parameter_name=catalog.DEPLOY_PARAMETER,
-            description="Read by `make deploy`: where one-off tasks (migrations) run",
+            description="Read by `make deploy`: where one-off tasks (migrations) run, the API",
             string_value=self.to_json_string(
                 {
                     "cluster": self.cluster.cluster_name,
                     "subnets": private.subnet_ids,
                     "security_groups": [self.tasks_sg.security_group_id],
+                    # The public API, where the post-deploy smoke runs.
+                    "api_url": f"https://{self.settings.api_domain}",
                 }
             ),
         )

@@ -42,7 +42,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         min_age_s=settings.outbox_min_age_s,
         interval_s=settings.outbox_relay_interval_s,
     )
-    store = BookingStore(dynamo, outbox)
+    store = BookingStore(dynamo, outbox, confirmed_ttl_s=settings.confirmed_cache_ttl_s)
     inventory = InventoryClient(services, settings.inventory_url)
     events = EventsClient(services, settings.events_url)
     saga = BookingSaga(
