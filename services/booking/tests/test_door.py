@@ -140,7 +140,8 @@ def test_a_refunded_ticket_is_revoked_and_on_the_revocation_list(  # type: ignor
     event_id, booking = ticketed["event_id"], ticketed["booking"]
     revocations_url = platform.url("booking", f"/api/v1/bookings/events/{event_id}/revocations")
     before = platform.http.get(revocations_url, headers=bearer(organizer[1])).json()
-    assert before["tickets"] == [] and before["event_cancelled"] is False
+    assert before["tickets"] == []
+    assert before["event_cancelled"] is False
 
     cancelled = platform.http.post(
         platform.url("booking", f"/api/v1/bookings/{booking['booking_id']}/cancel"),
