@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -27,6 +28,8 @@ CLUSTER = "ticketing-cluster"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 SPECS = {spec.name: spec for spec in catalog.discover()}
 PLACEMENT = TaskPlacement(CLUSTER, ["subnet-1", "subnet-2"], ["sg-1"])
+
+NO_FRONTEND_BUILD = Path("/nonexistent/frontend/dist")
 
 
 def arn(name: str, revision: int) -> str:
@@ -506,7 +509,13 @@ def test_release_that_fails_to_migrate_moves_no_service(
         {"taskDefinition": arn("auth", 2)},
     )  # and no update_service: the Stubber refuses calls it was not told about
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["auth"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["auth"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
     assert deploy(aws, options, Progress(9, out)) == 1
     text = out.getvalue()
@@ -540,7 +549,13 @@ def test_release_whose_rollout_fails_is_rolled_back(
         {"taskDefinition": arn("booking", 2)},
     )
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["booking"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["booking"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
     assert deploy(aws, options, Progress(9, out)) == 1
     text = out.getvalue()
@@ -568,7 +583,12 @@ def gateway_release(aws: Any, stubber: Stubber, client: Any) -> None:
 
 def release(aws: Any, out: io.StringIO, bake_s: float) -> int:
     options = DeployOptions(
-        tag="abc", services=["api-gateway"], poll_seconds=0.01, timeout_s=5, bake_s=bake_s
+        tag="abc",
+        services=["api-gateway"],
+        poll_seconds=0.01,
+        timeout_s=5,
+        bake_s=bake_s,
+        frontend_build=NO_FRONTEND_BUILD,
     )
     return deploy(aws, options, Progress(9, out))
 

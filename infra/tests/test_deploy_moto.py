@@ -246,15 +246,27 @@ def test_frontend_is_published_with_cache_headers_and_invalidated(
     (build / "index.html").write_text("<script src='/assets/app-9f8e.js'></script>")
     (build / "assets" / "app-9f8e.js").write_text("console.log('hi')")
 
-    frontend.publish(s3, cloudfront, build, "frontend", distribution, Progress(6))
+    (build / "config.json").write_text('{"apiBaseUrl": "http://localhost:8000"}')  # dev's
 
+    config = frontend.web_config("https://api.ticketing-pro.com/", None)
+    frontend.publish(s3, cloudfront, build, "frontend", distribution, Progress(6), config)
+
+    # The environment's config, not the build's, cached like index.html (never for a year).
+    published = s3.get_object(Bucket="frontend", Key="config.json")
+    assert json.loads(published["Body"].read()) == {
+        "apiBaseUrl": "https://api.ticketing-pro.com",
+        "stripePublishableKey": None,
+    }
+    assert published["CacheControl"] == "max-age=300, public"
+    assert published["ContentType"] == "application/json"
     index = s3.head_object(Bucket="frontend", Key="index.html")
     asset = s3.head_object(Bucket="frontend", Key="assets/app-9f8e.js")
     assert (index["CacheControl"], index["ContentType"]) == ("max-age=300, public", "text/html")
     assert asset["CacheControl"] == "max-age=31536000, public"
     assert asset["ContentType"] in {"text/javascript", "application/javascript"}
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="frontend")["Contents"]]
-    assert sorted(keys) == ["assets/app-9f8e.js", "index.html"]  # the stale asset is gone
+    # the stale asset is gone
+    assert sorted(keys) == ["assets/app-9f8e.js", "config.json", "index.html"]
     invalidations = cloudfront.list_invalidations(DistributionId=distribution)
     assert invalidations["InvalidationList"]["Quantity"] == 1
     assert "invalidated /*" in capsys.readouterr().out

@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument(
         "--frontend", type=Path, default=DEFAULT_FRONTEND_BUILD, help="frontend build dir"
     )
+    release.add_argument(
+        "--stripe-publishable-key",
+        default=os.environ.get("STRIPE_PUBLISHABLE_KEY"),
+        help="Stripe's publishable key for the web app's Payment Element (none: no Stripe)",
+    )
     release.add_argument("--parallel-builds", type=int, default=2, help="images built at once")
     release.add_argument("--poll-seconds", type=float, default=15)
     release.add_argument("--timeout-minutes", type=float, default=30)
@@ -93,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             builder=lambda: _builder(args),
             frontend_build=args.frontend,
+            stripe_publishable_key=args.stripe_publishable_key,
             parallel_builds=args.parallel_builds,
             poll_seconds=args.poll_seconds,
             timeout_s=args.timeout_minutes * 60,

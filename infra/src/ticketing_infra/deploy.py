@@ -37,6 +37,8 @@ class DeployOptions:
     dry_run: bool = False
     builder: Callable[[], Builder] = Builder.detect  # only called when something needs building
     frontend_build: Path = DEFAULT_FRONTEND_BUILD
+    # Written with api_url into the web app's config.json (frontend.web_config); None: no Stripe.
+    stripe_publishable_key: str | None = None
     parallel_builds: int = 2
     poll_seconds: float = 15
     timeout_s: float = 1800
@@ -169,6 +171,7 @@ def deploy(aws: Any, options: DeployOptions, progress: Progress) -> int:
             bucket,
             distribution,
             progress,
+            frontend.web_config(api_url, options.stripe_publishable_key) if api_url else None,
         )
 
     progress.step("Cache warming")

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import delete
@@ -12,7 +13,7 @@ from ticketing_common.problems import Problem
 from ticketing_events import cursors, repository
 from ticketing_events.pricing import min_price_cents, quote
 from ticketing_events.schemas import QuoteIn, VenueIn
-from ticketing_events.seatmap import build_seatmap
+from ticketing_events.seatmap import EventLayout
 from ticketing_events.tables import venues
 from ticketing_events.venues import VenueCache, find_seat, inventory_layout
 
@@ -87,7 +88,8 @@ def test_a_quote_adds_up_its_lines() -> None:
 
 
 def test_a_draft_seat_map_is_all_available() -> None:
-    seatmap = build_seatmap(EVENT, {"sections": SECTIONS}, None)
+    seatmap = orjson.loads(EventLayout.build(EVENT, {"sections": SECTIONS}).seatmap("draft", None))
+    assert seatmap["event_status"] == "draft"
     seated, floor = seatmap["sections"]
     assert [s["status"] for r in seated["rows"] for s in r["seats"]] == ["available"] * 3
     assert (floor["capacity"], floor["available"], floor["held"], floor["sold"]) == (5, 5, 0, 0)

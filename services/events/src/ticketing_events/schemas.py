@@ -298,6 +298,37 @@ class Seatmap(BaseModel):
     sections: list[SeatmapSection]
 
 
+class LayoutSeat(BaseModel):
+    seat_id: str
+    number: int
+    bit: int = Field(description="The seat's index in inventory's availability bitmaps")
+
+
+class LayoutRow(BaseModel):
+    label: str
+    seats: list[LayoutSeat]
+
+
+class LayoutSection(BaseModel):
+    section_id: str
+    name: str
+    kind: Literal["seated", "standing"]
+    price_tier: str
+    capacity: int
+    rows: list[LayoutRow] | None = Field(default=None, description="Seated sections only")
+
+
+class Layout(BaseModel):
+    """An event's seats without their live status: immutable once the event is published."""
+
+    event_id: str
+    venue_id: str
+    version: str = Field(description="Names this layout; the ETag is it, quoted")
+    price_tiers: list[PriceTierOut]
+    seat_count: int = Field(description="Seats with a bit (standing places have none)")
+    sections: list[LayoutSection]
+
+
 # --- internal ----------------------------------------------------------------------------------
 
 
