@@ -4,9 +4,10 @@ with its bare-ASGI hello baseline in the same run) once per tracing setting, bac
     uv run python services/api-gateway/bench/tracing.py [--runs 1] [--seconds 8]
 
 Settings: off; OpenTelemetry at the production sample rate (5 %) and with every request sampled
-(the worst case: every request exported); aws-xray-sdk the same two ways. Spans go where production sends them: OTLP/HTTP to a collector, UDP to a daemon —
-here a sink in this process, pinned to core 0 beside wrk, that counts what it receives (the
-gateway, on core 1, pays for building and exporting the spans, as it would beside the ADOT
+(the worst case: every request exported); aws-xray-sdk the same two ways. Spans go where
+production sends them: OTLP/HTTP to a collector, UDP to a daemon. Here that is a sink in this
+process, pinned to core 0 beside wrk, counting what it receives (the gateway, on core 1, pays for
+building and exporting the spans, as it would beside the ADOT
 sidecar). Prints each run's lines from run.py, then one table.
 
 Throughput on a shared 2-core machine swings with whatever else runs, even as a ratio; so the
