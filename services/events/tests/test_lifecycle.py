@@ -277,7 +277,7 @@ async def test_closing_an_event_inventory_never_had_counts_as_closed(
         await seats.close("never-published")  # 404 there: nothing to stop selling, no error
         # Asked only for published events: inventory without their state cannot answer (503).
         with pytest.raises(ServiceUnavailable):
-            await seats.availability("never-published")
+            await seats.availability_bits("never-published")
     finally:
         await client.stop()
 

@@ -8,10 +8,12 @@ from starlette.types import ASGIApp
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import JwksKeySource, TokenVerifier
+from ticketing_common.tracing import TracingMiddleware
 
 from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.api import router
 from ticketing_gateway.gateway import Gateway
+from ticketing_gateway.history import StatusRecorder
 from ticketing_gateway.proxy import Proxy
 from ticketing_gateway.public_routes import PublicRoutes
 from ticketing_gateway.ratelimit import RateLimiter
@@ -70,8 +72,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         failure_threshold=settings.breaker_failure_threshold,
         cooldown_s=settings.breaker_cooldown_s,
     )
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
     limiter = RateLimiter(
-        RedisClient(settings.redis_url, max_connections=settings.redis_max_connections),
+        redis,
         lease_fraction=settings.rate_limit_lease_fraction,
         max_lease=settings.rate_limit_max_lease,
         lease_ttl_s=settings.rate_limit_lease_ttl_s,
@@ -84,21 +87,31 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
             await asyncio.sleep(LEASE_PRUNE_INTERVAL_S)
             limiter.prune()
 
-    control = create_service_app(
-        settings,
-        title="API gateway",
-        description=DESCRIPTION,
-        routers=[router],
-        resources=[verifier, upstreams, limiter],
-        background=[prune_leases],
-    )
-    control.state.status_page = StatusPage(
+    status_page = StatusPage(
         upstreams,
         limiter,
         routes.upstreams,
         timeout_s=settings.status_timeout_s,
         cache_s=settings.status_cache_s,
     )
+    recorder = StatusRecorder(
+        redis,  # opened and closed by the limiter, whose connection it is
+        status_page,
+        interval_s=settings.status_sample_interval_s,
+        retention_s=settings.status_history_retention_s,
+        cache_s=settings.status_history_cache_s,
+    )
+
+    control = create_service_app(
+        settings,
+        title="API gateway",
+        description=DESCRIPTION,
+        routers=[router],
+        resources=[verifier, upstreams, limiter],
+        background=[prune_leases, recorder.run],
+    )
+    control.state.status_page = status_page
+    control.state.status_recorder = recorder
 
     proxy: ASGIApp = Proxy(
         upstreams=upstreams,
@@ -109,10 +122,11 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,
         access_log=AccessLog(settings.service_name),
-        forward_xray_segment=settings.xray_daemon_address is not None,
+        forward_xray_segment=control.state.tracing is not None,
     )
-    # The FastAPI app has its own CORS and X-Ray middleware (create_service_app); the proxy path
-    # gets the same, outside the proxy so preflights never reach a service.
+    # The FastAPI app has its own CORS and tracing middleware (create_service_app); the proxy path
+    # gets the same (the same tracer: the control app's lifespan starts and stops it), outside
+    # the proxy so preflights never reach a service.
     if settings.cors_origins:
         proxy = CORSMiddleware(
             proxy,
@@ -121,10 +135,6 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
             allow_headers=["*"],
             expose_headers=EXPOSED_HEADERS,
         )
-    if settings.xray_daemon_address:
-        from ticketing_common.tracing import XRayMiddleware
-
-        proxy = XRayMiddleware(
-            proxy, service=settings.service_name, daemon_address=settings.xray_daemon_address
-        )
+    if control.state.tracing is not None:
+        proxy = TracingMiddleware(proxy, tracing=control.state.tracing)
     return Gateway(routes, proxy, control)

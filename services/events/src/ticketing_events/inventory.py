@@ -54,13 +54,12 @@ class Inventory:
             return  # inventory has no seats for it: there is nothing left to stop selling
         self._expect_ok(response, "close the event's sales")
 
-    async def availability(self, event_id: str) -> dict[str, Any]:
-        """Per-section counts and per-seat statuses of a published event. When inventory cannot
-        answer (its state was lost and is being rebuilt, or it is down) this raises a 503: a seat
-        map without inventory would show sold seats as free."""
-        response = await self._call(
-            "GET", f"/api/v1/inventory/events/{event_id}/availability?seats=true"
-        )
+    async def availability_bits(self, event_id: str) -> dict[str, Any]:
+        """Per-section counts and every seat's state as two bitmaps (inventory's compact
+        availability) of a published event. When inventory cannot answer (its state was lost
+        and is being rebuilt, or it is down) this raises a 503: a seat map without inventory
+        would show sold seats as free."""
+        response = await self._call("GET", f"/api/v1/inventory/events/{event_id}/availability/bits")
         if response.status == 404:
             log.warning(
                 "inventory has no state for a published event", extra={"event_id": event_id}
