@@ -92,4 +92,10 @@ def test_the_recipe_builds_with_uv_and_runs_the_service_app(spec: ServiceSpec) -
     assert json.loads(health.split("CMD", 1)[1])[:2] == ["python", "-c"]
     command = json.loads(next(rest for kind, rest in runtime if kind == "CMD"))
     assert command[:3] == ["uvicorn", "--factory", spec.app]
-    assert command[3:7] == ["--loop", "uvloop", "--http", "httptools"]
+    # httptools with the header-read timeout (ticketing_common.server)
+    assert command[3:7] == [
+        "--loop",
+        "uvloop",
+        "--http",
+        "ticketing_common.server:HttpToolsProtocol",
+    ]

@@ -124,10 +124,11 @@ async def set_webhook_outcome(
     payment_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    values: dict[str, Any] = {"outcome": outcome}
+    if detail is not None:
+        values |= {"payment_id": payment_id, "detail": detail}
     await db.execute(
-        update(webhook_events)
-        .where(webhook_events.c.event_id == event_id)
-        .values(outcome=outcome, payment_id=payment_id, detail=detail)
+        update(webhook_events).where(webhook_events.c.event_id == event_id).values(**values)
     )
 
 

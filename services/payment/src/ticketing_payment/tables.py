@@ -70,7 +70,7 @@ webhook_events = Table(
     # Set when the event was refused for what it said (an amount or currency that differs from
     # the payment's): for admins to look into (GET /api/v1/payments/anomalies).
     Column("payment_id", String(36)),
-    Column("detail", JSONB),
+    Column("detail", JSONB(none_as_null=True)),
     Index("ix_webhook_events_object_id", "object_id"),
     Index(
         "ix_webhook_events_anomalies",
