@@ -13,7 +13,8 @@ export function useLiveAvailability(eventId: string, seatOfBit: readonly string[
   const bits = useQuery({
     queryKey: ["availability-bits", eventId],
     queryFn: ({ signal }) => api.availabilityBits(eventId, signal),
-    refetchInterval: POLL_MS,
+    // An event with no seats in inventory (a draft) answers 404: asking again will not help.
+    refetchInterval: (query) => ((query.state.error as { status?: number } | null)?.status === 404 ? false : POLL_MS),
     staleTime: 0,
     retry: 1,
   });
