@@ -133,13 +133,17 @@ def test_security_groups_chain_alb_to_tasks_to_data_stores(platform: Template) -
     for rule in resources(platform, "AWS::EC2::SecurityGroupIngress").values():
         props = rule["Properties"]
         target = by_id[props["GroupId"]["Fn::GetAtt"][0]]
-        source = by_id[props["SourceSecurityGroupId"]["Fn::GetAtt"][0]]
+        if "SourcePrefixListId" in props:
+            source = "cloudfront"
+        else:
+            source = by_id[props["SourceSecurityGroupId"]["Fn::GetAtt"][0]]
         ingress[target].append((source, props["FromPort"]))
     for key, logical in ids.items():
         inline = resources(platform, "AWS::EC2::SecurityGroup")[logical]["Properties"]
         for rule in inline.get("SecurityGroupIngress", []):
             ingress[key].append((rule.get("CidrIp", "?"), rule["FromPort"]))
-    assert sorted(ingress["alb"]) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
+    # Only CloudFront (the API's edge) reaches the ALB: the forwarded-for hops stay honest.
+    assert sorted(ingress["alb"]) == [("cloudfront", 80), ("cloudfront", 443)]
     assert sorted(ingress["tasks"]) == [("alb", 8000), ("tasks", 8000)]
     assert ingress["db"] == [("tasks", 5432)]
     assert ingress["redis"] == [("tasks", 6379)]
@@ -377,13 +381,32 @@ def test_bookings_table(platform: Template) -> None:
 
 
 def test_redis_replication_group_fails_over_and_encrypts(platform: Template) -> None:
-    redis = only(platform, "AWS::ElastiCache::ReplicationGroup")
-    assert redis["NumCacheClusters"] == 2
+    redis = only(platform, "AWS::ElastiCache::ReplicationGroup", {"NumCacheClusters": 2})
     assert redis["AutomaticFailoverEnabled"] is True
     assert redis["MultiAZEnabled"] is True
     assert redis["AtRestEncryptionEnabled"] is True
     assert redis["TransitEncryptionEnabled"] is True
     assert "resolve:secretsmanager" in json.dumps(redis["AuthToken"])
+
+
+def test_inventory_redis_is_a_cluster_its_tasks_reach_in_cluster_mode(platform: Template) -> None:
+    cluster = only(
+        platform,
+        "AWS::ElastiCache::ReplicationGroup",
+        {"ReplicationGroupId": "ticketing-inventory-redis"},
+    )
+    assert cluster["NumNodeGroups"] == 3
+    assert cluster["ReplicasPerNodeGroup"] == 1
+    assert cluster["CacheParameterGroupName"] == "default.redis7.cluster.on"
+    assert cluster["AutomaticFailoverEnabled"] is True
+    assert cluster["TransitEncryptionEnabled"] is True
+    url = only(platform, "AWS::SecretsManager::Secret", {"Name": "ticketing/inventory-redis-url"})
+    assert "ConfigurationEndPoint.Address" in json.dumps(url["SecretString"])
+    inventory = json.loads((catalog.TASK_DEFINITIONS_DIR / "inventory.json").read_text())
+    container = inventory["containerDefinitions"][0]
+    assert {"name": "REDIS_CLUSTER", "value": "true"} in container["environment"]
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["REDIS_URL"] == "${SECRET:ticketing/inventory-redis-url}"
 
 
 def test_opensearch_domain_lives_in_the_vpc(platform: Template) -> None:
@@ -563,7 +586,7 @@ def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> No
     }
     oac = only(edge, "AWS::CloudFront::OriginAccessControl")
     assert oac["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
-    config = only(edge, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    config = frontend_distribution(edge)
     origin = config["Origins"][0]
     assert "OriginAccessControlId" in origin
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
@@ -574,3 +597,48 @@ def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> No
     policies = json.dumps(resources(edge, "AWS::S3::BucketPolicy"))
     assert "cloudfront.amazonaws.com" in policies
     assert "AWS:SourceArn" in policies
+
+
+def frontend_distribution(edge: Template) -> dict[str, Any]:
+    for found in resources(edge, "AWS::CloudFront::Distribution").values():
+        config: dict[str, Any] = found["Properties"]["DistributionConfig"]
+        if config["Aliases"] == ["ticketing-pro.com"]:
+            return config
+    raise AssertionError("no frontend distribution")
+
+
+def test_the_api_edge_caches_exactly_the_public_reads(edge: Template) -> None:
+    configs = [
+        d["Properties"]["DistributionConfig"]
+        for d in resources(edge, "AWS::CloudFront::Distribution").values()
+    ]
+    (api,) = [c for c in configs if c["Aliases"] == ["api.ticketing-pro.com"]]
+    origin = api["Origins"][0]
+    assert origin["DomainName"] == "origin.api.ticketing-pro.com"
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    default = api["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert set(default["AllowedMethods"]) >= {"POST", "PUT", "PATCH", "DELETE"}
+    behaviours = {b["PathPattern"]: b for b in api["CacheBehaviors"]}
+    assert set(behaviours) == {"/api/v1/events", "/api/v1/events/*", "/api/v1/search/*"}
+    assert not any(p.startswith(("/api/v1/bookings", "/api/v1/payments")) for p in behaviours)
+    for behaviour in behaviours.values():
+        assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS"}
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    (policy,) = resources(edge, "AWS::CloudFront::CachePolicy").values()
+    config = policy["Properties"]["CachePolicyConfig"]
+    # Nothing is kept unless the origin says so, and a signed-in caller has entries of its own.
+    assert (config["DefaultTTL"], config["MinTTL"]) == (0, 0)
+    keys = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert keys["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert keys["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    assert keys["CookiesConfig"]["CookieBehavior"] == "none"
+    assert api["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+    assert "WebACLId" in api
+    # Behind CloudFront and the ALB, the gateway trusts two forwarded-for hops and auth three.
+    hops = {}
+    for service in ("api-gateway", "auth"):
+        definition = json.loads((catalog.TASK_DEFINITIONS_DIR / f"{service}.json").read_text())
+        env = {e["name"]: e["value"] for e in definition["containerDefinitions"][0]["environment"]}
+        hops[service] = env["TRUSTED_PROXY_HOPS"]
+    assert hops == {"api-gateway": "2", "auth": "3"}

@@ -463,3 +463,30 @@ def test_warm_up_list() -> None:
         "/api/v1/events/b/layout",
     ]
     assert len(warm_up_paths([f"e{i}" for i in range(200)])) == 1 + 2 * MAX_EVENTS
+
+
+def test_the_plan_warns_when_the_bake_would_watch_missing_alarms(
+    aws: Aws,
+    installed: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aws.client("cloudwatch").delete_alarms(AlarmNames=[catalog.DEPLOYMENT_ALARMS[1]])
+    assert installed("2222222", "--dry-run") == 0
+    assert (
+        f"WARNING: alarm(s) {catalog.DEPLOYMENT_ALARMS[1]} do not exist: the bake cannot see "
+        "them fire (`cdk deploy TicketingServices` creates them)"
+    ) in capsys.readouterr().out
+
+
+def test_the_smoke_runs_on_its_own(
+    production_api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ticketing_infra.cli import main
+
+    assert main(["smoke", "--api-url", production_api.url]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("smoke passed")
+    production_api.status = "outage"
+    assert main(["smoke", "--api-url", production_api.url]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED /status is 'outage', not operational" in out
+    assert out.rstrip().endswith("smoke FAILED")

@@ -57,6 +57,13 @@ PUBLIC_PATHS: dict[str, tuple[int, tuple[str, ...]]] = {
     "api-gateway": (100, ("/api/*", "/status")),
 }
 
+# The API paths CloudFront may cache (infra/cdk/edge.py): the public reads whose answers say
+# `Cache-Control: public` and tolerate seconds of staleness or never change (an event, its layout
+# and the listing; search and suggestions). Whatever else answers under these patterns (a seat
+# map, a draft, the console's lists) carries no public Cache-Control and is not kept; every other
+# path is never cached.
+EDGE_CACHED_API_PATHS = ("/api/v1/events", "/api/v1/events/*", "/api/v1/search/*")
+
 # How each service is released (the CDK app configures it, `make deploy` follows it). A public
 # service gets ECS blue/green: a full green task set behind the ALB's second target group, all
 # production traffic shifted by the listener rule at once, then a bake time in which either alarm

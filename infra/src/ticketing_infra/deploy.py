@@ -74,6 +74,8 @@ def deploy(aws: Any, options: DeployOptions, progress: Progress) -> int:
         )
     frontend_target = _frontend_target(aws, options.frontend_build)
     print_plan(plans, options, account, aws.region, placement, frontend_target, api_url, progress)
+    if any(p.updates for p in plans):
+        _warn_missing_alarms(aws, progress)
     if options.dry_run:
         progress.say("dry run: nothing changed")
         return 0
@@ -198,6 +200,17 @@ def _summary(rolled_out: Sequence[ServicePlan]) -> str:
     if rolling:
         parts.append(f"rolling: {', '.join(rolling)}")
     return f" ({'; '.join(parts)}; smoke passed, bake passed)"
+
+
+def _warn_missing_alarms(aws: Any, progress: Progress) -> None:
+    """A bake watching alarms that do not exist watches nothing: say so before it starts."""
+    found = aws.client("cloudwatch").describe_alarms(AlarmNames=list(catalog.DEPLOYMENT_ALARMS))
+    missing = set(catalog.DEPLOYMENT_ALARMS) - {a["AlarmName"] for a in found["MetricAlarms"]}
+    if missing:
+        progress.item(
+            f"WARNING: alarm(s) {', '.join(sorted(missing))} do not exist: the bake cannot see "
+            "them fire (`cdk deploy TicketingServices` creates them)"
+        )
 
 
 def _frontend_target(aws: Any, build: Path) -> tuple[str, str] | None:

@@ -10,8 +10,10 @@ caches exactly those paths (infra's CloudFront behaviours).
 from __future__ import annotations
 
 import hashlib
+from typing import Annotated
 
-from starlette.requests import Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 # An answer that may differ per caller (a draft shown to its owner): browsers may keep it but
@@ -27,6 +29,15 @@ def public(max_age_s: int) -> str:
 
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # never changes at this URL
+
+
+async def _public_cache_control(conn: HTTPConnection) -> str:
+    return public(conn.app.state.settings.public_cache_max_age_s)
+
+
+# The Cache-Control of this service's public reads that tolerate a few seconds of staleness
+# (PUBLIC_CACHE_MAX_AGE_S, default 5).
+PublicCacheControl = Annotated[str, Depends(_public_cache_control)]
 
 
 def etag_of(body: bytes) -> str:

@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
     trace_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How old a public read that tolerates staleness may be when a browser or the CDN serves it
+    # (an event, the listing, search): its Cache-Control max-age (http_cache.PublicCacheControl).
+    public_cache_max_age_s: int = Field(default=5, ge=0, le=300)
     cors_origins: list[str] = []
 
     @model_validator(mode="after")

@@ -4,7 +4,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
-from ticketing_common.http_cache import IMMUTABLE, NO_STORE, PRIVATE, cached_response
+from ticketing_common.http_cache import (
+    IMMUTABLE,
+    NO_STORE,
+    PRIVATE,
+    PublicCacheControl,
+    cached_response,
+)
 from ticketing_common.internal import internal_router
 from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
@@ -95,10 +101,16 @@ async def create_event(body: EventIn, user: OrganizerUser, events: EventsService
     "",
     response_model=EventPage,
     summary="Published events, soonest first",
-    responses={422: _PROBLEM},
+    responses={
+        200: {"description": "With a strong `ETag` and `Cache-Control: public, max-age=5`"},
+        304: {"description": "`If-None-Match` names the current page"},
+        422: _PROBLEM,
+    },
 )
 async def list_events(
     catalog: CatalogService,
+    request: Request,
+    cache_control: PublicCacheControl,
     city: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=50)] = None,
     starts_after: Annotated[
@@ -109,8 +121,8 @@ async def list_events(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> dict[str, Any]:
-    return await catalog.on_sale(
+) -> Response:
+    body = await catalog.on_sale_document(
         city=city,
         category=category,
         starts_after=starts_after,
@@ -118,6 +130,7 @@ async def list_events(
         limit=limit,
         cursor=cursor,
     )
+    return cached_response(request, body, cache_control)
 
 
 @events_api.get(
@@ -149,9 +162,27 @@ async def managed_events(
     )
 
 
-@events_api.get("/{event_id}", response_model=Event, responses={404: _PROBLEM})
-async def get_event(event_id: str, user: OptionalUser, catalog: CatalogService) -> dict[str, Any]:
-    return await catalog.event(user, event_id)
+@events_api.get(
+    "/{event_id}",
+    response_model=Event,
+    responses={
+        200: {
+            "description": "With a strong `ETag`; `Cache-Control: public, max-age=5` (a draft, "
+            "which only its organizer and admins see: `private, no-cache`)"
+        },
+        304: {"description": "`If-None-Match` names the current representation"},
+        404: _PROBLEM,
+    },
+)
+async def get_event(
+    event_id: str,
+    user: OptionalUser,
+    catalog: CatalogService,
+    request: Request,
+    cache_control: PublicCacheControl,
+) -> Response:
+    body, same_for_everyone = await catalog.event_document(user, event_id)
+    return cached_response(request, body, cache_control if same_for_everyone else PRIVATE)
 
 
 @events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: _PROBLEM})

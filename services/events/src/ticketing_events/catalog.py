@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from ticketing_common.facts import EventPublished
 from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
@@ -15,7 +16,7 @@ from ticketing_events.events import check_visible, event_fact
 from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
-from ticketing_events.schemas import QuoteIn
+from ticketing_events.schemas import Event, EventPage, QuoteIn
 from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, venue_view
 
@@ -55,6 +56,24 @@ class Catalog:
         check_visible(user, event, event_id)
         assert event is not None
         return event
+
+    async def event_document(self, user: Principal | None, event_id: str) -> tuple[bytes, bool]:
+        """The event as served (`Event`, rendered once per cache entry), and whether it is the
+        same for everyone (anything but a draft, which only its organizer and admins see)."""
+        event = await self.event(user, event_id)
+        return self._rendered(("event-json", event_id), event, Event), event["status"] != "draft"
+
+    async def on_sale_document(self, **query: Any) -> bytes:
+        """A page of the listing as served (`EventPage`, rendered once per cache entry)."""
+        page = await self.on_sale(**query)
+        return self._rendered(("on_sale-json", *query.values()), page, EventPage)
+
+    def _rendered(self, key: Hashable, value: Any, model: type[BaseModel]) -> bytes:
+        body: bytes | None = self.reads.get(key)
+        if body is None:
+            body = model.model_validate(value).model_dump_json().encode()
+            self.reads.put(key, body)
+        return body
 
     async def on_sale(
         self,

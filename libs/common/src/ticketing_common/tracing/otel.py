@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -57,22 +58,21 @@ class _IdGenerator(AwsXRayIdGenerator):
 @dataclass(slots=True)
 class _SpanTrace:
     span: trace.Span
-    _header: str = field(init=False)
+    root: str = field(init=False)
+    sampled: bool = field(init=False)
+    _header: str | None = None
 
     def __post_init__(self) -> None:
-        carrier: dict[str, str] = {}
-        _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(self.span))
-        self._header = carrier[TRACE_HEADER]
-
-    @property
-    def root(self) -> str:
-        return self._header.split(";", 1)[0].removeprefix("Root=")
-
-    @property
-    def sampled(self) -> bool:
-        return self.span.get_span_context().trace_flags.sampled
+        context = self.span.get_span_context()
+        trace_id = f"{context.trace_id:032x}"
+        self.root = f"1-{trace_id[:8]}-{trace_id[8:]}"  # X-Ray's form of the same id
+        self.sampled = context.trace_flags.sampled
 
     def header(self) -> str:
+        if self._header is None:  # only for a request that calls out or publishes
+            carrier: dict[str, str] = {}
+            _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(self.span))
+            self._header = carrier[TRACE_HEADER]
         return self._header
 
 
@@ -126,62 +126,58 @@ class OpenTelemetryTracing(Tracing):
             await app(scope, receive, send)
             return
         method: str = scope["method"]
-        with self._span(
-            method,
-            incoming_header(scope),
-            trace.SpanKind.SERVER,
-            {"http.request.method": method, "url.path": scope["path"]},
-        ) as span:
-            active = _SpanTrace(span)
-            trace_token = current_trace.set(active)
-            log_token = trace_id_var.set(active.root)
-            answer = response_header(active.root, active.sampled)
-            status = 500
+        span = self._start(method, incoming_header(scope), trace.SpanKind.SERVER)
+        if span.is_recording():
+            span.set_attributes({"http.request.method": method, "url.path": scope["path"]})
+        active = _SpanTrace(span)
+        otel_token = otel_context.attach(trace.set_span_in_context(span))
+        trace_token = current_trace.set(active)
+        log_token = trace_id_var.set(active.root)
+        answer = response_header(active.root, active.sampled)
+        status = 500
 
-            async def traced_send(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [*message.get("headers", ()), (TRACE_HEADER_BYTES, answer)]
-                await send(message)
+        async def traced_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (TRACE_HEADER_BYTES, answer)]
+            await send(message)
 
-            try:
-                await app(scope, receive, traced_send)
-            finally:
-                current_trace.reset(trace_token)
-                trace_id_var.reset(log_token)
+        try:
+            await app(scope, receive, traced_send)
+        except BaseException as error:
+            span.record_exception(error)
+            raise
+        finally:
+            current_trace.reset(trace_token)
+            trace_id_var.reset(log_token)
+            otel_context.detach(otel_token)
+            if span.is_recording():
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500:
                     span.set_status(trace.StatusCode.ERROR)
+            span.end()
 
-    @contextmanager
-    def _span(
-        self,
-        name: str,
-        header: str | None,
-        kind: trace.SpanKind,
-        attributes: dict[str, str] | None = None,
-    ) -> Iterator[trace.Span]:
+    def _start(self, name: str, header: str | None, kind: trace.SpanKind) -> trace.Span:
         context, adopted = _parent(header)
         token = _adopted_trace_id.set(adopted)
         try:
-            span = self._tracer.start_span(name, context=context, kind=kind, attributes=attributes)
+            return self._tracer.start_span(name, context=context, kind=kind)
         finally:
             _adopted_trace_id.reset(token)
-        with trace.use_span(span, end_on_exit=True):
-            yield span
 
     def consuming(self, header: str | None, name: str) -> AbstractContextManager[None]:
         return self._consuming(header, name)
 
     @contextmanager
     def _consuming(self, header: str | None, name: str) -> Iterator[None]:
-        with self._span(name, header, trace.SpanKind.CONSUMER) as span:
-            active = _SpanTrace(span)
-            trace_token = current_trace.set(active)
-            log_token = trace_id_var.set(active.root)
-            try:
+        span = self._start(name, header, trace.SpanKind.CONSUMER)
+        active = _SpanTrace(span)
+        trace_token = current_trace.set(active)
+        log_token = trace_id_var.set(active.root)
+        try:
+            with trace.use_span(span, end_on_exit=True):  # records an exception, ends the span
                 yield
-            finally:
-                current_trace.reset(trace_token)
-                trace_id_var.reset(log_token)
+        finally:
+            current_trace.reset(trace_token)
+            trace_id_var.reset(log_token)
