@@ -106,6 +106,15 @@ def test_the_rendered_tables_show_the_figures() -> None:
     assert "fits, **20% headroom**" in capacity.render_needs(10_000, [tight])
 
 
+def test_on_a_busy_machine_figures_scale_by_their_own_runs_hello() -> None:
+    busy = Measurement("gw", "proxy", 900, 9_000, "40ms", "GET /x", 1_000, reference_hello=36_000)
+    assert busy.measured_per_core == 1_000
+    assert busy.per_core == pytest.approx(4_000)  # a hello at a quarter of the reference
+    table = capacity.render_measurements({"gw/proxy": busy})
+    assert "scaled to a 36,000 req/s hello (used by the model)" in table
+    assert "| gw/proxy | GET /x | 900 | 9,000 | 0.100 | 40ms | 1,000 | 4,000 |" in table
+
+
 def test_a_cdn_takes_its_hits_off_the_origin_and_nothing_else() -> None:
     shares = {"events.get": 0.5, "booking.get": 0.5}
     plain = operation_rates(10_000, shares)
