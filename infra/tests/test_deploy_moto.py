@@ -476,3 +476,17 @@ def test_the_plan_warns_when_the_bake_would_watch_missing_alarms(
         f"WARNING: alarm(s) {catalog.DEPLOYMENT_ALARMS[1]} do not exist: the bake cannot see "
         "them fire (`cdk deploy TicketingServices` creates them)"
     ) in capsys.readouterr().out
+
+
+def test_the_smoke_runs_on_its_own(
+    production_api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ticketing_infra.cli import main
+
+    assert main(["smoke", "--api-url", production_api.url]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("smoke passed")
+    production_api.status = "outage"
+    assert main(["smoke", "--api-url", production_api.url]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED /status is 'outage', not operational" in out
+    assert out.rstrip().endswith("smoke FAILED")

@@ -1,4 +1,5 @@
-"""`ticketing-infra deploy` (what `make deploy` runs) and `ticketing-infra backup`."""
+"""`ticketing-infra deploy` (what `make deploy` runs), `ticketing-infra backup`, and
+`ticketing-infra smoke` (deploy's production smoke on its own, e.g. after a rollback by hand)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ticketing_infra.deploy import DEFAULT_FRONTEND_BUILD, STEPS, DeployOptions,
 from ticketing_infra.images import Builder, ImageError, git_commit
 from ticketing_infra.progress import Progress
 from ticketing_infra.rollout import DeployError
+from ticketing_infra.smoke import run_smoke
 from ticketing_infra.taskdefs import RenderError
 
 
@@ -84,7 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     commands.add_parser("backup", help="RDS snapshot + DynamoDB on-demand backup")
+    smoke = commands.add_parser(
+        "smoke", help="the post-deploy production smoke alone (read-only), against any API"
+    )
+    smoke.add_argument("--api-url", required=True, help="e.g. https://api.ticketing-pro.com")
     args = parser.parse_args(argv)
+    if args.command == "smoke":
+        result = run_smoke(args.api_url, Progress(total_steps=1))
+        print("smoke passed" if result.ok else "smoke FAILED")
+        return 0 if result.ok else 1
     aws = Aws(region=_region(args.region), endpoint_url=args.endpoint_url)
     try:
         if args.command == "backup":
