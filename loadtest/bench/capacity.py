@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
+import importlib.util
 import json
 import os
 import platform
@@ -60,11 +61,28 @@ from ticketing_loadtest.prepare import (
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
+
+
+def _replay_module() -> Any:
+    """services/search/bench/opensearch_replay.py (a script, not a package)."""
+    path = HERE.parents[1] / "services" / "search" / "bench" / "opensearch_replay.py"
+    spec = importlib.util.spec_from_file_location("opensearch_replay", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+replaying_opensearch = _replay_module().replaying_opensearch
 GATEWAY = "http://127.0.0.1:8000"
 INVENTORY = "http://127.0.0.1:8003"
 UNLIMITED = {"rate": 1_000_000, "burst": 1_000_000}
 MARK_START, MARK_END = "<!-- capacity:start -->", "<!-- capacity:end -->"
 CONNECTIONS = 64
+# Search is measured on production's backend: OpenSearch's answers replayed by a stand-in
+# (services/search/bench/opensearch_replay.py); its URL replaces this mark.
+OPENSEARCH = "<opensearch stand-in>"
 # The share of the edge-cacheable public reads (an event, the listing, search, suggestions) that
 # CloudFront answers during an on-sale: thousands of people reading the same few events and the
 # first page of the listing within the 5 s their answers may be cached.
@@ -210,10 +228,16 @@ def cases(fx: Fixture) -> list[Case]:
         ),
         Case(
             "search/events",
-            "GET /api/v1/search/events?q=final&limit=20",
+            "GET /api/v1/search/events?q=final&limit=20 (OpenSearch backend, answers replayed)",
             "/api/v1/search/events?q=final&limit=20",
+            env={"OPENSEARCH_URL": OPENSEARCH},
         ),
-        Case("search/suggest", "GET /api/v1/search/suggest?q=fin", "/api/v1/search/suggest?q=fin"),
+        Case(
+            "search/suggest",
+            "GET /api/v1/search/suggest?q=fin (OpenSearch backend, answers replayed)",
+            "/api/v1/search/suggest?q=fin",
+            env={"OPENSEARCH_URL": OPENSEARCH},
+        ),
         Case(
             "inventory/availability",
             "GET availability (7 sections)",
@@ -320,9 +344,11 @@ def trivial_upstream() -> Iterator[str]:
         process.wait(10)
 
 
-def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measurement:
+def via_ratio(
+    case: Case, seconds: int, upstream: str | None, opensearch: str
+) -> capacity.Measurement:
     service, operation = case.key.split("/")
-    extra = dict(case.env)
+    extra = {k: opensearch if v == OPENSEARCH else v for k, v in case.env.items()}
     if service == "api-gateway":
         assert upstream is not None
         routes = json.loads(instance_env(service, {})["GATEWAY_ROUTES"])
@@ -574,12 +600,12 @@ def main() -> None:
     started = time.monotonic()
     fixture = prepare_fixture(args.accounts)
     measured: dict[str, capacity.Measurement] = {}
-    with trivial_upstream() as upstream:
+    with trivial_upstream() as upstream, replaying_opensearch() as opensearch:
         for case in cases(fixture):
             if args.only and case.key not in args.only:
                 continue
             print(f"== {case.key}: {case.how}", flush=True)
-            m = via_ratio(case, args.seconds, upstream)
+            m = via_ratio(case, args.seconds, upstream, opensearch)
             measured[m.key] = m
             print(f"  {summary(m)}, p99 {m.p99}", flush=True)
     if not args.only or "booking/create" in args.only or "payment/simulate" in args.only:
