@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketing_devkit.bench import (
+    BASELINE_PORT,
     BENCH,
     CpuWatch,
     cpu_seconds,
@@ -377,21 +378,26 @@ def via_ratio(
         args += ["--header", header]
     for attempt in range(3):
         wait_for_baseline_port()
-        watch = CpuWatch(port)
-        watch.start()
+        watch, hello_watch = CpuWatch(port), CpuWatch(BASELINE_PORT)
+        for each in (watch, hello_watch):
+            each.start()
         result = subprocess.run(  # noqa: S603 - our harness, loopback only
             args, env=instance_env(service, extra), capture_output=True, text=True, check=False
         )
-        watch.stop.set()
-        watch.join(5)
+        for each in (watch, hello_watch):
+            each.stop.set()
+            each.join(5)
         if result.returncode == 0 and "ratio:" in result.stdout:
             rps, base, p99, errors = parse_ratio(result.stdout)
             if "Non-2xx" in errors:
                 raise SystemExit(f"{case.key}: the requests failed ({errors}):\n{result.stdout}")
             how = f"{case.how} [wrk: {errors.strip('[] ')}]" if errors else case.how
-            cpu = watch.spent
+            cpu, hello_cpu = watch.spent, hello_watch.spent
             cpu_rps = rps * seconds / cpu if cpu else 0.0
-            return capacity.Measurement(service, operation, rps, base, p99, how, cpu_rps)
+            hello_cpu_rps = base * seconds / hello_cpu if hello_cpu else 0.0
+            return capacity.Measurement(
+                service, operation, rps, base, p99, how, cpu_rps, baseline_cpu_rps=hello_cpu_rps
+            )
         print(f"  ratio attempt {attempt + 1} failed: {result.stderr.strip()[-300:]}", flush=True)
         time.sleep(3)
     raise SystemExit(f"{case.key}: ratio kept failing")
@@ -472,7 +478,9 @@ def by_hand(
     hello_url = f"http://127.0.0.1:{hello_port}/"
     hello = pinned(hello_command, dict(os.environ), hello_url, BENCH)
     try:
+        hello_before = cpu_seconds(hello.pid)
         baseline, _ = rate_of(wrk(hello_url, seconds))
+        hello_spent = cpu_seconds(hello.pid) - hello_before
     finally:
         hello.terminate()
         hello.wait(10)
@@ -508,7 +516,11 @@ def by_hand(
     if other > ok * 0.02 or requests_sent >= pool:
         raise SystemExit(f"{key}: the pool ran out or requests failed; lower --seconds")
     cpu_rps = requests_sent / spent if spent else 0.0
-    return capacity.Measurement(service, operation, rps, baseline, p99, how, cpu_rps), requests_sent
+    hello_cpu_rps = baseline * seconds / hello_spent if hello_spent else 0.0
+    measured = capacity.Measurement(
+        service, operation, rps, baseline, p99, how, cpu_rps, baseline_cpu_rps=hello_cpu_rps
+    )
+    return measured, requests_sent
 
 
 def holds_pool(fx: Fixture) -> list[tuple[str, str, str]]:
@@ -589,8 +601,8 @@ def main() -> None:
         "--reference-hello",
         type=float,
         default=0,
-        help="scale each figure to a core whose hello-world does this many req/s (the issue's "
-        "targets: 36000), by the hello of its own run; for a busy machine",
+        help="scale each figure to a core whose hello-world does this many req/s per CPU-second "
+        "(the issue's targets: 36000), by the hello of its own run; for a busy machine",
     )
     args = parser.parse_args()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from ticketing_loadtest import capacity, mix
 from ticketing_loadtest.capacity import Measurement, needs, tasks_for
@@ -112,7 +114,13 @@ def test_on_a_busy_machine_figures_scale_by_their_own_runs_hello() -> None:
     assert busy.per_core == pytest.approx(4_000)  # a hello at a quarter of the reference
     table = capacity.render_measurements({"gw/proxy": busy})
     assert "scaled to a 36,000 req/s hello (used by the model)" in table
-    assert "| gw/proxy | GET /x | 900 | 9,000 | 0.100 | 40ms | 1,000 | 4,000 |" in table
+    assert (
+        "| gw/proxy | GET /x | 900 | 9,000 | 0.100 | 40ms | 1,000 | not sampled | 4,000 |" in table
+    )
+    # With the hello's own CPU sampled, CPU-seconds are compared with CPU-seconds: a hello that
+    # got a fifth of a contended core still did 30,000 per CPU-second.
+    sampled = dataclasses.replace(busy, baseline_cpu_rps=30_000)
+    assert sampled.per_core == pytest.approx(1_200)
 
 
 def test_a_cdn_takes_its_hits_off_the_origin_and_nothing_else() -> None:

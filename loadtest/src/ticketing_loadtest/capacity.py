@@ -47,8 +47,13 @@ class Measurement:
     p99: str = ""
     how: str = ""  # what was requested, for the table
     cpu_rps: float = 0.0  # requests per CPU-second the server spent during the measurement
+    # The hello-world's requests per CPU-second in the same run (0: not sampled).
+    baseline_cpu_rps: float = 0.0
     # Normalise to a core on which the hello-world does this many req/s (0: as measured): on a
-    # busy machine each figure is scaled by the hello of its own run, as the targets are stated.
+    # busy machine each figure is scaled by the hello of its own run, as the targets are stated —
+    # by the hello's requests per CPU-second when sampled (a CPU-second figure compared with a
+    # CPU-second figure: the time the neighbours took from the core is in neither), else by its
+    # req/s.
     reference_hello: float = 0.0
 
     @property
@@ -61,8 +66,9 @@ class Measurement:
     @property
     def per_core(self) -> float:
         """What one core of this service serves: as measured, or scaled to the reference core."""
-        if self.reference_hello and self.baseline_rps:
-            return self.measured_per_core * self.reference_hello / self.baseline_rps
+        hello = self.baseline_cpu_rps or self.baseline_rps
+        if self.reference_hello and hello:
+            return self.measured_per_core * self.reference_hello / hello
         return self.measured_per_core
 
     @property
@@ -163,8 +169,11 @@ def render_measurements(measurements: Mapping[str, Measurement]) -> str:
         "| ratio | p99 | req per CPU-second"
     )
     if reference:
-        head += f" | scaled to a {reference:,.0f} req/s hello (used by the model) |"
-        rule = "|---|---|---:|---:|---:|---|---:|---:|"
+        head += (
+            f" | hello's req per CPU-second | scaled to a {reference:,.0f} req/s hello "
+            "(used by the model) |"
+        )
+        rule = "|---|---|---:|---:|---:|---|---:|---:|---:|"
     else:
         head += " (used by the model) |"
         rule = "|---|---|---:|---:|---:|---|---:|"
@@ -175,7 +184,8 @@ def render_measurements(measurements: Mapping[str, Measurement]) -> str:
             f"| {m.p99} | {m.measured_per_core:,.0f} |"
         )
         if reference:
-            line += f" {m.per_core:,.0f} |"
+            hello = f"{m.baseline_cpu_rps:,.0f}" if m.baseline_cpu_rps else "not sampled"
+            line += f" {hello} | {m.per_core:,.0f} |"
         lines.append(line)
     return "\n".join(lines)
 
