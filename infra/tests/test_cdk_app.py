@@ -133,13 +133,17 @@ def test_security_groups_chain_alb_to_tasks_to_data_stores(platform: Template) -
     for rule in resources(platform, "AWS::EC2::SecurityGroupIngress").values():
         props = rule["Properties"]
         target = by_id[props["GroupId"]["Fn::GetAtt"][0]]
-        source = by_id[props["SourceSecurityGroupId"]["Fn::GetAtt"][0]]
+        if "SourcePrefixListId" in props:
+            source = "cloudfront"
+        else:
+            source = by_id[props["SourceSecurityGroupId"]["Fn::GetAtt"][0]]
         ingress[target].append((source, props["FromPort"]))
     for key, logical in ids.items():
         inline = resources(platform, "AWS::EC2::SecurityGroup")[logical]["Properties"]
         for rule in inline.get("SecurityGroupIngress", []):
             ingress[key].append((rule.get("CidrIp", "?"), rule["FromPort"]))
-    assert sorted(ingress["alb"]) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
+    # Only CloudFront (the API's edge) reaches the ALB: the forwarded-for hops stay honest.
+    assert sorted(ingress["alb"]) == [("cloudfront", 80), ("cloudfront", 443)]
     assert sorted(ingress["tasks"]) == [("alb", 8000), ("tasks", 8000)]
     assert ingress["db"] == [("tasks", 5432)]
     assert ingress["redis"] == [("tasks", 6379)]
@@ -173,22 +177,139 @@ def test_alb_https_listener_and_redirect(platform: Template) -> None:
     assert http["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
 
 
-def test_target_group_and_rule_per_public_service(services: Template) -> None:
+def test_public_services_deploy_blue_green_behind_the_listener_rule(services: Template) -> None:
     public = [s for s in SERVICES if s.public_paths]
     assert [s.name for s in public] == ["api-gateway"]
-    services.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", len(public))
-    group = only(services, "AWS::ElasticLoadBalancingV2::TargetGroup")
-    assert group["TargetType"] == "ip"
-    assert group["Port"] == 8000
-    assert group["HealthCheckPath"] == "/health"
-    rule = only(services, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    # Two target groups per public service: blue (the service's) and green (the alternate).
+    services.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2 * len(public))
+    blue = logical_id(
+        services, "AWS::ElasticLoadBalancingV2::TargetGroup", {"Name": "ticketing-api-gateway"}
+    )
+    green = logical_id(
+        services,
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {"Name": "ticketing-api-gateway-green"},
+    )
+    for group_id in (blue, green):
+        group = resources(services, "AWS::ElasticLoadBalancingV2::TargetGroup")[group_id]
+        props = group["Properties"]
+        assert (props["TargetType"], props["Port"], props["HealthCheckPath"]) == (
+            "ip",
+            8000,
+            "/health",
+        )
+    rule_id = logical_id(services, "AWS::ElasticLoadBalancingV2::ListenerRule", {"Priority": 100})
+    rule = resources(services, "AWS::ElasticLoadBalancingV2::ListenerRule")[rule_id]["Properties"]
     assert rule["Conditions"] == [
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*", "/status"]}}
     ]
+    # Forward only, to both: ECS shifts the weights (100/0 before the first deployment).
+    [action] = rule["Actions"]
+    assert action["Type"] == "forward"
+    assert action["ForwardConfig"]["TargetGroups"] == [
+        {"TargetGroupArn": {"Ref": blue}, "Weight": 100},
+        {"TargetGroupArn": {"Ref": green}, "Weight": 0},
+    ]
+
     gateway = only(services, "AWS::ECS::Service", {"ServiceName": "api-gateway"})
-    assert gateway["LoadBalancers"][0]["ContainerName"] == "api-gateway"
-    assert gateway["LoadBalancers"][0]["ContainerPort"] == 8000
+    [balancer] = gateway["LoadBalancers"]
+    assert (balancer["ContainerName"], balancer["ContainerPort"]) == ("api-gateway", 8000)
+    assert balancer["TargetGroupArn"] == {"Ref": blue}
+    advanced = balancer["AdvancedConfiguration"]
+    assert advanced["AlternateTargetGroupArn"] == {"Ref": green}
+    assert advanced["ProductionListenerRule"] == {"Ref": rule_id}
+    role_id = logical_id(services, "AWS::IAM::Role", {"RoleName": "ticketing-ecs-blue-green"})
+    assert advanced["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    role = resources(services, "AWS::IAM::Role")[role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "ecs.amazonaws.com"
+    }
+    assert "AmazonECSInfrastructureRolePolicyForLoadBalancers" in json.dumps(
+        role["ManagedPolicyArns"]
+    )
     assert gateway["HealthCheckGracePeriodSeconds"] == 60
+    config = gateway["DeploymentConfiguration"]
+    assert config["Strategy"] == "BLUE_GREEN"
+    assert config["BakeTimeInMinutes"] == catalog.BAKE_TIME_MINUTES
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+def test_every_deployment_rolls_back_on_the_edge_alarms(
+    services: Template, spec: catalog.ServiceSpec
+) -> None:
+    config = only(services, "AWS::ECS::Service", {"ServiceName": spec.name})[
+        "DeploymentConfiguration"
+    ]
+    assert config["Strategy"] == ("BLUE_GREEN" if spec.public_paths else "ROLLING")
+    assert config["Alarms"] == {
+        "AlarmNames": ["ticketing-api-gateway-5xx-rate", "ticketing-api-gateway-p99-latency"],
+        "Enable": True,
+        "Rollback": True,
+    }
+    if not spec.public_paths:
+        assert "BakeTimeInMinutes" not in config
+        assert "LoadBalancers" not in only(
+            services, "AWS::ECS::Service", {"ServiceName": spec.name}
+        )
+
+
+def _alarms(services: Template) -> dict[str, dict[str, Any]]:
+    return {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in resources(services, "AWS::CloudWatch::Alarm").values()
+    }
+
+
+def _metric_stats(alarm: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    """Metric id -> (metric name, statistic, target group logical id)."""
+    stats = {}
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            group = next(d for d in metric["Dimensions"] if d["Name"] == "TargetGroup")
+            stats[query["Id"]] = (
+                metric["MetricName"],
+                query["MetricStat"]["Stat"],
+                group["Value"]["Fn::GetAtt"][0],
+            )
+    return stats
+
+
+def test_edge_alarms_watch_both_target_groups(services: Template) -> None:
+    alarms = _alarms(services)
+    blue = logical_id(
+        services, "AWS::ElasticLoadBalancingV2::TargetGroup", {"Name": "ticketing-api-gateway"}
+    )
+    green = logical_id(
+        services,
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {"Name": "ticketing-api-gateway-green"},
+    )
+
+    rate = alarms["ticketing-api-gateway-5xx-rate"]
+    assert _metric_stats(rate) == {
+        "e_blue": ("HTTPCode_Target_5XX_Count", "Sum", blue),
+        "e_green": ("HTTPCode_Target_5XX_Count", "Sum", green),
+        "r_blue": ("RequestCount", "Sum", blue),
+        "r_green": ("RequestCount", "Sum", green),
+    }
+    [expression] = [q["Expression"] for q in rate["Metrics"] if "Expression" in q]
+    assert expression == (
+        "IF((FILL(r_blue, 0) + FILL(r_green, 0)) >= 100, "
+        "100 * (FILL(e_blue, 0) + FILL(e_green, 0)) / (FILL(r_blue, 0) + FILL(r_green, 0)), 0)"
+    )
+    assert (rate["Threshold"], rate["EvaluationPeriods"], rate["DatapointsToAlarm"]) == (1, 2, 2)
+
+    latency = alarms["ticketing-api-gateway-p99-latency"]
+    assert _metric_stats(latency) == {
+        "p_blue": ("TargetResponseTime", "p99", blue),
+        "p_green": ("TargetResponseTime", "p99", green),
+    }
+    assert latency["Threshold"] == catalog.ALARM_P99_SECONDS
+    for alarm in (rate, latency):
+        assert all(q["MetricStat"]["Period"] == 60 for q in alarm["Metrics"] if "MetricStat" in q)
+        assert alarm["TreatMissingData"] == "notBreaching"  # no traffic is not an outage
+        assert len(alarm["AlarmActions"]) == 1
 
 
 def _rule_statements(acl: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -260,13 +381,32 @@ def test_bookings_table(platform: Template) -> None:
 
 
 def test_redis_replication_group_fails_over_and_encrypts(platform: Template) -> None:
-    redis = only(platform, "AWS::ElastiCache::ReplicationGroup")
-    assert redis["NumCacheClusters"] == 2
+    redis = only(platform, "AWS::ElastiCache::ReplicationGroup", {"NumCacheClusters": 2})
     assert redis["AutomaticFailoverEnabled"] is True
     assert redis["MultiAZEnabled"] is True
     assert redis["AtRestEncryptionEnabled"] is True
     assert redis["TransitEncryptionEnabled"] is True
     assert "resolve:secretsmanager" in json.dumps(redis["AuthToken"])
+
+
+def test_inventory_redis_is_a_cluster_its_tasks_reach_in_cluster_mode(platform: Template) -> None:
+    cluster = only(
+        platform,
+        "AWS::ElastiCache::ReplicationGroup",
+        {"ReplicationGroupId": "ticketing-inventory-redis"},
+    )
+    assert cluster["NumNodeGroups"] == 3
+    assert cluster["ReplicasPerNodeGroup"] == 1
+    assert cluster["CacheParameterGroupName"] == "default.redis7.cluster.on"
+    assert cluster["AutomaticFailoverEnabled"] is True
+    assert cluster["TransitEncryptionEnabled"] is True
+    url = only(platform, "AWS::SecretsManager::Secret", {"Name": "ticketing/inventory-redis-url"})
+    assert "ConfigurationEndPoint.Address" in json.dumps(url["SecretString"])
+    inventory = json.loads((catalog.TASK_DEFINITIONS_DIR / "inventory.json").read_text())
+    container = inventory["containerDefinitions"][0]
+    assert {"name": "REDIS_CLUSTER", "value": "true"} in container["environment"]
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["REDIS_URL"] == "${SECRET:ticketing/inventory-redis-url}"
 
 
 def test_opensearch_domain_lives_in_the_vpc(platform: Template) -> None:
@@ -407,10 +547,7 @@ def test_autoscaling_follows_the_seed(services: Template, spec: catalog.ServiceS
 
 
 def test_seed_alarms(services: Template) -> None:
-    alarms = {
-        a["Properties"]["AlarmName"]: a["Properties"]
-        for a in resources(services, "AWS::CloudWatch::Alarm").values()
-    }
+    alarms = _alarms(services)
     for spec in SERVICES:
         cpu = alarms[f"ticketing-{spec.name}-cpu-high"]
         assert (cpu["Namespace"], cpu["MetricName"], cpu["Threshold"]) == (
@@ -421,12 +558,10 @@ def test_seed_alarms(services: Template) -> None:
         assert (cpu["Period"], cpu["EvaluationPeriods"]) == (300, 2)
         assert {"Name": "ServiceName", "Value": spec.name} in cpu["Dimensions"]
         assert len(cpu["AlarmActions"]) == 1
-    errors = alarms["ticketing-api-gateway-errors"]
-    assert (errors["MetricName"], errors["Statistic"], errors["Period"]) == (
-        "HTTPCode_Target_5XX_Count",
-        "Sum",
-        60,
-    )
+    errors = alarms["ticketing-api-gateway-errors"]  # the seed's, over both target groups now
+    assert {name for name, _, _ in _metric_stats(errors).values()} == {"HTTPCode_Target_5XX_Count"}
+    assert {stat for _, stat, _ in _metric_stats(errors).values()} == {"Sum"}
+    assert len(_metric_stats(errors)) == 2
     assert (errors["Threshold"], errors["EvaluationPeriods"]) == (10, 2)
 
 
@@ -435,6 +570,7 @@ def test_deploy_parameter_tells_deploy_where_tasks_run(platform: Template) -> No
     text = json.dumps(parameter["Value"])
     for key in ("cluster", "subnets", "security_groups"):
         assert f'\\"{key}\\"' in text
+    assert '\\"api_url\\":\\"https://api.ticketing-pro.com\\"' in text  # the smoke's target
 
 
 # -- frontend edge --------------------------------------------------------------------------
@@ -450,7 +586,7 @@ def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> No
     }
     oac = only(edge, "AWS::CloudFront::OriginAccessControl")
     assert oac["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
-    config = only(edge, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    config = frontend_distribution(edge)
     origin = config["Origins"][0]
     assert "OriginAccessControlId" in origin
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
@@ -461,3 +597,48 @@ def test_frontend_bucket_is_private_and_served_through_oac(edge: Template) -> No
     policies = json.dumps(resources(edge, "AWS::S3::BucketPolicy"))
     assert "cloudfront.amazonaws.com" in policies
     assert "AWS:SourceArn" in policies
+
+
+def frontend_distribution(edge: Template) -> dict[str, Any]:
+    for found in resources(edge, "AWS::CloudFront::Distribution").values():
+        config: dict[str, Any] = found["Properties"]["DistributionConfig"]
+        if config["Aliases"] == ["ticketing-pro.com"]:
+            return config
+    raise AssertionError("no frontend distribution")
+
+
+def test_the_api_edge_caches_exactly_the_public_reads(edge: Template) -> None:
+    configs = [
+        d["Properties"]["DistributionConfig"]
+        for d in resources(edge, "AWS::CloudFront::Distribution").values()
+    ]
+    (api,) = [c for c in configs if c["Aliases"] == ["api.ticketing-pro.com"]]
+    origin = api["Origins"][0]
+    assert origin["DomainName"] == "origin.api.ticketing-pro.com"
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    default = api["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert set(default["AllowedMethods"]) >= {"POST", "PUT", "PATCH", "DELETE"}
+    behaviours = {b["PathPattern"]: b for b in api["CacheBehaviors"]}
+    assert set(behaviours) == {"/api/v1/events", "/api/v1/events/*", "/api/v1/search/*"}
+    assert not any(p.startswith(("/api/v1/bookings", "/api/v1/payments")) for p in behaviours)
+    for behaviour in behaviours.values():
+        assert set(behaviour["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS"}
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    (policy,) = resources(edge, "AWS::CloudFront::CachePolicy").values()
+    config = policy["Properties"]["CachePolicyConfig"]
+    # Nothing is kept unless the origin says so, and a signed-in caller has entries of its own.
+    assert (config["DefaultTTL"], config["MinTTL"]) == (0, 0)
+    keys = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert keys["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert keys["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    assert keys["CookiesConfig"]["CookieBehavior"] == "none"
+    assert api["CustomErrorResponses"] == [{"ErrorCode": 404, "ErrorCachingMinTTL": 0}]
+    assert "WebACLId" in api
+    # Behind CloudFront and the ALB, the gateway trusts two forwarded-for hops and auth three.
+    hops = {}
+    for service in ("api-gateway", "auth"):
+        definition = json.loads((catalog.TASK_DEFINITIONS_DIR / f"{service}.json").read_text())
+        env = {e["name"]: e["value"] for e in definition["containerDefinitions"][0]["environment"]}
+        hops[service] = env["TRUSTED_PROXY_HOPS"]
+    assert hops == {"api-gateway": "2", "auth": "3"}

@@ -8,13 +8,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 from ticketing_infra import catalog
 from ticketing_infra.deploy import DeployOptions, deploy
+from ticketing_infra.follow import Follower
 from ticketing_infra.progress import Progress
 from ticketing_infra.rollout import DIGEST_TAG, Rollout, ServicePlan, TaskPlacement
 from ticketing_infra.taskdefs import render
@@ -25,6 +28,8 @@ CLUSTER = "ticketing-cluster"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 SPECS = {spec.name: spec for spec in catalog.discover()}
 PLACEMENT = TaskPlacement(CLUSTER, ["subnet-1", "subnet-2"], ["sg-1"])
+
+NO_FRONTEND_BUILD = Path("/nonexistent/frontend/dist")
 
 
 def arn(name: str, revision: int) -> str:
@@ -127,7 +132,11 @@ def expect_describe(stubber: Stubber, services: list[dict[str, Any]]) -> None:
 
 
 def rollout(aws: FakeAws, out: io.StringIO, timeout_s: float = 1.0) -> Rollout:
-    return Rollout(aws, PLACEMENT, Progress(6, out), poll_seconds=0.01, timeout_s=timeout_s)
+    return Rollout(aws, PLACEMENT, Progress(9, out), poll_seconds=0.01, timeout_s=timeout_s)
+
+
+def follower(aws: Any, out: io.StringIO, timeout_s: float = 1.0) -> Follower:
+    return Follower(aws, PLACEMENT, Progress(9, out), poll_seconds=0.01, timeout_s=timeout_s)
 
 
 def test_circuit_breaker_rollback_fails_the_release_and_everything_goes_back(
@@ -151,14 +160,14 @@ def test_circuit_breaker_rollback_fails_the_release_and_everything_goes_back(
             deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED"),
         ),
     ]
-    expect_describe(stubber, settled)  # services_stable waiter: stable at the first look
-    expect_describe(stubber, settled)  # the rolloutState check
+    expect_describe(stubber, settled)  # the first look: auth COMPLETED, booking's is gone
 
     steps = rollout(FakeAws(client), out)
     steps.update([auth, booking])
-    failed = steps.wait_and_verify([auth, booking])
+    watch = follower(FakeAws(client), out)
+    outcome = watch.until_live([auth, booking])
 
-    assert [p.name for p in failed] == ["booking"]
+    assert [p.name for p in outcome.failed] == ["booking"]
     assert "ok auth: :2 rolled out" in out.getvalue()
     assert "FAILED booking: rolloutState GONE: the deployment was replaced" in out.getvalue()
 
@@ -192,7 +201,7 @@ def test_circuit_breaker_rollback_fails_the_release_and_everything_goes_back(
             {"taskDefinition": {"taskDefinitionArn": arn(name, 2), "status": "INACTIVE"}},
             {"taskDefinition": arn(name, 2)},
         )
-    assert steps.rollback([auth, booking]) is True
+    assert steps.rollback([auth, booking], watch) is True
     steps.deregister_new([auth, booking])
     text = out.getvalue()
     assert "auth: :2 -> :1" in text
@@ -215,13 +224,11 @@ def test_failed_deployment_still_listed_reports_the_circuit_breaker_reason(
             deployment("ecs-svc/booking-new", arn("booking", 2), "ACTIVE", "FAILED", reason),
         )
     ]
-    for _ in range(2):  # the waiter polls twice (its MaxAttempts) and gives up: two deployments
-        expect_describe(stubber, rolling_back)
     expect_describe(stubber, rolling_back)
 
-    steps = rollout(FakeAws(client), out, timeout_s=0.02)
-    steps.update([booking])
-    assert [p.name for p in steps.wait_and_verify([booking])] == ["booking"]
+    rollout(FakeAws(client), out).update([booking])
+    outcome = follower(FakeAws(client), out).until_live([booking])
+    assert [p.name for p in outcome.failed] == ["booking"]
     assert f"FAILED booking: rolloutState FAILED: {reason}" in out.getvalue()
 
 
@@ -238,13 +245,121 @@ def test_deployment_that_never_settles_times_out(ecs: tuple[Any, Stubber]) -> No
             deployment("ecs-svc/events-before", arn("events", 1), "ACTIVE", "COMPLETED"),
         )
     ]
-    for _ in range(3):
-        expect_describe(stubber, stuck)
+    expect_describe(stubber, stuck)
 
-    steps = rollout(FakeAws(client), out, timeout_s=0.02)
-    steps.update([events])
-    assert [p.name for p in steps.wait_and_verify([events])] == ["events"]
-    assert "FAILED events: rolloutState IN_PROGRESS: not stable within 0s" in out.getvalue()
+    rollout(FakeAws(client), out).update([events])
+    outcome = follower(FakeAws(client), out, timeout_s=0).until_live([events])
+    assert [p.name for p in outcome.failed] == ["events"]
+    assert "FAILED events: not live within 0s" in out.getvalue()
+
+
+# -- blue/green: ECS's service deployments ----------------------------------------------------
+
+DEPLOYMENT_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/api-gateway/sd-1"
+REVISION_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{CLUSTER}/api-gateway/r-2"
+
+
+def blue_green(name: str = "api-gateway") -> ServicePlan:
+    plan = planned(name)
+    plan.strategy = "BLUE_GREEN"
+    return plan
+
+
+def expect_found(stubber: Stubber, name: str = "api-gateway") -> None:
+    """The service deployment update-service started, found by its target revision."""
+    stubber.add_response(
+        "list_service_deployments",
+        {
+            "serviceDeployments": [
+                {
+                    "serviceDeploymentArn": DEPLOYMENT_ARN,
+                    "targetServiceRevisionArn": REVISION_ARN,
+                    "status": "IN_PROGRESS",
+                    "createdAt": datetime.now(UTC),
+                }
+            ]
+        },
+        {"cluster": CLUSTER, "service": name, "createdAt": {"after": ANY}},
+    )
+    stubber.add_response(
+        "describe_service_revisions",
+        {
+            "serviceRevisions": [
+                {"serviceRevisionArn": REVISION_ARN, "taskDefinition": arn(name, 2)}
+            ],
+            "failures": [],
+        },
+        {"serviceRevisionArns": [REVISION_ARN]},
+    )
+
+
+def expect_stage(stubber: Stubber, status: str, stage: str | None = None, **extra: Any) -> None:
+    item: dict[str, Any] = {"serviceDeploymentArn": DEPLOYMENT_ARN, "status": status, **extra}
+    if stage:
+        item["lifecycleStage"] = stage
+    stubber.add_response(
+        "describe_service_deployments",
+        {"serviceDeployments": [item], "failures": []},
+        {"serviceDeploymentArns": [DEPLOYMENT_ARN]},
+    )
+
+
+def test_blue_green_deployment_is_followed_stage_by_stage_until_live(
+    ecs: tuple[Any, Stubber],
+) -> None:
+    client, stubber = ecs
+    gateway = blue_green()
+    out = io.StringIO()
+    expect_update(stubber, "api-gateway", 2, "ecs-svc/gateway-new")
+    expect_found(stubber)
+    green = {"arn": REVISION_ARN, "requestedTaskCount": 2, "pendingTaskCount": 1}
+    expect_stage(
+        stubber, "IN_PROGRESS", "SCALE_UP", targetServiceRevision={**green, "runningTaskCount": 1}
+    )
+    expect_stage(
+        stubber,
+        "IN_PROGRESS",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        targetServiceRevision={**green, "runningTaskCount": 2},
+    )
+    expect_stage(stubber, "IN_PROGRESS", "BAKE_TIME")
+
+    rollout(FakeAws(client), out).update([gateway])
+    outcome = follower(FakeAws(client), out).until_live([gateway])
+
+    assert outcome.failed == []
+    text = out.getvalue()
+    assert gateway.service_deployment_arn == DEPLOYMENT_ARN
+    assert (
+        text.index("api-gateway: starting green tasks (1/2 tasks)")
+        < text.index("api-gateway: shifting production traffic to green (2/2 tasks)")
+        < text.index("api-gateway: baking (blue kept for an instant rollback)")
+        < text.index("ok api-gateway: :2 takes production traffic")
+    )
+
+
+def test_a_blue_green_deployment_the_circuit_breaker_rolls_back_is_a_failure(
+    ecs: tuple[Any, Stubber],
+) -> None:
+    client, stubber = ecs
+    gateway = blue_green()
+    out = io.StringIO()
+    expect_update(stubber, "api-gateway", 2, "ecs-svc/gateway-new")
+    expect_found(stubber)
+    expect_stage(
+        stubber,
+        "ROLLBACK_SUCCESSFUL",
+        "CLEAN_UP",
+        deploymentCircuitBreaker={"status": "TRIGGERED", "failureCount": 3, "threshold": 3},
+        statusReason="tasks failed to start",
+    )
+    rollout(FakeAws(client), out).update([gateway])
+    outcome = follower(FakeAws(client), out).until_live([gateway])
+    assert outcome.failed == [gateway]
+    assert (
+        "FAILED api-gateway: ROLLBACK_SUCCESSFUL: circuit breaker (3 tasks failed); "
+        "tasks failed to start"
+    ) in out.getvalue()
 
 
 def expect_migration(stubber: Stubber, name: str, task_id: str, exit_code: int) -> None:
@@ -271,7 +386,7 @@ def stopped_task(name: str, task_id: str, exit_code: int) -> dict[str, Any]:
         "stoppedReason": "Essential container in task exited",
         "containers": [
             {"name": name, "exitCode": exit_code, "lastStatus": "STOPPED"},
-            {"name": "xray-daemon", "lastStatus": "STOPPED", "exitCode": 0},
+            {"name": "adot-collector", "lastStatus": "STOPPED", "exitCode": 0},
         ],
     }
 
@@ -341,11 +456,11 @@ def current_revision(name: str, image_tag: str) -> dict[str, Any]:
     }
 
 
-def expect_plan(stubber: Stubber, name: str) -> None:
-    expect_describe(
-        stubber,
-        [service(name, arn(name, 1), deployment("d-1", arn(name, 1), "PRIMARY", "COMPLETED"))],
-    )
+def expect_plan(stubber: Stubber, name: str, strategy: str | None = None) -> None:
+    running = service(name, arn(name, 1), deployment("d-1", arn(name, 1), "PRIMARY", "COMPLETED"))
+    if strategy:  # what TicketingServices configures
+        running["deploymentConfiguration"] = {"strategy": strategy, "bakeTimeInMinutes": 10}
+    expect_describe(stubber, [running])
     stubber.add_response(
         "describe_task_definition",
         current_revision(name, "old"),
@@ -394,9 +509,15 @@ def test_release_that_fails_to_migrate_moves_no_service(
         {"taskDefinition": arn("auth", 2)},
     )  # and no update_service: the Stubber refuses calls it was not told about
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["auth"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["auth"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
-    assert deploy(aws, options, Progress(6, out)) == 1
+    assert deploy(aws, options, Progress(9, out)) == 1
     text = out.getvalue()
     assert "auth: image 1111111" not in text
     assert "auth: image old -> abc" in text
@@ -420,7 +541,7 @@ def test_release_whose_rollout_fails_is_rolled_back(
             deployment("ecs-svc/booking-rollback", arn("booking", 1), "PRIMARY", "COMPLETED"),
         )
     ]
-    for _ in range(3):  # stable (after the circuit breaker), verify, rollback check
+    for _ in range(2):  # the rollout followed (the circuit breaker put :1 back), rollback check
         expect_describe(stubber, back)
     stubber.add_response(
         "deregister_task_definition",
@@ -428,11 +549,134 @@ def test_release_whose_rollout_fails_is_rolled_back(
         {"taskDefinition": arn("booking", 2)},
     )
     out = io.StringIO()
-    options = DeployOptions(tag="abc", services=["booking"], poll_seconds=0.01, timeout_s=1)
+    options = DeployOptions(
+        tag="abc",
+        services=["booking"],
+        poll_seconds=0.01,
+        timeout_s=1,
+        frontend_build=NO_FRONTEND_BUILD,  # whether frontend/dist exists here is not the point
+    )
 
-    assert deploy(aws, options, Progress(6, out)) == 1
+    assert deploy(aws, options, Progress(9, out)) == 1
     text = out.getvalue()
-    assert text.index("[1/6] Plan") < text.index("[5/6] Services") < text.index("rolling back")
+    assert text.index("[1/9] Plan") < text.index("[5/9] Services") < text.index("rolling back")
     assert "booking: already back on :1" in text
     assert "deregistered ticketing-booking:2" in text
-    assert "[6/6]" not in text  # nothing after a failed rollout
+    assert "[6/9]" not in text  # nothing after a failed rollout
+    assert text.rstrip().endswith(
+        "verdict: release abc FAILED (rollout failed (booking)); rolled back"
+    )
+
+
+# -- whole releases of the blue/green gateway (ECS stubbed, the rest on moto, the API real HTTP)
+
+
+def gateway_release(aws: Any, stubber: Stubber, client: Any) -> None:
+    """Plan, registration, update and the follow until green takes production traffic."""
+    push_image(aws, "api-gateway", "abc")
+    stub_ecs(aws, client)
+    expect_plan(stubber, "api-gateway", "BLUE_GREEN")
+    expect_update(stubber, "api-gateway", 2, "ecs-svc/gateway-new")
+    expect_found(stubber)
+    expect_stage(stubber, "IN_PROGRESS", "BAKE_TIME")
+
+
+def release(aws: Any, out: io.StringIO, bake_s: float) -> int:
+    options = DeployOptions(
+        tag="abc",
+        services=["api-gateway"],
+        poll_seconds=0.01,
+        timeout_s=5,
+        bake_s=bake_s,
+        frontend_build=NO_FRONTEND_BUILD,
+    )
+    return deploy(aws, options, Progress(9, out))
+
+
+def expect_withdrawn(stubber: Stubber) -> None:
+    stubber.add_response(
+        "deregister_task_definition",
+        {"taskDefinition": {"taskDefinitionArn": arn("api-gateway", 2), "status": "INACTIVE"}},
+        {"taskDefinition": arn("api-gateway", 2)},
+    )
+
+
+def test_blue_green_release_bakes_then_succeeds(
+    aws: Any, platform: dict[str, Any], ecs: tuple[Any, Stubber]
+) -> None:
+    client, stubber = ecs
+    gateway_release(aws, stubber, client)
+    expect_stage(stubber, "SUCCESSFUL", "CLEAN_UP")  # the bake: ECS finished it
+    out = io.StringIO()
+    assert release(aws, out, bake_s=0) == 0
+    text = out.getvalue()
+    assert "roll out, new revision: blue/green, bake 10 min" in text
+    assert "ok api-gateway: :2 takes production traffic" in text
+    assert text.index("takes production traffic") < text.index("[6/9] Smoke")
+    assert "ok /status operational" in text
+    assert "ok api-gateway: bake done, blue removed" in text
+    assert text.rstrip().endswith(
+        "verdict: released abc (blue/green: api-gateway; smoke passed, bake passed)"
+    )
+
+
+def test_an_alarm_during_the_bake_has_ecs_shift_back_to_blue_and_the_release_fails(
+    aws: Any, platform: dict[str, Any], ecs: tuple[Any, Stubber]
+) -> None:
+    client, stubber = ecs
+    gateway_release(aws, stubber, client)
+    # In the bake, ECS saw the 5xx-rate alarm fire and is shifting production back to blue.
+    triggered = {
+        "status": "TRIGGERED",
+        "alarmNames": list(catalog.DEPLOYMENT_ALARMS),
+        "triggeredAlarmNames": ["ticketing-api-gateway-5xx-rate"],
+    }
+    expect_stage(stubber, "ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", alarms=triggered)
+    # The rollback: ECS is on it already (nothing to stop); wait until it is done.
+    expect_stage(stubber, "ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", alarms=triggered)
+    expect_stage(stubber, "ROLLBACK_SUCCESSFUL", "CLEAN_UP", alarms=triggered)
+    expect_withdrawn(stubber)  # and no update_service, no stop: the Stubber refuses them
+    out = io.StringIO()
+    assert release(aws, out, bake_s=600) == 1  # the alarm ends the bake, not its 10 minutes
+    text = out.getvalue()
+    assert "FAILED api-gateway: ROLLBACK_IN_PROGRESS: alarm ticketing-api-gateway-5xx-rate" in text
+    assert "api-gateway: rolling back to blue (production traffic shift)" in text
+    assert (
+        text.index("[7/9] Bake")
+        < text.index("ROLLBACK_IN_PROGRESS")
+        < text.index("bake failed (api-gateway): rolling back")
+    )
+    assert "ok api-gateway: back on :1" in text
+    assert "deregistered ticketing-api-gateway:2" in text
+    assert text.rstrip().endswith(
+        "verdict: release abc FAILED (bake failed (api-gateway)); rolled back"
+    )
+
+
+def test_a_failed_smoke_stops_the_baking_deployment_back_to_blue(
+    aws: Any, platform: dict[str, Any], production_api: Any, ecs: tuple[Any, Stubber]
+) -> None:
+    client, stubber = ecs
+    production_api.failing = {"/api/v1/bookings/tickets/public-key"}
+    gateway_release(aws, stubber, client)
+    # Green takes production traffic and bakes; the smoke fails: blue is still up, so ECS is
+    # asked to stop the deployment with ROLLBACK (traffic straight back to blue).
+    expect_stage(stubber, "IN_PROGRESS", "BAKE_TIME")
+    stubber.add_response(
+        "stop_service_deployment",
+        {"serviceDeploymentArn": DEPLOYMENT_ARN},
+        {"serviceDeploymentArn": DEPLOYMENT_ARN, "stopType": "ROLLBACK"},
+    )
+    expect_stage(stubber, "ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+    expect_stage(stubber, "ROLLBACK_SUCCESSFUL", "CLEAN_UP")
+    expect_withdrawn(stubber)
+    out = io.StringIO()
+    assert release(aws, out, bake_s=600) == 1
+    text = out.getvalue()
+    assert "FAILED GET /api/v1/bookings/tickets/public-key: 503" in text
+    assert "api-gateway: traffic back to blue (:1)" in text
+    assert "ok api-gateway: back on :1" in text
+    assert "[7/9] Bake" not in text
+    assert text.rstrip().endswith(
+        "verdict: release abc FAILED (production smoke failed); rolled back"
+    )

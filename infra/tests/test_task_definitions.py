@@ -110,12 +110,24 @@ def test_fargate_shape(spec: ServiceSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
-def test_xray_daemon_sidecar(spec: ServiceSpec) -> None:
+def test_adot_collector_sidecar(spec: ServiceSpec) -> None:
     containers = {c["name"]: c for c in rendered(spec)["containerDefinitions"]}
-    daemon = containers["xray-daemon"]
-    assert daemon["essential"] is False  # tracing must never take the service down
-    assert daemon["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
-    assert env_of(containers[spec.name])["XRAY_DAEMON_ADDRESS"] == "127.0.0.1:2000"
+    collector = containers["adot-collector"]
+    assert collector["essential"] is False  # tracing must never take the service down
+    # A pinned release (bumped on purpose, never "latest"), with the configuration built into
+    # the image for ECS: OTLP in (4317/4318, and the X-Ray daemon's UDP 2000), X-Ray out.
+    image, tag = collector["image"].rsplit(":", 1)
+    assert image == "public.ecr.aws/aws-observability/aws-otel-collector"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", tag)
+    assert collector["command"] == ["--config=/etc/ecs/ecs-default-config.yaml"]
+    assert collector["healthCheck"]["command"] == ["/healthcheck"]
+    app = containers[spec.name]
+    env = env_of(app)
+    # The service exports OTLP/HTTP to the sidecar (the tracing module's OpenTelemetry backend).
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
+    assert "XRAY_DAEMON_ADDRESS" not in env  # one backend at a time (ServiceSettings refuses both)
+    # Started before the app, but the app never waits for it to be healthy.
+    assert app["dependsOn"] == [{"containerName": "adot-collector", "condition": "START"}]
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)

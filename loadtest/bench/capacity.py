@@ -24,11 +24,9 @@ import json
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ticketing_devkit.bench import (
+    BENCH,
+    CpuWatch,
+    cpu_seconds,
+    parse_ratio,
+    ratio_path,
+    wait_for_baseline_port,
+)
 from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stack import discover, service_env
 from ticketing_loadtest import capacity
@@ -53,18 +59,15 @@ from ticketing_loadtest.prepare import (
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
-BENCH = next(
-    parent / "shared" / "bench"
-    for parent in HERE.parents
-    if (parent / "shared" / "bench" / "ratio").exists()
-)
-RATIO = BENCH / "ratio"
-RATIO_BASELINE_PORT = 18999
 GATEWAY = "http://127.0.0.1:8000"
 INVENTORY = "http://127.0.0.1:8003"
 UNLIMITED = {"rate": 1_000_000, "burst": 1_000_000}
 MARK_START, MARK_END = "<!-- capacity:start -->", "<!-- capacity:end -->"
 CONNECTIONS = 64
+# The share of the edge-cacheable public reads (an event, the listing, search, suggestions) that
+# CloudFront answers during an on-sale: thousands of people reading the same few events and the
+# first page of the listing within the 5 s their answers may be cached.
+EDGE_HIT_RATIO = 0.9
 
 
 @dataclass
@@ -88,18 +91,6 @@ class Fixture:
     confirmed_booking: str
     hold_id: str
     user_id: str
-
-
-def port_taken(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_for_baseline_port() -> None:
-    """ratio's baseline always binds 18999: wait while another run on this machine holds it."""
-    while port_taken(RATIO_BASELINE_PORT):
-        print("  (port 18999 busy: another ratio run; waiting)", flush=True)
-        time.sleep(5)
 
 
 def subject(token: str) -> str:
@@ -198,6 +189,11 @@ def cases(fx: Fixture) -> list[Case]:
             f"/api/v1/events/{ev}/seatmap",
         ),
         Case(
+            "events/layout",
+            "GET /api/v1/events/{id}/layout (4,000 places; not in the mix: the web app's part)",
+            f"/api/v1/events/{ev}/layout",
+        ),
+        Case(
             "events/internal-get",
             "GET /internal/events/{id}",
             f"/internal/events/{ev}",
@@ -228,6 +224,11 @@ def cases(fx: Fixture) -> list[Case]:
             f"/api/v1/inventory/events/{ev}/availability?seats=true",
         ),
         Case(
+            "inventory/availability-bits",
+            "GET availability/bits (4,000 places; not in the mix: the web app's part)",
+            f"/api/v1/inventory/events/{ev}/availability/bits",
+        ),
+        Case(
             "inventory/hold",
             "POST holds {section_id, quantity: 1} (201 each, 150,000 places)",
             f"/api/v1/inventory/events/{fx.bench_events[0]}/holds",
@@ -244,8 +245,14 @@ def cases(fx: Fixture) -> list[Case]:
         ),
         Case(
             "booking/get",
-            "GET /api/v1/bookings/{id}",
+            "GET /api/v1/bookings/{id} (pending: a DynamoDB read each time)",
             f"/api/v1/bookings/{fx.pending_booking}",
+            headers=user,
+        ),
+        Case(
+            "booking/get-confirmed",
+            "GET /api/v1/bookings/{id} of a confirmed booking (from memory; not in the model)",
+            f"/api/v1/bookings/{fx.confirmed_booking}",
             headers=user,
         ),
         Case(
@@ -312,64 +319,6 @@ def trivial_upstream() -> Iterator[str]:
         process.wait(10)
 
 
-def parse_ratio(out: str) -> tuple[float, float, str, str]:
-    base = re.search(r"baseline hello.*?([\d.]+) req/s", out)
-    got = re.search(r"server under test.*?([\d.]+) req/s, p99 (\S+)(.*)", out)
-    if base is None or got is None:
-        raise ValueError(f"unexpected ratio output:\n{out}")
-    return float(got.group(1)), float(base.group(1)), got.group(2), got.group(3).strip()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def find_process(*needles: str, unless: str = "--server") -> int | None:
-    """A process whose command line has every needle (and not `unless`: ratio's own command
-    line names the server's command too)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if all(needle in cmdline for needle in needles) and unless not in cmdline:
-            return int(entry.name)
-    return None
-
-
-class CpuWatch(threading.Thread):
-    """The CPU time the server under test spends while ratio's wrk measures it: waits for the
-    wrk process aimed at the server's port, samples the server's CPU time when it starts and
-    when it ends."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__(daemon=True)
-        self.port = port
-        self.spent: float | None = None
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        target = f"127.0.0.1:{self.port}/"
-        server = wrk = None
-        while not self.stop.is_set() and wrk is None:
-            server = server or find_process("uvicorn", f"--port {self.port}")
-            wrk = find_process("wrk", target) if server else None
-            time.sleep(0.02)
-        if server is None or wrk is None:
-            return
-        try:
-            before = cpu_seconds(server)
-            while Path(f"/proc/{wrk}").exists() and not self.stop.is_set():
-                time.sleep(0.02)
-            self.spent = cpu_seconds(server) - before
-        except OSError:
-            self.spent = None
-
-
 def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measurement:
     service, operation = case.key.split("/")
     extra = dict(case.env)
@@ -381,7 +330,7 @@ def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measur
     spec = next(s for s in discover() if s.name == service)
     port = free_port()
     args = [
-        str(RATIO),
+        str(ratio_path()),
         "--python",
         sys.executable,
         "--server",
@@ -608,6 +557,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--only", nargs="*", help="measure only these service/operation keys")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--edge-hit-ratio", type=float, default=EDGE_HIT_RATIO)
     args = parser.parse_args()
     try:
         Api(GATEWAY).get("/health")
@@ -649,6 +599,7 @@ def main() -> None:
         print(f"  {summary(m)}", flush=True)
     shares = request_shares()
     result = capacity.needs(args.rps, measured, shares=shares)
+    cached = capacity.needs(args.rps, measured, shares=shares, edge_hit_ratio=args.edge_hit_ratio)
     text = "\n\n".join(
         [
             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, "
@@ -656,7 +607,7 @@ def main() -> None:
             f"({time.monotonic() - started:.0f} s).",
             capacity.render_measurements(measured),
             f"Mix (share of public requests): {capacity.render_shares(shares)}.",
-            capacity.render_needs(args.rps, result),
+            capacity.render_needs(args.rps, result, cached, args.edge_hit_ratio),
         ]
     )
     print(text, flush=True)

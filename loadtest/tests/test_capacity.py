@@ -95,3 +95,25 @@ def test_the_rendered_tables_show_the_figures() -> None:
     need = capacity.ServiceNeed("gw", 10_000, 4.76, 14, 2, 10, ())
     rendered = capacity.render_needs(10_000, [need])
     assert "| gw | 10,000 | 4.76 | 14 | 2-10 | **over the seed's max by 4** |" in rendered
+    roomy = capacity.ServiceNeed("gw", 10_000, 1.2, 4, 2, 10, ())
+    assert roomy.headroom == pytest.approx(0.6)
+    behind = capacity.ServiceNeed("gw", 4_000, 0.6, 2, 2, 10, ())
+    both = capacity.render_needs(10_000, [need, roomy], [behind, behind], edge_hit_ratio=0.9)
+    assert "with 90% edge hits" in both
+    assert "| gw | 10,000 | 1.20 | 4 | 2-10 | fits, 60% headroom | 4,000 | 0.60 | 2 |" in both
+    assert "| **total** |  | **5.96** | 18 |  |  |  | **1.20** | 4 |  |" in both
+    tight = capacity.ServiceNeed("gw", 10_000, 2.4, 8, 2, 10, ())
+    assert "fits, **20% headroom**" in capacity.render_needs(10_000, [tight])
+
+
+def test_a_cdn_takes_its_hits_off_the_origin_and_nothing_else() -> None:
+    shares = {"events.get": 0.5, "booking.get": 0.5}
+    plain = operation_rates(10_000, shares)
+    cached = operation_rates(10_000, shares, edge_hit_ratio=0.9)
+    assert plain[("events", "get")] == pytest.approx(5_000)
+    assert cached[("events", "get")] == pytest.approx(500)
+    assert cached[("booking", "get")] == plain[("booking", "get")] == pytest.approx(5_000)
+    assert cached[("api-gateway", "proxy")] == pytest.approx(5_500)
+    assert not mix.PUBLIC_REQUESTS["booking.get"].edge_cacheable
+    with pytest.raises(ValueError, match="hit ratio"):
+        operation_rates(10_000, shares, edge_hit_ratio=1)

@@ -57,6 +57,48 @@ PUBLIC_PATHS: dict[str, tuple[int, tuple[str, ...]]] = {
     "api-gateway": (100, ("/api/*", "/status")),
 }
 
+# The API paths CloudFront may cache (infra/cdk/edge.py): the public reads whose answers say
+# `Cache-Control: public` and tolerate seconds of staleness or never change (an event, its layout
+# and the listing; search and suggestions). Whatever else answers under these patterns (a seat
+# map, a draft, the console's lists) carries no public Cache-Control and is not kept; every other
+# path is never cached.
+EDGE_CACHED_API_PATHS = ("/api/v1/events", "/api/v1/events/*", "/api/v1/search/*")
+
+# How each service is released (the CDK app configures it, `make deploy` follows it). A public
+# service gets ECS blue/green: a full green task set behind the ALB's second target group, all
+# production traffic shifted by the listener rule at once, then a bake time in which either alarm
+# below (or the post-deploy smoke) shifts it straight back to blue, whose tasks are still up.
+# Internal services roll: they are reached only through Service Connect, whose proxies already
+# drain old tasks request by request (no traffic switch to make), and blue/green would double
+# every service's task count during each release's bake, far over the seed's task budget.
+# Rolling keeps the circuit breaker and the same edge alarms: a release of booking that makes the
+# API fail is rolled back on the API's 5xx rate too.
+BLUE_GREEN = "BLUE_GREEN"
+ROLLING = "ROLLING"
+BAKE_TIME_MINUTES = 10
+# Alarm thresholds, from the load test's SLO (loadtest/slo.toml): 1 % of requests failing, p99
+# above 1.5 s, for 2 consecutive minutes with at least 100 requests a minute (a quiet minute's
+# one error is not a 1 % failure rate).
+ALARM_5XX_RATE_PERCENT = 1.0
+ALARM_P99_SECONDS = 1.5
+ALARM_MIN_REQUESTS_PER_MINUTE = 100
+ALARM_MINUTES = 2
+
+
+def error_rate_alarm(public_service: str) -> str:
+    return f"{PROJECT}-{public_service}-5xx-rate"
+
+
+def latency_alarm(public_service: str) -> str:
+    return f"{PROJECT}-{public_service}-p99-latency"
+
+
+# Every deployment is watched by the edge's alarms: whatever service a release changes, the API
+# is where its users notice.
+DEPLOYMENT_ALARMS: tuple[str, ...] = tuple(
+    name for service in PUBLIC_PATHS for name in (error_rate_alarm(service), latency_alarm(service))
+)
+
 # Python packages whose names do not follow ticketing_<folder with - as _>.
 PACKAGE_OVERRIDES = {"api-gateway": "ticketing_gateway"}
 
@@ -67,6 +109,10 @@ class ServiceSpec:
     task_definition: dict[str, Any]  # the file as written, placeholders unrendered
     scaling: Scaling
     public_paths: tuple[str, ...]
+
+    @property
+    def deployment_strategy(self) -> str:
+        return BLUE_GREEN if self.public_paths else ROLLING
 
     @property
     def family(self) -> str:

@@ -1,6 +1,6 @@
 """The ECS side of a release: plan each service's change, register task definition revisions,
-run migrations as one-off tasks, update the services, wait for them, verify each new
-deployment's rolloutState, and roll back.
+run migrations as one-off tasks, update the services, and roll them back (following the
+deployments is follow.py's).
 
 The invariant that lets CloudFormation and `make deploy` share the services: the latest ACTIVE
 revision of every family is the one that should run. CloudFormation names only the family, so
@@ -14,13 +14,18 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, WaiterError
 
+from ticketing_infra import catalog
 from ticketing_infra.catalog import ServiceSpec
 from ticketing_infra.progress import Progress
 from ticketing_infra.taskdefs import canonical, render, validate
+
+if TYPE_CHECKING:
+    from ticketing_infra.follow import Follower
 
 DIGEST_TAG = "ticketing:definition-sha256"
 STARTED_BY = "ticketing-deploy"
@@ -64,9 +69,19 @@ class ServicePlan:
     current_arn: str | None  # what the service runs now: the rollback target
     current_definition: dict[str, Any] | None
     current_digest: str | None
+    # How ECS deploys it now (the service's deploymentConfiguration.strategy; ROLLING when the
+    # service does not exist yet or says nothing).
+    strategy: str = catalog.ROLLING
     new_arn: str | None = None
-    deployment_id: str | None = None
+    deployment_id: str | None = None  # what update-service started (its PRIMARY deployment)
+    update_started: datetime | None = None
+    service_deployment_arn: str | None = None  # blue/green: the deployment followed
+    baked: bool = False  # blue/green: SUCCESSFUL (bake time passed, blue gone)
     changes: list[str] = field(default_factory=list)
+
+    @property
+    def blue_green(self) -> bool:
+        return self.strategy == catalog.BLUE_GREEN
 
     @property
     def name(self) -> str:
@@ -93,7 +108,7 @@ def _tag(tags: Iterable[dict[str, str]], key: str) -> str | None:
     return next((t["value"] for t in tags if t["key"] == key), None)
 
 
-def _revision(arn: str | None) -> str:
+def revision_of(arn: str | None) -> str:
     return ":" + arn.rsplit(":", 1)[1] if arn else "-"
 
 
@@ -171,8 +186,9 @@ class Planner:
             self._check_log_groups(definition)
             digest = digest_of(definition)
             definition["tags"] = [*definition.get("tags", []), {"key": DIGEST_TAG, "value": digest}]
-            service_exists = spec.name in running
-            current_arn = running.get(spec.name)
+            service = running.get(spec.name)
+            service_exists = service is not None
+            current_arn = service["taskDefinition"] if service else None
             current, current_digest = self._describe(current_arn or spec.family)
             plan = ServicePlan(
                 spec=spec,
@@ -184,13 +200,16 @@ class Planner:
                 current_arn=current_arn,
                 current_definition=current,
                 current_digest=current_digest,
+                strategy=(service or {})
+                .get("deploymentConfiguration", {})
+                .get("strategy", catalog.ROLLING),
             )
             if plan.registers:
                 plan.changes = describe_changes(current, definition)
             plans.append(plan)
         return plans
 
-    def _running_task_definitions(self, names: list[str]) -> dict[str, str]:
+    def _running_task_definitions(self, names: list[str]) -> dict[str, dict[str, Any]]:
         running = {}
         for start in range(0, len(names), 10):
             response = self.aws.ecs.describe_services(
@@ -198,7 +217,7 @@ class Planner:
             )
             for service in response["services"]:
                 if service["status"] == "ACTIVE":
-                    running[service["serviceName"]] = service["taskDefinition"]
+                    running[service["serviceName"]] = service
         return running
 
     def _describe(self, task_definition: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -255,7 +274,9 @@ class Rollout:
                 continue
             response = self.ecs.register_task_definition(**plan.definition)
             plan.new_arn = response["taskDefinition"]["taskDefinitionArn"]
-            self.progress.ok(f"{plan.name}: registered {plan.spec.family}{_revision(plan.new_arn)}")
+            self.progress.ok(
+                f"{plan.name}: registered {plan.spec.family}{revision_of(plan.new_arn)}"
+            )
 
     def deregister_new(self, plans: Sequence[ServicePlan]) -> None:
         """Withdraw this release's revisions, so each family's latest ACTIVE revision is again
@@ -264,7 +285,7 @@ class Rollout:
             if plan.new_arn:
                 self.ecs.deregister_task_definition(taskDefinition=plan.new_arn)
                 self.progress.item(
-                    f"{plan.name}: deregistered {plan.spec.family}{_revision(plan.new_arn)}"
+                    f"{plan.name}: deregistered {plan.spec.family}{revision_of(plan.new_arn)}"
                 )
 
     # -- migrations --------------------------------------------------------------------------
@@ -346,65 +367,45 @@ class Rollout:
         for plan in plans:
             if not plan.updates:
                 continue
+            plan.update_started = datetime.now(UTC)
             service = self.ecs.update_service(
                 cluster=self.placement.cluster, service=plan.name, taskDefinition=plan.new_arn
             )["service"]
             primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
             plan.deployment_id = primary["id"]
             self.progress.item(
-                f"{plan.name}: {_revision(plan.current_arn)} -> {_revision(plan.new_arn)} "
+                f"{plan.name}: {revision_of(plan.current_arn)} -> {revision_of(plan.new_arn)} "
                 f"(deployment {primary['id']})"
             )
 
-    def wait_and_verify(self, plans: Sequence[ServicePlan]) -> list[ServicePlan]:
-        """Wait until the updated services are stable, then check that each one's new
-        deployment COMPLETED: a circuit-breaker rollback also ends stable, on the old revision.
-        Returns the services whose release failed."""
-        updated = [p for p in plans if p.deployment_id]
-        if not updated:
-            return []
-        timed_out = self._wait_stable([p.name for p in updated])
-        described = self._describe_services([p.name for p in updated])
-        failed = []
-        for plan in updated:
-            service = described.get(plan.name, {})
-            deployment = next(
-                (d for d in service.get("deployments", []) if d["id"] == plan.deployment_id), None
-            )
-            state = deployment.get("rolloutState") if deployment else "GONE"
-            reason = (deployment or {}).get("rolloutStateReason", "")
-            if state == "COMPLETED" and service.get("taskDefinition") == plan.new_arn:
-                self.progress.ok(f"{plan.name}: {_revision(plan.new_arn)} rolled out")
-                continue
-            if state == "GONE":
-                reason = "the deployment was replaced (ECS rolled the service back)"
-            elif state == "IN_PROGRESS" and timed_out:
-                reason = f"not stable within {self.timeout_s:.0f}s"
-            self.progress.fail(f"{plan.name}: rolloutState {state}: {reason}".rstrip(": "))
-            failed.append(plan)
-        return failed
-
-    def rollback(self, plans: Sequence[ServicePlan]) -> bool:
+    def rollback(self, plans: Sequence[ServicePlan], follower: Follower) -> bool:
         """Put every service this release updated back on the revision it ran before; True when
-        they are all stable again."""
+        they are all stable again. A blue/green deployment still in flight (live, baking) is
+        stopped with ROLLBACK: ECS shifts traffic straight back to blue, whose tasks still run.
+        Any other service gets its previous revision again (a finished blue/green deployment:
+        a new one, back)."""
         updated = [p for p in plans if p.deployment_id and p.current_arn]
-        described = self._describe_services([p.name for p in updated])
+        stopped = [p for p in updated if p.blue_green and follower.take_back(p)]
+        described = self._describe_services([p.name for p in updated if p not in stopped])
         moved = []
         for plan in updated:
+            if plan in stopped:
+                continue
             if described.get(plan.name, {}).get("taskDefinition") == plan.current_arn:
-                self.progress.item(f"{plan.name}: already back on {_revision(plan.current_arn)}")
+                self.progress.item(f"{plan.name}: already back on {revision_of(plan.current_arn)}")
                 continue
             self.ecs.update_service(
                 cluster=self.placement.cluster, service=plan.name, taskDefinition=plan.current_arn
             )
             moved.append(plan.name)
             self.progress.item(
-                f"{plan.name}: {_revision(plan.new_arn)} -> {_revision(plan.current_arn)}"
+                f"{plan.name}: {revision_of(plan.new_arn)} -> {revision_of(plan.current_arn)}"
             )
+        ok = follower.wait_rolled_back(stopped) if stopped else True
         if moved and self._wait_stable(moved):
             self.progress.fail("the rolled-back services are not stable yet: check the ECS console")
             return False
-        return True
+        return ok
 
     def _wait_stable(self, names: list[str]) -> bool:
         """Wait for services_stable; True when it timed out (or gave up on a failure state)."""

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, FastAPI
 from jwt.algorithms import OKPAlgorithm
 from ticketing_common.app import create_service_app
-from ticketing_common.security import CurrentUser, OptionalUser, OrganizerUser
+from ticketing_common.security import CurrentUser, DoorUser, OptionalUser, OrganizerUser
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
@@ -84,6 +84,11 @@ async def organizers(user: OrganizerUser) -> dict[str, str]:
     return {"user_id": user.user_id}
 
 
+@router.get("/door/{organizer_id}")
+async def door(organizer_id: str, user: DoorUser) -> dict[str, bool]:
+    return {"acts_for": user.acts_for(organizer_id)}
+
+
 @pytest.fixture(scope="module")
 def issuer() -> Issuer:
     return Issuer()
@@ -125,6 +130,24 @@ def test_role_requirement_is_403(base_url: str, issuer: Issuer) -> None:
     assert_problem(httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token())), 403)
     ok = httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token(role="organizer")))
     assert ok.status_code == 200
+
+
+def test_staff_act_for_their_organizer_only(base_url: str, issuer: Issuer) -> None:
+    def acts_for(organizer: str, **claims: Any) -> Any:
+        response = httpx.get(f"{base_url}/door/{organizer}", headers=bearer(issuer.token(**claims)))
+        return response.json()["acts_for"] if response.status_code == 200 else response.status_code
+
+    assert acts_for("org-1", role="staff", organizer_id="org-1") is True
+    assert acts_for("org-2", role="staff", organizer_id="org-1") is False
+    assert acts_for("org-1", role="organizer", sub="org-1") is True
+    assert acts_for("org-2", role="organizer", sub="org-1") is False
+    assert acts_for("org-2", role="admin") is True
+    assert acts_for("org-1", role="customer", sub="org-1") == 403  # a demoted organizer
+    # A staff token that names no organizer is not a token this platform issues.
+    assert acts_for("org-1", role="staff") == 401
+    # Staff are not organizers.
+    staff = issuer.token(role="staff", organizer_id="org-1")
+    assert_problem(httpx.get(f"{base_url}/organizers-only", headers=bearer(staff)), 403)
 
 
 def test_expired_token_is_401(base_url: str, issuer: Issuer) -> None:

@@ -83,7 +83,7 @@ def test_only_images_no_registry_gives_are_replaced_by_local_builds() -> None:
 
 def test_the_platform_builds_change_only_where_their_base_images_come_from() -> None:
     for name, service in OVERRIDE["services"].items():
-        if platform(name) and "build" in BASE["services"][name]:
+        if platform(name) and name != "web" and "build" in BASE["services"][name]:
             assert set(service) <= {"build", "environment", "depends_on"}, name
             assert service["build"] == {
                 "network": "host",
@@ -95,6 +95,34 @@ def test_the_platform_builds_change_only_where_their_base_images_come_from() -> 
     builds = {name for name, service in BASE["services"].items() if "build" in service}
     assert builds <= set(OVERRIDE["services"])
     assert all("build" in OVERRIDE["services"][name] for name in builds)
+
+
+def test_the_web_app_builds_from_its_dockerfile_on_node_and_nginx_made_here() -> None:
+    assert OVERRIDE["services"]["web"] == {
+        "build": {
+            "network": "host",
+            "args": {
+                "NODE_IMAGE": "ticketing-local/node:22",
+                "WEB_IMAGE": "ticketing-local/nginx:1.22",
+            },
+        }
+    }
+    web_dockerfile = (ROOT / "frontend" / "Dockerfile").read_text()
+    assert "ARG NODE_IMAGE=" in web_dockerfile
+    assert "ARG WEB_IMAGE=" in web_dockerfile
+    assert not re.search(r"^#\s*syntax\s*=", web_dockerfile, re.M | re.I)
+    bases: dict[str, Any] = yaml.safe_load((LOCAL / "base-images.yml").read_text())
+    made = {service["image"]: service["build"] for service in bases["services"].values()}
+    assert set(made) == {"ticketing-local/node:22", "ticketing-local/nginx:1.22"}
+    for build in made.values():
+        dockerfile = LOCAL / build["context"] / "Dockerfile"
+        assert "FROM ${BASE_IMAGE}" in dockerfile.read_text()
+        assert build["network"] == "host"
+    assert "docker/local/base-images.yml build" in CHECK
+    # The nginx stand-in renders the templates as the nginx image does (the web app's config.json).
+    entrypoint = (LOCAL / "nginx" / "docker-entrypoint.sh").read_text()
+    assert "/etc/nginx/templates/*.template" in entrypoint
+    assert "wget" in (LOCAL / "nginx" / "Dockerfile").read_text()
 
 
 def test_search_runs_on_its_postgresql_backend_in_the_check_and_says_so() -> None:

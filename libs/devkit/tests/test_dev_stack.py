@@ -2,8 +2,8 @@
 on its normal ports, the smoke test books two seats end to end through the gateway, and Ctrl-C
 stops all of it, leaving no port in use.
 
-It needs the stack's ports (8000-8007, 8010, 1025, 8025). Where something holds them (a developer's
-own `make dev`), it is skipped, except in CI, where that is a failure.
+It needs the stack's ports (8000-8007, 8010, 1025, 8025, 5173). Where something holds them (a
+developer's own `make dev`), it is skipped, except in CI, where that is a failure.
 """
 
 from __future__ import annotations
@@ -17,13 +17,21 @@ from pathlib import Path
 import pytest
 from ticketing_devkit import smoke
 from ticketing_devkit.dev import busy_ports
-from ticketing_devkit.stack import DYNAMODB_PORT, MAIL_SMTP_PORT, MAIL_WEB_PORT, ROOT, discover
+from ticketing_devkit.stack import (
+    DYNAMODB_PORT,
+    MAIL_SMTP_PORT,
+    MAIL_WEB_PORT,
+    ROOT,
+    WEB_PORT,
+    discover,
+)
 
 PORTS = sorted(
-    [spec.dev_port for spec in discover()] + [MAIL_SMTP_PORT, MAIL_WEB_PORT, DYNAMODB_PORT]
+    [spec.dev_port for spec in discover()]
+    + [MAIL_SMTP_PORT, MAIL_WEB_PORT, DYNAMODB_PORT, WEB_PORT]
 )
 SYNC_TIMEOUT_S = 600
-STARTUP_TIMEOUT_S = 150
+STARTUP_TIMEOUT_S = 300  # a loaded 2-core machine; the web app builds meanwhile
 STOP_TIMEOUT_S = 60
 
 

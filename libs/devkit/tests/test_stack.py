@@ -192,6 +192,14 @@ def test_under_make_dev_only_trusted_proxy_hops_decide_who_the_client_is() -> No
     assert "OPENSEARCH_URL" not in service_env(by_name["search"], specs, {})  # embedded backend
 
 
+def test_the_web_app_on_its_dev_port_may_call_the_gateway() -> None:
+    specs = discover()
+    gateway = next(spec for spec in specs if spec.name == "api-gateway")
+    origins = json.loads(service_env(gateway, specs, {})["CORS_ORIGINS"])
+    assert origins == ["http://localhost:5173", "http://127.0.0.1:5173"]
+    assert all("CORS_ORIGINS" not in service_env(s, specs, {}) for s in specs if s is not gateway)
+
+
 def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -203,8 +211,10 @@ def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
             "payment", "ticketing_payment", "ticketing_payment.main:create_app", port
         )
         with pytest.raises(StackError, match=rf"{port} \(payment\)"):
-            check_ports_free([spec])
-    check_ports_free([spec])  # released: nothing to say
+            check_ports_free([spec], web_port=None)
+        with pytest.raises(StackError, match=rf"{port} \(web\)"):
+            check_ports_free([], web_port=port)
+    check_ports_free([spec], web_port=None)  # released: nothing to say
 
 
 def test_auth_starts_before_the_services_that_fetch_its_keys() -> None:

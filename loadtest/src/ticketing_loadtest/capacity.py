@@ -7,6 +7,11 @@ of 0.5 vCPU tasks each service needs for a given public request rate of the on-s
                                CPU-second of one core (Measurement.per_core)
     tasks(service)           = ceil(vCPU / (task vCPU x target utilisation)), at least the seed's
                                minimum; compared with the seed's maximum
+    headroom(service)        = 1 - tasks / the seed's maximum (the target: at least 30 %)
+
+With a CDN in front (`edge_hit_ratio`), the edge-cacheable public requests (mix.PublicRequest)
+reach the gateway and the services only on a miss; the model shows both, so nobody mistakes a
+cache for a faster service.
 
 One core of this machine stands for one vCPU. The target utilisation is the seed's autoscaling
 target (70 % CPU): tasks run at it in steady state, the rest is headroom for the scale-out lag.
@@ -28,6 +33,7 @@ from ticketing_loadtest.mix import (
 )
 
 TARGET_UTILISATION = 0.7
+HEADROOM = 0.3  # what a service keeps below its seed maximum
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,11 @@ class ServiceNeed:
     def fits(self) -> bool:
         return self.tasks <= self.seed_max
 
+    @property
+    def headroom(self) -> float:
+        """How far below the seed's maximum the tasks stay (0.3: 30 % of the maximum left)."""
+        return 1 - self.tasks / self.seed_max if self.seed_max else 0.0
+
 
 def cost_key(service: str, operation: str, requests: Mapping[str, PublicRequest]) -> str:
     """The measurement an operation's cost comes from (itself, or the one it is measured as)."""
@@ -103,8 +114,9 @@ def needs(
     requests: Mapping[str, PublicRequest] = PUBLIC_REQUESTS,
     seed: Mapping[str, tuple[int, int]] = SEED_TASKS,
     utilisation: float = TARGET_UTILISATION,
+    edge_hit_ratio: float = 0.0,
 ) -> list[ServiceNeed]:
-    rates = operation_rates(total_rps, shares or request_shares(), requests)
+    rates = operation_rates(total_rps, shares or request_shares(), requests, edge_hit_ratio)
     by_service: dict[str, dict[str, float]] = {}
     for (service, operation), rate in rates.items():
         by_service.setdefault(service, {})[operation] = rate
@@ -148,25 +160,53 @@ def render_measurements(measurements: Mapping[str, Measurement]) -> str:
     return "\n".join(lines)
 
 
-def render_needs(total_rps: float, result: list[ServiceNeed]) -> str:
-    lines = [
+def _verdict(need: ServiceNeed) -> str:
+    if need.unmeasured and need.vcpu == 0:
+        return f"not measured ({', '.join(need.unmeasured)})"
+    if not need.fits:
+        verdict = f"**over the seed's max by {need.tasks - need.seed_max}**"
+    elif need.headroom < HEADROOM:
+        verdict = f"fits, **{need.headroom:.0%} headroom**"
+    else:
+        verdict = f"fits, {need.headroom:.0%} headroom"
+    if need.unmeasured:
+        verdict += f" (+ unmeasured: {', '.join(need.unmeasured)})"
+    return verdict
+
+
+def render_needs(
+    total_rps: float,
+    result: list[ServiceNeed],
+    cached: list[ServiceNeed] | None = None,
+    edge_hit_ratio: float = 0.0,
+) -> str:
+    """One table; with `cached` (the same mix behind a CDN at `edge_hit_ratio`) a second set of
+    columns beside the first."""
+    head = (
         f"| service | req/s reaching it at {total_rps:,.0f} public req/s | vCPU needed "
-        f"| tasks of {TASK_VCPU} vCPU at {TARGET_UTILISATION:.0%} | seed min-max | verdict |",
-        "|---|---:|---:|---:|---|---|",
-    ]
+        f"| tasks of {TASK_VCPU} vCPU at {TARGET_UTILISATION:.0%} | seed min-max | verdict |"
+    )
+    rule = "|---|---:|---:|---:|---|---|"
+    if cached is not None:
+        at = f"{edge_hit_ratio:.0%} edge hits"
+        head += f" with {at}: req/s | vCPU | tasks | verdict |"
+        rule += "---:|---:|---:|---|"
+    lines = [head, rule]
+    behind = {need.service: need for need in cached or []}
     for need in result:
-        if need.unmeasured and need.vcpu == 0:
-            verdict = f"not measured ({', '.join(need.unmeasured)})"
-        else:
-            verdict = (
-                "fits" if need.fits else f"**over the seed's max by {need.tasks - need.seed_max}**"
-            )
-            if need.unmeasured:
-                verdict += f" (+ unmeasured: {', '.join(need.unmeasured)})"
-        lines.append(
+        line = (
             f"| {need.service} | {need.rps:,.0f} | {need.vcpu:.2f} | {need.tasks} "
-            f"| {need.seed_min}-{need.seed_max} | {verdict} |"
+            f"| {need.seed_min}-{need.seed_max} | {_verdict(need)} |"
         )
+        if (edge := behind.get(need.service)) is not None:
+            line += f" {edge.rps:,.0f} | {edge.vcpu:.2f} | {edge.tasks} | {_verdict(edge)} |"
+        lines.append(line)
+    cells = ["**total**", "", f"**{sum(n.vcpu for n in result):.2f}**"]
+    cells += [str(sum(n.tasks for n in result)), "", ""]
+    if cached is not None:
+        cells += ["", f"**{sum(n.vcpu for n in cached):.2f}**", str(sum(n.tasks for n in cached))]
+        cells.append("")
+    lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -77,6 +77,9 @@ class PublicRequest:
     method: str
     path: str
     calls: tuple[Call, ...] = field(default=())
+    # Answered with Cache-Control public (anonymous): a CDN in front serves a share of them
+    # (infra's CloudFront behaviours), and only the misses reach the gateway and the services.
+    edge_cacheable: bool = False
 
 
 GATEWAY = Call("api-gateway", "proxy")
@@ -84,18 +87,22 @@ GATEWAY = Call("api-gateway", "proxy")
 # Every public request passes the gateway; the rest is what the owning service does, and what it
 # asks other services for (synchronously, or from the bus for the payment's consequences).
 PUBLIC_REQUESTS: Mapping[str, PublicRequest] = {
-    "events.list": PublicRequest("GET", "/api/v1/events", (GATEWAY, Call("events", "list"))),
-    "events.get": PublicRequest("GET", "/api/v1/events/{id}", (GATEWAY, Call("events", "get"))),
+    "events.list": PublicRequest(
+        "GET", "/api/v1/events", (GATEWAY, Call("events", "list")), edge_cacheable=True
+    ),
+    "events.get": PublicRequest(
+        "GET", "/api/v1/events/{id}", (GATEWAY, Call("events", "get")), edge_cacheable=True
+    ),
     "events.seatmap": PublicRequest(
         "GET",
         "/api/v1/events/{id}/seatmap",
         (GATEWAY, Call("events", "seatmap"), Call("inventory", "availability-seats")),
     ),
     "search.events": PublicRequest(
-        "GET", "/api/v1/search/events", (GATEWAY, Call("search", "events"))
+        "GET", "/api/v1/search/events", (GATEWAY, Call("search", "events")), edge_cacheable=True
     ),
     "search.suggest": PublicRequest(
-        "GET", "/api/v1/search/suggest", (GATEWAY, Call("search", "suggest"))
+        "GET", "/api/v1/search/suggest", (GATEWAY, Call("search", "suggest")), edge_cacheable=True
     ),
     "inventory.availability": PublicRequest(
         "GET",
@@ -179,14 +186,20 @@ def operation_rates(
     total_rps: float,
     shares: Mapping[str, float],
     requests: Mapping[str, PublicRequest] = PUBLIC_REQUESTS,
+    edge_hit_ratio: float = 0.0,
 ) -> dict[tuple[str, str], float]:
     """Requests per second each (service, operation) receives when the public requests arrive
-    at `total_rps` in the given shares: the fan-out, made explicit."""
+    at `total_rps` in the given shares: the fan-out, made explicit. With a CDN in front, the
+    edge-cacheable requests reach the origin only on a miss (1 - `edge_hit_ratio`)."""
+    if not 0 <= edge_hit_ratio < 1:
+        raise ValueError("the edge hit ratio is in [0, 1)")
     rates: dict[tuple[str, str], float] = {}
     for kind, share in shares.items():
         if kind not in requests:
             raise KeyError(f"no fan-out declared for public request {kind!r}")
-        for call in requests[kind].calls:
+        request = requests[kind]
+        reaching = total_rps * share * (1 - edge_hit_ratio if request.edge_cacheable else 1)
+        for call in request.calls:
             key = (call.service, call.operation)
-            rates[key] = rates.get(key, 0.0) + total_rps * share
+            rates[key] = rates.get(key, 0.0) + reaching
     return rates

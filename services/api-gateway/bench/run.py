@@ -1,4 +1,5 @@
-"""Proxied requests per second through the gateway, measured with ../shared/bench/ratio.
+"""Proxied requests per second through the gateway, measured with ../shared/bench/ratio (beside
+the repository root; ticketing_devkit.bench finds it).
 
     uv run python services/api-gateway/bench/run.py [--runs 3] [--seconds 8] [--connections 64]
 
@@ -17,9 +18,7 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,15 +26,13 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
+from ticketing_devkit.bench import RatioResult, run_ratio
 from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stores import temporary_redis_db
 
 HERE = Path(__file__).resolve().parent
-RATIO = Path(os.environ.get("RATIO", "/work/shared/bench/ratio"))
 SEED_RPS_PER_VCPU = 2000
-RATIO_BASELINE_PORT = 18999
 GATEWAY_APP = "ticketing_gateway.main:create_app"
-RATIO_ATTEMPTS = 3
 PREFIXES = (
     "/api/v1/auth",
     "/api/v1/events",
@@ -90,36 +87,17 @@ def signing_material() -> tuple[str, str]:
     return json.dumps(jwks), token
 
 
-def ratio(gateway_port: int, path: str, headers: list[str], seconds: int, conns: int) -> str:
-    server = " ".join(uvicorn_command(GATEWAY_APP, gateway_port)[1:])
-    args = [
-        str(RATIO),
-        "--python",
-        sys.executable,
-        "--server",
-        f"{sys.executable} {server}",
-        "--url",
-        f"http://127.0.0.1:{gateway_port}{path}",
-        "--ready",
-        f"http://127.0.0.1:{gateway_port}/health",
-        "--seconds",
-        str(seconds),
-        "--connections",
-        str(conns),
-    ]
-    for header in headers:
-        args += ["--header", header]
-    for attempt in range(1, RATIO_ATTEMPTS + 1):
-        # ratio's baseline always binds port 18999: wait while another run on this shared
-        # machine holds it, and try again if it was taken mid-run.
-        while port_taken(RATIO_BASELINE_PORT):
-            time.sleep(2)
-        result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
-        if result.returncode == 0 and "ratio:" in result.stdout:
-            return result.stdout
-        print(f"    ratio attempt {attempt} failed: {result.stderr.strip()[-200:]}", flush=True)
-        time.sleep(5)
-    raise SystemExit("ratio kept failing")
+def ratio(
+    gateway_port: int, path: str, headers: list[str], seconds: int, conns: int
+) -> RatioResult:
+    return run_ratio(
+        server=uvicorn_command(GATEWAY_APP, gateway_port),
+        port=gateway_port,
+        path=path,
+        seconds=seconds,
+        connections=conns,
+        headers=headers,
+    )
 
 
 def many_clients(seconds: int, conns: int) -> tuple[float, str]:
@@ -157,11 +135,6 @@ def many_clients(seconds: int, conns: int) -> tuple[float, str]:
     if rps is None or p99 is None:
         raise SystemExit(f"unexpected wrk output:\n{out}")
     return float(rps.group(1)), f"p99 {p99.group(1)} {errors}".strip()
-
-
-def port_taken(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def main() -> None:
@@ -208,21 +181,15 @@ def main() -> None:
             baseline = 0.0
             for run in range(1, args.runs + 1):
                 for label, path, headers in scenarios:
-                    out = ratio(free_port(), path, headers, args.seconds, args.connections)
-                    got = re.search(r"server under test.*?([\d.]+) req/s, p99 (\S+)(.*)", out)
-                    value = re.search(r"ratio: ([\d.]+)", out)
-                    if got is None or value is None:
-                        raise SystemExit(f"unexpected ratio output:\n{out}")
-                    rps = float(got.group(1))
-                    hello = re.search(r"baseline hello.*?([\d.]+) req/s", out)
-                    baseline = float(hello.group(1)) if hello else baseline
+                    result = ratio(free_port(), path, headers, args.seconds, args.connections)
+                    baseline = result.hello_rps
                     print(
-                        f"run {run} | {label}: {rps:,.0f} req/s, p99 {got.group(2)}, "
-                        f"ratio {value.group(1)}, {rps / SEED_RPS_PER_VCPU:.2f}x the seed's "
-                        f"{SEED_RPS_PER_VCPU} req/s per vCPU {got.group(3).strip()}",
+                        f"run {run} | {label}: {result.line()}, "
+                        f"{result.rps / SEED_RPS_PER_VCPU:.2f}x the seed's "
+                        f"{SEED_RPS_PER_VCPU} req/s per vCPU",
                         flush=True,
                     )
-                    print("    " + out.strip().replace("\n", "\n    "), flush=True)
+                    print("    " + result.output.strip().replace("\n", "\n    "), flush=True)
                 if not args.skip_many_clients:
                     rps, latency = many_clients(args.seconds, args.connections)
                     print(

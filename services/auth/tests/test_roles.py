@@ -50,3 +50,15 @@ def test_services_look_up_users_with_the_service_credential(accounts, auth) -> N
     found = httpx.get(url, headers=token)
     assert found.json()["email"] == user["email"]
     assert_problem(httpx.get(f"{auth.url}/internal/users/nobody", headers=token), 404)
+
+
+def test_services_look_up_many_users_at_once(accounts, auth) -> None:  # type: ignore[no-untyped-def]
+    first, second = accounts.register(), accounts.register()
+    url = f"{auth.url}/internal/users/lookup"
+    body = {"ids": [first["id"], second["id"], first["id"], "nobody"]}
+    assert_problem(httpx.post(url, json=body), 401)
+    token = {"X-Service-Token": "dev-service-token-not-for-production"}
+    found = httpx.post(url, json=body, headers=token)
+    assert found.status_code == 200, found.text
+    assert {u["email"] for u in found.json()["users"]} == {first["email"], second["email"]}
+    assert_problem(httpx.post(url, json={"ids": ["x"] * 501}, headers=token), 422)

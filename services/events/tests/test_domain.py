@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import delete
@@ -12,7 +13,7 @@ from ticketing_common.problems import Problem
 from ticketing_events import cursors, repository
 from ticketing_events.pricing import min_price_cents, quote
 from ticketing_events.schemas import QuoteIn, VenueIn
-from ticketing_events.seatmap import build_seatmap
+from ticketing_events.seatmap import EventLayout
 from ticketing_events.tables import venues
 from ticketing_events.venues import VenueCache, find_seat, inventory_layout
 
@@ -87,7 +88,8 @@ def test_a_quote_adds_up_its_lines() -> None:
 
 
 def test_a_draft_seat_map_is_all_available() -> None:
-    seatmap = build_seatmap(EVENT, {"sections": SECTIONS}, None)
+    seatmap = orjson.loads(EventLayout.build(EVENT, {"sections": SECTIONS}).seatmap("draft", None))
+    assert seatmap["event_status"] == "draft"
     seated, floor = seatmap["sections"]
     assert [s["status"] for r in seated["rows"] for s in r["seats"]] == ["available"] * 3
     assert (floor["capacity"], floor["available"], floor["held"], floor["sold"]) == (5, 5, 0, 0)
@@ -122,7 +124,7 @@ def test_a_venue_holds_at_most_150000_places() -> None:
         VenueIn.model_validate(venue(100_000, 50_001))
 
 
-async def test_venues_are_read_once_then_served_from_memory(
+async def test_venues_in_use_are_read_once_then_served_from_memory(
     database_url: str, events_env: dict[str, str]
 ) -> None:
     database = Database(database_url)
@@ -130,18 +132,24 @@ async def test_venues_are_read_once_then_served_from_memory(
     try:
         async with database.session() as db:
             ids = []
-            for n in range(2):
+            for n in range(3):
                 row = await repository.insert_venue(
                     db,
                     venue_id=str(uuid.uuid4()),
                     organizer_id="o",
                     capacity=5,
+                    in_use=n < 2,
                     **VenueIn.model_validate(venue(5)).model_dump() | {"name": f"V{n}"},
                 )
                 ids.append(row["venue_id"])
             await db.commit()
-            cache = VenueCache(size=1)
+            cache = VenueCache(size=2)
             assert (await cache.get(db, ids[0]))["name"] == "V0"
+            # A venue without events may still be edited (on any instance): never from memory.
+            assert (await cache.get(db, ids[2]))["name"] == "V2"
+            await repository.update_venue(db, ids[2], name="V2 edited")
+            await db.commit()
+            assert (await cache.get(db, ids[2]))["name"] == "V2 edited"
             await db.execute(delete(venues).where(venues.c.venue_id.in_(ids)))
             await db.commit()
             assert (await cache.get(db, ids[0]))["name"] == "V0"  # from memory: no row any more

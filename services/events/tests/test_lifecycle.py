@@ -275,7 +275,7 @@ async def test_closing_an_event_inventory_never_had_counts_as_closed(
     try:
         seats = Inventory(client, inventory.url, layout_timeout_s=5, timeout_s=5)
         await seats.close("never-published")  # 404 there: nothing to stop selling, no error
-        assert await seats.availability("never-published") is None
+        assert await seats.availability_bits("never-published") is None
     finally:
         await client.stop()
 

@@ -89,3 +89,43 @@ def test_a_change_made_elsewhere_shows_within_the_ttl(  # type: ignore[no-untype
         time.sleep(0.05)
     assert time.monotonic() - read_at >= ttl_s  # not before the remembered read expired
     assert stale_reads > 0  # ...which it was served from until then
+
+
+def test_public_reads_carry_validators_and_change_them_with_the_event(  # type: ignore[no-untyped-def]
+    api: httpx.Client, make, organizer
+) -> None:
+    token = organizer[1]
+    city = f"Etag-{uuid.uuid4().hex[:8]}"
+    draft = make.event(token, make.venue(token, city=city))
+    path = f"/events/{draft['event_id']}"
+    private = api.get(path, headers=bearer(token))
+    assert private.headers["cache-control"] == "private, no-cache"  # a draft: its owner only
+
+    assert api.post(f"{path}/publish", headers=bearer(token)).status_code == 200
+    published = api.get(path)
+    assert published.headers["cache-control"] == "public, max-age=5"
+    etag = published.headers["etag"]
+    assert etag != private.headers["etag"]  # the status changed, so did the representation
+    revalidated = api.get(path, headers={"If-None-Match": etag})
+    assert (revalidated.status_code, revalidated.content) == (304, b"")
+    assert revalidated.headers["etag"] == etag
+    assert revalidated.headers["cache-control"] == "public, max-age=5"
+
+    page = api.get("/events", params={"city": city})
+    assert page.headers["cache-control"] == "public, max-age=5"
+    assert [e["event_id"] for e in page.json()["items"]] == [draft["event_id"]]
+    same = api.get(
+        "/events", params={"city": city}, headers={"If-None-Match": page.headers["etag"]}
+    )
+    assert same.status_code == 304
+
+    assert api.post(f"{path}/cancel", headers=bearer(token)).status_code == 200
+    cancelled = api.get(path, headers={"If-None-Match": etag})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.headers["etag"] != etag
+    emptied = api.get(
+        "/events", params={"city": city}, headers={"If-None-Match": page.headers["etag"]}
+    )
+    assert emptied.status_code == 200
+    assert emptied.json()["items"] == []

@@ -138,12 +138,15 @@ async def test_the_availability_of_100000_seats_is_one_compact_round_trip(redis:
     await inventory.hold_seats(event, "ann", ["C-50-50", "J-100-100"])
 
     keys = event_keys(event)
-    first = await inventory.scripts.availability(keys=keys, args=["1", ""])
+    first = await inventory.scripts.availability(keys=keys, args=["seats", ""])
     digest = first[1]
-    again = await inventory.scripts.availability(keys=keys, args=["1", digest])
+    again = await inventory.scripts.availability(keys=keys, args=["seats", digest])
     size = sum(len(part) if isinstance(part, bytes) else 8 * len(part) for part in again[4:])
     assert size < 40_000  # two 12.5 kB bitmaps and the counts: no key or entry per seat
     assert len(first[9]) > 700_000  # the seat ids come once, until the layout changes
+    bits = await inventory.scripts.availability(keys=keys, args=["bits", ""])
+    assert len(bits) == 9  # the bitmaps and the expired claims, never the seat ids
+    assert await inventory.availability_bits(event) == await inventory.availability_bits(event)
 
     answer = await inventory.availability(event, with_seats=True)
     assert len(answer["seats"]) == 100_000

@@ -188,3 +188,27 @@ def test_suggestions_complete_prefixes_and_forgive_typos(stack: Stack) -> None:
     assert fact.title in stack.suggest(stack.typo(name))
     assert stack.suggest(f"{name} Symph") == [fact.title]
     assert stack.suggest(stack.word(12)) == []
+
+
+def test_answers_carry_validators_that_change_with_the_results(stack: Stack) -> None:
+    name = stack.word()
+    first = stack.event(title=f"{name} Matinee")
+    stack.publish(first)
+    stack.eventually(lambda: stack.search(q=name)["total"] == 1)
+    answer = stack.api.get("/events", params={"q": name})
+    assert answer.headers["cache-control"] == "public, max-age=5"
+    etag = answer.headers["etag"]
+    same = stack.api.get("/events", params={"q": name}, headers={"If-None-Match": etag})
+    assert (same.status_code, same.content) == (304, b"")
+    suggested = stack.api.get("/suggest", params={"q": name})
+    assert suggested.headers["cache-control"] == "public, max-age=5"
+    revalidated = stack.api.get(
+        "/suggest", params={"q": name}, headers={"If-None-Match": suggested.headers["etag"]}
+    )
+    assert revalidated.status_code == 304
+
+    stack.publish(stack.event(title=f"{name} Evening"))
+    stack.eventually(lambda: stack.search(q=name)["total"] == 2)
+    changed = stack.api.get("/events", params={"q": name}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["total"] == 2

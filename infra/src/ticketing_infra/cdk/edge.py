@@ -1,8 +1,10 @@
 """TicketingEdge (always us-east-1, where CloudFront's certificate and WAF must live): the
-frontend bucket, the CloudFront distribution reading it through Origin Access Control, and the
-CloudFront-scoped WAF."""
+frontend bucket, the CloudFront distribution reading it through Origin Access Control, the
+distribution in front of the API (`api.`), and the CloudFront-scoped WAF."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
@@ -98,6 +100,7 @@ class EdgeStack(Stack):
             "AwsSolutions-CFR1",
             "Tickets are sold worldwide; no country is excluded by default (WAF handles abuse).",
         )
+        self.api_distribution = self._api_cdn(settings, acl, logs_bucket)
         ssm.StringParameter(
             self,
             "EdgeParameter",
@@ -110,3 +113,75 @@ class EdgeStack(Stack):
                 }
             ),
         )
+
+    def _api_cdn(
+        self, settings: InfraSettings, acl: Any, logs_bucket: s3.Bucket
+    ) -> cloudfront.Distribution:
+        """CloudFront in front of the ALB. It caches exactly the public reads that say they may
+        be cached (an event, the listing, search, an event's layout: `Cache-Control: public`,
+        ETag, 304) for as long as they say, and passes everything else through uncached with
+        every header, cookie and query string (bookings, holds, payments, auth: all
+        authenticated or changing). `Authorization` is part of the cache key of the public
+        paths, so a signed-in caller never gets an anonymous caller's entry or the reverse; a
+        draft (its organizer's) answers `private` and is never kept."""
+        public_reads = cloudfront.CachePolicy(
+            self,
+            "ApiPublicReads",
+            cache_policy_name="ticketing-api-public-reads",
+            comment="The origin's Cache-Control decides; nothing without it is kept",
+            default_ttl=Duration.seconds(0),
+            min_ttl=Duration.seconds(0),
+            max_ttl=Duration.days(365),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        origin = origins.HttpOrigin(
+            settings.api_origin_domain,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+        )
+        cached = cloudfront.BehaviorOptions(
+            origin=origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=public_reads,
+            compress=True,
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "ApiCdn",
+            comment="Ticketing Pro API: public reads cached at the edge",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                compress=False,
+            ),
+            additional_behaviors=dict.fromkeys(catalog.EDGE_CACHED_API_PATHS, cached),
+            # A 404 (a draft not published yet) is kept only as long as the origin says: not at
+            # all, so publishing shows at once.
+            error_responses=[cloudfront.ErrorResponse(http_status=404, ttl=Duration.seconds(0))],
+            domain_names=[settings.api_domain],
+            certificate=acm.Certificate.from_certificate_arn(
+                self, "ApiEdgeCertificate", settings.api_edge_certificate_arn
+            ),
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            enable_logging=True,
+            log_bucket=logs_bucket,
+            log_file_prefix="cloudfront-api/",
+            web_acl_id=acl.attr_arn,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
+        )
+        suppress(
+            distribution,
+            "AwsSolutions-CFR1",
+            "Tickets are sold worldwide; no country is excluded by default (WAF handles abuse).",
+        )
+        return distribution

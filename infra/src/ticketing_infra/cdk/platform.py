@@ -47,6 +47,10 @@ DB_USER = "ticketing"
 DATABASE_NAMES = {"payment": "payments", "notification": "notifications"}
 # Secrets composed from the data stores' endpoints and generated credentials.
 REDIS_URL_SECRET = "ticketing/redis-url"  # noqa: S105 - a secret's name
+INVENTORY_REDIS_URL_SECRET = "ticketing/inventory-redis-url"  # noqa: S105 - a secret's name
+# Inventory's Redis Cluster: one hot event is one hash slot (all its keys carry {event_id}), so
+# one shard's primary; many events spread over the shards (inventory/README.md, "The limits").
+INVENTORY_REDIS_SHARDS = 3
 OPENSEARCH_URL_SECRET = "ticketing/search/opensearch-url"  # noqa: S105 - a name
 # Characters a generated password may not contain, so it can sit inside a URL unescaped.
 URL_UNSAFE = " !\"#$%&'()*+,/:;<=>?@[\\]^`{|}"
@@ -145,7 +149,7 @@ class PlatformStack(Stack):
                 allow_all_outbound=outbound,
             )
 
-        self.alb_sg = group("AlbSg", "ticketing-alb-sg", "ALB: HTTPS from the internet", False)
+        self.alb_sg = group("AlbSg", "ticketing-alb-sg", "ALB: HTTPS from CloudFront", False)
         # Tasks reach ECR, Secrets Manager, Stripe, SES and their peers: outbound stays open.
         self.tasks_sg = group("TasksSg", "ticketing-ecs-sg", "ECS tasks: only from ALB", True)
         self.db_sg = group("DbSg", "ticketing-db-sg", "RDS: only from ECS tasks", False)
@@ -154,8 +158,17 @@ class PlatformStack(Stack):
             "SearchSg", "ticketing-opensearch-sg", "OpenSearch: only from ECS tasks", False
         )
         port = ec2.Port.tcp(catalog.CONTAINER_PORT)
-        self.alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS")
-        self.alb_sg.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "redirect to HTTPS")
+        # Only CloudFront's origin-facing addresses reach the ALB: the API's edge (TicketingEdge)
+        # is the only way in, so the X-Forwarded-For hops the gateway and auth trust (CloudFront,
+        # then the ALB) cannot be forged by going round it.
+        cloudfront = ec2.PrefixList.from_lookup(
+            self,
+            "CloudFrontOriginFacing",
+            prefix_list_name="com.amazonaws.global.cloudfront.origin-facing",
+        )
+        edge = ec2.Peer.prefix_list(cloudfront.prefix_list_id)
+        self.alb_sg.add_ingress_rule(edge, ec2.Port.tcp(443), "HTTPS from CloudFront")
+        self.alb_sg.add_ingress_rule(edge, ec2.Port.tcp(80), "redirect to HTTPS")
         self.alb_sg.add_egress_rule(self.tasks_sg, port, "to the tasks")
         self.tasks_sg.add_ingress_rule(self.alb_sg, port, "from the ALB")
         # Service Connect: services call each other task to task on the service port.
@@ -362,6 +375,37 @@ class PlatformStack(Stack):
         )
         suppress(
             self.redis,
+            "AwsSolutions-AEC5",
+            "Port 6379 is reachable only from the tasks' security group in private subnets, "
+            "over TLS with an AUTH token; a non-default port adds nothing behind that.",
+        )
+        # Seats and holds: cluster mode, the keys of one event in one slot. The other services'
+        # Redis (bus streams, rate-limit buckets, idempotency) stays the group above: their
+        # scripts and stream reads span keys of different slots.
+        self.inventory_redis = elasticache.CfnReplicationGroup(
+            self,
+            "InventoryRedis",
+            replication_group_id="ticketing-inventory-redis",
+            replication_group_description="Redis Cluster for Ticketing's seat inventory",
+            engine="redis",
+            engine_version="7.1",
+            cache_node_type="cache.r6g.large",
+            cache_parameter_group_name="default.redis7.cluster.on",
+            num_node_groups=INVENTORY_REDIS_SHARDS,
+            replicas_per_node_group=1,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            cache_subnet_group_name=subnets.ref,
+            security_group_ids=[self.redis_sg.security_group_id],
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=True,
+            auth_token=self.redis_token.secret_value.unsafe_unwrap(),
+            snapshot_retention_limit=7,
+            snapshot_window="04:00-05:00",
+            auto_minor_version_upgrade=True,
+        )
+        suppress(
+            self.inventory_redis,
             "AwsSolutions-AEC5",
             "Port 6379 is reachable only from the tasks' security group in private subnets, "
             "over TLS with an AUTH token; a non-default port adds nothing behind that.",
@@ -576,6 +620,10 @@ class PlatformStack(Stack):
             f"rediss://:{token}@{self.redis.attr_primary_end_point_address}:"
             f"{self.redis.attr_primary_end_point_port}/0"
         )
+        values[INVENTORY_REDIS_URL_SECRET] = (  # any node: redis-py's cluster client discovers
+            f"rediss://:{token}@{self.inventory_redis.attr_configuration_end_point_address}:"
+            f"{self.inventory_redis.attr_configuration_end_point_port}/0"
+        )
         search_password = self.search_master.secret_value_from_json("password").unsafe_unwrap()
         values[OPENSEARCH_URL_SECRET] = (
             f"https://ticketing:{search_password}@{self.search.domain_endpoint}:443"
@@ -660,12 +708,14 @@ class PlatformStack(Stack):
             self,
             "DeployParameter",
             parameter_name=catalog.DEPLOY_PARAMETER,
-            description="Read by `make deploy`: where one-off tasks (migrations) run",
+            description="Read by `make deploy`: where one-off tasks (migrations) run, the API",
             string_value=self.to_json_string(
                 {
                     "cluster": self.cluster.cluster_name,
                     "subnets": private.subnet_ids,
                     "security_groups": [self.tasks_sg.security_group_id],
+                    # The public API, where the post-deploy smoke runs.
+                    "api_url": f"https://{self.settings.api_domain}",
                 }
             ),
         )

@@ -1,6 +1,9 @@
 """TicketingServices: one ECS service per task definition file, with the seed's task counts,
-CPU target tracking, the deployment circuit breaker (with rollback), Service Connect, the ALB
-target group and rule of each public service, and the seed's CloudWatch alarms.
+CPU target tracking, the deployment circuit breaker (with rollback), Service Connect, and the
+seed's CloudWatch alarms. Public services deploy blue/green (ECS native): two target groups, the
+listener rule ECS shifts between them, the role it does that with, a bake time, and the edge
+alarms (5xx rate, p99 latency) that roll a deployment back; internal services roll, watched by
+the same alarms (catalog.py says why).
 
 Each service names its task definition by FAMILY only (`ticketing-<name>`, no revision), so ECS
 runs the family's latest ACTIVE revision. `make deploy` registers those revisions; CloudFormation
@@ -9,6 +12,8 @@ image (infra/README.md, "Who owns task definition revisions").
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from aws_cdk import CfnTag, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -22,11 +27,18 @@ from constructs import Construct
 
 from ticketing_infra import catalog
 from ticketing_infra.catalog import ServiceSpec
+from ticketing_infra.cdk.nag import suppress
 from ticketing_infra.cdk.platform import PlatformStack
 
 CPU_TARGET_PERCENT = 70
 # On-demand Fargate carries the floor (min tasks); scale-out beyond it is mostly Spot.
 SPOT_WEIGHT = 4
+
+
+class PublicEntry(NamedTuple):
+    blue: elbv2.ApplicationTargetGroup
+    green: elbv2.ApplicationTargetGroup
+    rule: elbv2.ApplicationListenerRule
 
 
 class ServicesStack(Stack):
@@ -50,6 +62,17 @@ class ServicesStack(Stack):
             "ecs.application-autoscaling.amazonaws.com/"
             "AWSServiceRoleForApplicationAutoScaling_ECSService",
         )
+        self.blue_green_role = (
+            self._blue_green_role() if any(s.public_paths for s in services) else None
+        )
+        # Public entries first: a target group's metrics (the alarms') need its listener rule.
+        self.public: dict[str, PublicEntry] = {}
+        for spec in services:
+            if spec.public_paths:
+                blue, green = self._target_groups(spec)
+                rule = self._listener_rule(spec, blue, green)
+                self.public[spec.name] = PublicEntry(blue, green, rule)
+        self._edge_alarms()
         self.services: dict[str, ecs.CfnService] = {}
         for spec in services:
             self.services[spec.name] = self._service(spec)
@@ -58,16 +81,23 @@ class ServicesStack(Stack):
         platform = self.platform
         private = platform.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         load_balancers = []
-        target_group = None
+        rule = None
         if spec.public_paths:
-            target_group, rule = self._public_entry(spec)
+            blue, green, rule = self.public[spec.name]
+            assert self.blue_green_role is not None
             load_balancers.append(
                 ecs.CfnService.LoadBalancerProperty(
                     container_name=spec.name,
                     container_port=catalog.CONTAINER_PORT,
-                    target_group_arn=target_group.target_group_arn,
+                    target_group_arn=blue.target_group_arn,
+                    advanced_configuration=ecs.CfnService.AdvancedConfigurationProperty(
+                        alternate_target_group_arn=green.target_group_arn,
+                        production_listener_rule=rule.listener_rule_arn,
+                        role_arn=self.blue_green_role.role_arn,
+                    ),
                 )
             )
+        blue_green = spec.deployment_strategy == catalog.BLUE_GREEN
         service = ecs.CfnService(
             self,
             f"Service-{spec.name}",
@@ -93,9 +123,16 @@ class ServicesStack(Stack):
             ),
             deployment_controller=ecs.CfnService.DeploymentControllerProperty(type="ECS"),
             deployment_configuration=ecs.CfnService.DeploymentConfigurationProperty(
+                strategy=spec.deployment_strategy,
+                bake_time_in_minutes=catalog.BAKE_TIME_MINUTES if blue_green else None,
                 deployment_circuit_breaker=ecs.CfnService.DeploymentCircuitBreakerProperty(
                     enable=True, rollback=True
                 ),
+                alarms=ecs.CfnService.DeploymentAlarmsProperty(
+                    alarm_names=list(catalog.DEPLOYMENT_ALARMS), enable=True, rollback=True
+                )
+                if catalog.DEPLOYMENT_ALARMS
+                else None,
                 minimum_healthy_percent=100,
                 maximum_percent=200,
             ),
@@ -130,44 +167,94 @@ class ServicesStack(Stack):
             # "project" comes from the stack's tags, which CloudFormation puts on every resource.
             tags=[CfnTag(key="service", value=spec.name)],
         )
-        if target_group is not None:
+        if rule is not None:
             # ECS refuses a target group that no listener forwards to yet.
             service.node.add_dependency(rule)
+        # The edge alarms watch every deployment: they must exist before the first one.
+        for alarm in self.edge_alarms:
+            service.node.add_dependency(alarm)
         self._autoscaling(spec, service)
-        self._alarms(spec, target_group)
+        self._alarms(spec)
         return service
 
-    def _public_entry(
-        self, spec: ServiceSpec
-    ) -> tuple[elbv2.ApplicationTargetGroup, elbv2.ApplicationListenerRule]:
-        platform = self.platform
-        target_group = elbv2.ApplicationTargetGroup(
+    def _blue_green_role(self) -> iam.Role:
+        """What ECS assumes to register green tasks and shift the listener rule's weights."""
+        role = iam.Role(
             self,
-            f"Target-{spec.name}",
-            target_group_name=f"ticketing-{spec.name}"[:32],
-            vpc=platform.vpc,
-            port=catalog.CONTAINER_PORT,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            target_type=elbv2.TargetType.IP,
-            deregistration_delay=Duration.seconds(30),
-            health_check=elbv2.HealthCheck(
-                path=catalog.HEALTH_PATH,
-                healthy_http_codes="200",
-                interval=Duration.seconds(15),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
-            ),
+            "BlueGreenRole",
+            role_name=f"{catalog.PROJECT}-ecs-blue-green",
+            assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+                )
+            ],
         )
+        suppress(
+            role,
+            "AwsSolutions-IAM4",
+            "AWS's managed policy for ECS blue/green is what ECS documents for this role; it "
+            "changes with the feature (new lifecycle stages, listener types), a copy would not.",
+            applies_to=[
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+            ],
+        )
+        return role
+
+    def _target_groups(
+        self, spec: ServiceSpec
+    ) -> tuple[elbv2.ApplicationTargetGroup, elbv2.ApplicationTargetGroup]:
+        """Blue (the one CloudFormation names as the service's) and green (the alternate). After a
+        deployment they trade places: whichever the rule weights at 100 is production."""
+
+        def group(construct_id: str, name: str) -> elbv2.ApplicationTargetGroup:
+            return elbv2.ApplicationTargetGroup(
+                self,
+                construct_id,
+                target_group_name=name[:32],
+                vpc=self.platform.vpc,
+                port=catalog.CONTAINER_PORT,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                target_type=elbv2.TargetType.IP,
+                deregistration_delay=Duration.seconds(30),
+                health_check=elbv2.HealthCheck(
+                    path=catalog.HEALTH_PATH,
+                    healthy_http_codes="200",
+                    interval=Duration.seconds(15),
+                    healthy_threshold_count=2,
+                    unhealthy_threshold_count=3,
+                ),
+            )
+
+        return (
+            group(f"Target-{spec.name}", f"ticketing-{spec.name}"),
+            group(f"TargetGreen-{spec.name}", f"ticketing-{spec.name}-green"),
+        )
+
+    def _listener_rule(
+        self,
+        spec: ServiceSpec,
+        blue: elbv2.ApplicationTargetGroup,
+        green: elbv2.ApplicationTargetGroup,
+    ) -> elbv2.ApplicationListenerRule:
+        # Forward only (ECS blue/green refuses rules that mix in other actions), to both groups:
+        # ECS moves the weights. The template's 100/0 is the state before the first deployment;
+        # infra/README.md says what a later change of this rule must take care of.
         priority, paths = catalog.PUBLIC_PATHS[spec.name]
-        rule = elbv2.ApplicationListenerRule(
+        return elbv2.ApplicationListenerRule(
             self,
             f"Rule-{spec.name}",
-            listener=platform.https_listener,
+            listener=self.platform.https_listener,
             priority=priority,
             conditions=[elbv2.ListenerCondition.path_patterns(list(paths))],
-            action=elbv2.ListenerAction.forward([target_group]),
+            action=elbv2.ListenerAction.weighted_forward(
+                [
+                    elbv2.WeightedTargetGroup(target_group=blue, weight=100),
+                    elbv2.WeightedTargetGroup(target_group=green, weight=0),
+                ]
+            ),
         )
-        return target_group, rule
 
     def _autoscaling(self, spec: ServiceSpec, service: ecs.CfnService) -> None:
         target = appscaling.ScalableTarget(
@@ -190,7 +277,94 @@ class ServicesStack(Stack):
             scale_out_cooldown=Duration.seconds(60),
         )
 
-    def _alarms(self, spec: ServiceSpec, target_group: elbv2.ApplicationTargetGroup | None) -> None:
+    def _edge_alarms(self) -> None:
+        """Per public service, over both target groups (either may be production): the 5xx rate
+        and the p99 latency that roll a deployment back, and the seed's 5xx count."""
+        self.edge_alarms: list[cloudwatch.Alarm] = []
+        minute = Duration.minutes(1)
+        for name, (blue, green, _) in self.public.items():
+            groups = {"blue": blue, "green": green}
+            errors = {
+                f"e_{color}": group.metrics.http_code_target(
+                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, statistic="Sum", period=minute
+                )
+                for color, group in groups.items()
+            }
+            requests = {
+                f"r_{color}": group.metrics.request_count(statistic="Sum", period=minute)
+                for color, group in groups.items()
+            }
+            latency = {
+                f"p_{color}": group.metrics.target_response_time(statistic="p99", period=minute)
+                for color, group in groups.items()
+            }
+            total_errors = "FILL(e_blue, 0) + FILL(e_green, 0)"
+            total_requests = "FILL(r_blue, 0) + FILL(r_green, 0)"
+            rate = cloudwatch.MathExpression(
+                expression=(
+                    f"IF(({total_requests}) >= {catalog.ALARM_MIN_REQUESTS_PER_MINUTE}, "
+                    f"100 * ({total_errors}) / ({total_requests}), 0)"
+                ),
+                using_metrics={**errors, **requests},
+                label=f"{name} 5xx % of requests",
+                period=minute,
+            )
+            p99 = cloudwatch.MathExpression(
+                expression="MAX([FILL(p_blue, 0), FILL(p_green, 0)])",
+                using_metrics=latency,
+                label=f"{name} p99 response time (s)",
+                period=minute,
+            )
+            for alarm_id, alarm_name, description, metric, threshold in (
+                (
+                    f"ErrorRate-{name}",
+                    catalog.error_rate_alarm(name),
+                    f"{name}: more than {catalog.ALARM_5XX_RATE_PERCENT} % of requests answered "
+                    "5xx (rolls a deployment back)",
+                    rate,
+                    catalog.ALARM_5XX_RATE_PERCENT,
+                ),
+                (
+                    f"Latency-{name}",
+                    catalog.latency_alarm(name),
+                    f"{name}: p99 above {catalog.ALARM_P99_SECONDS} s (rolls a deployment back)",
+                    p99,
+                    catalog.ALARM_P99_SECONDS,
+                ),
+            ):
+                alarm = cloudwatch.Alarm(
+                    self,
+                    alarm_id,
+                    alarm_name=alarm_name,
+                    alarm_description=description,
+                    metric=metric,
+                    threshold=threshold,
+                    evaluation_periods=catalog.ALARM_MINUTES,
+                    datapoints_to_alarm=catalog.ALARM_MINUTES,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+                alarm.add_alarm_action(self.alarm_action)
+                self.edge_alarms.append(alarm)
+            seed_errors = cloudwatch.Alarm(
+                self,
+                f"Errors-{name}",
+                alarm_name=f"ticketing-{name}-errors",
+                alarm_description=f"{name} 5xx errors",
+                metric=cloudwatch.MathExpression(
+                    expression=total_errors,
+                    using_metrics=errors,
+                    label=f"{name} 5xx answers",
+                    period=minute,
+                ),
+                threshold=10,
+                evaluation_periods=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            seed_errors.add_alarm_action(self.alarm_action)
+
+    def _alarms(self, spec: ServiceSpec) -> None:
         cpu = cloudwatch.Alarm(
             self,
             f"CpuHigh-{spec.name}",
@@ -208,19 +382,3 @@ class ServicesStack(Stack):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )
         cpu.add_alarm_action(self.alarm_action)
-        if target_group is None:
-            return
-        errors = cloudwatch.Alarm(
-            self,
-            f"Errors-{spec.name}",
-            alarm_name=f"ticketing-{spec.name}-errors",
-            alarm_description=f"{spec.name} 5xx errors",
-            metric=target_group.metrics.http_code_target(
-                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, statistic="Sum", period=Duration.seconds(60)
-            ),
-            threshold=10,
-            evaluation_periods=2,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        errors.add_alarm_action(self.alarm_action)

@@ -17,6 +17,11 @@ class InfraSettings:
     # ACM certificate for the ALB's HTTPS listener (in `region`), and the API's host name.
     api_certificate_arn: str
     api_domain: str
+    # CloudFront in front of the API: its certificate for `api_domain` (us-east-1; by default the
+    # frontend's, which then covers both names) and the name it reaches the ALB by (a DNS name of
+    # the ALB that the ALB's certificate covers).
+    api_edge_certificate_arn: str
+    api_origin_domain: str
     # ACM certificate for CloudFront (always in us-east-1), and the frontend's host name.
     frontend_certificate_arn: str
     frontend_domain: str
@@ -42,11 +47,16 @@ class InfraSettings:
         region = get("region", os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))
         if not account or not region:
             raise ValueError("no AWS account/region: pass -c account=... -c region=...")
+        api_domain = str(get("apiDomain", "api.ticketing-pro.com"))
         return cls(
             account=account,
             region=region,
             api_certificate_arn=str(get("apiCertificateArn")),
-            api_domain=str(get("apiDomain", "api.ticketing-pro.com")),
+            api_domain=api_domain,
+            api_edge_certificate_arn=str(
+                get("apiEdgeCertificateArn", get("frontendCertificateArn"))
+            ),
+            api_origin_domain=str(get("apiOriginDomain", f"origin.{api_domain}")),
             frontend_certificate_arn=str(get("frontendCertificateArn")),
             frontend_domain=str(get("frontendDomain", "ticketing-pro.com")),
             waf_rate_limit=int(get("wafRateLimit", "100") or 100),

@@ -21,6 +21,8 @@ from ticketing_common.problems import Problem, install_problem_handlers
 from ticketing_common.resources import Resource
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.settings import ServiceSettings
+from ticketing_common.tracing import TracingMiddleware
+from ticketing_common.tracing import configure as configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ def create_service_app(
     """Build a service. `resources` open in order in the lifespan and are checked by `/ready`;
     `on_startup` hooks run once they are open; `background` loops run until shutdown."""
     configure_logging(settings.service_name, settings.log_level)
+    tracing = configure_tracing(settings)
     resources = list(resources)
     if settings.jwks_url and not any(isinstance(r, TokenVerifier) for r in resources):
         keys = JwksKeySource(
@@ -59,6 +62,8 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started: list[Resource] = []
         tasks: list[asyncio.Task[None]] = []
+        if tracing is not None:
+            await tracing.start()  # first in, last out: the resources' own startup is traced
         try:
             for item in resources:
                 await item.start()
@@ -79,6 +84,8 @@ def create_service_app(
                     await item.stop()
                 except Exception:
                     log.exception("resource failed to stop", extra={"resource": item.name})
+            if tracing is not None:
+                await tracing.stop()
 
     app = FastAPI(
         title=title,
@@ -88,6 +95,7 @@ def create_service_app(
         openapi_tags=[{"name": "internal", "description": "Service-to-service commands"}],
     )
     app.state.settings = settings
+    app.state.tracing = tracing  # None when off; the bus consumer and the gateway's proxy use it
     install_problem_handlers(app)
     for item in resources:
         for error, handler in item.exception_handlers().items():
@@ -104,14 +112,8 @@ def create_service_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    if settings.xray_daemon_address:
-        from ticketing_common.tracing import XRayMiddleware
-
-        app.add_middleware(
-            XRayMiddleware,
-            service=settings.service_name,
-            daemon_address=settings.xray_daemon_address,
-        )
+    if tracing is not None:
+        app.add_middleware(TracingMiddleware, tracing=tracing)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -29,6 +30,7 @@ from ticketing_common.facts import Envelope, FactData, stream_of
 from ticketing_common.logging import request_id_var
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import Resource
+from ticketing_common.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class Consumer:
         self.streams = sorted({stream_of(fact_type) for fact_type in self.handlers})
         self.dead_letters = DEAD_LETTER_PREFIX + group
         self._in_flight: set[str] = set()
+        self.tracing: Tracing | None = None  # the app's (run() picks it up)
 
     @property
     def _redis(self) -> Any:
@@ -121,6 +124,8 @@ class Consumer:
         return self.redis.client
 
     async def run(self, app: FastAPI | None = None) -> None:
+        if app is not None:
+            self.tracing = getattr(app.state, "tracing", None)
         await self.ensure_groups()
         await asyncio.gather(*(self._stream_loop(stream) for stream in self.streams))
 
@@ -246,8 +251,14 @@ class Consumer:
                 return  # another member is on it right now; it stays pending until it finishes
             await self._redis.set(marker, "running", ex=lease)  # its holder is presumed dead
         token = request_id_var.set(envelope.trace.request_id)
+        traced = (
+            self.tracing.consuming(envelope.trace.trace_header, f"{self.group} {envelope.type}")
+            if self.tracing is not None
+            else contextlib.nullcontext()
+        )
         try:
-            await handler(envelope, fact)
+            with traced:  # the handler joins the trace of the request that published the fact
+                await handler(envelope, fact)
         except PermanentFailure as exc:
             await self._redis.delete(marker)
             await self._dead_letter(delivery, str(exc) or type(exc).__name__, envelope)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +19,14 @@ from starlette.responses import Response
 
 from ticketing_common.problems import Problem
 from ticketing_common.resources import ExceptionHandler, Resource, resource
+
+
+def contains(column: ColumnElement[str], part: str) -> ColumnElement[bool]:
+    """`column` holds `part` anywhere, ignoring case; `%`, `_` and `\\` in `part` are literal
+    (a search box is not a pattern language)."""
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
 
 # PostgreSQL cannot store U+0000 in text (22021) or in a jsonb string (22P05).
 _NUL_IN_TEXT = frozenset({"22021", "22P05"})

@@ -22,8 +22,10 @@ from ticketing_common.resources import Resource, resource
 
 log = logging.getLogger(__name__)
 
-Role = Literal["customer", "organizer", "admin"]
-ROLES: frozenset[str] = frozenset({"customer", "organizer", "admin"})
+# `staff` checks tickets in at the door for one organizer's events (the `organizer_id` claim)
+# and may do nothing else an organizer can.
+Role = Literal["customer", "organizer", "admin", "staff"]
+ROLES: frozenset[str] = frozenset({"customer", "organizer", "admin", "staff"})
 ALGORITHMS = ("EdDSA", "RS256")
 
 
@@ -40,6 +42,22 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def organizer_id(self) -> str | None:
+        """The organizer a staff member works for (None for every other role)."""
+        found = self.claims.get("organizer_id") if self.role == "staff" else None
+        return found if isinstance(found, str) else None
+
+    def acts_for(self, organizer_id: str | None) -> bool:
+        """May work on this organizer's events: an admin, the organizer, or their staff."""
+        if organizer_id is None:
+            return self.is_admin
+        return (
+            self.is_admin
+            or (self.role == "organizer" and self.user_id == organizer_id)
+            or (self.role == "staff" and self.organizer_id == organizer_id)
+        )
 
 
 class InvalidToken(Exception):
@@ -209,6 +227,8 @@ class TokenVerifier(Resource):
             raise InvalidToken("The token is invalid") from exc
         if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
             raise InvalidToken("The token's claims are invalid")
+        if claims["role"] == "staff" and not isinstance(claims.get("organizer_id"), str):
+            raise InvalidToken("A staff token must name its organizer")
         return Principal(
             user_id=claims["sub"],
             role=claims["role"],
@@ -259,3 +279,5 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 OrganizerUser = Annotated[Principal, Depends(require_role("organizer", "admin"))]
+# Door check-in: organizers and admins, and the staff of an organizer (check `acts_for`).
+DoorUser = Annotated[Principal, Depends(require_role("organizer", "admin", "staff"))]

@@ -32,10 +32,18 @@ class ServiceSettings(BaseSettings):
     # Shared secret that service-to-service calls on /internal/... carry.
     service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
 
-    # Off unless an X-Ray daemon address (host:port) is configured.
+    # Tracing (ticketing_common.tracing): off unless one of these is set. OpenTelemetry to an
+    # ADOT collector (OTLP/HTTP base URL, e.g. http://127.0.0.1:4318), or aws-xray-sdk to an X-Ray
+    # daemon (host:port; the SDK's end of support is 2027-02-25). New traces are sampled at
+    # TRACE_SAMPLE_RATE; an incoming sampling decision is always obeyed.
+    otel_exporter_otlp_endpoint: str | None = None
     xray_daemon_address: str | None = None
+    trace_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How old a public read that tolerates staleness may be when a browser or the CDN serves it
+    # (an event, the listing, search): its Cache-Control max-age (http_cache.PublicCacheControl).
+    public_cache_max_age_s: int = Field(default=5, ge=0, le=300)
     cors_origins: list[str] = []
 
     @model_validator(mode="after")
@@ -43,6 +51,11 @@ class ServiceSettings(BaseSettings):
         dev_token = self.service_token.get_secret_value() == DEV_SERVICE_TOKEN
         if dev_token and self.environment == "prod":
             raise ValueError("SERVICE_TOKEN must be set in production")
+        if self.otel_exporter_otlp_endpoint and self.xray_daemon_address:
+            raise ValueError(
+                "set OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry) or XRAY_DAEMON_ADDRESS "
+                "(aws-xray-sdk), not both: a request is traced by one backend"
+            )
         return self
 
 

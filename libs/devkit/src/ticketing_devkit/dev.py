@@ -26,6 +26,7 @@ import orjson
 from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import (
     DEMO_ACCOUNTS,
+    WEB_PORT,
     AuxiliaryProcess,
     ServiceSpec,
     auxiliary_processes,
@@ -34,6 +35,7 @@ from ticketing_devkit.stack import (
     seed_env,
     service_env,
 )
+from ticketing_devkit.web import WebApp
 
 COLOURS = [36, 33, 35, 32, 34, 91, 96, 93, 95]
 REDIS_START = [
@@ -200,12 +202,15 @@ def busy_ports(ports: Iterable[int]) -> list[int]:
     return busy
 
 
-def check_ports_free(specs: list[ServiceSpec]) -> None:
-    """Every service's port must be free before anything starts (the stand-ins' ports may be
-    taken by a stand-in left running: it is reused)."""
-    taken = set(busy_ports(spec.dev_port for spec in specs))
+def check_ports_free(specs: list[ServiceSpec], web_port: int | None = WEB_PORT) -> None:
+    """Every service's port, and the web app's, must be free before anything starts (the
+    stand-ins' ports may be taken by a stand-in left running: it is reused)."""
+    owners = [(spec.dev_port, spec.name) for spec in specs]
+    if web_port is not None:
+        owners.append((web_port, "web"))
+    taken = set(busy_ports(port for port, _ in owners))
     if taken:
-        lines = [f"  {spec.dev_port} ({spec.name})" for spec in specs if spec.dev_port in taken]
+        lines = [f"  {port} ({name})" for port, name in owners if port in taken]
         raise StackError(
             "these ports are in use, so the stack cannot start:\n"
             + "\n".join(lines)
@@ -284,22 +289,67 @@ class Stack:
 
     specs: list[ServiceSpec]
     auxiliaries: list[AuxiliaryProcess]
+    web: WebApp | None = None
     services: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
     helpers: list[asyncio.subprocess.Process] = field(default_factory=list)
     pumps: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.specs] + [a.name for a in self.auxiliaries] + ["web"]
+
+    @property
     def width(self) -> int:
-        return max(
-            len(name) for name in [s.name for s in self.specs] + [a.name for a in self.auxiliaries]
-        )
+        return max(len(name) for name in self.names)
 
     def label(self, name: str) -> str:
-        names = [s.name for s in self.specs] + [a.name for a in self.auxiliaries]
-        return _label(name, names.index(name), self.width)
+        return _label(name, self.names.index(name), self.width)
 
     async def start(self, seed: bool) -> None:
-        """Migrations, stand-ins, setup jobs, services (until healthy), then demo data."""
+        """Migrations, stand-ins, setup jobs, services (until healthy), then demo data; the web
+        app builds meanwhile and is served last."""
+        building = asyncio.ensure_future(self._build_web())
+        try:
+            await self._start_backend(seed)
+            await building
+        finally:
+            if not building.done():
+                building.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StackError):
+                    await building
+        await self._serve_web()
+
+    async def _build_web(self) -> None:
+        if self.web is None:
+            return
+        if self.web.needs_install():
+            say("web: installing Node dependencies (npm ci)")
+            await run_job(self.web.install_command(), {}, self.label("web"))
+        say("web: building the web app")
+        await run_job(self.web.build_command(), {}, self.label("web"))
+
+    async def _serve_web(self) -> None:
+        if self.web is None:
+            return
+        process = await asyncio.create_subprocess_exec(
+            *self.web.serve_command(),
+            cwd=self.web.root,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert process.stdout is not None
+        self.helpers.append(process)
+        self.pumps.append(asyncio.create_task(_pump(process.stdout, self.label("web"))))
+        for _ in range(100):
+            if await _reachable("127.0.0.1", self.web.port):
+                return
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        raise StackError(f"the web app did not come up on port {self.web.port}")
+
+    async def _start_backend(self, seed: bool) -> None:
         await migrate(self.specs)
         for aux in self.auxiliaries:
             helper = await start_auxiliary(aux, self.label(aux.name), self.pumps)
@@ -368,6 +418,8 @@ class Stack:
             say(f"  {spec.name:<{self.width}} {spec.url}/docs")
         for aux in self.auxiliaries:
             say(f"  {aux.name:<{self.width}} {aux.url}")
+        if self.web is not None:
+            say(f"  {'web':<{self.width}} {self.web.url}  (the web app customers use)")
         for role, (email, password) in DEMO_ACCOUNTS.items():
             say(f"  demo {role:<9} {email} / {password}")
         say("  `make smoke` books a seat end to end. Ctrl-C stops everything.")
@@ -392,12 +444,16 @@ async def up(seed: bool) -> int:
     specs = discover()
     if not specs:
         raise StackError("no services found under services/")
-    check_ports_free(specs)
+    web: WebApp | None = WebApp()
+    if web is not None and (reason := web.missing()):
+        say(f"\033[33mweb: {reason}\033[0m")
+        web = None
+    check_ports_free(specs, web.port if web else None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    stack = Stack(specs, auxiliary_processes())
+    stack = Stack(specs, auxiliary_processes(), web)
     try:
         await ensure_stores()
         if not await _until_stopped(asyncio.ensure_future(stack.start(seed)), stop):

@@ -32,6 +32,10 @@ MAIL_SMTP_PORT = 1025
 MAIL_WEB_PORT = 8025
 # DynamoDB's API (ticketing_devkit.moto_server), for services that declare a `dynamodb-table`.
 DYNAMODB_PORT = 8010
+# The web app (frontend/), built and served by `vite preview`; the gateway's CORS lets it in.
+WEB_PORT = 5173
+FRONTEND_DIR = ROOT / "frontend"
+WEB_ORIGINS = (f"http://localhost:{WEB_PORT}", f"http://127.0.0.1:{WEB_PORT}")
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,8 @@ def service_env(
         env["TICKET_SIGNING_KEY"] = ticket_signing_key()
     if spec.name == "api-gateway":
         env["TRUSTED_PROXY_HOPS"] = "0"  # people call it directly: no proxy in front
+        # The web app calls the gateway from its own origin, as in production (README: "CORS").
+        env["CORS_ORIGINS"] = json.dumps(list(WEB_ORIGINS))
     if spec.name == "payment":
         env["PAYMENT_PROVIDER"] = "local"  # the simulator: dev never reaches Stripe
     return env | extra

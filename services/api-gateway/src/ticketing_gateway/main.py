@@ -8,6 +8,7 @@ from starlette.types import ASGIApp
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import JwksKeySource, TokenVerifier
+from ticketing_common.tracing import TracingMiddleware
 
 from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.api import router
@@ -109,10 +110,11 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,
         access_log=AccessLog(settings.service_name),
-        forward_xray_segment=settings.xray_daemon_address is not None,
+        forward_xray_segment=control.state.tracing is not None,
     )
-    # The FastAPI app has its own CORS and X-Ray middleware (create_service_app); the proxy path
-    # gets the same, outside the proxy so preflights never reach a service.
+    # The FastAPI app has its own CORS and tracing middleware (create_service_app); the proxy path
+    # gets the same (the same tracer: the control app's lifespan starts and stops it), outside
+    # the proxy so preflights never reach a service.
     if settings.cors_origins:
         proxy = CORSMiddleware(
             proxy,
@@ -121,10 +123,6 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
             allow_headers=["*"],
             expose_headers=EXPOSED_HEADERS,
         )
-    if settings.xray_daemon_address:
-        from ticketing_common.tracing import XRayMiddleware
-
-        proxy = XRayMiddleware(
-            proxy, service=settings.service_name, daemon_address=settings.xray_daemon_address
-        )
+    if control.state.tracing is not None:
+        proxy = TracingMiddleware(proxy, tracing=control.state.tracing)
     return Gateway(routes, proxy, control)

@@ -20,10 +20,12 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/{event_id}"),
     ("GET", "/api/v1/events/{event_id}/seatmap"),
+    ("GET", "/api/v1/events/{event_id}/layout"),
     ("GET", "/api/v1/venues/{venue_id}"),
     ("GET", "/api/v1/search/events"),
     ("GET", "/api/v1/search/suggest"),
     ("GET", "/api/v1/inventory/events/{event_id}/availability"),
+    ("GET", "/api/v1/inventory/events/{event_id}/availability/bits"),
     # Scanners verify ticket signatures offline with this key; it is public by design.
     ("GET", "/api/v1/bookings/tickets/public-key"),
     # Stripe authenticates with its signature header, which the payment service verifies.

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from ticketing_common.internal import internal_router
-from ticketing_common.security import AdminUser, CurrentUser
+from ticketing_common.security import AdminUser, CurrentUser, OrganizerUser
 
 from ticketing_auth.deps import AccountsService, ClientIp, Keys, Throttle
-from ticketing_auth.schemas import LoginIn, RefreshIn, RegisterIn, RoleIn, TokenPair, User
+from ticketing_auth.schemas import (
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    Role,
+    RoleIn,
+    StaffIn,
+    TokenPair,
+    User,
+    UserIds,
+    UserPage,
+    Users,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 internal = internal_router()
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
+# Lists of people are one caller's view: no shared cache may keep them.
+PRIVATE = "private, no-store"
 
 
 @router.post(
@@ -61,16 +76,101 @@ async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
     return keys.jwks()
 
 
+@router.get(
+    "/users",
+    response_model=UserPage,
+    summary="Find users (admins): newest first, by part of the email or name, by role",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def search_users(
+    _: AdminUser,
+    accounts: AccountsService,
+    response: Response,
+    q: Annotated[
+        str | None, Query(max_length=254, description="Part of the email or name, any case")
+    ] = None,
+    role: Role | None = None,
+    organizer_id: Annotated[
+        str | None, Query(max_length=36, description="Staff of this organizer")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PRIVATE
+    return await accounts.search(
+        text=q, role=role, organizer_id=organizer_id, limit=limit, cursor=cursor
+    )
+
+
 @router.patch(
-    "/users/{user_id}/role", response_model=User, responses={403: _PROBLEM, 404: _PROBLEM}
+    "/users/{user_id}/role",
+    response_model=User,
+    description="`staff` needs `organizer_id`, the organizer's account they check tickets in "
+    "for. The new role is in the user's tokens from their next login or refresh.",
+    responses=_AUTH | {404: _PROBLEM, 422: _PROBLEM},
 )
 async def change_role(
     user_id: str, body: RoleIn, _: AdminUser, accounts: AccountsService
 ) -> dict[str, Any]:
-    return await accounts.change_role(user_id, body.role)
+    return await accounts.change_role(user_id, body.role, body.organizer_id)
+
+
+@router.get(
+    "/staff",
+    response_model=UserPage,
+    summary="An organizer's door staff (admins: `organizer_id`, or every organizer's)",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def list_staff(
+    user: OrganizerUser,
+    accounts: AccountsService,
+    response: Response,
+    organizer_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PRIVATE
+    return await accounts.staff(user, organizer_id, limit, cursor)
+
+
+@router.post(
+    "/staff",
+    response_model=User,
+    summary="Make a customer account this organizer's door staff",
+    description="Staff may check tickets in for the organizer's events and nothing else an "
+    "organizer can. Adding someone already on the team returns them unchanged.",
+    responses=_AUTH
+    | {
+        404: _PROBLEM | {"description": "No account has this email"},
+        409: _PROBLEM | {"description": "The account is not a customer's"},
+        422: _PROBLEM,
+    },
+)
+async def add_staff(
+    body: StaffIn, user: OrganizerUser, accounts: AccountsService
+) -> dict[str, Any]:
+    return await accounts.add_staff(user, body.email)
+
+
+@router.delete(
+    "/staff/{user_id}",
+    status_code=204,
+    summary="Take someone off the organizer's door staff (back to customer)",
+    responses=_AUTH | {404: _PROBLEM},
+)
+async def remove_staff(user_id: str, user: OrganizerUser, accounts: AccountsService) -> Response:
+    await accounts.remove_staff(user, user_id)
+    return Response(status_code=204)
 
 
 @internal.get("/users/{user_id}", response_model=User, responses={404: _PROBLEM})
 async def user_by_id(user_id: str, accounts: AccountsService) -> dict[str, Any]:
     """For services that need a user's contact details (notification emails)."""
     return await accounts.profile(user_id)
+
+
+@internal.post("/users/lookup", response_model=Users, responses={422: _PROBLEM})
+async def users_by_id(body: UserIds, accounts: AccountsService) -> dict[str, Any]:
+    """Many users at once (booking's CSV export names each booking's customer); unknown ids are
+    left out."""
+    return {"users": await accounts.profiles(body.ids)}

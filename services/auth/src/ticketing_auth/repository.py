@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.database import contains
 
 from ticketing_auth.tables import refresh_tokens, users
 
-USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.role, users.c.created_at)
+USER_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.name,
+    users.c.role,
+    users.c.organizer_id,
+    users.c.created_at,
+)
 
 
 class EmailTaken(Exception):
@@ -44,20 +52,78 @@ async def user_by_id(db: AsyncSession, user_id: str) -> dict[str, Any] | None:
 async def credentials_by_email(db: AsyncSession, email: str) -> dict[str, Any] | None:
     row = (
         await db.execute(
-            select(users.c.id, users.c.role, users.c.password_hash).where(users.c.email == email)
+            select(users.c.id, users.c.role, users.c.organizer_id, users.c.password_hash).where(
+                users.c.email == email
+            )
         )
     ).first()
     return dict(row._mapping) if row else None
 
 
-async def set_role(db: AsyncSession, user_id: str, role: str) -> dict[str, Any] | None:
+async def users_by_id(db: AsyncSession, user_ids: list[str]) -> list[dict[str, Any]]:
+    rows = await db.execute(select(*USER_COLUMNS).where(users.c.id.in_(user_ids)))
+    return [dict(row._mapping) for row in rows]
+
+
+async def user_by_email(db: AsyncSession, email: str) -> dict[str, Any] | None:
+    row = (await db.execute(select(*USER_COLUMNS).where(users.c.email == email))).first()
+    return dict(row._mapping) if row else None
+
+
+async def set_role(
+    db: AsyncSession,
+    user_id: str,
+    role: str,
+    organizer_id: str | None = None,
+    *,
+    only_if_role: str | None = None,
+    only_if_organizer: str | None = None,
+) -> dict[str, Any] | None:
+    """Change a role (a staff member's organizer with it); None when there is no such user, or
+    it no longer has `only_if_role` / `only_if_organizer` (a concurrent change won)."""
+    conditions = [users.c.id == user_id]
+    if only_if_role is not None:
+        conditions.append(users.c.role == only_if_role)
+    if only_if_organizer is not None:
+        conditions.append(users.c.organizer_id == only_if_organizer)
     row = (
         await db.execute(
-            update(users).where(users.c.id == user_id).values(role=role).returning(*USER_COLUMNS)
+            update(users)
+            .where(and_(*conditions))
+            .values(role=role, organizer_id=organizer_id)
+            .returning(*USER_COLUMNS)
         )
     ).first()
     await db.commit()
     return dict(row._mapping) if row else None
+
+
+async def search_users(
+    db: AsyncSession,
+    *,
+    text: str | None,
+    role: str | None,
+    organizer_id: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Users newest first, matching part of their email or name, a role, an organizer."""
+    conditions = []
+    if text:
+        conditions.append(or_(contains(users.c.email, text), contains(users.c.name, text)))
+    if role is not None:
+        conditions.append(users.c.role == role)
+    if organizer_id is not None:
+        conditions.append(users.c.organizer_id == organizer_id)
+    if after is not None:
+        conditions.append(tuple_(users.c.created_at, users.c.id) < tuple_(*after))
+    rows = await db.execute(
+        select(*USER_COLUMNS)
+        .where(and_(true(), *conditions))
+        .order_by(users.c.created_at.desc(), users.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 async def insert_refresh_token(

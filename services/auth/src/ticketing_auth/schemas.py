@@ -17,7 +17,7 @@ def _email(value: str) -> str:
 
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
-Role = Literal["customer", "organizer", "admin"]
+Role = Literal["customer", "organizer", "admin", "staff"]
 
 
 class Strict(BaseModel):
@@ -41,6 +41,18 @@ class RefreshIn(Strict):
 
 class RoleIn(Strict):
     role: Role
+    organizer_id: Annotated[
+        str | None,
+        Field(max_length=36, description="For `staff` (required): the organizer they work for"),
+    ] = None
+
+
+class StaffIn(Strict):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)]
+
+
+class UserIds(Strict):
+    ids: Annotated[list[Annotated[str, StringConstraints(max_length=36)]], Field(max_length=500)]
 
 
 class User(BaseModel):
@@ -48,7 +60,24 @@ class User(BaseModel):
     email: str
     name: str
     role: Role
+    # API.md's User has exactly the fields above; a staff member's also names their organizer.
+    organizer_id: str | None = Field(
+        default=None,
+        description="Staff only: the organizer they work for (absent for every other role)",
+        exclude_if=lambda value: value is None,
+    )
     created_at: datetime
+
+
+class Users(BaseModel):
+    users: list[User]
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class TokenPair(BaseModel):

@@ -11,8 +11,13 @@ users = Table(
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("role", String(16), nullable=False),
+    # A staff member's organizer (NULL for every other role).
+    Column("organizer_id", String(36), ForeignKey("users.id", ondelete="SET NULL")),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The admin's user list, newest first; an organizer's staff.
+    Index("ix_users_created", "created_at", "id"),
+    Index("ix_users_organizer_id", "organizer_id"),
 )
 
 # One row per refresh token. Tokens of one login form a family; rotating marks the old token

@@ -1,4 +1,5 @@
-"""DynamoDB access: the table's definition, its setup command and the client resource.
+"""DynamoDB access: the table's definition, its setup command (aioboto3) and the client resource
+the service's requests use (dynamo_http: the same protocol without aiobotocore's per-call cost).
 
 The table is the seed's `ticketing-bookings` (hash key `booking_id`; GSIs `user-index` and
 `event-index`; streams with new and old images). Besides bookings it holds the items that make
@@ -8,14 +9,15 @@ the saga durable, each keyed by a prefix in `booking_id` (see store.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 import aioboto3
+import aiohttp
 from botocore.exceptions import ClientError
 from ticketing_common.resources import Resource
 
+from ticketing_booking.dynamo_http import Credentials, DynamoHttp
 from ticketing_booking.settings import BookingSettings
 
 log = logging.getLogger(__name__)
@@ -59,25 +61,39 @@ class DynamoDB(Resource):
 
     def __init__(self, settings: BookingSettings) -> None:
         self.table = settings.dynamodb_table
-        self.arguments = session_arguments(settings)
-        self._stack: contextlib.AsyncExitStack | None = None
-        self._client: Any = None
+        self.endpoint = (
+            settings.dynamodb_endpoint_url
+            or f"https://dynamodb.{settings.aws_region}.amazonaws.com"
+        )
+        self.region = settings.aws_region
+        secret = settings.aws_secret_access_key
+        self.credentials = Credentials(
+            settings.aws_access_key_id, secret.get_secret_value() if secret else None
+        )
+        self.pool_size = settings.dynamodb_pool_size
+        self.timeout = aiohttp.ClientTimeout(
+            total=settings.dynamodb_timeout_s, connect=min(2.0, settings.dynamodb_timeout_s)
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._client: DynamoHttp | None = None
 
     @property
-    def client(self) -> Any:
+    def client(self) -> DynamoHttp:
         if self._client is None:
             raise RuntimeError("dynamodb is not started")
         return self._client
 
     async def start(self) -> None:
-        self._stack = contextlib.AsyncExitStack()
-        self._client = await self._stack.enter_async_context(
-            aioboto3.Session().client("dynamodb", **self.arguments)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=60),
+            timeout=self.timeout,
+            auto_decompress=False,
         )
+        self._client = DynamoHttp(self._session, self.endpoint, self.region, self.credentials)
 
     async def stop(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def check(self) -> None:
         await self.client.describe_table(TableName=self.table)

@@ -39,7 +39,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         interval_s=settings.outbox_relay_interval_s,
     )
     saga = BookingSaga(
-        BookingStore(dynamo, outbox),
+        BookingStore(dynamo, outbox, confirmed_ttl_s=settings.confirmed_cache_ttl_s),
         InventoryClient(services, settings.inventory_url),
         EventsClient(services, settings.events_url),
         PaymentClient(services, settings.payment_url),

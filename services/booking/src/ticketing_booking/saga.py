@@ -86,15 +86,17 @@ class BookingSaga:
             raise not_found("Hold", hold_id)
         if hold["user_id"] != user.user_id:
             raise conflict("This hold belongs to someone else", "hold-not-yours")
-        existing = await self.store.booking_for_hold(hold_id)
-        if existing:
-            return await self._existing(user, existing), False
         expires_at = datetime.fromisoformat(str(hold["expires_at"]).replace("Z", "+00:00"))
         if hold["status"] != "held" or expires_at <= datetime.now(UTC):
+            # No longer bookable; but if it was booked, booking it again answers that booking.
+            existing = await self.store.booking_for_hold(hold_id)
+            if existing:
+                return await self._existing(user, existing), False
             raise conflict(
                 f"The hold is {hold['status'] if hold['status'] != 'held' else 'expired'}",
                 "hold-expired",
             )
+        # A live hold booked already (a retried request) is found by the create below failing.
         quote = await self.events.quote(hold)
         seat_ids = tuple(hold.get("seat_ids") or ())
         booking = Booking(
@@ -141,7 +143,9 @@ class BookingSaga:
         raise Problem(503, "The booking is changing too fast; try again", slug="busy")
 
     async def visible(self, user: Principal, booking_id: str) -> Booking:
-        booking = await self.store.get(booking_id)
+        """The booking as its owner (or an admin) reads it; a confirmed one may come from
+        memory (store.py)."""
+        booking = await self.store.get(booking_id, cached=True)
         # Another customer's booking answers like a missing one: ids are not for probing.
         if booking is None or not (user.is_admin or booking.user_id == user.user_id):
             raise not_found("Booking", booking_id)

@@ -14,6 +14,13 @@ class BookingSettings(ServiceSettings, RedisSettings):
     # Only for a local endpoint; on AWS the task role's credentials are used.
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
+    # The request path's client: connections kept open to DynamoDB, and its per-call timeout.
+    dynamodb_pool_size: int = Field(default=100, ge=1)
+    dynamodb_timeout_s: float = Field(default=5.0, gt=0)
+
+    # Confirmed bookings are read from memory this long (only cancel or refund changes them;
+    # this instance's own writes are seen at once, another instance's within this time). 0: off.
+    confirmed_cache_ttl_s: float = Field(default=5.0, ge=0)
 
     inventory_url: str = "http://127.0.0.1:8003"
     events_url: str = "http://127.0.0.1:8002"

@@ -10,14 +10,22 @@
 | `expiry#<booking_id>`            | a pending booking's deadline (event-index `__expiry__#<n>`) |
 | `outbox#<envelope_id>`           | a fact not yet published (event-index `__outbox__#<n>`)     |
 
-Every status change is a transaction conditioned on the version the decision was based on: when
-two messages race, one wins and the other re-reads and decides again (no lost update).
+Every status change is conditioned on the version the decision was based on: when two messages
+race, one wins and the other re-reads and decides again (no lost update).
+
+A confirmed booking changes only when it is cancelled or refunded, and customers read theirs
+over and over (polling until it settles, fetching tickets): `get(cached=True)` serves those reads
+from memory for `confirmed_ttl_s`. Every write through this process replaces or drops its entry
+at once; a cancel through another instance is seen here within the TTL. Decisions (the saga's
+steps) always read DynamoDB.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,17 +81,58 @@ def seat_key(event_id: str, seat_id: str) -> str:
     return f"seat#{event_id}#{seat_id}"
 
 
+class ConfirmedCache:
+    """Confirmed bookings by id for `ttl_s` (0: off), least recently used out first."""
+
+    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._entries: OrderedDict[str, tuple[float, Booking]] = OrderedDict()
+
+    def get(self, booking_id: str) -> Booking | None:
+        entry = self._entries.get(booking_id)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[booking_id]
+            return None
+        self._entries.move_to_end(booking_id)
+        return entry[1]
+
+    def remember(self, booking: Booking) -> None:
+        """Keep a booking just read or written if it is confirmed; forget it otherwise."""
+        if booking.status != "confirmed" or self.ttl_s <= 0:
+            self._entries.pop(booking.booking_id, None)
+            return
+        self._entries[booking.booking_id] = (time.monotonic() + self.ttl_s, booking)
+        self._entries.move_to_end(booking.booking_id)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def forget(self, booking_id: str) -> None:
+        self._entries.pop(booking_id, None)
+
+
 class BookingStore:
-    def __init__(self, dynamo: DynamoDB, outbox: Outbox) -> None:
+    def __init__(self, dynamo: DynamoDB, outbox: Outbox, *, confirmed_ttl_s: float = 5.0) -> None:
         self.dynamo = dynamo
         self.outbox = outbox
         self.table = dynamo.table
+        self.confirmed = ConfirmedCache(confirmed_ttl_s)
 
     # --- reads ------------------------------------------------------------------------------
 
-    async def get(self, booking_id: str) -> Booking | None:
+    async def get(self, booking_id: str, *, cached: bool = False) -> Booking | None:
+        """The booking (a consistent read), or with `cached` a confirmed one from memory."""
+        if cached and (booking := self.confirmed.get(booking_id)) is not None:
+            return booking
         item = await self._get(booking_id)
-        return Booking.from_item(item) if item and item.get("kind") == "booking" else None
+        if not item or item.get("kind") != "booking":
+            self.confirmed.forget(booking_id)
+            return None
+        booking = Booking.from_item(item)
+        self.confirmed.remember(booking)
+        return booking
 
     async def booking_for_hold(self, hold_id: str) -> str | None:
         item = await self._get(f"hold#{hold_id}")
@@ -204,8 +253,12 @@ class BookingStore:
         operations = [self._put_booking(after, expected_version=before.version)]
         if before.status == "pending_payment" and after.status != "pending_payment":
             operations.append(self._delete(f"expiry#{after.booking_id}"))
-        if await self._transact(operations, facts) is not None:
+        self.confirmed.forget(after.booking_id)
+        if len(operations) == 1 and not facts:
+            await self._put(operations[0]["Put"], before.booking_id)  # no transaction needed
+        elif await self._transact(operations, facts) is not None:
             raise Conflict(before.booking_id)
+        self.confirmed.remember(after)
         return after
 
     async def confirm(
@@ -250,8 +303,10 @@ class BookingStore:
             )
         if standing is not None:
             operations.append(self._count_standing(after.event_id, standing, +1))
+        self.confirmed.forget(after.booking_id)
         reasons = await self._transact(operations, facts)
         if reasons is None:
+            self.confirmed.remember(after)
             return after
         if reasons[0] == "ConditionalCheckFailed":
             raise Conflict(before.booking_id)
@@ -292,8 +347,10 @@ class BookingStore:
             )
         if standing is not None:
             operations.append(self._count_standing(before.event_id, standing, -1))
+        self.confirmed.forget(after.booking_id)
         if await self._transact(operations, facts) is not None:
             raise Conflict(before.booking_id)
+        self.confirmed.remember(after)
         return after
 
     async def mark_event_cancelled(self, event_id: str) -> None:
@@ -316,6 +373,15 @@ class BookingStore:
             TableName=self.table, Key=to_attributes({"booking_id": key}), ConsistentRead=True
         )
         return from_attributes(reply["Item"]) if "Item" in reply else None
+
+    async def _put(self, put: dict[str, Any], booking_id: str) -> None:
+        """One conditional PutItem; a failed condition is a Conflict."""
+        try:
+            await self.dynamo.client.put_item(**put)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise Conflict(booking_id) from exc
+            raise
 
     def _put_booking(
         self, booking: Booking, *, new: bool = False, expected_version: int | None = None

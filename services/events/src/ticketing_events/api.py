@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
+from ticketing_common.http_cache import (
+    IMMUTABLE,
+    NO_STORE,
+    PRIVATE,
+    PublicCacheControl,
+    cached_response,
+)
 from ticketing_common.internal import internal_router
-from ticketing_common.security import OptionalUser, OrganizerUser
+from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
 from ticketing_events.deps import CatalogService, EventsService, VenuesService
 from ticketing_events.schemas import (
@@ -14,18 +20,22 @@ from ticketing_events.schemas import (
     EventIn,
     EventPage,
     EventPatch,
+    EventStatus,
     InternalEvent,
+    Layout,
     Quote,
     QuoteIn,
     SearchDocuments,
     Seatmap,
     Venue,
     VenueIn,
+    VenuePage,
 )
 
 venues_api = APIRouter(prefix="/api/v1/venues", tags=["venues"])
 events_api = APIRouter(prefix="/api/v1/events", tags=["events"])
 internal = internal_router()
+
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
@@ -40,9 +50,46 @@ async def create_venue(body: VenueIn, user: OrganizerUser, venues: VenuesService
     return await venues.create(user, body)
 
 
+@venues_api.get(
+    "",
+    response_model=VenuePage,
+    summary="The caller's venues, newest first (admins: every venue)",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def list_venues(
+    user: OrganizerUser,
+    venues: VenuesService,
+    response: Response,
+    organizer_id: Annotated[
+        str | None, Query(max_length=64, description="Admins only: one organizer's venues")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = NO_STORE
+    return await venues.page(user, organizer_id, limit, cursor)
+
+
 @venues_api.get("/{venue_id}", response_model=Venue, responses={404: _PROBLEM})
 async def get_venue(venue_id: str, catalog: CatalogService) -> dict[str, Any]:
     return await catalog.venue(venue_id)
+
+
+@venues_api.put(
+    "/{venue_id}",
+    response_model=Venue,
+    summary="Replace a venue's details and sections (only while no event uses it)",
+    responses=_AUTH
+    | {
+        404: _PROBLEM,
+        409: _PROBLEM | {"description": "An event uses the venue: it can no longer change"},
+        422: _PROBLEM,
+    },
+)
+async def replace_venue(
+    venue_id: str, body: VenueIn, user: OrganizerUser, venues: VenuesService
+) -> dict[str, Any]:
+    return await venues.replace(user, venue_id, body)
 
 
 @events_api.post("", status_code=201, response_model=Event, responses=_AUTH | {422: _PROBLEM})
@@ -54,10 +101,16 @@ async def create_event(body: EventIn, user: OrganizerUser, events: EventsService
     "",
     response_model=EventPage,
     summary="Published events, soonest first",
-    responses={422: _PROBLEM},
+    responses={
+        200: {"description": "With a strong `ETag` and `Cache-Control: public, max-age=5`"},
+        304: {"description": "`If-None-Match` names the current page"},
+        422: _PROBLEM,
+    },
 )
 async def list_events(
     catalog: CatalogService,
+    request: Request,
+    cache_control: PublicCacheControl,
     city: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=50)] = None,
     starts_after: Annotated[
@@ -68,8 +121,8 @@ async def list_events(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> dict[str, Any]:
-    return await catalog.on_sale(
+) -> Response:
+    body = await catalog.on_sale_document(
         city=city,
         category=category,
         starts_after=starts_after,
@@ -77,11 +130,59 @@ async def list_events(
         limit=limit,
         cursor=cursor,
     )
+    return cached_response(request, body, cache_control)
 
 
-@events_api.get("/{event_id}", response_model=Event, responses={404: _PROBLEM})
-async def get_event(event_id: str, user: OptionalUser, catalog: CatalogService) -> dict[str, Any]:
-    return await catalog.event(user, event_id)
+@events_api.get(
+    "/managed",
+    response_model=EventPage,
+    summary="Events the caller manages, in every status, newest first",
+    description="An organizer's own events (drafts, on sale, cancelled); an admin sees every "
+    "organizer's, or one's with `organizer_id`; door staff see their organizer's published and "
+    "cancelled events.",
+    responses=_AUTH | {422: _PROBLEM},
+)
+async def managed_events(
+    user: DoorUser,
+    catalog: CatalogService,
+    response: Response,
+    status: EventStatus | None = None,
+    organizer_id: Annotated[
+        str | None, Query(max_length=64, description="Admins only: one organizer's events")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the title, any case")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = NO_STORE
+    return await catalog.managed(
+        user, organizer_id=organizer_id, status=status, title=q, limit=limit, cursor=cursor
+    )
+
+
+@events_api.get(
+    "/{event_id}",
+    response_model=Event,
+    responses={
+        200: {
+            "description": "With a strong `ETag`; `Cache-Control: public, max-age=5` (a draft, "
+            "which only its organizer and admins see: `private, no-cache`)"
+        },
+        304: {"description": "`If-None-Match` names the current representation"},
+        404: _PROBLEM,
+    },
+)
+async def get_event(
+    event_id: str,
+    user: OptionalUser,
+    catalog: CatalogService,
+    request: Request,
+    cache_control: PublicCacheControl,
+) -> Response:
+    body, same_for_everyone = await catalog.event_document(user, event_id)
+    return cached_response(request, body, cache_control if same_for_everyone else PRIVATE)
 
 
 @events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: _PROBLEM})
@@ -110,13 +211,43 @@ async def cancel_event(event_id: str, user: OrganizerUser, events: EventsService
 @events_api.get(
     "/{event_id}/seatmap",
     response_model=Seatmap,
-    responses={404: _PROBLEM, 503: _PROBLEM},
+    responses={404: _PROBLEM, 502: _PROBLEM, 503: _PROBLEM},
 )
 async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) -> Response:
-    # A stadium is 60,000 seats: serialise the plain dicts directly rather than building (and
-    # re-validating) a model per seat. The response model still documents the shape.
+    """Every seat with its live status: the layout merged with inventory's availability.
+    Clients that refresh often fetch the two parts instead: `/layout` once (it never changes),
+    then inventory's `/availability/bits` (a few hundred bytes per 1,000 seats)."""
+    # Rendered from the layout's cached JSON fragments (seatmap.py), not through the model:
+    # the response model documents the shape.
     body = await catalog.seatmap(user, event_id)
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+@events_api.get(
+    "/{event_id}/layout",
+    response_model=Layout,
+    responses={
+        200: {
+            "description": "The layout, with a strong `ETag`. A published event's layout never "
+            "changes: `Cache-Control: public, max-age=31536000, immutable`. A draft's (only its "
+            "organizer and admins see it) may change until it is published: "
+            "`private, no-cache`.",
+        },
+        304: {"description": "`If-None-Match` names the current layout"},
+        404: _PROBLEM,
+    },
+)
+async def layout(
+    event_id: str, user: OptionalUser, catalog: CatalogService, request: Request
+) -> Response:
+    """Sections, rows and seats with their price tiers (prices in `price_tiers`), without live
+    status. Each seat's `bit` is its index in inventory's availability bitmaps
+    (`GET /api/v1/inventory/events/{event_id}/availability/bits`): seat `bit` is sold when bit
+    `bit` of `sold` is set (most significant bit of byte 0 first), held when that bit of `held`
+    is, else available."""
+    found, public = await catalog.layout(user, event_id)
+    cache_control = IMMUTABLE if public else PRIVATE
+    return cached_response(request, found.document, cache_control, etag=found.etag)
 
 
 @internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: _PROBLEM})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from ticketing_common.facts import EventPublished
-from ticketing_common.problems import not_found
+from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
@@ -15,8 +16,8 @@ from ticketing_events.events import check_visible, event_fact
 from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
-from ticketing_events.schemas import QuoteIn
-from ticketing_events.seatmap import build_seatmap
+from ticketing_events.schemas import Event, EventPage, QuoteIn
+from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, venue_view
 
 
@@ -30,11 +31,13 @@ class Catalog:
         inventory: Inventory,
         venues: VenueCache,
         reads: ReadCache,
+        layouts: LayoutCache,
     ) -> None:
         self.connect = connect
         self.inventory = inventory
         self.venues = venues
         self.reads = reads
+        self.layouts = layouts
 
     async def venue(self, venue_id: str) -> dict[str, Any]:
         row = await self._venue_row(venue_id)
@@ -53,6 +56,24 @@ class Catalog:
         check_visible(user, event, event_id)
         assert event is not None
         return event
+
+    async def event_document(self, user: Principal | None, event_id: str) -> tuple[bytes, bool]:
+        """The event as served (`Event`, rendered once per cache entry), and whether it is the
+        same for everyone (anything but a draft, which only its organizer and admins see)."""
+        event = await self.event(user, event_id)
+        return self._rendered(("event-json", event_id), event, Event), event["status"] != "draft"
+
+    async def on_sale_document(self, **query: Any) -> bytes:
+        """A page of the listing as served (`EventPage`, rendered once per cache entry)."""
+        page = await self.on_sale(**query)
+        return self._rendered(("on_sale-json", *query.values()), page, EventPage)
+
+    def _rendered(self, key: Hashable, value: Any, model: type[BaseModel]) -> bytes:
+        body: bytes | None = self.reads.get(key)
+        if body is None:
+            body = model.model_validate(value).model_dump_json().encode()
+            self.reads.put(key, body)
+        return body
 
     async def on_sale(
         self,
@@ -88,13 +109,59 @@ class Catalog:
         self.reads.put(key, page)
         return page
 
-    async def seatmap(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+    async def managed(
+        self,
+        user: Principal,
+        *,
+        organizer_id: str | None,
+        status: str | None,
+        title: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> dict[str, Any]:
+        """Events in every status, newest first: an organizer's own; an admin's view is every
+        organizer's (or one's); door staff see their organizer's published and cancelled events
+        (never drafts). Never cached: an organizer sees their edit at once."""
+        statuses: tuple[str, ...] | None = (status,) if status else None
+        if user.role == "staff":
+            if organizer_id not in (None, user.organizer_id) or status == "draft":
+                raise forbidden("Door staff see only their organizer's published events")
+            organizer_id, statuses = user.organizer_id, statuses or ("on_sale", "cancelled")
+        elif not user.is_admin:
+            if organizer_id not in (None, user.user_id):
+                raise forbidden("Organizers list only their own events")
+            organizer_id = user.user_id
+        after = cursors.decode_event_position(cursor) if cursor else None
+        rows = await repository.managed(
+            await self.connect(),
+            organizer_id=organizer_id,
+            statuses=statuses,
+            title=title.strip() if title else None,
+            after=after,
+            limit=limit + 1,
+        )
+        items, more = rows[:limit], len(rows) > limit
+        next_cursor = None
+        if more:
+            last = items[-1]
+            next_cursor = cursors.encode([last["created_at"].isoformat(), last["event_id"]])
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def layout(self, user: Principal | None, event_id: str) -> tuple[EventLayout, bool]:
+        """The event's layout as `user` may see it, and whether it is public (published: the
+        same for everyone, and immutable)."""
         event = await self.event(user, event_id)
-        venue = await self._venue(event)
-        availability = None
+        layout = self.layouts.get(event, await self._venue(event))
+        return layout, event["published_at"] is not None
+
+    async def seatmap(self, user: Principal | None, event_id: str) -> bytes:
+        """The contract's seat map: the cached layout with inventory's live seat states."""
+        event = await self.event(user, event_id)
+        layout = self.layouts.get(event, await self._venue(event))
+        bits = None
         if event["published_at"] is not None:
-            availability = await self.inventory.availability(event_id)
-        return build_seatmap(event, venue, availability)
+            bits = await self.inventory.availability_bits(event_id)
+        return layout.seatmap(event["status"], bits)
 
     async def internal_view(self, event_id: str) -> dict[str, Any]:
         """The event in any status, with what booking needs to price and describe it."""

@@ -16,6 +16,7 @@ from ticketing_events.catalog import Catalog
 from ticketing_events.events import Events
 from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
+from ticketing_events.seatmap import LayoutCache
 from ticketing_events.venues import VenueCache, Venues
 
 # Dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a
@@ -65,7 +66,8 @@ async def _events(db: DbSession, conn: HTTPConnection) -> Events:
 async def _catalog(
     connect: Annotated[ReadConnection, Depends(_read_connection)], conn: HTTPConnection
 ) -> Catalog:
-    return Catalog(connect, _inventory(conn), _venue_cache(conn), _read_cache(conn))
+    layouts: LayoutCache = conn.app.state.layout_cache
+    return Catalog(connect, _inventory(conn), _venue_cache(conn), _read_cache(conn), layouts)
 
 
 async def _venues(db: DbSession) -> Venues:

@@ -202,7 +202,10 @@ class Events:
         return event
 
     async def _venue_for(self, body: EventIn) -> dict[str, Any]:
-        venue = await self.venues.get(self.db, body.venue_id)
+        """The event's venue, marked in use (no more edits) in this transaction."""
+        venue = self.venues.cached(body.venue_id) or await repository.claim_venue(
+            self.db, body.venue_id
+        )
         if venue is None:
             raise unprocessable(
                 (["body", "venue_id"], f"no venue {body.venue_id!r}", "unknown_venue")

@@ -54,11 +54,10 @@ class Inventory:
             return  # inventory has no seats for it: there is nothing left to stop selling
         self._expect_ok(response, "close the event's sales")
 
-    async def availability(self, event_id: str) -> dict[str, Any] | None:
-        """Per-section counts and per-seat statuses; None when inventory has no such event."""
-        response = await self._call(
-            "GET", f"/api/v1/inventory/events/{event_id}/availability?seats=true"
-        )
+    async def availability_bits(self, event_id: str) -> dict[str, Any] | None:
+        """Per-section counts and every seat's state as two bitmaps (inventory's compact
+        availability); None when inventory has no such event."""
+        response = await self._call("GET", f"/api/v1/inventory/events/{event_id}/availability/bits")
         if response.status == 404:
             return None
         self._expect_ok(response, "read availability")

@@ -12,6 +12,7 @@ from ticketing_events.api import events_api, internal, venues_api
 from ticketing_events.closing import InventoryCloser
 from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
+from ticketing_events.seatmap import LayoutCache
 from ticketing_events.settings import EventsSettings
 from ticketing_events.tables import outbox
 from ticketing_events.venues import VenueCache
@@ -49,4 +50,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     app.state.inventory = inventory
     app.state.venue_cache = VenueCache()
     app.state.read_cache = ReadCache(settings.public_read_cache_ttl_s)
+    app.state.layout_cache = LayoutCache()
     return app

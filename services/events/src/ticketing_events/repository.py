@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from ticketing_common.database import contains
 
 from ticketing_events.tables import events, venues
 
@@ -22,9 +23,56 @@ async def insert_venue(db: AsyncSession, **values: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-async def venue(db: Reader, venue_id: str) -> dict[str, Any] | None:
-    row = (await db.execute(select(venues).where(venues.c.venue_id == venue_id))).first()
+async def venue(db: Reader, venue_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    query = select(venues).where(venues.c.venue_id == venue_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await db.execute(query)).first()
     return dict(row._mapping) if row else None
+
+
+async def claim_venue(db: AsyncSession, venue_id: str) -> dict[str, Any] | None:
+    """Mark the venue as having events (it can no longer be edited), in the caller's
+    transaction; the row lock orders this after an edit in progress."""
+    row = (
+        await db.execute(
+            update(venues)
+            .where(venues.c.venue_id == venue_id)
+            .values(in_use=True)
+            .returning(*venues.c)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def update_venue(db: AsyncSession, venue_id: str, **values: Any) -> dict[str, Any]:
+    row = (
+        await db.execute(
+            update(venues)
+            .where(venues.c.venue_id == venue_id)
+            .values(**values)
+            .returning(*venues.c)
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+async def venues_of(
+    db: Reader, *, organizer_id: str | None, after: tuple[datetime, str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Venues newest first (one organizer's, or every venue), after the keyset position."""
+    conditions = []
+    if organizer_id is not None:
+        conditions.append(venues.c.organizer_id == organizer_id)
+    if after is not None:
+        conditions.append(tuple_(venues.c.created_at, venues.c.venue_id) < tuple_(*after))
+    rows = await db.execute(
+        select(venues)
+        .where(and_(true(), *conditions))
+        .order_by(venues.c.created_at.desc(), venues.c.venue_id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 async def venue_named(db: Reader, organizer_id: str, name: str) -> dict[str, Any] | None:
@@ -104,6 +152,35 @@ async def on_sale(
         select(*EVENT_COLUMNS)
         .where(and_(*conditions))
         .order_by(events.c.starts_at, events.c.event_id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def managed(
+    db: Reader,
+    *,
+    organizer_id: str | None,
+    statuses: tuple[str, ...] | None,
+    title: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Events in any of `statuses` (None: all), newest first: one organizer's, or every
+    organizer's."""
+    conditions = []
+    if organizer_id is not None:
+        conditions.append(events.c.organizer_id == organizer_id)
+    if statuses is not None:
+        conditions.append(events.c.status.in_(statuses))
+    if title:
+        conditions.append(contains(events.c.title, title))
+    if after is not None:
+        conditions.append(tuple_(events.c.created_at, events.c.event_id) < tuple_(*after))
+    rows = await db.execute(
+        select(*EVENT_COLUMNS)
+        .where(and_(true(), *conditions))
+        .order_by(events.c.created_at.desc(), events.c.event_id.desc())
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]

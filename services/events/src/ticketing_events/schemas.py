@@ -173,7 +173,17 @@ class Venue(BaseModel):
     timezone: str
     sections: list[Annotated[SeatedSection | StandingSection, Field(discriminator="kind")]]
     capacity: int
+    in_use: bool = Field(
+        description="An event has been put on this venue: its sections can no longer change"
+    )
     created_at: datetime
+
+
+class VenuePage(BaseModel):
+    items: list[Venue]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -286,6 +296,37 @@ class Seatmap(BaseModel):
     event_status: EventStatus
     price_tiers: list[PriceTierOut]
     sections: list[SeatmapSection]
+
+
+class LayoutSeat(BaseModel):
+    seat_id: str
+    number: int
+    bit: int = Field(description="The seat's index in inventory's availability bitmaps")
+
+
+class LayoutRow(BaseModel):
+    label: str
+    seats: list[LayoutSeat]
+
+
+class LayoutSection(BaseModel):
+    section_id: str
+    name: str
+    kind: Literal["seated", "standing"]
+    price_tier: str
+    capacity: int
+    rows: list[LayoutRow] | None = Field(default=None, description="Seated sections only")
+
+
+class Layout(BaseModel):
+    """An event's seats without their live status: immutable once the event is published."""
+
+    event_id: str
+    venue_id: str
+    version: str = Field(description="Names this layout; the ETag is it, quoted")
+    price_tiers: list[PriceTierOut]
+    seat_count: int = Field(description="Seats with a bit (standing places have none)")
+    sections: list[LayoutSection]
 
 
 # --- internal ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -18,7 +19,8 @@ from ticketing_common.outbox import outbox_table
 
 metadata = MetaData()
 
-# A venue never changes once created: events priced against its sections rely on that.
+# A venue may be edited until the first event is put on it (`in_use`); from then on it never
+# changes: events priced against its sections rely on that.
 venues = Table(
     "venues",
     metadata,
@@ -31,8 +33,10 @@ venues = Table(
     Column("timezone", String(64), nullable=False),
     Column("sections", JSONB, nullable=False),
     Column("capacity", Integer, nullable=False),
+    Column("in_use", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_venues_organizer_id", "organizer_id"),
+    Index("ix_venues_organizer_created", "organizer_id", "created_at", "venue_id"),
 )
 
 events = Table(
@@ -57,6 +61,9 @@ events = Table(
     # Set once inventory has stopped selling a cancelled event; NULL means a retry is due.
     Column("inventory_closed_at", DateTime(timezone=True)),
     Index("ix_events_organizer_id", "organizer_id"),
+    # The console: an organizer's events (or, for admins, every event) newest first.
+    Index("ix_events_organizer_created", "organizer_id", "created_at", "event_id"),
+    Index("ix_events_created", "created_at", "event_id"),
     # The public listing: published events in (starts_at, event_id) order, optionally by city.
     Index(
         "ix_events_on_sale_starts",

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.problems import conflict, forbidden, not_found
 from ticketing_common.security import Principal
 
-from ticketing_events import repository
+from ticketing_events import cursors, repository
 from ticketing_events.schemas import VenueIn, section_capacity
 
 
@@ -73,30 +74,75 @@ def venue_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _stored(body: VenueIn) -> dict[str, Any]:
+    return {
+        "name": body.name,
+        "city": body.city,
+        "country": body.country,
+        "address": body.address,
+        "timezone": body.timezone,
+        "sections": [section.model_dump() for section in body.sections],
+        "capacity": sum(section_capacity(section) for section in body.sections),
+    }
+
+
 class Venues:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
     async def create(self, user: Principal, body: VenueIn) -> dict[str, Any]:
         row = await repository.insert_venue(
-            self.db,
-            venue_id=str(uuid.uuid4()),
-            organizer_id=user.user_id,
-            name=body.name,
-            city=body.city,
-            country=body.country,
-            address=body.address,
-            timezone=body.timezone,
-            sections=[section.model_dump() for section in body.sections],
-            capacity=sum(section_capacity(section) for section in body.sections),
+            self.db, venue_id=str(uuid.uuid4()), organizer_id=user.user_id, **_stored(body)
         )
         await self.db.commit()
         return venue_view(row)
 
+    async def replace(self, user: Principal, venue_id: str, body: VenueIn) -> dict[str, Any]:
+        """Edit a venue that no event uses yet (row-locked against an event being put on it)."""
+        try:
+            row = await repository.venue(self.db, venue_id, for_update=True)
+            if row is None:
+                raise not_found("Venue", venue_id)
+            if not (user.is_admin or user.user_id == row["organizer_id"]):
+                raise forbidden("Only the venue's organizer or an admin may change it")
+            if row["in_use"]:
+                raise conflict(
+                    "This venue already has events, so its sections can no longer change; "
+                    "create a new venue instead",
+                    slug="venue-in-use",
+                )
+            updated = await repository.update_venue(self.db, venue_id, **_stored(body))
+            await self.db.commit()
+        except Exception:
+            await self.db.rollback()
+            raise
+        return venue_view(updated)
+
+    async def page(
+        self, user: Principal, organizer_id: str | None, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
+        """The caller's venues newest first; an admin sees every venue (or one organizer's)."""
+        if not user.is_admin:
+            if organizer_id not in (None, user.user_id):
+                raise forbidden("Organizers list only their own venues")
+            organizer_id = user.user_id
+        after = cursors.decode_event_position(cursor) if cursor else None
+        rows = await repository.venues_of(
+            self.db, organizer_id=organizer_id, after=after, limit=limit + 1
+        )
+        items = [venue_view(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = cursors.encode([last["created_at"].isoformat(), last["venue_id"]])
+        return {"items": items, "next_cursor": next_cursor}
+
 
 class VenueCache:
-    """Venues never change once created, so a venue read once is served from memory after that
-    (bounded, least recently used out first). Callers must not mutate what it returns."""
+    """A venue with events never changes again, so once read it is served from memory (bounded,
+    least recently used out first). A venue still being edited (`in_use` false) is always read
+    from the database: another instance may change it. Callers must not mutate what it
+    returns."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
@@ -113,7 +159,7 @@ class VenueCache:
         if venue is not None:
             return venue
         venue = await repository.venue(db, venue_id)
-        if venue is not None:
+        if venue is not None and venue["in_use"]:
             self._venues[venue_id] = venue
             if len(self._venues) > self.size:
                 self._venues.popitem(last=False)

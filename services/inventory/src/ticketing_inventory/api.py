@@ -14,6 +14,7 @@ from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.schemas import (
     Availability,
+    AvailabilityBits,
     ClosedOut,
     ConfirmIn,
     ConfirmOut,
@@ -57,6 +58,21 @@ async def availability(
     # Serialised as built: validating 100,000 seat statuses against the model took longer than
     # reading them from Redis.
     return Response(orjson.dumps(answer), media_type="application/json")
+
+
+@router.get(
+    "/events/{event_id}/availability/bits",
+    response_model=AvailabilityBits,
+    responses={404: _PROBLEM},
+)
+async def availability_bits(event_id: EventId, inventory: InventoryService) -> Response:
+    """The counts per section and every seat's live state as two bitmaps, in the bit order of
+    the event's layout (`GET /api/v1/events/{event_id}/layout` gives each seat its `bit`). One
+    Redis round trip; live, so never cached (`Cache-Control: no-store`)."""
+    answer = await inventory.availability_bits(event_id)
+    return Response(
+        orjson.dumps(answer), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 MAX_HOLD_BODY_BYTES = 16 * 1024

@@ -4,23 +4,17 @@ and every section its number, and the canonical form's hash tells layouts apart.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from ticketing_common.problems import Problem
+from ticketing_common.seats import natural_key
 
 from ticketing_inventory.ids import section_of_seat
 from ticketing_inventory.schemas import LayoutIn, SoldIn
 
 MAX_SECTIONS = 1024  # the Lua scripts pack a section number into 10 bits
-_NUMBER = re.compile(r"(\d+)")
-
-
-def _natural(text: str) -> tuple[tuple[int, str], ...]:
-    """A-2-10 after A-2-9: digit runs compare as numbers."""
-    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in _NUMBER.split(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +48,9 @@ def _invalid(detail: str, **extensions: Any) -> Problem:
 
 
 def prepare_layout(layout: LayoutIn) -> PreparedLayout:
-    seats = sorted(layout.seats, key=lambda seat: _natural(seat.seat_id))
-    standing = sorted(layout.standing, key=lambda section: _natural(section.section_id))
+    # Bit order is ticketing_common.seats' natural order: events' layout documents it.
+    seats = sorted(layout.seats, key=lambda seat: natural_key(seat.seat_id))
+    standing = sorted(layout.standing, key=lambda section: natural_key(section.section_id))
     if not seats and not standing:
         raise _invalid("A layout needs seats or standing sections")
 
@@ -79,7 +74,7 @@ def prepare_layout(layout: LayoutIn) -> PreparedLayout:
 
     sections = [Section(sid, "seated", n) for sid, n in seated_capacity.items()]
     sections += [Section(s.section_id, "standing", s.capacity) for s in standing]
-    sections.sort(key=lambda section: _natural(section.section_id))
+    sections.sort(key=lambda section: natural_key(section.section_id))
     if len(sections) > MAX_SECTIONS:
         raise _invalid(f"A layout has at most {MAX_SECTIONS} sections")
 

@@ -72,6 +72,23 @@ class Availability(BaseModel):
     )
 
 
+class AvailabilityBits(BaseModel):
+    """Every seat's state in two bitmaps: a few hundred bytes per 1,000 seats."""
+
+    event_id: str
+    status: Literal["open", "closed"] = Field(description="closed: no new holds")
+    sections: list[SectionAvailability]
+    seat_count: int = Field(description="Bits in each bitmap: the event's seats")
+    sold: str = Field(
+        description="Base64 of a bitmap of `seat_count` bits, most significant bit of byte 0 "
+        "first: bit i set = the seat whose layout `bit` is i is sold"
+    )
+    held: str = Field(
+        description="The same for held seats (never set where `sold` is); a seat with neither "
+        "bit is available"
+    )
+
+
 # Internal (service-to-service) bodies.
 
 

@@ -13,7 +13,7 @@ import orjson
 from ticketing_common.problems import Problem, conflict, not_found
 from ticketing_common.redis import AnyRedis
 
-from ticketing_inventory.availability import SeatIds, decode_availability
+from ticketing_inventory.availability import SeatIds, decode_availability, decode_bits
 from ticketing_inventory.ids import event_of_hold, new_hold_id
 from ticketing_inventory.keys import EVENTS_KEY, event_keys, hold_key, hold_keys
 from ticketing_inventory.layout import PreparedLayout, prepare_sold
@@ -329,7 +329,7 @@ class Inventory:
 
     async def availability(self, event_id: str, with_seats: bool) -> dict[str, Any]:
         cached = self._seat_ids.get(event_id)
-        args = ["1" if with_seats else "0", cached.digest if cached else ""]
+        args = ["seats" if with_seats else "0", cached.digest if cached else ""]
         reply = await self.call(self.scripts.availability, event_keys(event_id), args)
         if reply[0] == b"unknown-event":
             raise unknown_event(event_id)
@@ -340,6 +340,13 @@ class Inventory:
             if len(self._seat_ids) > SEAT_ID_CACHE_EVENTS:
                 self._seat_ids.popitem(last=False)
         return answer
+
+    async def availability_bits(self, event_id: str) -> dict[str, Any]:
+        """The counts and every seat's state as two bitmaps (availability.decode_bits)."""
+        reply = await self.call(self.scripts.availability, event_keys(event_id), ["bits", ""])
+        if reply[0] == b"unknown-event":
+            raise unknown_event(event_id)
+        return decode_bits(event_id, reply)
 
     async def sweep(self, event_id: str, batch: int) -> int:
         """Tidy one event; returns how many expired claims it dropped."""

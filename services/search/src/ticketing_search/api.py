@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from ticketing_common.http_cache import PublicCacheControl, cached_response
 
 from ticketing_search.deps import Backend
 from ticketing_search.model import next_cursor
@@ -12,18 +13,27 @@ from ticketing_search.schemas import SearchPage, SearchParams, Suggestions, Sugg
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_CACHEABLE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "With a strong `ETag` and `Cache-Control: public, max-age=5`"},
+    304: {"description": "`If-None-Match` names the current answer"},
+}
 
 
 @router.get(
     "/events",
     response_model=SearchPage,
     summary="Search events on sale",
-    responses={422: _PROBLEM, 503: _PROBLEM},
+    responses=_CACHEABLE | {422: _PROBLEM, 503: _PROBLEM},
 )
-async def search_events(params: Annotated[SearchParams, Query()], backend: Backend) -> SearchPage:
+async def search_events(
+    params: Annotated[SearchParams, Query()],
+    backend: Backend,
+    request: Request,
+    cache_control: PublicCacheControl,
+) -> Response:
     query = params.to_query(datetime.now(UTC))
     result = await backend.search(query)
-    return SearchPage.model_validate(
+    page = SearchPage.model_validate(
         {
             "items": result.items,
             "total": result.total,
@@ -31,14 +41,21 @@ async def search_events(params: Annotated[SearchParams, Query()], backend: Backe
             "next_cursor": next_cursor(query, result.total),
         }
     )
+    return cached_response(request, page.model_dump_json().encode(), cache_control)
 
 
 @router.get(
     "/suggest",
     response_model=Suggestions,
     summary="Event titles for what has been typed (prefix, typo tolerant)",
-    responses={422: _PROBLEM, 503: _PROBLEM},
+    responses=_CACHEABLE | {422: _PROBLEM, 503: _PROBLEM},
 )
-async def suggest(params: Annotated[SuggestParams, Query()], backend: Backend) -> Suggestions:
+async def suggest(
+    params: Annotated[SuggestParams, Query()],
+    backend: Backend,
+    request: Request,
+    cache_control: PublicCacheControl,
+) -> Response:
     titles = await backend.suggest(params.q, params.limit, datetime.now(UTC))
-    return Suggestions(suggestions=titles)
+    body = Suggestions(suggestions=titles).model_dump_json().encode()
+    return cached_response(request, body, cache_control)

@@ -1,5 +1,7 @@
 -- Per-section counts and, on request, every seat's state, in one round trip.
--- ARGV: with_seats ('1' or '0'), the layout hash whose seat ids the caller already has ('' none)
+-- ARGV: what to add to the counts ('0' nothing; 'seats' or 'bits': the SOLD and HELD bitmaps and
+-- the expired claims; 'seats' adds the seat ids unless the caller has them), the layout hash
+-- whose seat ids the caller already has ('' none)
 local meta = redis.call('HMGET', META, 'layout', 'status', 'sections')
 if not meta[1] then return {'unknown-event'} end
 local now = now_ms()
@@ -7,7 +9,7 @@ local sections = cjson.decode(meta[3])
 local held = {}
 for i = 1, #sections do held[i] = live_claims_in(i - 1, now) end
 local reply = {'ok', meta[1], meta[2], meta[3], redis.call('HGETALL', SOLD_COUNT), held}
-if ARGV[1] == '1' then
+if ARGV[1] ~= '0' then
   -- HELD still has the bits of expired claims nobody tidied yet; list them so they read as free.
   local expired = {}
   for i, section in ipairs(sections) do
@@ -21,6 +23,8 @@ if ARGV[1] == '1' then
   reply[7] = redis.call('GET', SOLD) or ''
   reply[8] = redis.call('GET', HELD) or ''
   reply[9] = expired
-  reply[10] = ARGV[2] == meta[1] and '' or (redis.call('GET', SEAT_IDS) or '')
+  if ARGV[1] == 'seats' then
+    reply[10] = ARGV[2] == meta[1] and '' or (redis.call('GET', SEAT_IDS) or '')
+  end
 end
 return reply

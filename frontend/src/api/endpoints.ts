@@ -1,0 +1,87 @@
+/** Every public endpoint the app calls, typed: one place to read what the app needs of the API. */
+import type { ApiClient } from "./client";
+import type {
+  Availability,
+  Booking,
+  Event,
+  Hold,
+  Page,
+  Payment,
+  SearchPage,
+  Ticket,
+  TokenPair,
+  User,
+  Venue,
+} from "./types";
+
+const id = encodeURIComponent;
+
+export interface SearchParams {
+  q?: string;
+  city?: string;
+  category?: string;
+  date_from?: string;
+  date_to?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export type HoldRequest = { seat_ids: string[] } | { section_id: string; quantity: number };
+
+export function endpoints(client: ApiClient) {
+  const post = <T>(path: string, body: unknown, headers?: Record<string, string>) =>
+    client.request<T>(path, { method: "POST", body, auth: "required", headers });
+  return {
+    client,
+    // auth
+    register: (body: { email: string; password: string; name: string }) =>
+      client.request<User>("/api/v1/auth/register", { method: "POST", body }),
+    login: (body: { email: string; password: string }) =>
+      client.request<TokenPair>("/api/v1/auth/login", { method: "POST", body }),
+    refresh: (refresh_token: string) =>
+      client.request<TokenPair>("/api/v1/auth/refresh", { method: "POST", body: { refresh_token } }),
+    logout: (refresh_token: string) =>
+      client.request<void>("/api/v1/auth/logout", { method: "POST", body: { refresh_token } }),
+    me: () => client.request<User>("/api/v1/auth/me", { auth: "required" }),
+    // catalogue (anonymous: cacheable at the edge)
+    search: (params: SearchParams, signal?: AbortSignal) =>
+      client.request<SearchPage>("/api/v1/search/events", { query: { ...params }, signal }),
+    suggest: (q: string, signal?: AbortSignal) =>
+      client.request<{ suggestions: string[] }>("/api/v1/search/suggest", { query: { q, limit: 8 }, signal }),
+    event: (eventId: string, signal?: AbortSignal) =>
+      client.request<Event>(`/api/v1/events/${id(eventId)}`, { signal }),
+    venue: (venueId: string, signal?: AbortSignal) =>
+      client.request<Venue>(`/api/v1/venues/${id(venueId)}`, { signal }),
+    availability: (eventId: string, seats: boolean, signal?: AbortSignal) =>
+      client.request<Availability>(`/api/v1/inventory/events/${id(eventId)}/availability`, {
+        query: seats ? { seats: true } : {},
+        signal,
+      }),
+    // holds
+    createHold: (eventId: string, body: HoldRequest, idempotencyKey: string) =>
+      post<Hold>(`/api/v1/inventory/events/${id(eventId)}/holds`, body, { "Idempotency-Key": idempotencyKey }),
+    hold: (holdId: string) => client.request<Hold>(`/api/v1/inventory/holds/${id(holdId)}`, { auth: "required" }),
+    releaseHold: (holdId: string, keepalive = false) =>
+      client.request<void>(`/api/v1/inventory/holds/${id(holdId)}`, {
+        method: "DELETE",
+        auth: "required",
+        keepalive,
+      }),
+    // bookings and payments
+    book: (holdId: string, idempotencyKey: string) =>
+      post<Booking>("/api/v1/bookings", { hold_id: holdId }, { "Idempotency-Key": idempotencyKey }),
+    bookings: (cursor?: string) =>
+      client.request<Page<Booking>>("/api/v1/bookings", { auth: "required", query: { cursor, limit: 50 } }),
+    booking: (bookingId: string) =>
+      client.request<Booking>(`/api/v1/bookings/${id(bookingId)}`, { auth: "required" }),
+    cancelBooking: (bookingId: string) => post<Booking>(`/api/v1/bookings/${id(bookingId)}/cancel`, undefined),
+    tickets: (bookingId: string) =>
+      client.request<Ticket[]>(`/api/v1/bookings/${id(bookingId)}/tickets`, { auth: "required" }),
+    payment: (paymentId: string) =>
+      client.request<Payment>(`/api/v1/payments/${id(paymentId)}`, { auth: "required" }),
+    simulatePayment: (paymentId: string, outcome: "succeeded" | "failed") =>
+      post<{ payment_id: string; outcome: string }>(`/api/v1/payments/${id(paymentId)}/simulate`, { outcome }),
+  };
+}
+
+export type Api = ReturnType<typeof endpoints>;

@@ -1,0 +1,239 @@
+/** /events/{event_id}: the event's details in the venue's time zone, its prices, the seat-map
+ * picker with live availability, and the customer's hold with its countdown. */
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
+import { ApiError } from "../api/client";
+import type { HoldRequest } from "../api/endpoints";
+import { describeError } from "../api/problems";
+import type { Event, Venue } from "../api/types";
+import { useApi } from "../app/services";
+import { useAuth } from "../auth/AuthProvider";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { Loading } from "../components/Loading";
+import { Page } from "../components/Page";
+import { HoldPanel } from "../features/holds/HoldPanel";
+import { useHold } from "../features/holds/HoldProvider";
+import { buildLayout, HALL_VIEW_MAX_SEATS, stillAvailable, statusOf, toggleSeat, type Layout } from "../features/seatmap/layout";
+import { SeatMap, useTierPrice } from "../features/seatmap/SeatMap";
+import { useLiveAvailability } from "../features/seatmap/useLiveAvailability";
+import { formatDateTime, formatMoney, formatTime } from "../i18n/format";
+
+export function Component() {
+  const { eventId = "" } = useParams();
+  const api = useApi();
+  const event = useQuery({ queryKey: ["event", eventId], queryFn: ({ signal }) => api.event(eventId, signal) });
+  const venue = useQuery({
+    queryKey: ["venue", event.data?.venue_id],
+    queryFn: ({ signal }) => api.venue(event.data!.venue_id, signal),
+    enabled: !!event.data,
+    staleTime: 5 * 60_000, // a venue's layout does not change under an event on sale
+  });
+  const { t } = useTranslation();
+  if (event.isError || venue.isError) {
+    const error = event.error ?? venue.error;
+    const missing = error instanceof ApiError && error.status === 404;
+    return (
+      <Page title={missing ? t("notFound.title") : t("errors.unexpected")}>
+        <ErrorMessage error={error} onRetry={missing ? undefined : () => void (event.isError ? event.refetch() : venue.refetch())} />
+        <Link to="/">{t("notFound.home")}</Link>
+      </Page>
+    );
+  }
+  if (!event.data || !venue.data) return <Loading />;
+  return <EventView event={event.data} venue={venue.data} />;
+}
+
+function EventView({ event, venue }: { event: Event; venue: Venue }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const layout = useMemo(() => buildLayout(event, venue), [event, venue]);
+  const [params] = useSearchParams();
+  const zoomed = params.get("section");
+  const hall = layout.seatedCapacity <= HALL_VIEW_MAX_SEATS;
+  const visible = hall
+    ? layout.sections.filter((s) => s.kind === "seated").map((s) => s.sectionId)
+    : zoomed && layout.sections.some((s) => s.sectionId === zoomed && s.kind === "seated")
+      ? [zoomed]
+      : [];
+  const onSale = event.status === "on_sale";
+  const live = useLiveAvailability(event.event_id, visible, onSale);
+
+  return (
+    <Page title={event.title} wide>
+      <div className="event-layout">
+        <section className="event-details" aria-label={t("event.when")}>
+          <dl>
+            <dt>{t("event.when")}</dt>
+            <dd>
+              <time dateTime={event.starts_at}>{formatDateTime(event.starts_at, locale, venue.timezone)}</time>
+            </dd>
+            <dt>{t("event.where")}</dt>
+            <dd>
+              {venue.name}
+              <br />
+              {venue.address}
+            </dd>
+            <dt>{t("event.prices")}</dt>
+            <dd>
+              <ul className="tiers">
+                {event.price_tiers.map((tier) => (
+                  <li key={tier.tier}>
+                    {tier.tier.charAt(0).toUpperCase() + tier.tier.slice(1)}: {formatMoney(tier.price_cents, tier.currency, locale)}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </dl>
+          {event.description && <p>{event.description}</p>}
+        </section>
+        {event.status === "cancelled" && <p className="notice notice-error" role="alert">{t("event.cancelled")}</p>}
+        {event.status === "draft" && <p className="notice">{t("event.notOnSale")}</p>}
+        {onSale && <Picker event={event} layout={layout} zoomed={zoomed} live={live} />}
+      </div>
+    </Page>
+  );
+}
+
+function Picker({
+  event,
+  layout,
+  zoomed,
+  live,
+}: {
+  event: Event;
+  layout: Layout;
+  zoomed: string | null;
+  live: ReturnType<typeof useLiveAvailability>;
+}) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const { status } = useAuth();
+  const holds = useHold();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const tierPrice = useTierPrice();
+  const [picked, setPicked] = useState<string[]>([]);
+  const [message, setMessage] = useState<{ text: string; kind: "error" | "info" } | null>(null);
+  const [holding, setHolding] = useState(false);
+
+  const hold = holds.hold?.event_id === event.event_id ? holds.hold : null;
+  const mine = useMemo(() => new Set(hold?.seat_ids ?? []), [hold]);
+  // Seats someone else took since they were picked leave the selection by themselves.
+  const selection = useMemo(() => stillAvailable(picked, live.statuses), [picked, live.statuses]);
+  const selected = useMemo(() => new Set(selection), [selection]);
+
+  const onToggle = useCallback(
+    (id: string) => {
+      if (mine.has(id)) return;
+      setPicked((current) => {
+        const next = toggleSeat(stillAvailable(current, live.statuses), id, statusOf(live.statuses, id));
+        setMessage(next.limited ? { text: t("event.maxSeats", { max: 10 }), kind: "info" } : null);
+        return next.selection;
+      });
+    },
+    [live.statuses, mine, t],
+  );
+
+  const requestHold = async (request: HoldRequest) => {
+    if (status !== "signedIn") {
+      navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return;
+    }
+    setHolding(true);
+    setMessage(null);
+    try {
+      await holds.create(event.event_id, request);
+      setPicked([]);
+      await live.refresh();
+    } catch (error) {
+      setMessage({ text: describeError(error, t, locale).message, kind: "error" });
+      if (error instanceof ApiError && error.status === 409) {
+        const taken = error.problem?.unavailable ?? [];
+        setPicked((current) => current.filter((id) => !taken.includes(id)));
+        await live.refresh();
+      }
+    } finally {
+      setHolding(false);
+    }
+  };
+
+  const total = selection.reduce((sum, id) => sum + (layout.sectionOfSeat(id)?.price?.price_cents ?? 0), 0);
+  const currency = event.price_tiers[0]?.currency ?? "EUR";
+
+  return (
+    <div className="picker">
+      <section className="picker-map" aria-labelledby="choose-seats">
+        <h2 id="choose-seats">{t("event.chooseSeats")}</h2>
+        {live.updatedAt > 0 && (
+          <p className="live-note">
+            <span className="live-dot" aria-hidden="true" />
+            {t("event.liveUpdated", { time: formatTime(new Date(live.updatedAt), locale) })}
+          </p>
+        )}
+        {live.error && !live.counts.size ? <ErrorMessage error={live.error} onRetry={() => void live.refresh()} /> : null}
+        <SeatMap
+          layout={layout}
+          counts={live.counts}
+          statuses={live.statuses}
+          selected={selected}
+          mine={mine}
+          zoomed={zoomed}
+          onToggle={onToggle}
+          onHoldStanding={(sectionId, quantity) => void requestHold({ section_id: sectionId, quantity })}
+          holding={holding}
+        />
+      </section>
+      <aside className="picker-side" aria-labelledby="selection-heading">
+        {message && (
+          <div className={message.kind === "error" ? "notice notice-error" : "notice"} role="alert">
+            <p>{message.text}</p>
+          </div>
+        )}
+        {hold && (
+          <HoldPanel hold={hold} event={event} layout={layout} onEnded={(text) => setMessage({ text, kind: "info" })} />
+        )}
+        <h2 id="selection-heading">{t("event.selection")}</h2>
+        {selection.length === 0 ? (
+          <p>{t("event.selectionEmpty")}</p>
+        ) : (
+          <>
+            <ul className="selection">
+              {selection.map((id) => {
+                const section = layout.sectionOfSeat(id);
+                return (
+                  <li key={id}>
+                    <span>
+                      {id} · {section ? tierPrice(section).text : ""}
+                    </span>
+                    <button type="button" className="link-button" onClick={() => onToggle(id)} aria-label={t("event.removeSeat", { seat: id })}>
+                      ✕
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+            <p className="selection-total">
+              {t("event.selectionCount", { count: selection.length, total: formatMoney(total, currency, locale) })}
+            </p>
+          </>
+        )}
+        {status !== "signedIn" && selection.length > 0 ? (
+          <Link className="button" to={`/signin?next=${encodeURIComponent(location.pathname + location.search)}`}>
+            {t("event.signInToHold")}
+          </Link>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            disabled={selection.length === 0 || holding}
+            onClick={() => void requestHold({ seat_ids: selection })}
+          >
+            {holding ? t("event.holding") : t("event.holdSeats", { count: selection.length || 1 })}
+          </button>
+        )}
+      </aside>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+"""Opaque page cursors: the keyset position of a page's last item, base64url-encoded JSON.
+
+A cursor the API did not issue (or one of another list's shape) is a 422 on `cursor`, never a
+500 or a silently wrong page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ticketing_common.problems import Problem
+
+
+def encode(position: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
+
+
+def invalid_cursor() -> Problem:
+    return Problem(
+        422,
+        "not a cursor this API issued",
+        slug="validation-error",
+        title="Invalid request",
+        errors=[
+            {
+                "loc": ["query", "cursor"],
+                "msg": "not a cursor this API issued",
+                "type": "invalid_cursor",
+            }
+        ],
+    )
+
+
+def decode(cursor: str) -> Any:
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise invalid_cursor() from None
+
+
+def decode_time_position(cursor: str) -> tuple[datetime, str]:
+    """(an aware time, an id): the position in a list ordered by a timestamp, then an id."""
+    position = decode(cursor)
+    if not (
+        isinstance(position, list)
+        and len(position) == 2
+        and all(isinstance(part, str) for part in position)
+    ):
+        raise invalid_cursor()
+    try:
+        at = datetime.fromisoformat(position[0])
+    except ValueError:
+        raise invalid_cursor() from None
+    if at.tzinfo is None:
+        raise invalid_cursor()
+    return at, position[1]
