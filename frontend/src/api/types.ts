@@ -1,6 +1,6 @@
 /** The public API's shapes (../shared/design/API.md; field names are the contract's). */
 
-export type Role = "customer" | "organizer" | "admin";
+export type Role = "customer" | "organizer" | "admin" | "staff";
 
 export interface User {
   id: string;

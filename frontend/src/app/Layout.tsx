@@ -37,6 +37,11 @@ function Shell() {
             {t("app.home")}
           </NavLink>
           {status === "signedIn" && <NavLink to="/bookings">{t("app.bookings")}</NavLink>}
+          {(user?.role === "organizer" || user?.role === "admin") && <NavLink to="/console">{t("app.console")}</NavLink>}
+          {(user?.role === "organizer" || user?.role === "admin" || user?.role === "staff") && (
+            <NavLink to="/door">{t("app.door")}</NavLink>
+          )}
+          {user?.role === "admin" && <NavLink to="/admin">{t("app.admin")}</NavLink>}
           {status === "signedOut" && (
             <>
               <NavLink to="/signin">{t("app.signIn")}</NavLink>
@@ -79,6 +84,9 @@ function Shell() {
       </main>
       <footer className="site-footer">
         <p>{t("app.footer")}</p>
+        <p>
+          <Link to="/status">{t("app.status")}</Link>
+        </p>
       </footer>
     </>
   );

@@ -1,6 +1,10 @@
 /** English: the source of every message key (ko.ts must have the same keys: a unit test checks). */
 export const en = {
   app: {
+    console: "Organizer console",
+    door: "Door check-in",
+    admin: "Admin",
+    status: "Platform status",
     name: "Ticketing",
     skipToContent: "Skip to main content",
     mainNav: "Main",

@@ -3,6 +3,10 @@ import type { Messages } from "./en";
 /** 한국어. Korean has one plural form: `_one` keys repeat `_other` so both files keep one shape. */
 export const ko: Messages = {
   app: {
+    console: "주최자 콘솔",
+    door: "입장 확인",
+    admin: "관리자",
+    status: "서비스 상태",
     name: "티케팅",
     skipToContent: "본문으로 건너뛰기",
     mainNav: "주 메뉴",

@@ -8,7 +8,7 @@ answers with that status, `size=<n>` answers with n bytes. Special paths:
   /api/.../stream/<token>       sends a first chunk, then the rest once /_release/<token> is hit
   /api/.../upload/<token>       reads the body as it comes, recording progress in /_uploads/<token>
   /_hits                        how many /api/ requests arrived
-  /ready                        503 when UPSTREAM_NOT_READY is set
+  /ready                        a `database` check; 503 when UPSTREAM_NOT_READY is set
 """
 
 from __future__ import annotations
@@ -81,10 +81,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send_json(send, 200, {"status": "ok"})
         return
     if path == "/ready":
+        # As a real service answers: each dependency checked (here one pretend database).
         if NOT_READY:
-            await send_json(send, 503, {"status": "not-ready", "service": NAME})
+            checks = {"database": {"status": "failing", "error": "down", "latency_ms": 1.0}}
+            await send_json(send, 503, {"status": 503, "service": NAME, "checks": checks})
         else:
-            await send_json(send, 200, {"status": "ready", "service": NAME, "checks": {}})
+            checks = {"database": {"status": "ok", "latency_ms": 1.0}}
+            await send_json(send, 200, {"status": "ready", "service": NAME, "checks": checks})
         return
     if path == "/_hits":
         await send_json(send, 200, {"hits": hits})

@@ -71,7 +71,7 @@ def auth(common_env: dict[str, str]) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="session")
 def peers_env(common_env: dict[str, str], auth: ServiceProcess) -> dict[str, str]:
-    return common_env | {"JWKS_URL": f"{auth.url}/api/v1/auth/jwks"}
+    return common_env | {"JWKS_URL": f"{auth.url}/api/v1/auth/jwks", "AUTH_URL": auth.url}
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +129,7 @@ def booking_env(
             "OUTBOX_RELAY_INTERVAL_S": "2",
             "BUS_CLAIM_IDLE_S": "2",
             "BUS_BACKOFF_S": "0.2",
+            "SALES_SUMMARY_CACHE_S": "0",  # every read sees the sale just made
         }
     )
     run_command([sys.executable, "-m", "ticketing_booking", "create-table"], env)
@@ -181,19 +182,21 @@ class Platform:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
-    def user(self, role: str = "customer") -> tuple[str, str]:
-        """(user_id, access token) of a fresh account with `role`."""
+    def user(
+        self, role: str = "customer", *, name: str = "Test", organizer_id: str | None = None
+    ) -> tuple[str, str]:
+        """(user_id, access token) of a fresh account with `role` (staff: of `organizer_id`)."""
         email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
         response = self.http.post(
             self.url("auth", "/api/v1/auth/register"),
-            json={"email": email, "password": password, "name": "Test"},
+            json={"email": email, "password": password, "name": name},
         )
         assert response.status_code == 201, response.text
         user_id = response.json()["id"]
         if role != "customer":
             promoted = self.http.patch(
                 self.url("auth", f"/api/v1/auth/users/{user_id}/role"),
-                json={"role": role},
+                json={"role": role} | ({"organizer_id": organizer_id} if organizer_id else {}),
                 headers=bearer(self.admin_token),
             )
             assert promoted.status_code == 200, promoted.text
@@ -320,6 +323,19 @@ class Platform:
         )
         assert response.status_code == 200, response.text
         return str(response.json()["status"])
+
+    def bought(self, token: str, event_id: str, seat_ids: list[str]) -> dict[str, Any]:
+        """A confirmed booking of `seat_ids`, paid with the local simulator."""
+        booking = self.booked(token, self.hold_id(token, event_id, seat_ids))
+        assert self.simulate(token, booking, "succeeded").status_code == 202
+        return self.wait_for(token, booking["booking_id"], "confirmed")
+
+    def tickets(self, token: str, booking_id: str) -> list[dict[str, Any]]:
+        response = self.http.get(
+            self.url("booking", f"/api/v1/bookings/{booking_id}/tickets"), headers=bearer(token)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
 
     def wait_for(
         self, token: str, booking_id: str, *statuses: str, timeout_s: float = 20.0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from ticketing_gateway.deps import Status
+from fastapi import APIRouter, Query, Response
+from ticketing_common.problems import Problem
+
+from ticketing_gateway.deps import History, Status
+from ticketing_gateway.history import BUCKET_MINUTES, StatusHistory
 from ticketing_gateway.status import StatusReport
 
 router = APIRouter(tags=["status"])
@@ -21,3 +25,39 @@ router = APIRouter(tags=["status"])
 )
 async def status(page: Status) -> StatusReport:
     return await page.report()
+
+
+@router.get(
+    "/status/history",
+    summary="The last 24 hours of every component, as bars",
+    description=(
+        "Samples of `/status` the gateway records itself (one a minute by default, kept 24 "
+        "hours in Redis), grouped into `bucket_minutes` intervals per component: the gateway, "
+        "each service, and each dependency a service reports (`<service>/<check>`). A bucket's "
+        "`status` is the worst state sampled in it; `no_data` where nothing was recorded."
+    ),
+    responses={503: {"content": {"application/problem+json": {}}}},
+)
+async def status_history(
+    history: History,
+    response: Response,
+    bucket_minutes: Annotated[
+        int, Query(description="Bar width: 5, 10, 15, 30 or 60 minutes")
+    ] = 60,
+) -> StatusHistory:
+    if bucket_minutes not in BUCKET_MINUTES:
+        raise Problem(
+            422,
+            "bucket_minutes must be 5, 10, 15, 30 or 60",
+            slug="validation-error",
+            title="Invalid request",
+            errors=[
+                {
+                    "loc": ["query", "bucket_minutes"],
+                    "msg": "must be 5, 10, 15, 30 or 60",
+                    "type": "bucket_minutes",
+                }
+            ],
+        )
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return await history.history(bucket_minutes)

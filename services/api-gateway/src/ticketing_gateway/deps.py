@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from ticketing_gateway.history import StatusRecorder
 from ticketing_gateway.status import StatusPage
 
 
@@ -16,3 +17,11 @@ async def _status_page(conn: HTTPConnection) -> StatusPage:
 
 
 Status = Annotated[StatusPage, Depends(_status_page)]
+
+
+async def _status_recorder(conn: HTTPConnection) -> StatusRecorder:
+    recorder: StatusRecorder = conn.app.state.status_recorder
+    return recorder
+
+
+History = Annotated[StatusRecorder, Depends(_status_recorder)]

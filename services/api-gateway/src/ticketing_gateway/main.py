@@ -13,6 +13,7 @@ from ticketing_common.tracing import TracingMiddleware
 from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.api import router
 from ticketing_gateway.gateway import Gateway
+from ticketing_gateway.history import StatusRecorder
 from ticketing_gateway.proxy import Proxy
 from ticketing_gateway.public_routes import PublicRoutes
 from ticketing_gateway.ratelimit import RateLimiter
@@ -71,8 +72,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         failure_threshold=settings.breaker_failure_threshold,
         cooldown_s=settings.breaker_cooldown_s,
     )
+    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
     limiter = RateLimiter(
-        RedisClient(settings.redis_url, max_connections=settings.redis_max_connections),
+        redis,
         lease_fraction=settings.rate_limit_lease_fraction,
         max_lease=settings.rate_limit_max_lease,
         lease_ttl_s=settings.rate_limit_lease_ttl_s,
@@ -85,21 +87,31 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
             await asyncio.sleep(LEASE_PRUNE_INTERVAL_S)
             limiter.prune()
 
-    control = create_service_app(
-        settings,
-        title="API gateway",
-        description=DESCRIPTION,
-        routers=[router],
-        resources=[verifier, upstreams, limiter],
-        background=[prune_leases],
-    )
-    control.state.status_page = StatusPage(
+    status_page = StatusPage(
         upstreams,
         limiter,
         routes.upstreams,
         timeout_s=settings.status_timeout_s,
         cache_s=settings.status_cache_s,
     )
+    recorder = StatusRecorder(
+        redis,  # opened and closed by the limiter, whose connection it is
+        status_page,
+        interval_s=settings.status_sample_interval_s,
+        retention_s=settings.status_history_retention_s,
+        cache_s=settings.status_history_cache_s,
+    )
+
+    control = create_service_app(
+        settings,
+        title="API gateway",
+        description=DESCRIPTION,
+        routers=[router],
+        resources=[verifier, upstreams, limiter],
+        background=[prune_leases, recorder.run],
+    )
+    control.state.status_page = status_page
+    control.state.status_recorder = recorder
 
     proxy: ASGIApp = Proxy(
         upstreams=upstreams,

@@ -88,6 +88,11 @@ class GatewaySettings(ServiceSettings, RedisSettings):
     # GET /status: each upstream's /ready, with this timeout; answers are reused this long.
     status_timeout_s: float = Field(default=2.0, gt=0)
     status_cache_s: float = Field(default=2.0, ge=0)
+    # The status page's history: one sample of /status per interval (one replica records it),
+    # kept this long in Redis; GET /status/history is rebuilt at most every cache interval.
+    status_sample_interval_s: float = Field(default=60.0, ge=1)
+    status_history_retention_s: float = Field(default=86_400.0, ge=3600)
+    status_history_cache_s: float = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
     def _gateway_needs_keys_and_groups(self) -> GatewaySettings:

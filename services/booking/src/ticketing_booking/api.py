@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import conflict, forbidden
@@ -13,6 +14,7 @@ from ticketing_booking.schemas import (
     BookingIn,
     BookingOut,
     BookingPage,
+    BookingStatus,
     PublicKey,
     SoldOut,
     TicketOut,
@@ -55,13 +57,19 @@ async def list_bookings(
     user: CurrentUser,
     saga: Saga,
     event_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: BookingStatus | None = None,
+    seat_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Bookings holding this seat")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Any:
-    """The caller's bookings; organizers and admins: `?event_id=` for an event they own."""
+    """The caller's bookings; organizers and admins: `?event_id=` for an event they own. Either
+    list may be narrowed to one `status` or the bookings holding a `seat_id`."""
+    filters = {"status": status, "seat_id": seat_id}
     if event_id is None:
         items, next_cursor = await saga.store.page(
-            "user-index", "user_id", user.user_id, limit, cursor
+            "user-index", "user_id", user.user_id, limit, cursor, **filters
         )
     else:
         if user.role not in ("organizer", "admin"):
@@ -69,9 +77,12 @@ async def list_bookings(
         if not user.is_admin and await saga.events.organizer_of(event_id) != user.user_id:
             raise forbidden("This event is not yours")
         items, next_cursor = await saga.store.page(
-            "event-index", "event_id", event_id, limit, cursor
+            "event-index", "event_id", event_id, limit, cursor, **filters
         )
-    return {"items": [b.public() for b in items], "next_cursor": next_cursor}
+    page = BookingPage.model_validate(
+        {"items": [b.public() for b in items], "next_cursor": next_cursor}
+    )
+    return _json(page)
 
 
 @router.get("/tickets/public-key", response_model=PublicKey)
@@ -83,7 +94,12 @@ async def ticket_public_key(saga: Saga, response: Response) -> Any:
 
 @router.get("/{booking_id}", response_model=BookingOut, responses={404: _PROBLEM})
 async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
-    return (await saga.visible(user, booking_id)).public()
+    return _json(BookingOut.model_validate((await saga.visible(user, booking_id)).public()))
+
+
+def _json(model: BaseModel) -> Response:
+    """The response model, validated and serialised once (FastAPI would do both again)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.post(

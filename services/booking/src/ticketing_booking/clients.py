@@ -91,6 +91,19 @@ class InventoryClient:
         if not response.ok:
             raise _unexpected("inventory", response)
 
+    async def availability(self, event_id: str) -> dict[str, Any] | None:
+        """Available / held / sold per section; None when inventory never had the event (a
+        draft)."""
+        response = await self.services.call(
+            "inventory", "GET", f"{self.base}/api/v1/inventory/events/{event_id}/availability"
+        )
+        if response.status == 404:
+            return None
+        if not response.ok:
+            raise _unexpected("inventory", response)
+        body: dict[str, Any] = response.body
+        return body
+
     async def capacity(self, event_id: str, section_id: str) -> int:
         response = await self.services.call(
             "inventory", "GET", f"{self.base}/api/v1/inventory/events/{event_id}/availability"
@@ -178,3 +191,25 @@ class PaymentClient:
             raise _unexpected("payment", response)
         refund_id: str = response.body["refund_id"]
         return refund_id
+
+
+class AuthClient:
+    def __init__(self, services: ServiceClient, base_url: str) -> None:
+        self.services = services
+        self.base = base_url.rstrip("/")
+
+    async def users(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """{user_id: {email, name, ...}} for the ids auth knows, asked 500 at a time."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(user_ids))
+        for start in range(0, len(unique), 500):
+            response = await self.services.call(
+                "auth",
+                "POST",
+                f"{self.base}/internal/users/lookup",
+                json={"ids": unique[start : start + 500]},
+            )
+            if not response.ok:
+                raise _unexpected("auth", response)
+            found.update({user["id"]: user for user in response.body["users"]})
+        return found

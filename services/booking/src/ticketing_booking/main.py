@@ -13,9 +13,13 @@ from ticketing_common.logging import configure_logging
 from ticketing_common.redis import RedisClient
 
 from ticketing_booking.api import internal, router
-from ticketing_booking.clients import EventsClient, InventoryClient, PaymentClient
+from ticketing_booking.clients import AuthClient, EventsClient, InventoryClient, PaymentClient
+from ticketing_booking.console import SalesConsole
+from ticketing_booking.console_api import console, door
+from ticketing_booking.door import CheckInStore, Door
 from ticketing_booking.dynamo import DynamoDB
 from ticketing_booking.outbox import Outbox
+from ticketing_booking.owners import EventOwners
 from ticketing_booking.saga import BookingSaga
 from ticketing_booking.settings import BookingSettings
 from ticketing_booking.store import BookingStore
@@ -38,14 +42,19 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         min_age_s=settings.outbox_min_age_s,
         interval_s=settings.outbox_relay_interval_s,
     )
+    store = BookingStore(dynamo, outbox, confirmed_ttl_s=settings.confirmed_cache_ttl_s)
+    inventory = InventoryClient(services, settings.inventory_url)
+    events = EventsClient(services, settings.events_url)
     saga = BookingSaga(
-        BookingStore(dynamo, outbox, confirmed_ttl_s=settings.confirmed_cache_ttl_s),
-        InventoryClient(services, settings.inventory_url),
-        EventsClient(services, settings.events_url),
+        store,
+        inventory,
+        events,
         PaymentClient(services, settings.payment_url),
         signer,
         expiry_grace_s=settings.expiry_grace_s,
     )
+    owners = EventOwners(events)
+    checkins = CheckInStore(store)
 
     def handle(method: Any) -> Any:
         async def handler(envelope: Envelope, fact: Any) -> None:
@@ -79,9 +88,18 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         settings,
         title="Booking service",
         description="Bookings and tickets: from a hold to a paid, confirmed booking.",
-        routers=[router, internal],
+        routers=[router, console, door, internal],
         resources=[dynamo, redis, bus, services],
         background=[consumer.run, outbox.run, sweep_expired],
     )
     app.state.saga = saga
+    app.state.console = SalesConsole(
+        saga,
+        owners,
+        inventory,
+        AuthClient(services, settings.auth_url),
+        checkins,
+        summary_cache_s=settings.sales_summary_cache_s,
+    )
+    app.state.door = Door(store, checkins, signer, owners)
     return app

@@ -172,6 +172,24 @@ class BookingSaga:
             return await self._cancel_unpaid(booking, "cancelled by the customer")
         raise conflict(f"A booking that is {booking.status} cannot be cancelled", "not-cancellable")
 
+    async def refund(self, booking_id: str, reason: str) -> Booking | None:
+        """An organizer's or admin's refund of a paid booking (the money back, the seats back on
+        sale, the tickets revoked). Refunding again returns the refunded booking; anything but a
+        confirmed booking is a 409. None when there is no such booking."""
+
+        async def step(booking: Booking) -> Booking:
+            if booking.status == "refunded":
+                return booking
+            if booking.status != "confirmed":
+                raise conflict(
+                    f"Only a confirmed booking can be refunded; this one is {booking.status}",
+                    "not-refundable",
+                    booking_status=booking.status,
+                )
+            return await self._refund_confirmed(booking, reason)
+
+        return await self._settle(booking_id, step)
+
     # --- facts ------------------------------------------------------------------------------
 
     async def payment_succeeded(self, fact: PaymentSucceeded) -> None:

@@ -22,6 +22,7 @@ class BookingSettings(ServiceSettings, RedisSettings):
     # this instance's own writes are seen at once, another instance's within this time). 0: off.
     confirmed_cache_ttl_s: float = Field(default=5.0, ge=0)
 
+    auth_url: str = "http://127.0.0.1:8001"
     inventory_url: str = "http://127.0.0.1:8003"
     events_url: str = "http://127.0.0.1:8002"
     payment_url: str = "http://127.0.0.1:8005"
@@ -36,6 +37,10 @@ class BookingSettings(ServiceSettings, RedisSettings):
     # Facts not published right after their write are published by the relay after this long.
     outbox_relay_interval_s: float = Field(default=1.0, gt=0)
     outbox_min_age_s: float = Field(default=2.0, ge=0)
+
+    # The organizer's sales summary is computed from every booking of the event; viewers of the
+    # same event within this long share one computation.
+    sales_summary_cache_s: float = Field(default=2.0, ge=0)
 
     # Consumer of payment.* and event.* facts.
     bus_claim_idle_s: float = Field(default=30.0, gt=0)

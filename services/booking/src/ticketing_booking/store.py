@@ -150,16 +150,35 @@ class BookingStore:
         return owners
 
     async def page(
-        self, index: str, key: str, value: str, limit: int, cursor: str | None
+        self,
+        index: str,
+        key: str,
+        value: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+        seat_id: str | None = None,
     ) -> tuple[list[Booking], str | None]:
-        """One page of bookings from a GSI (`user-index`/`user_id`, `event-index`/`event_id`)."""
+        """One page of bookings from a GSI (`user-index`/`user_id`, `event-index`/`event_id`),
+        optionally only those in `status` or holding `seat_id`."""
+        condition = "kind = :booking"
+        values: dict[str, Any] = {":v": value, ":booking": "booking"}
+        names = {"#k": key}
+        if status is not None:
+            condition += " AND #s = :status"
+            names["#s"] = "status"
+            values[":status"] = status
+        if seat_id is not None:
+            condition += " AND contains(seat_ids, :seat)"
+            values[":seat"] = seat_id
         arguments: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": index,
             "KeyConditionExpression": "#k = :v",
-            "FilterExpression": "kind = :booking",
-            "ExpressionAttributeNames": {"#k": key},
-            "ExpressionAttributeValues": to_attributes({":v": value, ":booking": "booking"}),
+            "FilterExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
             "Limit": limit,
         }
         if cursor:
