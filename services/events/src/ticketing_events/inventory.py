@@ -60,7 +60,9 @@ class Inventory:
         and is being rebuilt, or it is down) this raises a 503: a seat map without inventory
         would show sold seats as free."""
         response = await self._call("GET", f"/api/v1/inventory/events/{event_id}/availability/bits")
-        if response.status == 404:
+        if response.status == 404 and _slug(response.body) == "unknown-event":
+            # A published event inventory has no state for: lost (a cache loss) or not rebuilt
+            # yet. Nothing says its seats are free.
             log.warning(
                 "inventory has no state for a published event", extra={"event_id": event_id}
             )
