@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
+import importlib.util
 import json
 import os
 import platform
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketing_devkit.bench import (
+    BASELINE_PORT,
     BENCH,
     CpuWatch,
     cpu_seconds,
@@ -59,11 +62,28 @@ from ticketing_loadtest.prepare import (
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
+
+
+def _replay_module() -> Any:
+    """services/search/bench/opensearch_replay.py (a script, not a package)."""
+    path = HERE.parents[1] / "services" / "search" / "bench" / "opensearch_replay.py"
+    spec = importlib.util.spec_from_file_location("opensearch_replay", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+replaying_opensearch = _replay_module().replaying_opensearch
 GATEWAY = "http://127.0.0.1:8000"
 INVENTORY = "http://127.0.0.1:8003"
 UNLIMITED = {"rate": 1_000_000, "burst": 1_000_000}
 MARK_START, MARK_END = "<!-- capacity:start -->", "<!-- capacity:end -->"
 CONNECTIONS = 64
+# Search is measured on production's backend: OpenSearch's answers replayed by a stand-in
+# (services/search/bench/opensearch_replay.py); its URL replaces this mark.
+OPENSEARCH = "<opensearch stand-in>"
 # The share of the edge-cacheable public reads (an event, the listing, search, suggestions) that
 # CloudFront answers during an on-sale: thousands of people reading the same few events and the
 # first page of the listing within the 5 s their answers may be cached.
@@ -209,10 +229,16 @@ def cases(fx: Fixture) -> list[Case]:
         ),
         Case(
             "search/events",
-            "GET /api/v1/search/events?q=final&limit=20",
+            "GET /api/v1/search/events?q=final&limit=20 (OpenSearch backend, answers replayed)",
             "/api/v1/search/events?q=final&limit=20",
+            env={"OPENSEARCH_URL": OPENSEARCH},
         ),
-        Case("search/suggest", "GET /api/v1/search/suggest?q=fin", "/api/v1/search/suggest?q=fin"),
+        Case(
+            "search/suggest",
+            "GET /api/v1/search/suggest?q=fin (OpenSearch backend, answers replayed)",
+            "/api/v1/search/suggest?q=fin",
+            env={"OPENSEARCH_URL": OPENSEARCH},
+        ),
         Case(
             "inventory/availability",
             "GET availability (7 sections)",
@@ -319,9 +345,11 @@ def trivial_upstream() -> Iterator[str]:
         process.wait(10)
 
 
-def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measurement:
+def via_ratio(
+    case: Case, seconds: int, upstream: str | None, opensearch: str
+) -> capacity.Measurement:
     service, operation = case.key.split("/")
-    extra = dict(case.env)
+    extra = {k: opensearch if v == OPENSEARCH else v for k, v in case.env.items()}
     if service == "api-gateway":
         assert upstream is not None
         routes = json.loads(instance_env(service, {})["GATEWAY_ROUTES"])
@@ -350,21 +378,26 @@ def via_ratio(case: Case, seconds: int, upstream: str | None) -> capacity.Measur
         args += ["--header", header]
     for attempt in range(3):
         wait_for_baseline_port()
-        watch = CpuWatch(port)
-        watch.start()
+        watch, hello_watch = CpuWatch(port), CpuWatch(BASELINE_PORT)
+        for each in (watch, hello_watch):
+            each.start()
         result = subprocess.run(  # noqa: S603 - our harness, loopback only
             args, env=instance_env(service, extra), capture_output=True, text=True, check=False
         )
-        watch.stop.set()
-        watch.join(5)
+        for each in (watch, hello_watch):
+            each.stop.set()
+            each.join(5)
         if result.returncode == 0 and "ratio:" in result.stdout:
             rps, base, p99, errors = parse_ratio(result.stdout)
             if "Non-2xx" in errors:
                 raise SystemExit(f"{case.key}: the requests failed ({errors}):\n{result.stdout}")
             how = f"{case.how} [wrk: {errors.strip('[] ')}]" if errors else case.how
-            cpu = watch.spent
+            cpu, hello_cpu = watch.spent, hello_watch.spent
             cpu_rps = rps * seconds / cpu if cpu else 0.0
-            return capacity.Measurement(service, operation, rps, base, p99, how, cpu_rps)
+            hello_cpu_rps = base * seconds / hello_cpu if hello_cpu else 0.0
+            return capacity.Measurement(
+                service, operation, rps, base, p99, how, cpu_rps, baseline_cpu_rps=hello_cpu_rps
+            )
         print(f"  ratio attempt {attempt + 1} failed: {result.stderr.strip()[-300:]}", flush=True)
         time.sleep(3)
     raise SystemExit(f"{case.key}: ratio kept failing")
@@ -445,7 +478,9 @@ def by_hand(
     hello_url = f"http://127.0.0.1:{hello_port}/"
     hello = pinned(hello_command, dict(os.environ), hello_url, BENCH)
     try:
+        hello_before = cpu_seconds(hello.pid)
         baseline, _ = rate_of(wrk(hello_url, seconds))
+        hello_spent = cpu_seconds(hello.pid) - hello_before
     finally:
         hello.terminate()
         hello.wait(10)
@@ -481,7 +516,11 @@ def by_hand(
     if other > ok * 0.02 or requests_sent >= pool:
         raise SystemExit(f"{key}: the pool ran out or requests failed; lower --seconds")
     cpu_rps = requests_sent / spent if spent else 0.0
-    return capacity.Measurement(service, operation, rps, baseline, p99, how, cpu_rps), requests_sent
+    hello_cpu_rps = baseline * seconds / hello_spent if hello_spent else 0.0
+    measured = capacity.Measurement(
+        service, operation, rps, baseline, p99, how, cpu_rps, baseline_cpu_rps=hello_cpu_rps
+    )
+    return measured, requests_sent
 
 
 def holds_pool(fx: Fixture) -> list[tuple[str, str, str]]:
@@ -558,6 +597,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="measure only these service/operation keys")
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--edge-hit-ratio", type=float, default=EDGE_HIT_RATIO)
+    parser.add_argument(
+        "--reference-hello",
+        type=float,
+        default=0,
+        help="scale each figure to a core whose hello-world does this many req/s per CPU-second "
+        "(the issue's targets: 36000), by the hello of its own run; for a busy machine",
+    )
     args = parser.parse_args()
     try:
         Api(GATEWAY).get("/health")
@@ -566,12 +612,12 @@ def main() -> None:
     started = time.monotonic()
     fixture = prepare_fixture(args.accounts)
     measured: dict[str, capacity.Measurement] = {}
-    with trivial_upstream() as upstream:
+    with trivial_upstream() as upstream, replaying_opensearch() as opensearch:
         for case in cases(fixture):
             if args.only and case.key not in args.only:
                 continue
             print(f"== {case.key}: {case.how}", flush=True)
-            m = via_ratio(case, args.seconds, upstream)
+            m = via_ratio(case, args.seconds, upstream, opensearch)
             measured[m.key] = m
             print(f"  {summary(m)}, p99 {m.p99}", flush=True)
     if not args.only or "booking/create" in args.only or "payment/simulate" in args.only:
@@ -597,13 +643,20 @@ def main() -> None:
         )
         measured[m.key] = m
         print(f"  {summary(m)}", flush=True)
+    if args.reference_hello:
+        measured = {
+            key: dataclasses.replace(m, reference_hello=args.reference_hello)
+            for key, m in measured.items()
+        }
     shares = request_shares()
     result = capacity.needs(args.rps, measured, shares=shares)
     cached = capacity.needs(args.rps, measured, shares=shares, edge_hit_ratio=args.edge_hit_ratio)
     text = "\n\n".join(
         [
             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, "
-            f"`uv run python loadtest/bench/capacity.py --seconds {args.seconds}` "
+            f"`uv run python loadtest/bench/capacity.py --seconds {args.seconds}"
+            + (f" --reference-hello {args.reference_hello:.0f}" if args.reference_hello else "")
+            + "` "
             f"({time.monotonic() - started:.0f} s).",
             capacity.render_measurements(measured),
             f"Mix (share of public requests): {capacity.render_shares(shares)}.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from ticketing_loadtest import capacity, mix
 from ticketing_loadtest.capacity import Measurement, needs, tasks_for
@@ -104,6 +106,21 @@ def test_the_rendered_tables_show_the_figures() -> None:
     assert "| **total** |  | **5.96** | 18 |  |  |  | **1.20** | 4 |  |" in both
     tight = capacity.ServiceNeed("gw", 10_000, 2.4, 8, 2, 10, ())
     assert "fits, **20% headroom**" in capacity.render_needs(10_000, [tight])
+
+
+def test_on_a_busy_machine_figures_scale_by_their_own_runs_hello() -> None:
+    busy = Measurement("gw", "proxy", 900, 9_000, "40ms", "GET /x", 1_000, reference_hello=36_000)
+    assert busy.measured_per_core == 1_000
+    assert busy.per_core == pytest.approx(4_000)  # a hello at a quarter of the reference
+    table = capacity.render_measurements({"gw/proxy": busy})
+    assert "scaled to a 36,000 req/s hello (used by the model)" in table
+    assert (
+        "| gw/proxy | GET /x | 900 | 9,000 | 0.100 | 40ms | 1,000 | not sampled | 4,000 |" in table
+    )
+    # With the hello's own CPU sampled, CPU-seconds are compared with CPU-seconds: a hello that
+    # got a fifth of a contended core still did 30,000 per CPU-second.
+    sampled = dataclasses.replace(busy, baseline_cpu_rps=30_000)
+    assert sampled.per_core == pytest.approx(1_200)
 
 
 def test_a_cdn_takes_its_hits_off_the_origin_and_nothing_else() -> None:

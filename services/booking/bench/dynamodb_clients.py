@@ -136,31 +136,31 @@ async def lean_client(endpoint: str, concurrency: int) -> AsyncIterator[Any]:
 
 
 class AiodynamoCalls:
-    """aiodynamo's low-level client (`client.core`), called with the same request bodies."""
+    """aiodynamo's low-level client (`Client.send_request`), called with the same bodies."""
 
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(self, client: Any) -> None:
+        self.client = client
 
     async def get_item(self, **body: Any) -> Any:
-        return await self.core.send_request(action="GetItem", payload=body)
+        return await self.client.send_request(action="GetItem", payload=body)
 
     async def query(self, **body: Any) -> Any:
-        return await self.core.send_request(action="Query", payload=body)
+        return await self.client.send_request(action="Query", payload=body)
 
     async def transact_write_items(self, **body: Any) -> Any:
-        return await self.core.send_request(action="TransactWriteItems", payload=body)
+        return await self.client.send_request(action="TransactWriteItems", payload=body)
 
 
 @contextlib.asynccontextmanager
 async def aiodynamo_client(endpoint: str) -> AsyncIterator[Any]:
     from aiodynamo.client import Client
-    from aiodynamo.credentials import StaticCredentials
+    from aiodynamo.credentials import Key, StaticCredentials
     from aiodynamo.http.aiohttp import AIOHTTP
     from yarl import URL
 
     async with aiohttp.ClientSession() as session:
         client = Client(
-            AIOHTTP(session), StaticCredentials("bench", "bench"), REGION, URL(endpoint)
+            AIOHTTP(session), StaticCredentials(Key("bench", "bench")), REGION, URL(endpoint)
         )
         yield AiodynamoCalls(client)
 
@@ -205,7 +205,7 @@ async def measure(
     return (time.process_time() - started) / count * 1e6
 
 
-async def run(endpoint: str, count: int, concurrency: int) -> None:
+async def run(endpoint: str, count: int, concurrency: int, only: list[str] | None) -> None:
     async with aiobotocore_client(endpoint, None) as setup:
         await setup.create_table(TableName=TABLE, **TABLE_DEFINITION)
         user_id = "reader"
@@ -214,6 +214,8 @@ async def run(endpoint: str, count: int, concurrency: int) -> None:
             await setup.put_item(TableName=TABLE, Item=to_attributes(item))
     results: dict[str, dict[str, float]] = {}
     for name, make in clients(endpoint, concurrency).items():
+        if only and name not in only:
+            continue
         async with make() as client:
             for label, call in calls(user_id, items[0]["booking_id"]).items():
                 cpu = await measure(client, call, count, concurrency)
@@ -232,6 +234,7 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", nargs="*", help="measure only these clients")
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     port = free_port()
@@ -251,9 +254,9 @@ def main() -> None:
     )
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/moto-api/", 30, moto)
-        asyncio.run(run(f"http://127.0.0.1:{port}", args.calls, args.concurrency))
+        asyncio.run(run(f"http://127.0.0.1:{port}", args.calls, args.concurrency, args.only))
     finally:
-        moto.terminate()
+        moto.kill()  # werkzeug's threaded server may sit on open connections past a terminate
         moto.wait(10)
 
 

@@ -56,3 +56,26 @@ def test_errors_have_botocores_shape() -> None:
         "ConditionalCheckFailed",
     ]
     assert _error(502, b"<html>bad gateway</html>")["Error"]["Code"] == "HTTP502"
+
+
+def test_attribute_values_are_boto3s() -> None:
+    from decimal import Decimal
+
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+    from ticketing_booking.outbox import from_attributes, to_attributes
+
+    item = {
+        "booking_id": "b1",
+        "quantity": 2,
+        "amount": Decimal("90.5"),
+        "paid": True,
+        "refund_id": None,
+        "seat_ids": ["A-1-1", "A-1-2"],
+        "payment": {"payment_id": "p1", "attempts": 3, "nested": [{"ok": False}]},
+        "tags": {"x", "y"},  # a set: boto3's own serializer
+    }
+    ours = to_attributes(item)
+    assert ours == {key: TypeSerializer().serialize(value) for key, value in item.items()}
+    assert from_attributes(ours) == {
+        key: TypeDeserializer().deserialize(value) for key, value in ours.items()
+    }

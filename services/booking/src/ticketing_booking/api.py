@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import conflict, forbidden
@@ -78,7 +79,10 @@ async def list_bookings(
         items, next_cursor = await saga.store.page(
             "event-index", "event_id", event_id, limit, cursor, **filters
         )
-    return {"items": [b.public() for b in items], "next_cursor": next_cursor}
+    page = BookingPage.model_validate(
+        {"items": [b.public() for b in items], "next_cursor": next_cursor}
+    )
+    return _json(page)
 
 
 @router.get("/tickets/public-key", response_model=PublicKey)
@@ -90,7 +94,12 @@ async def ticket_public_key(saga: Saga, response: Response) -> Any:
 
 @router.get("/{booking_id}", response_model=BookingOut, responses={404: _PROBLEM})
 async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
-    return (await saga.visible(user, booking_id)).public()
+    return _json(BookingOut.model_validate((await saga.visible(user, booking_id)).public()))
+
+
+def _json(model: BaseModel) -> Response:
+    """The response model, validated and serialised once (FastAPI would do both again)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.post(

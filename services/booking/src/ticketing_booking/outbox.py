@@ -18,6 +18,7 @@ import logging
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -38,12 +39,51 @@ serializer = TypeSerializer()
 deserializer = TypeDeserializer()
 
 
+# DynamoDB's attribute values for the types booking stores, converted directly: boto3's
+# TypeSerializer/TypeDeserializer (still used for anything else: sets, binary) cost a list of 20
+# bookings ~0.3 ms of CPU, more than the rest of the request. Same results as boto3's.
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):  # before int: a bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, list):
+        return {"L": [_attribute(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: _attribute(v) for k, v in value.items()}}
+    serialized: dict[str, Any] = serializer.serialize(value)
+    return serialized
+
+
+def _plain(attribute: dict[str, Any]) -> Any:
+    ((kind, raw),) = attribute.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return Decimal(raw)
+    if kind == "BOOL":
+        return raw
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _plain(v) for k, v in raw.items()}
+    if kind == "L":
+        return [_plain(v) for v in raw]
+    return deserializer.deserialize(attribute)
+
+
 def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: serializer.serialize(value) for key, value in item.items()}
+    return {key: _attribute(value) for key, value in item.items()}
 
 
 def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: deserializer.deserialize(value) for key, value in item.items()}
+    return {key: _plain(value) for key, value in item.items()}
 
 
 def shard_of(key: str, shards: int) -> int:

@@ -58,8 +58,8 @@ class Inventory:
         """Per-section counts and every seat's state as two bitmaps (inventory's compact
         availability); None when inventory has no such event."""
         response = await self._call("GET", f"/api/v1/inventory/events/{event_id}/availability/bits")
-        if response.status == 404:
-            return None
+        if response.status == 404 and _slug(response.body) == "unknown-event":
+            return None  # any other 404 (an inventory without this route) is not "all free"
         self._expect_ok(response, "read availability")
         body: dict[str, Any] = response.body
         return body
