@@ -86,6 +86,10 @@ images: ## build every service's image (docker, podman or buildah; BUILD_TOOL=..
 images-smoke: uv ## build images with buildah from a local Debian base and run them (root; slow)
 	@docker/images-smoke.sh
 
+.PHONY: compose-check
+compose-check: uv ## `docker compose up` from nothing, proven by `make smoke` (root; minutes; not in CI)
+	@docker/compose-check.sh
+
 .PHONY: deploy
 deploy: sync web-build ## ship HEAD to AWS: images, migrations, ECS rollout, frontend (ARGS="--dry-run" ...)
 	@$(UV) run --frozen ticketing-infra deploy $(ARGS)

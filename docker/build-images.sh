@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the services' images, every one or those named, tagged ticketing/<service>:${IMAGE_TAG:-dev}
-# (the names docker-compose.yml uses), with docker, podman or buildah.
+# Build the services' images from the one Dockerfile (--build-arg SERVICE=<service>), every one or
+# those named, tagged ticketing/<service>:${IMAGE_TAG:-dev} (the names docker-compose.yml uses),
+# with docker, podman or buildah. (`docker compose build` builds the same images.)
 #
 #   docker/build-images.sh [service ...]
 #
@@ -24,14 +25,16 @@ fi
 
 services=("$@")
 if [ ${#services[@]} -eq 0 ]; then
-  for dockerfile in services/*/Dockerfile; do services+=("$(basename "$(dirname "$dockerfile")")"); done
+  for manifest in services/*/pyproject.toml; do services+=("$(basename "$(dirname "$manifest")")"); done
 fi
 
 args=()
 [ -n "${BASE_IMAGE:-}" ] && args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
 [ -n "${UV_IMAGE:-}" ] && args+=(--build-arg "UV_IMAGE=$UV_IMAGE")
 case "$tool" in
-  docker | podman) build=("$tool" build) ;;
+  # RUN --mount needs BuildKit (the default from Docker Engine 23; 20.10 asks for it).
+  docker) export DOCKER_BUILDKIT=1; build=(docker build) ;;
+  podman) build=(podman build) ;;
   # --format docker: OCI image configs have no HEALTHCHECK; --layers: reuse the dependency layer.
   buildah)
     default="--isolation chroot --storage-driver vfs --network host"
@@ -46,10 +49,10 @@ case "$tool" in
 esac
 
 for service in "${services[@]}"; do
-  [ -f "services/$service/Dockerfile" ] || { echo "images: services/$service/Dockerfile is missing" >&2; exit 1; }
+  [ -f "services/$service/pyproject.toml" ] || { echo "images: no service in services/$service" >&2; exit 1; }
   image="ticketing/$service:${IMAGE_TAG:-dev}"
   echo "images: building $image with $tool"
   started=$SECONDS
-  "${build[@]}" "${args[@]}" -f "services/$service/Dockerfile" -t "$image" .
+  "${build[@]}" "${args[@]}" --build-arg "SERVICE=$service" -f Dockerfile -t "$image" .
   echo "images: $image built in $((SECONDS - started)) s"
 done

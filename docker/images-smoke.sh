@@ -16,9 +16,9 @@ read -r -a services <<<"${SMOKE_SERVICES:-api-gateway inventory auth}"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "base image $base_image (debootstrap + python3)"
-BUILDAH_FLAGS="${storage[*]}" docker/base/build-base.sh "$base_image"
+BUILD_TOOL=buildah BUILDAH_FLAGS="${storage[*]}" docker/base/build-base.sh "$base_image"
 step "uv image"
-uv_image=${UV_IMAGE:-$(BUILDAH_FLAGS="${storage[*]}" docker/base/build-uv.sh | tail -1)}
+uv_image=${UV_IMAGE:-$(BUILD_TOOL=buildah BUILDAH_FLAGS="${storage[*]}" docker/base/build-uv.sh | tail -1)}
 echo "uv: $uv_image"
 
 step "building ${services[*]}"

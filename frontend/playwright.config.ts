@@ -7,8 +7,8 @@ export const API_URL = process.env.API_URL ?? "http://localhost:8000";
 
 export default defineConfig({
   testDir: "e2e",
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  timeout: 120_000, // a shared 2-core machine: the whole stack runs beside the browser
+  expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1, // two cores, shared with the whole stack
   retries: 0,

@@ -11,7 +11,7 @@ test("a seat someone else takes between view and hold is named, and the map show
   await page.getByLabel("Your name").fill("Cam Contest");
   await page.getByLabel("Email").fill(uniqueEmail("contest"));
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByText("Signed in as Cam Contest")).toBeVisible();
 
   await page.goto(`/events/${eventId}`);

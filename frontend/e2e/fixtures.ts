@@ -20,6 +20,7 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const size = page.viewportSize();
+  await page.evaluate(() => window.getSelection()?.removeAllRanges()); // a double click selects text
   await page.screenshot({ path: `${SCREENSHOTS}${name}-desktop.png` });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(150);

@@ -13,16 +13,16 @@ test("a new customer registers, books two adjacent seats, pays, gets tickets, ca
   await expectAccessible(page, "the home page");
   await screenshots(page, "home");
 
-  await page.getByRole("link", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Create your account" })).toBeVisible();
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("link", { name: "Register" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Register" })).toBeVisible();
+  await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByText("Enter your email.")).toBeVisible(); // the form says what is missing
   await page.getByLabel("Your name").fill("Jo Journey");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("short");
   await expectAccessible(page, "the registration page");
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByText("Signed in as Jo Journey")).toBeVisible();
 
   // Search with a suggestion, as one types.

@@ -163,7 +163,7 @@ def run_deploy(aws: Any) -> Callable[..., int]:
                 "--tag",
                 tag,
                 "--build-command",
-                f"{fake} build {{image}} {{dockerfile}} {{context}}",
+                f"{fake} build {{image}} {{dockerfile}} {{context}} {{service}}",
                 "--push-command",
                 f"{fake} push {{image}}",
                 "--poll-seconds",

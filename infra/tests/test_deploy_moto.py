@@ -73,8 +73,10 @@ def test_first_install_then_release_then_nothing_to_do(
     assert sorted(entry[1].rsplit("/", 1)[1] for entry in built if entry[0] == "build") == sorted(
         f"{spec.name}:1111111" for spec in SERVICES
     )
+    # One Dockerfile; the service it builds is named by the build argument.
     assert all(
-        entry[2].endswith(f"services/{entry[1].split('/')[-1].split(':')[0]}/Dockerfile")
+        entry[2] == str(catalog.REPO_ROOT / "Dockerfile")
+        and entry[4] == entry[1].split("/")[-1].split(":")[0]
         for entry in built
         if entry[0] == "build"
     )

@@ -36,7 +36,10 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 def test_tool_templates() -> None:
     buildah = Builder.for_tool("buildah")
-    assert buildah.build == "buildah bud -f {dockerfile} -t {image} {context}"
+    assert (
+        buildah.build
+        == "buildah bud -f {dockerfile} --build-arg SERVICE={service} -t {image} {context}"
+    )
     assert buildah.push == "buildah push {image}"
     assert buildah.login == "buildah login --username AWS --password-stdin {registry}"
 

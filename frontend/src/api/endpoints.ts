@@ -2,8 +2,10 @@
 import type { ApiClient } from "./client";
 import type {
   Availability,
+  AvailabilityBits,
   Booking,
   Event,
+  EventLayout,
   Hold,
   Page,
   Payment,
@@ -52,6 +54,10 @@ export function endpoints(client: ApiClient) {
       client.request<Event>(`/api/v1/events/${id(eventId)}`, { signal }),
     venue: (venueId: string, signal?: AbortSignal) =>
       client.request<Venue>(`/api/v1/venues/${id(venueId)}`, { signal }),
+    layout: (eventId: string, signal?: AbortSignal) =>
+      client.request<EventLayout>(`/api/v1/events/${id(eventId)}/layout`, { signal }),
+    availabilityBits: (eventId: string, signal?: AbortSignal) =>
+      client.request<AvailabilityBits>(`/api/v1/inventory/events/${id(eventId)}/availability/bits`, { signal }),
     availability: (eventId: string, seats: boolean, signal?: AbortSignal) =>
       client.request<Availability>(`/api/v1/inventory/events/${id(eventId)}/availability`, {
         query: seats ? { seats: true } : {},

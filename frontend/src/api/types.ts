@@ -73,6 +73,24 @@ export interface Venue {
 
 export type SeatStatus = "available" | "held" | "sold";
 
+/** GET /api/v1/events/{id}/layout: the seats without their status, each with its bit in the
+ * availability bitmaps; immutable once published (cached for a year, ETag). */
+export interface EventLayout {
+  event_id: string;
+  venue_id: string;
+  version: string;
+  price_tiers: PriceTier[];
+  seat_count: number;
+  sections: {
+    section_id: string;
+    name: string;
+    kind: "seated" | "standing";
+    price_tier: string;
+    capacity: number;
+    rows?: { label: string; seats: { seat_id: string; number: number; bit: number }[] }[] | null;
+  }[];
+}
+
 export interface SectionAvailability {
   section_id: string;
   kind?: "seated" | "standing";
@@ -87,6 +105,17 @@ export interface Availability {
   status?: "open" | "closed";
   sections: SectionAvailability[];
   seats?: Record<string, SeatStatus>;
+}
+
+/** GET /api/v1/inventory/events/{id}/availability/bits: the counts, and every seat's state as two
+ * base64 bitmaps (bit i = the layout's seat with `bit` i; most significant bit of byte 0 first). */
+export interface AvailabilityBits {
+  event_id: string;
+  status: "open" | "closed";
+  sections: SectionAvailability[];
+  seat_count: number;
+  sold: string;
+  held: string;
 }
 
 export interface Hold {

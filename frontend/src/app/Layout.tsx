@@ -27,9 +27,9 @@ function Shell() {
       </a>
       <header className="site-header">
         <Link to="/" className="brand">
-          <span aria-hidden="true" className="brand-mark">
-            🎟
-          </span>
+          <svg aria-hidden="true" className="brand-mark" viewBox="0 0 32 32" width="24" height="24">
+            <path d="M5 10h22v4a2 2 0 0 0 0 4v4H5v-4a2 2 0 0 0 0-4z" fill="currentColor" />
+          </svg>
           {t("app.name")}
         </Link>
         <nav aria-label={t("app.mainNav")} className="site-nav">

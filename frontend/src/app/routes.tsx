@@ -2,6 +2,7 @@
  * small); a page is a module exporting `Component`. README: "Adding a page". */
 import type { RouteObject } from "react-router";
 import { Loading } from "../components/Loading";
+import { EventPage } from "../pages/EventPage";
 import { HomePage } from "../pages/HomePage";
 import { Layout } from "./Layout";
 import { RouteError } from "./RouteError";
@@ -16,7 +17,7 @@ export const routes: RouteObject[] = [
         errorElement: <RouteError />,
         children: [
           { index: true, element: <HomePage /> },
-          { path: "events/:eventId", lazy: () => import("../pages/EventPage") },
+          { path: "events/:eventId", element: <EventPage /> },
           { path: "checkout/:holdId", lazy: () => import("../pages/CheckoutPage") },
           { path: "bookings", lazy: () => import("../pages/BookingsPage") },
           { path: "bookings/:bookingId", lazy: () => import("../pages/BookingPage") },

@@ -1,7 +1,7 @@
-/** /events/{event_id}: the event's details in the venue's time zone, its prices, the seat-map
+/** /events/{event_id} (in the first bundle: on-sale links lead straight here): the event's details in the venue's time zone, its prices, the seat-map
  * picker with live availability, and the customer's hold with its countdown. */
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../api/client";
@@ -15,50 +15,63 @@ import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
 import { HoldPanel } from "../features/holds/HoldPanel";
 import { useHold } from "../features/holds/HoldProvider";
-import { buildLayout, HALL_VIEW_MAX_SEATS, stillAvailable, statusOf, toggleSeat, type Layout } from "../features/seatmap/layout";
+import { buildLayout, stillAvailable, statusOf, toggleSeat, type Layout } from "../features/seatmap/layout";
 import { SeatMap, useTierPrice } from "../features/seatmap/SeatMap";
 import { useLiveAvailability } from "../features/seatmap/useLiveAvailability";
 import { formatDateTime, formatMoney, formatTime } from "../i18n/format";
 
-export function Component() {
+export function EventPage() {
   const { eventId = "" } = useParams();
   const api = useApi();
+  const { t } = useTranslation();
+  // Event, layout and live availability at once (none waits for another); the venue (address,
+  // time zone) follows the event but holds up nothing.
   const event = useQuery({ queryKey: ["event", eventId], queryFn: ({ signal }) => api.event(eventId, signal) });
+  const seats = useQuery({
+    queryKey: ["layout", eventId],
+    queryFn: ({ signal }) => api.layout(eventId, signal),
+    staleTime: Infinity, // immutable once published
+    retry: 1,
+  });
+  const layout = useMemo(() => (seats.data ? buildLayout(seats.data) : null), [seats.data]);
+  const live = useLiveAvailability(eventId, layout?.seatOfBit ?? null);
   const venue = useQuery({
     queryKey: ["venue", event.data?.venue_id],
     queryFn: ({ signal }) => api.venue(event.data!.venue_id, signal),
     enabled: !!event.data,
-    staleTime: 5 * 60_000, // a venue's layout does not change under an event on sale
+    staleTime: 5 * 60_000,
   });
-  const { t } = useTranslation();
-  if (event.isError || venue.isError) {
-    const error = event.error ?? venue.error;
-    const missing = error instanceof ApiError && error.status === 404;
+  if (event.isError) {
+    const missing = event.error instanceof ApiError && event.error.status === 404;
     return (
       <Page title={missing ? t("notFound.title") : t("errors.unexpected")}>
-        <ErrorMessage error={error} onRetry={missing ? undefined : () => void (event.isError ? event.refetch() : venue.refetch())} />
+        <ErrorMessage error={event.error} onRetry={missing ? undefined : () => void event.refetch()} />
         <Link to="/">{t("notFound.home")}</Link>
       </Page>
     );
   }
-  if (!event.data || !venue.data) return <Loading />;
-  return <EventView event={event.data} venue={venue.data} />;
+  if (!event.data) return <Loading />;
+  return <EventView event={event.data} venue={venue.data} layout={layout} layoutError={seats.error} live={live} />;
 }
 
-function EventView({ event, venue }: { event: Event; venue: Venue }) {
+function EventView({
+  event,
+  venue,
+  layout,
+  layoutError,
+  live,
+}: {
+  event: Event;
+  venue: Venue | undefined;
+  layout: Layout | null;
+  layoutError: unknown;
+  live: ReturnType<typeof useLiveAvailability>;
+}) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
-  const layout = useMemo(() => buildLayout(event, venue), [event, venue]);
   const [params] = useSearchParams();
   const zoomed = params.get("section");
-  const hall = layout.seatedCapacity <= HALL_VIEW_MAX_SEATS;
-  const visible = hall
-    ? layout.sections.filter((s) => s.kind === "seated").map((s) => s.sectionId)
-    : zoomed && layout.sections.some((s) => s.sectionId === zoomed && s.kind === "seated")
-      ? [zoomed]
-      : [];
   const onSale = event.status === "on_sale";
-  const live = useLiveAvailability(event.event_id, visible, onSale);
 
   return (
     <Page title={event.title} wide>
@@ -67,13 +80,19 @@ function EventView({ event, venue }: { event: Event; venue: Venue }) {
           <dl>
             <dt>{t("event.when")}</dt>
             <dd>
-              <time dateTime={event.starts_at}>{formatDateTime(event.starts_at, locale, venue.timezone)}</time>
+              <time dateTime={event.starts_at}>{formatDateTime(event.starts_at, locale, venue?.timezone)}</time>
             </dd>
             <dt>{t("event.where")}</dt>
             <dd>
-              {venue.name}
-              <br />
-              {venue.address}
+              {venue ? (
+                <>
+                  {venue.name}
+                  <br />
+                  {venue.address}
+                </>
+              ) : (
+                event.city
+              )}
             </dd>
             <dt>{t("event.prices")}</dt>
             <dd>
@@ -90,7 +109,9 @@ function EventView({ event, venue }: { event: Event; venue: Venue }) {
         </section>
         {event.status === "cancelled" && <p className="notice notice-error" role="alert">{t("event.cancelled")}</p>}
         {event.status === "draft" && <p className="notice">{t("event.notOnSale")}</p>}
-        {onSale && <Picker event={event} layout={layout} zoomed={zoomed} live={live} />}
+        {onSale && layoutError ? <ErrorMessage error={layoutError} onRetry={() => window.location.reload()} /> : null}
+        {onSale && !layout && !layoutError && <Loading />}
+        {onSale && layout && <Picker event={event} layout={layout} zoomed={zoomed} live={live} />}
       </div>
     </Page>
   );
@@ -159,6 +180,17 @@ function Picker({
     }
   };
 
+  // Stable, so a re-render of the page (the venue arriving, a poll with no change) does not
+  // re-render thousands of seats.
+  const holdRef = useRef(requestHold);
+  useEffect(() => {
+    holdRef.current = requestHold;
+  });
+  const onHoldStanding = useCallback(
+    (sectionId: string, quantity: number) => void holdRef.current({ section_id: sectionId, quantity }),
+    [],
+  );
+
   const total = selection.reduce((sum, id) => sum + (layout.sectionOfSeat(id)?.price?.price_cents ?? 0), 0);
   const currency = event.price_tiers[0]?.currency ?? "EUR";
 
@@ -173,17 +205,21 @@ function Picker({
           </p>
         )}
         {live.error && !live.counts.size ? <ErrorMessage error={live.error} onRetry={() => void live.refresh()} /> : null}
-        <SeatMap
-          layout={layout}
-          counts={live.counts}
-          statuses={live.statuses}
-          selected={selected}
-          mine={mine}
-          zoomed={zoomed}
-          onToggle={onToggle}
-          onHoldStanding={(sectionId, quantity) => void requestHold({ section_id: sectionId, quantity })}
-          holding={holding}
-        />
+        {live.statuses || live.error ? (
+          <SeatMap
+            layout={layout}
+            counts={live.counts}
+            statuses={live.statuses}
+            selected={selected}
+            mine={mine}
+            zoomed={zoomed}
+            onToggle={onToggle}
+            onHoldStanding={onHoldStanding}
+            holding={holding}
+          />
+        ) : (
+          <Loading />
+        )}
       </section>
       <aside className="picker-side" aria-labelledby="selection-heading">
         {message && (

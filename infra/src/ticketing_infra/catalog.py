@@ -137,7 +137,8 @@ class ServiceSpec:
 
     @property
     def dockerfile(self) -> Path:
-        return REPO_ROOT / "services" / self.name / "Dockerfile"
+        """One Dockerfile builds every service; the build argument SERVICE names which."""
+        return REPO_ROOT / "Dockerfile"
 
     @property
     def app_container(self) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Container images: the tag is the git commit; building and pushing are commands run per
 service, so docker, podman, buildah or anything else can do it.
 
-The command templates get `{image}` (registry/repository:tag), `{dockerfile}`, `{context}` (the
-repository root: services build against the shared workspace) and `{service}`.
+The command templates get `{image}` (registry/repository:tag), `{dockerfile}` (the one Dockerfile
+every service builds from), `{context}` (the repository root: services build against the shared
+workspace) and `{service}` (the folder under services/, the Dockerfile's SERVICE argument).
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ class Builder:
 
     @classmethod
     def for_tool(cls, tool: str) -> Builder:
-        build = {
-            "docker": "docker build -f {dockerfile} -t {image} {context}",
-            "podman": "podman build -f {dockerfile} -t {image} {context}",
-            "buildah": "buildah bud -f {dockerfile} -t {image} {context}",
-        }[tool]
+        command = {"docker": "docker build", "podman": "podman build", "buildah": "buildah bud"}[
+            tool
+        ]
+        build = (
+            f"{command} -f {{dockerfile}} --build-arg SERVICE={{service}} -t {{image}} {{context}}"
+        )
         return cls(
             build=build,
             push=f"{tool} push {{image}}",

@@ -1,5 +1,6 @@
 """`make dev` and `make smoke` together, as CI runs them: the dev runner brings the whole stack up
-on its normal ports, the smoke test books two seats end to end through the gateway, and Ctrl-C
+on its normal ports, the smoke test books two seats end to end through the gateway, the web app's
+browser tests (Playwright in Debian's Chromium, frontend/e2e) use it as customers do, and Ctrl-C
 stops all of it, leaving no port in use.
 
 It needs the stack's ports (8000-8007, 8010, 1025, 8025, 5173). Where something holds them (a
@@ -33,6 +34,8 @@ PORTS = sorted(
 SYNC_TIMEOUT_S = 600
 STARTUP_TIMEOUT_S = 300  # a loaded 2-core machine; the web app builds meanwhile
 STOP_TIMEOUT_S = 60
+BROWSER_TESTS_TIMEOUT_S = 900
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _tail(log: Path, lines: int = 60) -> str:
@@ -47,6 +50,34 @@ def _wait_until_up(process: subprocess.Popen[bytes], log: Path) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"make dev was not up within {STARTUP_TIMEOUT_S} s:\n{_tail(log)}")
         time.sleep(0.5)
+
+
+def _browser_tests(log: Path) -> None:
+    """frontend/e2e against the running stack; their output is the report (and they refresh the
+    screenshots in frontend/docs/screenshots)."""
+    frontend = ROOT / "frontend"
+    if not (frontend / "node_modules" / ".bin" / "playwright").exists():
+        pytest.fail("the web app's Node dependencies are missing (make dev installs them)")
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium): no browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        print(reason)
+        return
+    started = time.monotonic()
+    result = subprocess.run(
+        ["npx", "playwright", "test"],
+        cwd=frontend,
+        capture_output=True,
+        text=True,
+        timeout=BROWSER_TESTS_TIMEOUT_S,
+        env={**os.environ, "CHROMIUM_PATH": CHROMIUM},
+    )
+    print(result.stdout[-6000:], result.stderr[-2000:])
+    print(f"browser tests took {time.monotonic() - started:.0f} s")
+    assert result.returncode == 0, (
+        f"browser tests failed:\n{result.stdout[-6000:]}\nmake dev's log:\n{_tail(log)}"
+    )
 
 
 def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
@@ -75,6 +106,7 @@ def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
         print(report)
         assert status == 0, f"{report}\nmake dev's log:\n{_tail(log)}"
         assert "smoke: passed (14 steps" in report
+        _browser_tests(log)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
         try:

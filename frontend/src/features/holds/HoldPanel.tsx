@@ -22,7 +22,7 @@ export function HoldPanel({
   const holds = useHold();
   const queryClient = useQueryClient();
   const section = hold.section_id ? layout.sections.find((s) => s.sectionId === hold.section_id) : undefined;
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["seats", event.event_id] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ["availability-bits", event.event_id] });
   return (
     <section className="hold-panel" aria-labelledby="hold-heading">
       <h2 id="hold-heading">{t("hold.title")}</h2>

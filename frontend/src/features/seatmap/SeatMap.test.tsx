@@ -2,31 +2,49 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
-import type { Event, SeatStatus, SectionAvailability, Venue } from "../../api/types";
+import type { EventLayout, SeatStatus, SectionAvailability } from "../../api/types";
 import { renderWithApp } from "../../test/render";
-import { buildLayout, statusOf, toggleSeat } from "./layout";
+import { buildLayout, decodeBits, statusOf, toggleSeat } from "./layout";
 import { SeatMap } from "./SeatMap";
 
-function venue(sections: Venue["sections"]): Venue {
+type SectionSpec =
+  | { id: string; name: string; tier: string; rows: [string, number][] }
+  | { id: string; name: string; tier: string; standing: number };
+
+/** An event's layout as GET /events/{id}/layout answers it (bits in seat order). */
+function eventLayout(sections: SectionSpec[]): EventLayout {
+  let bit = 0;
   return {
-    venue_id: "v1", organizer_id: "o1", name: "Hall", city: "Seoul", country: "KR", address: "1 Road",
-    timezone: "Asia/Seoul", sections, capacity: 0, created_at: "2026-01-01T00:00:00Z",
-  };
-}
-function event(sectionTiers: Record<string, string>): Event {
-  return {
-    event_id: "e1", organizer_id: "o1", venue_id: "v1", title: "Show", description: "", category: "concert",
-    starts_at: "2030-01-01T19:00:00Z", ends_at: null, status: "on_sale", city: "Seoul", created_at: "2026-01-01T00:00:00Z",
-    price_tiers: [{ tier: "standard", price_cents: 4500, currency: "EUR" }, { tier: "floor", price_cents: 3000, currency: "EUR" }],
-    section_tiers: sectionTiers,
+    event_id: "e1",
+    venue_id: "v1",
+    version: "1",
+    price_tiers: [
+      { tier: "standard", price_cents: 4500, currency: "EUR" },
+      { tier: "floor", price_cents: 3000, currency: "EUR" },
+    ],
+    seat_count: 0,
+    sections: sections.map((section) =>
+      "standing" in section
+        ? { section_id: section.id, name: section.name, kind: "standing" as const, price_tier: section.tier, capacity: section.standing }
+        : {
+            section_id: section.id,
+            name: section.name,
+            kind: "seated" as const,
+            price_tier: section.tier,
+            capacity: section.rows.reduce((sum, [, seats]) => sum + seats, 0),
+            rows: section.rows.map(([label, seats]) => ({
+              label,
+              seats: Array.from({ length: seats }, (_, i) => ({ seat_id: `${section.id}-${label}-${i + 1}`, number: i + 1, bit: bit++ })),
+            })),
+          },
+    ),
   };
 }
 
 const hall = buildLayout(
-  event({ A: "standard", F: "floor" }),
-  venue([
-    { section_id: "A", name: "Stalls", kind: "seated", rows: [{ label: "3", seats: 12 }, { label: "4", seats: 12 }], capacity: 24 },
-    { section_id: "F", name: "Floor", kind: "standing", capacity: 100 },
+  eventLayout([
+    { id: "A", name: "Stalls", tier: "standard", rows: [["3", 12], ["4", 12]] },
+    { id: "F", name: "Floor", tier: "floor", standing: 100 },
   ]),
 );
 
@@ -103,10 +121,16 @@ describe("the seat picker", () => {
   });
 
   it("shows a stadium as an overview of sections, and one section's seats when zoomed", () => {
-    const sections = Array.from({ length: 40 }, (_, i) => ({
-      section_id: `S${i}`, name: `Stand ${i}`, kind: "seated" as const, rows: Array.from({ length: 30 }, (_, r) => ({ label: String(r + 1), seats: 50 })), capacity: 1500,
-    }));
-    const stadium = buildLayout(event(Object.fromEntries(sections.map((s) => [s.section_id, "standard"]))), venue(sections));
+    const stadium = buildLayout(
+      eventLayout(
+        Array.from({ length: 40 }, (_, i) => ({
+          id: `S${i}`,
+          name: `Stand ${i}`,
+          tier: "standard",
+          rows: Array.from({ length: 30 }, (_, r): [string, number] => [String(r + 1), 50]),
+        })),
+      ),
+    );
     const { unmount } = renderWithApp(<Picker statuses={{}} layout={stadium} />);
     const overview = screen.getByRole("list", { name: "Sections" });
     expect(within(overview).getAllByRole("link")).toHaveLength(40);
@@ -119,5 +143,20 @@ describe("the seat picker", () => {
     expect(document.querySelectorAll('[data-seat^="S7-"]')).toHaveLength(1500);
     expect(screen.getByLabelText("S7-30-50, available, Standard €45").tagName).toBe("BUTTON");
     expect(screen.getByRole("link", { name: /All sections/ })).toBeInTheDocument();
+  });
+
+  it("lays inventory's bitmaps over the layout: bit i is the seat whose layout bit is i", () => {
+    // Seats A-3-1..12 are bits 0..11, A-4-1..12 bits 12..23. Held: bit 1; sold: bits 8 and 23.
+    const bitmap = (set: number[]) => {
+      const bytes = new Uint8Array(3);
+      for (const bit of set) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
+      return btoa(String.fromCharCode(...bytes));
+    };
+    const statuses = decodeBits(
+      { event_id: "e1", status: "open", sections: [], seat_count: 24, held: bitmap([1]), sold: bitmap([8, 23]) },
+      hall.seatOfBit,
+    );
+    expect(statuses).toEqual({ "A-3-2": "held", "A-3-9": "sold", "A-4-12": "sold" });
+    expect(statusOf(statuses, "A-3-1")).toBe("available");
   });
 });

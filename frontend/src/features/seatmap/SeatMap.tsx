@@ -1,6 +1,6 @@
 /** The seat-map picker. A hall (≤ HALL_VIEW_MAX_SEATS seats) is drawn whole; a larger venue
  * shows an overview of its sections and one section at a time (`?section=` in the URL). */
-import { useEffect, useMemo } from "react";
+import { memo, useEffect, useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import type { SectionAvailability } from "../../api/types";
@@ -34,7 +34,7 @@ export function useTierPrice() {
  * browser tests read it: a 4,000-seat hall must get there within a second). */
 export const INTERACTIVE_MARK = "seatmap-interactive";
 
-export function SeatMap(props: SeatMapProps) {
+export const SeatMap = memo(function SeatMap(props: SeatMapProps) {
   const { layout, zoomed, statuses } = props;
   const hall = layout.seatedCapacity <= HALL_VIEW_MAX_SEATS;
   const { t } = useTranslation();
@@ -68,7 +68,7 @@ export function SeatMap(props: SeatMapProps) {
       <SectionBlock section={section} {...props} />
     </div>
   );
-}
+});
 
 function SectionBlock({ section, counts, statuses, selected, mine, onToggle, onHoldStanding, holding }: SeatMapProps & { section: SectionModel }) {
   const { t } = useTranslation();

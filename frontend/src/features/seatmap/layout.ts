@@ -1,6 +1,6 @@
-/** The seat map's model: the venue's sections → rows → seats (seat ids derived as the API does,
- * `{section}-{row}-{number}`), each section's tier and price. Statuses come separately, live. */
-import type { Event, PriceTier, SeatStatus, Venue } from "../../api/types";
+/** The seat map's model, from the event's layout (sections → rows → seats, each seat with its bit
+ * in inventory's availability bitmaps) and its price tiers. Statuses come separately, live. */
+import type { AvailabilityBits, EventLayout, PriceTier, SeatStatus } from "../../api/types";
 
 export interface RowModel {
   label: string;
@@ -20,6 +20,8 @@ export interface SectionModel {
 export interface Layout {
   sections: SectionModel[];
   seatedCapacity: number;
+  /** bit index → seat id (the bitmaps' order) */
+  seatOfBit: string[];
   /** seat id → its section (for labels and price) */
   sectionOfSeat: (seatId: string) => SectionModel | undefined;
 }
@@ -30,43 +32,69 @@ export const HALL_VIEW_MAX_SEATS = 5000;
 /** The inventory's per-hold limit (API.md: default 10). */
 export const MAX_SEATS_PER_HOLD = 10;
 
-export function seatId(sectionId: string, row: string, number: number): string {
-  return `${sectionId}-${row}-${number}`;
-}
-
 export function sectionIdOfSeat(id: string): string {
   return id.slice(0, id.indexOf("-"));
 }
 
-export function buildLayout(event: Event, venue: Venue): Layout {
-  const tiers = new Map(event.price_tiers.map((tier) => [tier.tier, tier]));
-  const sections: SectionModel[] = venue.sections.map((section) => {
-    const tier = event.section_tiers[section.section_id] ?? "";
-    return {
-      sectionId: section.section_id,
-      name: section.name,
-      kind: section.kind,
-      tier,
-      price: tiers.get(tier) ?? null,
-      capacity: section.capacity,
-      rows:
-        section.kind === "seated"
-          ? section.rows.map((row) => ({
-              label: row.label,
-              seatIds: Array.from({ length: row.seats }, (_, i) => seatId(section.section_id, row.label, i + 1)),
-            }))
-          : [],
-    };
-  });
+export function buildLayout(layout: EventLayout): Layout {
+  const tiers = new Map(layout.price_tiers.map((tier) => [tier.tier, tier]));
+  const seatOfBit: string[] = new Array(layout.seat_count);
+  const sections: SectionModel[] = layout.sections.map((section) => ({
+    sectionId: section.section_id,
+    name: section.name,
+    kind: section.kind,
+    tier: section.price_tier,
+    price: tiers.get(section.price_tier) ?? null,
+    capacity: section.capacity,
+    rows: (section.rows ?? []).map((row) => ({
+      label: row.label,
+      seatIds: row.seats.map((seat) => {
+        seatOfBit[seat.bit] = seat.seat_id;
+        return seat.seat_id;
+      }),
+    })),
+  }));
   const byId = new Map(sections.map((section) => [section.sectionId, section]));
   return {
     sections,
     seatedCapacity: sections.filter((s) => s.kind === "seated").reduce((sum, s) => sum + s.capacity, 0),
+    seatOfBit,
     sectionOfSeat: (id) => byId.get(sectionIdOfSeat(id)),
   };
 }
 
+/** Seat id → status for the seats that are not available (a seat with no entry is available). */
 export type SeatStatuses = Record<string, SeatStatus> | undefined;
+
+function bytes(base64: string): Uint8Array {
+  const text = atob(base64);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** The availability bitmaps laid over the layout. Only set bits cost anything: a 100,000-seat
+ * stadium's answer is 25 kB, decoded in a few milliseconds. */
+export function decodeBits(bits: AvailabilityBits, seatOfBit: readonly string[]): Record<string, SeatStatus> {
+  const statuses: Record<string, SeatStatus> = {};
+  for (const [field, status] of [
+    ["held", "held"],
+    ["sold", "sold"],
+  ] as const) {
+    const map = bytes(bits[field]);
+    for (let byte = 0; byte < map.length; byte++) {
+      const value = map[byte]!;
+      if (value === 0) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        if (value & (0x80 >> bit)) {
+          const seat = seatOfBit[byte * 8 + bit];
+          if (seat) statuses[seat] = status;
+        }
+      }
+    }
+  }
+  return statuses;
+}
 
 export function statusOf(statuses: SeatStatuses, id: string): SeatStatus {
   return statuses?.[id] ?? "available";

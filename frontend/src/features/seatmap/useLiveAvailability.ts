@@ -1,65 +1,41 @@
-/** Live availability, cheaply: the per-section counts every few seconds (a few hundred bytes),
- * and every seat's status only when the counts of the sections on screen have changed since the
- * statuses were read (or when asked, after a 409). */
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useRef } from "react";
+/** Live availability, cheaply: inventory's bitmaps (two bits per seat, a few kB even for a
+ * stadium; never cached) every few seconds, laid over the immutable layout. */
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo } from "react";
 import type { SectionAvailability } from "../../api/types";
 import { useApi } from "../../app/services";
+import { decodeBits } from "./layout";
 
 export const POLL_MS = 4000;
 
-export function useLiveAvailability(eventId: string, visibleSections: string[] | null, enabled: boolean) {
+export function useLiveAvailability(eventId: string, seatOfBit: readonly string[] | null) {
   const api = useApi();
-  const queryClient = useQueryClient();
-  const counts = useQuery({
-    queryKey: ["availability", eventId],
-    queryFn: ({ signal }) => api.availability(eventId, false, signal),
-    refetchInterval: POLL_MS,
+  const bits = useQuery({
+    queryKey: ["availability-bits", eventId],
+    queryFn: ({ signal }) => api.availabilityBits(eventId, signal),
+    // An event with no seats in inventory (a draft) answers 404: asking again will not help.
+    refetchInterval: (query) => ((query.state.error as { status?: number } | null)?.status === 404 ? false : POLL_MS),
     staleTime: 0,
-    enabled,
+    retry: 1,
   });
-  const wantSeats = enabled && visibleSections !== null && visibleSections.length > 0;
-  const seats = useQuery({
-    queryKey: ["seats", eventId],
-    queryFn: ({ signal }) => api.availability(eventId, true, signal),
-    enabled: wantSeats,
-    staleTime: Infinity, // refreshed below, when the counts say something moved
-  });
-
-  const byId = useMemo(
-    () => new Map<string, SectionAvailability>((counts.data ?? seats.data)?.sections.map((s) => [s.section_id, s]) ?? []),
-    [counts.data, seats.data],
+  const counts = useMemo(
+    () => new Map<string, SectionAvailability>(bits.data?.sections.map((s) => [s.section_id, s]) ?? []),
+    [bits.data],
   );
-
-  const signature = (sections: SectionAvailability[] | undefined) =>
-    (sections ?? [])
-      .filter((s) => visibleSections?.includes(s.section_id))
-      .map((s) => `${s.section_id}:${s.held}:${s.sold}`)
-      .join("|");
-  const seen = useRef<string | null>(null);
-  const now = signature(counts.data?.sections);
-  const read = signature(seats.data?.sections);
-  useEffect(() => {
-    if (!wantSeats || !counts.data || !seats.data || seats.isFetching) return;
-    if (now !== read && seen.current !== now) {
-      seen.current = now;
-      void seats.refetch();
-    }
-  }, [now, read, wantSeats, counts.data, seats]);
-
+  const statuses = useMemo(
+    () => (bits.data && seatOfBit ? decodeBits(bits.data, seatOfBit) : undefined),
+    [bits.data, seatOfBit],
+  );
+  const { refetch } = bits;
   const refresh = useCallback(async () => {
-    await Promise.all([
-      queryClient.refetchQueries({ queryKey: ["availability", eventId] }),
-      wantSeats ? queryClient.refetchQueries({ queryKey: ["seats", eventId] }) : Promise.resolve(),
-    ]);
-  }, [queryClient, eventId, wantSeats]);
-
+    await refetch();
+  }, [refetch]);
   return {
-    counts: byId,
-    statuses: seats.data?.seats,
-    closed: (counts.data ?? seats.data)?.status === "closed",
-    updatedAt: counts.dataUpdatedAt || seats.dataUpdatedAt,
-    error: counts.error ?? seats.error,
+    counts,
+    statuses,
+    closed: bits.data?.status === "closed",
+    updatedAt: bits.dataUpdatedAt,
+    error: bits.error,
     refresh,
   };
 }

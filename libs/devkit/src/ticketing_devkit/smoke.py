@@ -1,10 +1,11 @@
 """`make smoke`: one booking end to end against a running stack (`make dev` or
 `docker compose up`), through the gateway, as a new user would, step by step:
 
-register, sign in, the demo organizer creates a venue and an event and publishes it, search finds
-it, the user holds two seats, books them, pays (the local payment simulator), sees the booking
-confirmed with tickets that verify against the ticket public key, and finds the email with them
-in the mail catcher (the devkit's or Mailpit: both HTTP APIs are understood).
+register, sign in, the demo accounts sign in and the demo events are listed, the demo organizer
+creates a venue and an event and publishes it, search finds it, the user holds two seats, books
+them, pays (the local payment simulator), sees the booking confirmed with tickets that verify
+against the ticket public key, and finds the email with them in the mail catcher (the devkit's
+or Mailpit: both HTTP APIs are understood).
 
     python -m ticketing_devkit.smoke [--gateway URL] [--mail URL] [--timeout S]
 
@@ -30,6 +31,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ticketing_devkit.stack import DEMO_ACCOUNTS, MAIL_WEB_PORT
+
+# The seed's published events (the README's "12 published events"); later smoke runs add more.
+DEMO_PUBLISHED_EVENTS = 12
 
 T = TypeVar("T")
 
@@ -204,9 +208,32 @@ class Smoke:
                 raise SmokeFailed(f"/me is {me['id']}, not the registered {state['user_id']}")
             return "token accepted by /me"
 
-        def organizer_logs_in() -> str:
-            state["organizer"] = self.login(*DEMO_ACCOUNTS["organizer"])
-            return DEMO_ACCOUNTS["organizer"][0]
+        def demo_data() -> str:
+            # The README's demo accounts, each with its role, and the seed's published events:
+            # what `make dev` and `docker compose up` both promise.
+            ids = {}
+            for role, (account, account_password) in DEMO_ACCOUNTS.items():
+                token = self.login(account, account_password)
+                me = expect(self.api.get("/api/v1/auth/me", headers=self.headers(token)), 200, "me")
+                if me["role"] != role:
+                    raise SmokeFailed(f"the demo account {account} is a {me['role']}, not {role}")
+                ids[role] = me["id"]
+                if role == "organizer":
+                    state["organizer"] = token
+            published = 0
+            params: dict[str, str | int] = {"limit": 100}
+            while published < DEMO_PUBLISHED_EVENTS:
+                page = expect(self.api.get("/api/v1/events", params=params), 200, "events")
+                published += sum(e["organizer_id"] == ids["organizer"] for e in page["items"])
+                if page["next_cursor"] is None:
+                    break
+                params["cursor"] = page["next_cursor"]
+            if published < DEMO_PUBLISHED_EVENTS:
+                raise SmokeFailed(
+                    f"the demo organizer has {published} published events listed, not the "
+                    f"seed's {DEMO_PUBLISHED_EVENTS}: is the demo data loaded?"
+                )
+            return f"{', '.join(DEMO_ACCOUNTS)} with their roles; {published} demo events on sale"
 
         def create_venue() -> str:
             venue = expect(
@@ -398,7 +425,7 @@ class Smoke:
         self.step("the stack is up (gateway /status)", stack_is_up)
         self.step("register a new user", register)
         self.step("log in as that user", log_in)
-        self.step("log in as the demo organizer", organizer_logs_in)
+        self.step("the demo accounts sign in, the demo events are listed", demo_data)
         self.step("organizer creates a venue", create_venue)
         self.step("organizer creates an event", create_event)
         self.step("organizer publishes it", publish)
