@@ -47,7 +47,8 @@ def wait_until_healthy(
 
 
 def uvicorn_command(app: str, port: int) -> list[str]:
-    """How every service runs locally: its app factory under uvicorn with uvloop and httptools."""
+    """How every service runs locally: its app factory under uvicorn with uvloop and httptools
+    (with a header-read timeout: ticketing_common.server), as in the images."""
     return [
         sys.executable,
         "-m",
@@ -62,7 +63,7 @@ def uvicorn_command(app: str, port: int) -> list[str]:
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        "ticketing_common.server:HttpToolsProtocol",
     ]
 
 
