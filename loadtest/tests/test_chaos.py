@@ -1,9 +1,6 @@
-"""The chaos run's own tools: it flushes only the stack's database, finds the process it kills
-by its port, and refuses anything that is not on this machine. (The run itself needs `make dev`:
+"""The chaos run's own tools: it flushes only the stack's database and refuses anything that is
+not on this machine. (The run itself needs `make dev`:
 `make chaos`, see loadtest/README.md.)"""
-
-import os
-import socket
 
 import pytest
 import redis
@@ -24,15 +21,6 @@ def test_the_flush_empties_only_the_stacks_database() -> None:
         finally:
             stack.close()
             neighbour.close()
-
-
-def test_the_victim_is_found_by_the_port_it_listens_on() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        port = listener.getsockname()[1]
-        assert chaos.listening_pid(port) == os.getpid()
-    assert chaos.listening_pid(port) is None
 
 
 def test_a_redis_elsewhere_is_refused() -> None:

@@ -4,6 +4,7 @@ with a growing back-off and a line in the log, instead of the whole stack stoppi
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from ticketing_devkit import dev
 from ticketing_devkit.dev import Stack
-from ticketing_devkit.processes import free_port
+from ticketing_devkit.processes import free_port, listening_pid
 from ticketing_devkit.stack import ServiceSpec
 
 
@@ -66,3 +67,12 @@ async def test_a_killed_service_is_started_again_with_back_off(
         supervisor.cancel()
         await asyncio.gather(supervisor, return_exceptions=True)
         await stack.stop()
+
+
+def test_the_process_behind_a_port_is_found() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        assert listening_pid(port) == os.getpid()
+    assert listening_pid(port) is None

@@ -40,6 +40,8 @@ from urllib.parse import urlparse
 
 import redis
 import requests
+from ticketing_devkit.processes import listening_pid
+from ticketing_devkit.stack import REDIS as STACK_REDIS  # make dev's: its own database, DB 0
 
 from ticketing_loadtest import correctness
 from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, ApiError, login
@@ -52,8 +54,6 @@ from ticketing_loadtest.prepare import (
 )
 
 DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
-# `make dev`'s Redis (ticketing_devkit.stack.REDIS): the stack's own database on the shared server.
-STACK_REDIS_URL = "redis://127.0.0.1:6379/0"
 SERVICE_PORTS = {"booking": 8004, "inventory": 8003, "payment": 8005, "events": 8002}
 SELLABLE_TARGET_S = 30.0  # issue 14: every on-sale event sells again within 30 s of a total loss
 MAX_WORKERS = 64
@@ -108,34 +108,6 @@ def flush_stack_redis(url: str) -> int:
         return keys
     finally:
         client.close()
-
-
-def listening_pid(port: int) -> int | None:
-    """The process listening on 127.0.0.1:`port` (Linux: /proc), or None."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            local, state, inode = parts[1], parts[3], parts[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # LISTEN
-                inodes.add(inode)
-    if not inodes:
-        return None
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            for fd in (entry / "fd").iterdir():
-                link = os.readlink(fd)
-                if link.startswith("socket:[") and link[8:-1] in inodes:
-                    return int(entry.name)
-        except OSError:
-            continue
-    return None
 
 
 def wait_healthy(url: str, timeout_s: float) -> float | None:
@@ -433,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("CHAOS_REDIS_URL", STACK_REDIS_URL),
+        default=os.environ.get("CHAOS_REDIS_URL", STACK_REDIS),
         help="the stack's Redis database, flushed (FLUSHDB) mid-run (default: make dev's, DB 0)",
     )
     parser.add_argument("--workers", type=int, default=16, help="simulated customers")

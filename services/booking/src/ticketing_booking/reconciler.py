@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from ticketing_common.redis import RedisClient
@@ -80,7 +81,7 @@ class PaymentReconciler:
             )
         return changed
 
-    async def _settle(self, payment: dict[str, str], changed: dict[str, str]) -> None:
+    async def _settle(self, payment: dict[str, Any], changed: dict[str, str]) -> None:
         payment_id = payment["payment_id"]
         try:
             done = await self.saga.reconcile_payment(payment)

@@ -78,6 +78,7 @@ class Healer(Resource, StateWatcher):
         self._extra: dict[str, dict[str, float]] = {}  # event -> booking -> first seen extra
         self._epoch_seen = False
         self._lost_since: float | None = None
+        self._warned_at = -float("inf")
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._inventory: Inventory | None = None
 
@@ -123,11 +124,17 @@ class Healer(Resource, StateWatcher):
 
     async def watch(self, app: FastAPI | None = None) -> None:
         """Background loop: notice missing state, start rebuilds."""
+        failing = False
         while True:
             try:
                 await self.tick()
-            except Exception as exc:  # Redis or events down: said once per tick, retried
-                log.warning("inventory state check failed", extra={"error": repr(exc)})
+                if failing:
+                    log.warning("inventory state checks work again")
+                failing = False
+            except Exception as exc:  # Redis down: said once, retried every tick
+                if not failing:
+                    log.warning("inventory state check failed", extra={"error": repr(exc)})
+                failing = True
             await asyncio.sleep(self.settings.interval_s)
 
     async def tick(self) -> None:
@@ -144,7 +151,9 @@ class Healer(Resource, StateWatcher):
                 self.known = await self.truth.events()
                 self.listed_at = now
             except Exception as exc:
-                log.warning("cannot list the events on sale", extra={"error": repr(exc)})
+                if now - self._warned_at >= self.settings.events_refresh_s:  # not every tick
+                    log.warning("cannot list the events on sale", extra={"error": repr(exc)})
+                    self._warned_at = now
                 if self.known is None:
                     return
         known = self.known
