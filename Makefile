@@ -109,3 +109,11 @@ loadtest-stack: ## `make dev` for a load test: per-address limits lifted, warnin
 .PHONY: loadtest
 loadtest: sync ## bounded Locust run against the stack on 127.0.0.1:8000, SLO verdict, correctness check
 	@$(UV) run --frozen ticketing-loadtest run $(LOADTEST_ARGS)
+
+# A short on-sale against a running `make dev`: its Redis flushed (FLUSHDB on the stack's DB 0)
+# and booking SIGKILLed mid-saga, then every invariant checked (loadtest/README.md, "Chaos").
+CHAOS_ARGS ?=
+
+.PHONY: chaos
+chaos: sync ## on-sale + Redis flushed + a service SIGKILLed, against make dev; invariants timed
+	@$(UV) run --frozen python -m ticketing_loadtest.chaos $(CHAOS_ARGS)

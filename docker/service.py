@@ -22,9 +22,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-# How every service is served: uvloop and httptools (both in uvicorn[standard]); uvicorn reads
-# the rest (UVICORN_HOST, UVICORN_PORT, FORWARDED_ALLOW_IPS) from the image's environment.
-UVICORN = "uvicorn --factory {app} --loop uvloop --http httptools --no-access-log"
+# How every service is served: uvloop and httptools (both in uvicorn[standard]), the latter with
+# a header-read timeout (ticketing_common.server); uvicorn reads the rest (UVICORN_HOST,
+# UVICORN_PORT, FORWARDED_ALLOW_IPS) from the image's environment.
+UVICORN = (
+    "uvicorn --factory {app} --loop uvloop --http ticketing_common.server:HttpToolsProtocol"
+    " --no-access-log"
+)
 
 
 class UnknownService(Exception):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 from ticketing_infra import catalog
 from ticketing_infra.cdk.settings import InfraSettings
 
@@ -161,6 +161,18 @@ def test_security_groups_chain_alb_to_tasks_to_data_stores(platform: Template) -
 
 
 # -- load balancer and WAF ------------------------------------------------------------------
+
+
+def test_the_alb_cuts_off_slow_clients(platform: Template) -> None:
+    """Slow headers never reach the gateway: the ALB reads them and closes idle clients."""
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [{"Key": "idle_timeout.timeout_seconds", "Value": "60"}]
+            )
+        },
+    )
 
 
 def test_alb_https_listener_and_redirect(platform: Template) -> None:

@@ -7,7 +7,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.internal import internal_router
-from ticketing_common.resources import Resource
+from ticketing_common.resources import Degraded, Resource
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
@@ -22,6 +22,7 @@ class Switch(Resource):
 
     def __init__(self) -> None:
         self.healthy = True
+        self.partial = False
 
     async def start(self) -> None:
         events.append("switch started")
@@ -32,6 +33,8 @@ class Switch(Resource):
     async def check(self) -> None:
         if not self.healthy:
             raise ConnectionError("switch is off")
+        if self.partial:
+            raise Degraded("half the lights are on")
 
 
 class Second(Resource):
@@ -105,6 +108,25 @@ def test_ready_reports_each_dependency(base_url: str, switch: Switch) -> None:
         assert problem["checks"]["second"]["status"] == "ok"
     finally:
         switch.healthy = True
+
+
+def test_ready_says_degraded_while_a_dependency_works_in_part(
+    base_url: str, switch: Switch
+) -> None:
+    switch.partial = True
+    try:
+        response = httpx.get(f"{base_url}/ready")
+        assert response.status_code == 200  # still serving: load balancers keep it
+        body = response.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["switch"]["status"] == "degraded"
+        assert body["checks"]["switch"]["detail"] == "half the lights are on"
+        switch.healthy = False  # failing outranks degraded
+        assert_problem(httpx.get(f"{base_url}/ready"), 503)
+    finally:
+        switch.partial = False
+        switch.healthy = True
+    assert httpx.get(f"{base_url}/ready").json()["status"] == "ready"
 
 
 def test_resources_start_in_order(base_url: str) -> None:

@@ -1,11 +1,13 @@
 import asyncio
+import os
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ticketing_common.bus import Bus, Consumer, PermanentFailure
+from ticketing_common.bus import Bus, Consumer, DeadLetters, PermanentFailure
 from ticketing_common.facts import Envelope, PaymentFailed, PaymentSucceeded
 from ticketing_common.redis import RedisClient
 
@@ -209,3 +211,79 @@ async def test_the_run_loop_delivers_and_stops_on_cancel(redis: RedisClient) -> 
         with pytest.raises(asyncio.CancelledError):
             await task
     assert recorder.seen == [payment(4)]
+
+
+async def test_a_flushed_redis_is_survived_the_group_is_recreated(redis: RedisClient) -> None:
+    """The stream (and its group) vanish under a running consumer, even mid-read: it recreates
+    them and delivers what is published afterwards, instead of crashing."""
+    recorder = Recorder()
+    c = consumer(redis, recorder, block_ms=200)
+    task = asyncio.create_task(c.run())
+    try:
+        bus = Bus(redis, "payment")
+        await bus.publish(payment(1))
+        for _ in range(100):
+            if recorder.seen:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)  # back in its blocking read
+        await redis.client.flushdb()  # this test's own database: everything is gone
+        for _ in range(100):  # recreated (the first read after the loss fails)
+            if await redis.client.exists("facts:payment"):
+                break
+            await asyncio.sleep(0.02)
+        await bus.publish(payment(2))
+        for _ in range(200):
+            if len(recorder.seen) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert recorder.seen == [payment(1), payment(2)]
+        assert not task.done()  # still running: nothing crashed
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_dead_letters_are_listed_and_replayed(redis: RedisClient, redis_url: str) -> None:
+    recorder = Recorder(fail_on={"p2"})
+    c = consumer(redis, recorder)
+    await c.ensure_groups()
+    bus = Bus(redis, "payment")
+    for n in (1, 2):
+        await bus.publish(payment(n))
+    await drain(c)
+    letters = DeadLetters(redis.client)
+    assert await letters.groups() == ["booking"]
+    (dead,) = await letters.entries("booking")
+    assert dead.summary["type"] == "payment.succeeded"
+    assert dead.stream == "facts:payment"
+    assert dead.attempts == 3
+
+    listed = await _command(redis_url, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert dead.entry_id in listed.stdout
+    assert "payment.succeeded" in listed.stdout
+    assert "poison p2" in listed.stdout
+    assert "1 dead letter(s) in 1 group(s)" in listed.stdout
+
+    recorder.fail_on.clear()  # the cause is fixed
+    missing = await _command(redis_url, "replay", "--group", "booking", "--id", "1-1")
+    assert missing.returncode == 1  # nothing by that id
+    replayed = await _command(redis_url, "replay", "--group", "booking", "--id", dead.entry_id)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "1 replayed" in replayed.stdout
+    await drain(c)
+    assert [fact.payment_id for fact in recorder.seen] == ["p1", "p2"]  # p1 not again
+    assert await letters.entries("booking") == []
+
+
+async def _command(redis_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ticketing_common.deadletters", *args],
+        env={**os.environ, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )

@@ -1,3 +1,5 @@
+import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -61,3 +63,20 @@ async def test_an_unreachable_service_is_a_503_problem(client: ServiceClient) ->
         await client.call("inventory", "GET", f"http://127.0.0.1:{free_port()}/internal/x")
     assert caught.value.status == 503
     assert caught.value.extensions["service"] == "inventory"
+
+
+async def test_a_peer_that_accepts_and_never_answers_times_out(client: ServiceClient) -> None:
+    """A frozen process (SIGSTOP, a GC pause, a hung event loop) still accepts connections: the
+    call gives up after the client's timeout instead of waiting for ever."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts; nobody ever reads or answers
+    port = silent.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(ServiceUnavailable) as caught:
+            await client.call("inventory", "GET", f"http://127.0.0.1:{port}/internal/x")
+    finally:
+        silent.close()
+    assert "timed out" in str(caught.value.detail)
+    assert time.monotonic() - started < 5  # the client's 2 s, not for ever

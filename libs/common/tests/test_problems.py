@@ -60,8 +60,12 @@ def test_problem_carries_its_type_and_extensions(base_url: str) -> None:
 def test_http_errors_become_problems(base_url: str) -> None:
     assert_problem(httpx.get(f"{base_url}/teapot"), 418, detail="I am a teapot, not a coffee pot")
     body = assert_problem(httpx.get(f"{base_url}/nowhere"), 404)
-    assert body["type"] == "about:blank"
-    assert_problem(httpx.delete(f"{base_url}/echo"), 405)
+    assert body["type"].endswith("/not-found")
+    assert body["detail"] == "Nothing is served at /nowhere"
+    refused = httpx.delete(f"{base_url}/echo")
+    body = assert_problem(refused, 405)
+    assert body["type"].endswith("/method-not-allowed")
+    assert body["detail"] == f"DELETE is not allowed on /echo; allowed: {refused.headers['allow']}"
 
 
 def test_unexpected_errors_hide_internals(base_url: str) -> None:

@@ -1,5 +1,6 @@
 """`make dev` and `make smoke` together, as CI runs them: the dev runner brings the whole stack up
-on its normal ports, the smoke test books two seats end to end through the gateway, the web app's
+on its normal ports, the smoke test books two seats end to end through the gateway, the gateway
+documents the whole public API, a service SIGKILLed is started again by the runner, the web app's
 browser tests (Playwright in Debian's Chromium, frontend/e2e) use it as customers do, and Ctrl-C
 stops all of it, leaving no port in use.
 
@@ -15,9 +16,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from ticketing_devkit import smoke
 from ticketing_devkit.dev import busy_ports
+from ticketing_devkit.processes import listening_pid
 from ticketing_devkit.stack import (
     DYNAMODB_PORT,
     MAIL_SMTP_PORT,
@@ -80,6 +83,28 @@ def _browser_tests(log: Path) -> None:
     )
 
 
+def _public_api_is_documented_at_the_gateway() -> None:
+    """/openapi.json at the gateway is the whole public API, merged from the services."""
+    paths = httpx.get("http://127.0.0.1:8000/openapi.json", timeout=30).json()["paths"]
+    for prefix in ("/api/v1/auth", "/api/v1/events", "/api/v1/inventory", "/api/v1/bookings"):
+        assert any(path.startswith(prefix) for path in paths), (prefix, sorted(paths))
+    assert not [path for path in paths if path.startswith("/internal")]
+
+
+def _a_killed_service_comes_back(log: Path) -> None:
+    """make dev starts a service again when it dies, and says so."""
+    search = next(spec for spec in discover() if spec.name == "search")
+    pid = listening_pid(search.dev_port)
+    assert pid is not None, f"nothing listens on {search.dev_port}"
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while "search is back" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"search never came back:\n{_tail(log)}"
+        time.sleep(0.2)
+    assert "search exited (signal SIGKILL); restarting it in 1 s" in log.read_text()
+    assert httpx.get(f"{search.url}/health", timeout=5).status_code == 200
+
+
 def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,6 +131,8 @@ def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
         print(report)
         assert status == 0, f"{report}\nmake dev's log:\n{_tail(log)}"
         assert "smoke: passed (14 steps" in report
+        _public_api_is_documented_at_the_gateway()
+        _a_killed_service_comes_back(log)
         _browser_tests(log)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C

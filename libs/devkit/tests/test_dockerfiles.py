@@ -42,6 +42,10 @@ def instructions(text: str) -> list[tuple[str, str]]:
     return result
 
 
+# httptools with the header-read timeout, as `make dev` serves them (ticketing_devkit.processes).
+HTTP_PROTOCOL = "ticketing_common.server:HttpToolsProtocol"
+
+
 def service_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(SERVICE_PY), *args],
@@ -141,7 +145,8 @@ def test_service_py_launcher_serves_each_service_app(spec: ServiceSpec, tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("#!/bin/sh\n")
     assert result.stdout.endswith(
-        f'exec uvicorn --factory {spec.app} --loop uvloop --http httptools --no-access-log "$@"\n'
+        f"exec uvicorn --factory {spec.app} --loop uvloop --http {HTTP_PROTOCOL} --no-access-log"
+        ' "$@"\n'
     )
     # The script runs: with a stand-in uvicorn on PATH, it passes exactly these arguments on.
     bin_dir = tmp_path / "bin"
@@ -164,7 +169,7 @@ def test_service_py_launcher_serves_each_service_app(spec: ServiceSpec, tmp_path
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        HTTP_PROTOCOL,
         "--no-access-log",
         "--workers",
         "2",

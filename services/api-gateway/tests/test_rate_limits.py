@@ -243,3 +243,28 @@ def test_a_redis_outage_lets_traffic_through_and_is_logged(
             assert "Redis answers again" in gateway.logs()
     finally:
         store.stop()
+
+
+def test_a_crowd_behind_one_address_gets_through_the_default_limits(
+    upstream: ServiceProcess, jwks_url: str, redis_url: str
+) -> None:
+    """A thousand customers behind one NAT sign in within the minute an on-sale opens, and each
+    opens the event page: with the gateway's default limits, none is refused."""
+    env = gateway_env(dict.fromkeys(PREFIXES, upstream.url), jwks_url, redis_url)
+    del env["RATE_LIMITS"]  # the defaults
+    env["TRUSTED_PROXY_HOPS"] = "1"
+    address = {"X-Forwarded-For": client_ip()}
+    with (
+        running_gateway(env, "gateway-default-limits") as gateway,
+        httpx.Client(base_url=gateway.url, timeout=30, headers=address) as client,
+    ):
+
+        def customer(n: int) -> list[int]:
+            login = client.post("/api/v1/auth/login", json={"email": f"c{n}@x", "password": "p"})
+            page = client.get("/api/v1/events/evt-1")
+            return [login.status_code, page.status_code]
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = [status for pair in pool.map(customer, range(1000)) for status in pair]
+    assert 429 not in statuses
+    assert len(statuses) == 2000

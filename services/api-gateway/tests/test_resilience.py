@@ -68,7 +68,7 @@ def doomed() -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 def slow() -> Iterator[ServiceProcess]:
-    process = start_upstream("slow")
+    process = start_upstream("slow", UPSTREAM_DEGRADED="1")
     yield process
     if process.process is not None:
         os.kill(process.process.pid, signal.SIGCONT)
@@ -131,6 +131,8 @@ def test_status_reports_every_upstream_with_latency_and_a_verdict(edge: httpx.Cl
     assert by_service["doomed"]["status"] == "ready"
     assert by_service["doomed"]["routes"] == ["/api/v1/events"]
     assert by_service["slow"]["routes"] == ["/api/v1/search", "/api/v1/venues"]
+    assert by_service["slow"]["status"] == "degraded"  # it serves, rebuilding
+    assert by_service["slow"]["checks"]["state"]["status"] == "degraded"
     assert by_service["sick"]["status"] == "not-ready"
     assert by_service["sick"]["http_status"] == 503
     hung = by_service[None]  # the blackhole never says its name
@@ -152,6 +154,8 @@ def test_the_verdict() -> None:
     assert verdict([item("ready"), item("ready")]) == "operational"
     assert verdict([item("ready"), item("unreachable")]) == "degraded"
     assert verdict([item("not-ready"), item("unreachable")]) == "outage"
+    assert verdict([item("ready"), item("degraded")]) == "degraded"
+    assert verdict([item("degraded"), item("unreachable")]) == "degraded"
 
 
 def test_a_hanging_upstream_is_504_then_the_circuit_opens_and_it_is_left_alone(

@@ -5,10 +5,16 @@ counts the hit. Query parameters change its behaviour: `sleep=<s>` answers late,
 answers with that status, `size=<n>` answers with n bytes. Special paths:
 
   /api/.../hop-headers          answers with hop-by-hop headers a proxy must strip
+  /api/.../redirect             307 to /api/v1/bookings at the address it was called on (as a
+                                framework's trailing-slash redirect does), with a Link likewise
+  /openapi.json                 a small document: one public path under the prefix named by
+                                UPSTREAM_PREFIX, one /internal path, schemas Thing (its own shape)
+                                and HTTPValidationError (the same everywhere)
   /api/.../stream/<token>       sends a first chunk, then the rest once /_release/<token> is hit
   /api/.../upload/<token>       reads the body as it comes, recording progress in /_uploads/<token>
   /_hits                        how many /api/ requests arrived
-  /ready                        a `database` check; 503 when UPSTREAM_NOT_READY is set
+  /ready                        a `database` check; 503 when UPSTREAM_NOT_READY is set; 200
+                                `degraded` with UPSTREAM_DEGRADED
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from starlette.types import Receive, Scope, Send
 
 NAME = os.environ.get("UPSTREAM_NAME", "upstream")
 NOT_READY = bool(os.environ.get("UPSTREAM_NOT_READY"))
+DEGRADED = bool(os.environ.get("UPSTREAM_DEGRADED"))
+PREFIX = os.environ.get("UPSTREAM_PREFIX", "/api/v1/things")
 
 hits = 0
 releases: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
@@ -85,9 +93,15 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if NOT_READY:
             checks = {"database": {"status": "failing", "error": "down", "latency_ms": 1.0}}
             await send_json(send, 503, {"status": 503, "service": NAME, "checks": checks})
+        elif DEGRADED:
+            checks = {"state": {"status": "degraded", "detail": "rebuilding", "latency_ms": 1.0}}
+            await send_json(send, 200, {"status": "degraded", "service": NAME, "checks": checks})
         else:
             checks = {"database": {"status": "ok", "latency_ms": 1.0}}
             await send_json(send, 200, {"status": "ready", "service": NAME, "checks": checks})
+        return
+    if path == "/openapi.json":
+        await send_json(send, 200, openapi_document())
         return
     if path == "/_hits":
         await send_json(send, 200, {"hits": hits})
@@ -104,6 +118,19 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     params = query_params(scope)
     if "sleep" in params:
         await asyncio.sleep(float(params["sleep"]))
+    if path.endswith("/redirect"):
+        host = dict(scope["headers"]).get(b"host", b"")
+        here = b"http://" + host
+        await send_json(
+            send,
+            307,
+            {},
+            [
+                (b"location", here + b"/api/v1/bookings"),
+                (b"link", b"<" + here + b'/api/v1/bookings?page=2>; rel="next"'),
+            ],
+        )
+        return
     if path.endswith("/hop-headers"):
         await send_json(
             send,
@@ -169,6 +196,26 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             "body_sha256": hashlib.sha256(body).hexdigest(),
         },
     )
+
+
+def openapi_document() -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Thing"}
+    answer = {"200": {"description": "ok", "content": {"application/json": {"schema": ref}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": NAME, "version": "1"},
+        "paths": {
+            f"{PREFIX}/{{thing_id}}": {"get": {"operationId": f"get_{NAME}", "responses": answer}},
+            "/internal/secret": {"post": {"operationId": f"secret_{NAME}", "responses": answer}},
+            "/health": {"get": {"operationId": f"health_{NAME}", "responses": answer}},
+        },
+        "components": {
+            "schemas": {
+                "Thing": {"type": "object", "properties": {NAME: {"type": "string"}}},
+                "HTTPValidationError": {"type": "object", "title": "HTTPValidationError"},
+            }
+        },
+    }
 
 
 def create_app() -> Any:

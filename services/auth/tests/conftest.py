@@ -58,7 +58,7 @@ def auth_env(database_url: str, redis_url: str, keys: Keys) -> dict[str, str]:
         "SIGNING_KEYS": keys.config(),
         "ADMIN_EMAIL": ADMIN["email"],
         "ADMIN_PASSWORD": ADMIN["password"],
-        "LOGIN_ATTEMPTS_PER_IP": "20",
+        "LOGIN_FAILURES_PER_IP": "20",
         "LOGIN_FAILURES_PER_EMAIL": "5",
         "ENVIRONMENT": "test",
     }

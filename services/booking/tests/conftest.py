@@ -75,18 +75,36 @@ def peers_env(common_env: dict[str, str], auth: ServiceProcess) -> dict[str, str
 
 
 @pytest.fixture(scope="session")
-def inventory(peers_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    env = peers_env | {"HOLD_TTL_S": str(HOLD_TTL_S), "MAX_ACTIVE_HOLDS_PER_USER": "10000"}
+def ports() -> dict[str, int]:
+    """Ports chosen up front: inventory rebuilds lost state from events and booking, which start
+    after it."""
+    return {"events": free_port(), "booking": free_port()}
+
+
+@pytest.fixture(scope="session")
+def inventory(peers_env: dict[str, str], ports: dict[str, int]) -> Iterator[ServiceProcess]:
+    env = peers_env | {
+        "HOLD_TTL_S": str(HOLD_TTL_S),
+        "MAX_ACTIVE_HOLDS_PER_USER": "10000",
+        "EVENTS_URL": f"http://127.0.0.1:{ports['events']}",
+        "BOOKING_URL": f"http://127.0.0.1:{ports['booking']}",
+        "RECONCILE_INTERVAL_S": "1",
+        "RECONCILE_GRACE_S": "1",
+    }
     with ServiceProcess("ticketing_inventory.main:create_app", env, name="inventory") as process:
         yield process
 
 
 @pytest.fixture(scope="session")
-def events(peers_env: dict[str, str], inventory: ServiceProcess) -> Iterator[ServiceProcess]:
+def events(
+    peers_env: dict[str, str], inventory: ServiceProcess, ports: dict[str, int]
+) -> Iterator[ServiceProcess]:
     with temporary_database("test_events") as database_url:
         env = peers_env | {"DATABASE_URL": database_url, "INVENTORY_URL": inventory.url}
         run_command([sys.executable, "-m", "ticketing_events", "migrate"], env)
-        with ServiceProcess("ticketing_events.main:create_app", env, name="events") as process:
+        with ServiceProcess(
+            "ticketing_events.main:create_app", env, port=ports["events"], name="events"
+        ) as process:
             yield process
 
 
@@ -129,6 +147,8 @@ def booking_env(
             "OUTBOX_RELAY_INTERVAL_S": "2",
             "BUS_CLAIM_IDLE_S": "2",
             "BUS_BACKOFF_S": "0.2",
+            "RECONCILE_INTERVAL_S": "1",
+            "RECONCILE_SETTLE_S": "0.5",
             "SALES_SUMMARY_CACHE_S": "0",  # every read sees the sale just made
         }
     )
@@ -139,9 +159,11 @@ def booking_env(
 class Restartable:
     """The booking process, which a test may kill (SIGKILL) and start again on the same port."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], port: int) -> None:
         self.env = env
-        self.process = ServiceProcess("ticketing_booking.main:create_app", env, name="booking")
+        self.process = ServiceProcess(
+            "ticketing_booking.main:create_app", env, port=port, name="booking"
+        )
 
     @property
     def url(self) -> str:
@@ -157,8 +179,8 @@ class Restartable:
 
 
 @pytest.fixture(scope="session")
-def booking(booking_env: dict[str, str]) -> Iterator[Restartable]:
-    service = Restartable(booking_env)
+def booking(booking_env: dict[str, str], ports: dict[str, int]) -> Iterator[Restartable]:
+    service = Restartable(booking_env, ports["booking"])
     service.process.start()
     yield service
     service.process.stop()
@@ -307,6 +329,8 @@ class Platform:
                 "object": {
                     "id": intent_id,
                     "object": "payment_intent",
+                    "amount": booking["amount_cents"],
+                    "currency": booking["currency"].lower(),
                     "status": "succeeded",
                     "metadata": {"payment_id": booking["payment"]["payment_id"]},
                 }

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import redis
 from ticketing_common.facts import Envelope
-from ticketing_devkit.processes import ServiceProcess, run_command
+from ticketing_devkit.processes import ServiceProcess, free_port, run_command
 from ticketing_devkit.pytest_plugin import bearer
 from ticketing_devkit.stores import temporary_database
 
@@ -42,11 +42,20 @@ def auth(auth_env: dict[str, str]) -> Iterator[ServiceProcess]:
 
 
 @pytest.fixture(scope="session")
-def inventory_env(redis_url: str, auth: ServiceProcess) -> dict[str, str]:
+def events_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def inventory_env(redis_url: str, auth: ServiceProcess, events_port: int) -> dict[str, str]:
     return {
         "REDIS_URL": redis_url,
         "JWKS_URL": f"{auth.url}/api/v1/auth/jwks",
         "ENVIRONMENT": "test",
+        # Inventory rebuilds lost state from events and booking. No booking runs here (nothing
+        # listens on that port): a lost event's state stays lost, and says so.
+        "EVENTS_URL": f"http://127.0.0.1:{events_port}",
+        "BOOKING_URL": f"http://127.0.0.1:{free_port()}",
     }
 
 
@@ -77,8 +86,10 @@ def events_env(
 
 
 @pytest.fixture(scope="session")
-def events(events_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    with ServiceProcess("ticketing_events.main:create_app", events_env, name="events") as process:
+def events(events_env: dict[str, str], events_port: int) -> Iterator[ServiceProcess]:
+    with ServiceProcess(
+        "ticketing_events.main:create_app", events_env, port=events_port, name="events"
+    ) as process:
         yield process
 
 

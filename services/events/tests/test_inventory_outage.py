@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import redis
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
@@ -146,3 +147,24 @@ def test_the_seat_map_says_503_while_inventory_is_down(  # type: ignore[no-untyp
         assert service.get(f"/events/{event['event_id']}").status_code == 200
     finally:
         flaky_inventory.start()
+
+
+def test_the_seat_map_never_shows_a_lost_event_as_free(  # type: ignore[no-untyped-def]
+    service: httpx.Client, flaky_inventory: Restartable, organizer, factory, redis_url
+) -> None:
+    """Inventory lost the event's state (a cache loss) and cannot rebuild it yet (booking, which
+    knows what is sold, is not reachable here): the seat map says 503, not "everything free"."""
+    event = factory(service).published(organizer[1])
+    path = f"/events/{event['event_id']}/seatmap"
+    assert service.get(path).status_code == 200
+    store = redis.Redis.from_url(redis_url)
+    store.delete(*store.keys(f"inv:{{{event['event_id']}}}:*"))
+    response = service.get(path)
+    body = assert_problem(response, 503)
+    assert body["service"] == "inventory"
+    assert response.headers["retry-after"]
+    availability = httpx.get(
+        f"{flaky_inventory.url}/api/v1/inventory/events/{event['event_id']}/availability"
+    )
+    assert_problem(availability, 503)["type"].endswith("/inventory-rebuilding")
+    store.close()

@@ -1,219 +1,40 @@
-import asyncio
-import random
-import time
-import uuid
+import sys
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
-import aiohttp
-import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
-from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from ticketing_devkit.processes import ServiceProcess, serve_app
 
-SERVICE_TOKEN = "inventory-test-service-token"
-INTERNAL = {"X-Service-Token": SERVICE_TOKEN}
-APP = "ticketing_inventory.main:create_app"
-KEY = ed25519.Ed25519PrivateKey.generate()
-JWKS = {
-    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}]
-}
+sys.path.insert(0, str(Path(__file__).parent))  # the tests' helpers (support.py)
 
-
-def _token(user_id: str, role: str = "customer") -> str:
-    now = int(time.time())
-    claims = {
-        "sub": user_id,
-        "role": role,
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "iat": now,
-        "exp": now + 3600,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "test"})
-
-
-def _layout(
-    sections: dict[str, tuple[int, int]], standing: dict[str, int] | None = None
-) -> dict[str, Any]:
-    """{section: (rows, seats per row)} seated, {section: capacity} standing."""
-    seats = [
-        {"seat_id": f"{section}-{row}-{number}", "section_id": section, "price_tier": "std"}
-        for section, (rows, per_row) in sections.items()
-        for row in range(1, rows + 1)
-        for number in range(1, per_row + 1)
-    ]
-    places = [
-        {"section_id": section, "capacity": capacity, "price_tier": "ga"}
-        for section, capacity in (standing or {}).items()
-    ]
-    return {"seats": seats, "standing": places}
-
-
-class Inventory:
-    """The service over real HTTP, with the calls (and the data) tests make."""
-
-    layout = staticmethod(_layout)
-    token = staticmethod(_token)
-
-    @staticmethod
-    def auth(user_id: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {_token(user_id)}"}
-
-    @staticmethod
-    def new_event_id() -> str:
-        return f"evt-{uuid.uuid4().hex[:12]}"
-
-    @staticmethod
-    def assert_counts_add_up(availability: dict[str, Any]) -> None:
-        for section in availability["sections"]:
-            assert section["available"] >= 0, section
-            assert section["held"] >= 0, section
-            assert section["sold"] >= 0, section
-            total = section["available"] + section["held"] + section["sold"]
-            assert total == section["capacity"], section
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=30)
-
-    def create_event(self, layout: dict[str, Any], event_id: str | None = None) -> str:
-        event_id = event_id or self.new_event_id()
-        response = self.put_layout(event_id, layout)
-        assert response.status_code == 200, response.text
-        return event_id
-
-    def put_layout(self, event_id: str, layout: dict[str, Any]) -> httpx.Response:
-        return self.http.put(f"/internal/events/{event_id}/layout", json=layout, headers=INTERNAL)
-
-    def hold(self, event_id: str, user: str, **body: Any) -> httpx.Response:
-        return self.http.post(
-            f"/api/v1/inventory/events/{event_id}/holds", json=body, headers=self.auth(user)
-        )
-
-    def held(self, event_id: str, user: str, **body: Any) -> dict[str, Any]:
-        response = self.hold(event_id, user, **body)
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def availability(self, event_id: str, seats: bool = False) -> dict[str, Any]:
-        response = self.http.get(
-            f"/api/v1/inventory/events/{event_id}/availability",
-            params={"seats": "true"} if seats else {},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def section(self, event_id: str, section_id: str) -> dict[str, int]:
-        for section in self.availability(event_id)["sections"]:
-            if section["section_id"] == section_id:
-                return section  # type: ignore[no-any-return]
-        raise AssertionError(f"no section {section_id}")
-
-    def release(self, hold_id: str, user: str) -> httpx.Response:
-        return self.http.delete(f"/api/v1/inventory/holds/{hold_id}", headers=self.auth(user))
-
-    def confirm(self, hold_id: str, booking_id: str) -> httpx.Response:
-        return self.http.post(
-            f"/internal/holds/{hold_id}/confirm", json={"booking_id": booking_id}, headers=INTERNAL
-        )
-
-    def internal(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.request(method, f"/internal{path}", headers=INTERNAL, **kwargs)
-
-    async def all_at_once(
-        self, calls: list[tuple[str, str, dict[str, str], Any]]
-    ) -> list[tuple[int, Any]]:
-        """(method, path, headers, json) each from its own client and connection: every client
-        connects first, then all send together. Returns (status, json body) in order."""
-        connector = aiohttp.TCPConnector(limit=0)
-        timeout = aiohttp.ClientTimeout(total=180)
-        async with aiohttp.ClientSession(self.url, connector=connector, timeout=timeout) as session:
-            everyone_connected = asyncio.Event()
-            connected = 0
-
-            async def client(
-                method: str, path: str, headers: dict[str, str], body: Any
-            ) -> tuple[int, Any]:
-                nonlocal connected
-                async with session.get("/health") as warm_up:
-                    await warm_up.read()
-                connected += 1
-                if connected == len(calls):
-                    everyone_connected.set()
-                await everyone_connected.wait()
-                async with session.request(method, path, json=body, headers=headers) as response:
-                    raw = await response.read()
-                    return response.status, (
-                        await response.json(content_type=None)
-                    ) if raw else None
-
-            return await asyncio.gather(*(client(*call) for call in calls))
-
-    @staticmethod
-    def overlapping_blocks(
-        count: int, rng: random.Random, sections: str = "AB", rows: int = 10, per_row: int = 25
-    ) -> list[list[str]]:
-        """Blocks of 2-4 adjacent seats in a random row; every tenth also takes a seat in another
-        section. On a few hundred seats they overlap heavily."""
-        wanted = []
-        for n in range(count):
-            section = rng.choice(sections)
-            row, size = rng.randint(1, rows), rng.randint(2, 4)
-            start = rng.randint(1, per_row - size + 1)
-            seats = [f"{section}-{row}-{number}" for number in range(start, start + size)]
-            if n % 10 == 0 and len(sections) > 1:
-                other = rng.choice(sections.replace(section, ""))
-                seats.append(f"{other}-{row}-{start}")
-            wanted.append(seats)
-        return wanted
-
-    @staticmethod
-    def seats_in(availability: dict[str, Any], status: str) -> set[str]:
-        return {seat for seat, state in availability["seats"].items() if state == status}
-
-    def check_seat_counts(self, availability: dict[str, Any]) -> None:
-        """Counts add up, and each seated section's counts match its seats' statuses."""
-        self.assert_counts_add_up(availability)
-        for section in availability["sections"]:
-            if section["kind"] != "seated":
-                continue
-            prefix = f"{section['section_id']}-"
-            held = sum(s.startswith(prefix) for s in self.seats_in(availability, "held"))
-            sold = sum(s.startswith(prefix) for s in self.seats_in(availability, "sold"))
-            assert (section["held"], section["sold"]) == (held, sold), section
+from support import APP, JWKS, Inventory, Truth, service_env, wait_until_ready
 
 
 @pytest.fixture(scope="session")
-def jwks_url() -> Iterator[str]:
+def truth() -> Truth:
+    return Truth()
+
+
+@pytest.fixture(scope="session")
+def jwks_url(truth: Truth) -> Iterator[str]:
+    """The auth JWKS, and at the same address events' and booking's internal routes (`Truth`)."""
+
     async def jwks(_: object) -> JSONResponse:
         return JSONResponse(JWKS)
 
-    with serve_app(Starlette(routes=[Route("/jwks", jwks)])) as url:
+    app = truth.app()
+    app.router.routes.append(Route("/jwks", jwks))
+    with serve_app(app) as url:
         yield f"{url}/jwks"
-
-
-def service_env(redis_url: str, jwks_url: str, **settings: str) -> dict[str, str]:
-    return {
-        "REDIS_URL": redis_url,
-        "JWKS_URL": jwks_url,
-        "SERVICE_TOKEN": SERVICE_TOKEN,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        **settings,
-    }
 
 
 @pytest.fixture(scope="session")
 def service(redis_url: str, jwks_url: str) -> Iterator[ServiceProcess]:
     env = service_env(redis_url, jwks_url, MAX_ACTIVE_HOLDS_PER_USER="3")
     with ServiceProcess(APP, env, name="inventory") as process:
+        wait_until_ready(process)
         yield process
 
 
@@ -229,6 +50,7 @@ def cluster(redis_cluster_url: str, jwks_url: str) -> Iterator[Inventory]:
         redis_cluster_url, jwks_url, REDIS_CLUSTER="true", MAX_ACTIVE_HOLDS_PER_USER="3"
     )
     with ServiceProcess(APP, env, name="inventory-cluster") as process:
+        wait_until_ready(process)
         yield Inventory(process.url)
 
 
@@ -238,6 +60,7 @@ def cluster_short_ttl(redis_cluster_url: str, jwks_url: str) -> Iterator[Invento
         redis_cluster_url, jwks_url, REDIS_CLUSTER="true", HOLD_TTL_S="1", SWEEP_INTERVAL_S="0.5"
     )
     with ServiceProcess(APP, env, name="inventory-cluster-short-ttl") as process:
+        wait_until_ready(process)
         yield Inventory(process.url)
 
 
@@ -246,4 +69,5 @@ def short_ttl(redis_url: str, jwks_url: str) -> Iterator[Inventory]:
     """Holds last one second and no sweeper runs: expiry must work on its own."""
     env = service_env(redis_url, jwks_url, HOLD_TTL_S="1", SWEEP_INTERVAL_S="3600")
     with ServiceProcess(APP, env, name="inventory-short-ttl") as process:
+        wait_until_ready(process)
         yield Inventory(process.url)

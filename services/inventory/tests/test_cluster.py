@@ -7,9 +7,11 @@ import time
 from datetime import datetime
 from typing import Any
 
+import orjson
 import pytest
 from redis.cluster import RedisCluster
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_inventory.keys import event_keys
 from ticketing_inventory.scripts import Scripts
 
 
@@ -67,7 +69,7 @@ def test_holds_conflicts_and_counts_on_a_cluster(cluster: Any) -> None:
     assert cluster.availability(event, seats=True)["seats"]["A-1-1"] == "available"
 
 
-def test_idempotency_keys_and_a_rebuild_on_a_cluster(cluster: Any) -> None:
+def test_idempotency_keys_and_a_rebuild_on_a_cluster(cluster: Any, nodes: RedisCluster) -> None:
     layout = cluster.layout({"A": (1, 10)})
     event = cluster.create_event(layout)
     headers = cluster.auth("ann") | {"Idempotency-Key": f"k-{event}"}
@@ -84,6 +86,35 @@ def test_idempotency_keys_and_a_rebuild_on_a_cluster(cluster: Any) -> None:
     a = cluster.section(event, "A")
     assert (a["sold"], a["held"], a["available"]) == (2, 0, 8)
     assert cluster.put_layout(event, layout).json()["created"] is False
+    # A rebuild that restores a booked hold writes its record and its owner's list too: keys of
+    # the event's slot, passed to the script.
+    paying = cluster.held(event, "bob", seat_ids=["A-1-7"])
+    booked = {
+        "hold_id": paying["hold_id"],
+        "booking_id": "bk-p",
+        "user_id": "bob",
+        "seat_ids": ["A-1-7"],
+        "quantity": 1,
+        "expires_at": paying["expires_at"],
+    }
+    body = {"layout": layout, "sold": sold, "holds": [booked]}
+    rebuilt = cluster.internal("POST", f"/events/{event}/rebuild", json=body)
+    assert rebuilt.status_code == 200, rebuilt.text
+    assert rebuilt.json()["holds_restored"] == 1
+    assert cluster.section(event, "A")["held"] == 1
+    assert cluster.confirm(paying["hold_id"], "bk-p").json()["reclaimed"] is False
+    # The reconciler's script, on the cluster: a sale booking holds that inventory lacks comes
+    # back, one no booking holds goes.
+    cluster.internal("POST", f"/events/{event}/release-sold", json=sold[0])
+    assert cluster.section(event, "A")["sold"] == 1
+    truth = orjson.dumps([["bk-r", ["A-1-1", "A-1-2"], "", 2]])
+    reply = Scripts(nodes).reconcile(  # type: ignore[arg-type]
+        keys=event_keys(event), args=[truth, b"[]", orjson.dumps(["bk-p"])]
+    )
+    assert reply[:2] == [b"ok", [b"bk-r"]]
+    assert reply[4] == [b"bk-p"]
+    a = cluster.section(event, "A")
+    assert (a["sold"], a["held"]) == (2, 0)
 
 
 def test_scripts_are_reloaded_after_a_script_flush_on_every_node(

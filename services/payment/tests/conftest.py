@@ -154,6 +154,8 @@ class Webhooks:
             {
                 "id": payment["intent_id"],
                 "object": "payment_intent",
+                "amount": payment["amount_cents"],
+                "currency": payment["currency"].lower(),
                 "status": "succeeded" if event_type.endswith("succeeded") else "canceled",
                 "metadata": {"payment_id": payment["payment_id"]},
                 "last_payment_error": {"code": "card_declined", "message": "declined"},

@@ -1,5 +1,7 @@
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from ticketing_devkit.pytest_plugin import assert_problem
@@ -152,3 +154,40 @@ def test_refunds_are_separate_records_and_idempotent(
     assert [f["type"] for f in published] == ["payment.succeeded", "payment.refunded"]
     assert published[1]["data"]["refund_id"] == first.json()["refund_id"]
     assert_problem(internal.post("/payments/nope/refund", json={}), 404)
+
+
+def test_booking_reads_payments_in_the_order_they_changed(
+    internal: httpx.Client, webhooks, new_payment
+) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    first, second = new_payment(), new_payment()
+    webhooks.post(webhooks.intent(second, "payment_intent.succeeded"))
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "limit": 1,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        page = internal.get("/payments", params=params)
+        assert page.status_code == 200, page.text
+        seen += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    mine = [
+        item for item in seen if item["payment_id"] in (first["payment_id"], second["payment_id"])
+    ]
+    assert [item["payment_id"] for item in mine] == [first["payment_id"], second["payment_id"]]
+    assert mine[1]["status"] == "succeeded"
+    assert mine[1]["booking_id"] == second["booking_id"]
+    one = internal.get(f"/payments/{second['payment_id']}").json()
+    assert (one["status"], one["refund_id"]) == ("succeeded", None)
+    assert internal.get("/payments/nope").status_code == 404
+    assert internal.get("/payments", params={"until": "x"}).status_code == 422
+    bad = internal.get("/payments", params={"until": until.isoformat(), "cursor": "!!"})
+    assert bad.status_code == 400

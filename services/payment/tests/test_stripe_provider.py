@@ -210,7 +210,7 @@ def test_refund_sends_the_payment_intent_and_a_refund_key(
         "/internal/payments", json=create_body(booking_id), headers=internal_headers()
     ).json()
     intent_id = created["client_secret"].split("_secret_")[0]
-    payment = created | {"intent_id": intent_id, "amount_cents": 4200}
+    payment = created | {"intent_id": intent_id, "amount_cents": 4200, "currency": "EUR"}
     assert webhooks.post(webhooks.intent(payment, "payment_intent.succeeded")).status_code == 200
     refund_path = f"/internal/payments/{created['payment_id']}/refund"
     response = stripe_payment.post(

@@ -38,6 +38,7 @@ def test_forged_and_stale_signatures_are_refused(
     event = webhooks.intent(payment, "payment_intent.succeeded")
     assert_problem(webhooks.post(event, secret="whsec_forger"), 400)
     assert_problem(webhooks.post(event, at=int(time.time()) - 3600), 400)
+    assert_problem(webhooks.post(event, at=int(time.time()) + 3600), 400)  # and from the future
     unsigned = api.post(WEBHOOK, content=orjson.dumps(event))
     assert_problem(unsigned, 400)
     garbage = api.post(WEBHOOK, content=orjson.dumps(event), headers={"Stripe-Signature": "t=x,v1"})
@@ -90,3 +91,43 @@ def test_a_refund_arriving_before_the_success_implies_it(webhooks, new_payment, 
     assert late_success.json()["outcome"] == "stale"
     published = facts(payment["booking_id"], 2)
     assert sorted(f["type"] for f in published) == ["payment.refunded", "payment.succeeded"]
+
+
+def test_a_signature_a_little_ahead_of_our_clock_is_accepted(webhooks, new_payment) -> None:
+    payment = new_payment()
+    event = webhooks.intent(payment, "payment_intent.succeeded")
+    assert webhooks.post(event, at=int(time.time()) + 60).json()["outcome"] == "applied"
+
+
+def test_a_success_for_another_amount_or_currency_is_refused_and_kept_for_admins(
+    api: httpx.Client, webhooks, new_payment, facts, issuer
+) -> None:
+    payment = new_payment(amount_cents=4200)
+    cheaper = webhooks.intent(payment, "payment_intent.succeeded")
+    cheaper["data"]["object"]["amount"] = 1
+    answer = webhooks.post(cheaper)
+    assert answer.status_code == 200  # acknowledged: Stripe must not retry it forever
+    assert answer.json()["outcome"] == "amount-mismatch"
+    dollars = webhooks.intent(payment, "payment_intent.succeeded")
+    dollars["data"]["object"]["currency"] = "usd"
+    assert webhooks.post(dollars).json()["outcome"] == "amount-mismatch"
+    own = api.get(
+        f"/api/v1/payments/{payment['payment_id']}", headers=issuer.headers("a1", "admin")
+    )
+    assert own.json()["status"] == "requires_payment"  # not succeeded
+    time.sleep(0.3)
+    assert facts(payment["booking_id"], 1, timeout_s=0.3) == []
+    # Admins see both, with what each said.
+    assert_problem(api.get("/api/v1/payments/anomalies", headers=issuer.headers("u1")), 403)
+    listed = api.get("/api/v1/payments/anomalies", headers=issuer.headers("a1", "admin")).json()
+    assert isinstance(listed, list), listed
+    mine = [a for a in listed if a["payment_id"] == payment["payment_id"]]
+    assert [a["event_id"] for a in mine] == [dollars["id"], cheaper["id"]]
+    assert mine[1]["booking_id"] == payment["booking_id"]
+    assert mine[1]["detail"]["expected"] == {"amount_cents": 4200, "currency": "EUR"}
+    assert mine[1]["detail"]["received"] == {"amount_cents": 1, "currency": "EUR"}
+    assert mine[0]["detail"]["received"] == {"amount_cents": 4200, "currency": "USD"}
+    # The genuine event still applies.
+    assert webhooks.post(webhooks.intent(payment, "payment_intent.succeeded")).json()[
+        "outcome"
+    ] == ("applied")

@@ -215,6 +215,11 @@ class PlatformStack(Stack):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             drop_invalid_header_fields=True,
             deletion_protection=True,
+            # Slow clients stop here: the ALB reads each request's headers itself before it picks
+            # a target (the gateway only ever sees whole requests) and closes a client connection
+            # idle this long. The services' own header-read timeout (ticketing_common.server)
+            # guards every other way in.
+            idle_timeout=Duration.seconds(60),
         )
         self.alb.log_access_logs(self.access_logs, prefix="alb")
         self.https_listener = self.alb.add_listener(

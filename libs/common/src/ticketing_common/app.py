@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from ticketing_common.logging import configure_logging
 from ticketing_common.middleware import RequestContextMiddleware
 from ticketing_common.problems import Problem, install_problem_handlers
-from ticketing_common.resources import Resource
+from ticketing_common.resources import Degraded, Resource
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.settings import ServiceSettings
 from ticketing_common.tracing import TracingMiddleware
@@ -147,7 +147,13 @@ def _add_health_routes(app: FastAPI, resources: Sequence[Resource]) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/ready", tags=["health"], summary="Ready: every dependency reachable")
+    @app.get(
+        "/ready",
+        tags=["health"],
+        summary="Ready: every dependency reachable",
+        description="200 `ready`; 200 `degraded` when the service works only in part (each "
+        "degraded check says why); 503 when a dependency is not reachable.",
+    )
     async def ready() -> Response:
         checks: dict[str, Any] = {}
 
@@ -156,13 +162,17 @@ def _add_health_routes(app: FastAPI, resources: Sequence[Resource]) -> None:
             try:
                 await asyncio.wait_for(item.check(), READY_TIMEOUT_S)
                 checks[item.name] = {"status": "ok"}
+            except Degraded as exc:
+                checks[item.name] = {"status": "degraded", "detail": str(exc)}
             except Exception as exc:
                 checks[item.name] = {"status": "failing", "error": str(exc) or type(exc).__name__}
             checks[item.name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
 
         await asyncio.gather(*(probe(item) for item in resources))
-        if all(check["status"] == "ok" for check in checks.values()):
-            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+        if all(check["status"] != "failing" for check in checks.values()):
+            degraded = any(check["status"] == "degraded" for check in checks.values())
+            status = "degraded" if degraded else "ready"
+            return JSONResponse({"status": status, "service": service, "checks": checks})
         problem = Problem(
             503, "A dependency is not reachable", slug="not-ready", service=service, checks=checks
         )

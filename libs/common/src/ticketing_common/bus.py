@@ -131,12 +131,8 @@ class Consumer:
 
     async def ensure_groups(self) -> None:
         for stream in self.streams:
-            try:
-                # From the start of the stream: a group created late still sees earlier facts.
-                await self._redis.xgroup_create(stream, self.group, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            # From the start of the stream: a group created late still sees earlier facts.
+            await self._recreate(stream)
 
     async def _stream_loop(self, stream: str) -> None:
         next_sweep = 0.0
@@ -150,6 +146,23 @@ class Consumer:
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("bus: redis unavailable; retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(1.0)
+            except ResponseError as exc:
+                if not _vanished(exc):
+                    raise
+                # Redis lost the stream or the group (a flush, a failover, a node replaced):
+                # what was in it is gone; what is published from now on must still arrive.
+                log.error(
+                    "bus: stream or consumer group vanished (Redis lost data?); recreating it",
+                    extra={"group": self.group, "stream": stream, "error": str(exc)},
+                )
+                await self._recreate(stream)
+
+    async def _recreate(self, stream: str) -> None:
+        try:
+            await self._redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
     async def read_new(self, stream: str, block_ms: int | None = None) -> int:
         """Deliver messages never delivered to this group. Returns how many were handled."""
@@ -312,6 +325,82 @@ class Consumer:
         )
         await self._redis.xadd(self.dead_letters, record)
         await self._ack(delivery)
+
+
+def _vanished(error: ResponseError) -> bool:
+    """Redis's answers when a stream or a group is not there (any more): NOGROUP from reads,
+    acks and claims; UNBLOCKED for a read that was waiting on a stream that was deleted."""
+    text = str(error)
+    return text.startswith(("NOGROUP", "UNBLOCKED")) or "no longer exists" in text
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    group: str
+    entry_id: str  # in the group's dead-letter stream
+    stream: str  # where the message came from
+    envelope: str  # the message, as published (JSON)
+    error: str
+    attempts: int
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        try:
+            envelope = Envelope.model_validate_json(self.envelope)
+            kind, envelope_id = envelope.type, envelope.id
+        except (ValidationError, ValueError):
+            kind, envelope_id = "(unreadable)", ""
+        return {"type": kind, "envelope_id": envelope_id}
+
+
+class DeadLetters:
+    """The dead letters of every consumer group: list them, replay them.
+
+    A replay publishes the message again on the stream it came from and removes the dead letter.
+    Every group reading that stream sees it again: the groups that handled it before recognise
+    the envelope id (their dedupe record) and only acknowledge it."""
+
+    def __init__(self, redis: Any) -> None:
+        self.redis = redis
+
+    async def groups(self) -> list[str]:
+        found = [_text(key) async for key in self.redis.scan_iter(match=DEAD_LETTER_PREFIX + "*")]
+        return sorted(key.removeprefix(DEAD_LETTER_PREFIX) for key in found)
+
+    async def entries(self, group: str, count: int = 100) -> list[DeadLetter]:
+        entries = await self.redis.xrange(DEAD_LETTER_PREFIX + group, count=count)
+        return [self._letter(group, entry_id, fields) for entry_id, fields in entries]
+
+    async def replay(self, group: str, entry_ids: list[str] | None = None) -> list[DeadLetter]:
+        """Replay the given dead letters of `group` (all of them when None); returns those
+        replayed. An id that is not there is skipped."""
+        key = DEAD_LETTER_PREFIX + group
+        if entry_ids is None:
+            letters = [self._letter(group, i, f) for i, f in await self.redis.xrange(key)]
+        else:
+            letters = []
+            for entry_id in entry_ids:
+                found = await self.redis.xrange(key, min=entry_id, max=entry_id)
+                letters += [self._letter(group, i, f) for i, f in found]
+        for letter in letters:
+            await self.redis.xadd(letter.stream, {"envelope": letter.envelope})
+            await self.redis.xdel(key, letter.entry_id)
+        return letters
+
+    @staticmethod
+    def _letter(group: str, entry_id: Any, fields: Mapping[Any, Any]) -> DeadLetter:
+        def field(name: str) -> str:
+            value = fields.get(name.encode(), fields.get(name, b""))
+            return _text(value)
+
+        return DeadLetter(
+            group=group,
+            entry_id=_text(entry_id),
+            stream=field("stream"),
+            envelope=field("envelope"),
+            error=field("error"),
+            attempts=int(field("attempts") or 0),
+        )
 
 
 def _text(value: bytes | str) -> str:

@@ -82,7 +82,9 @@ class ServiceClient(Resource):
             headers["X-Request-ID"] = request_id
         if trace := outgoing_trace_header():
             headers[TRACE_HEADER] = trace
-        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
+        # Never None: aiohttp reads an explicit None as "no timeout at all", and a frozen peer
+        # (it still accepts connections) would hold the call for ever.
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self.timeout
         try:
             async with self._session.request(
                 method, url, json=json, headers=headers, timeout=timeout

@@ -113,10 +113,25 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    headers = dict(exc.headers or {})
+    slug = None
     if detail == HTTPStatus(exc.status_code).phrase:
-        detail = None
-    problem = Problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+        # The router's own 404 and 405 say what happened, like every other problem.
+        detail, slug = _routing_detail(request, exc.status_code, headers)
+    problem = Problem(exc.status_code, detail, slug=slug, headers=headers)
     return problem.to_response(request.url.path)
+
+
+def _routing_detail(
+    request: Request, status: int, headers: dict[str, str]
+) -> tuple[str | None, str | None]:
+    if status == 404:
+        return f"Nothing is served at {request.url.path}", "not-found"
+    if status == 405:
+        allowed = headers.get("Allow") or headers.get("allow") or ""
+        detail = f"{request.method} is not allowed on {request.url.path}"
+        return (f"{detail}; allowed: {allowed}" if allowed else detail), "method-not-allowed"
+    return None, None
 
 
 def install_problem_handlers(app: FastAPI) -> None:

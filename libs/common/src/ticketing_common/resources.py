@@ -14,6 +14,12 @@ from starlette.responses import Response
 
 R = TypeVar("R", bound="Resource")
 
+
+class Degraded(Exception):
+    """Raised by `Resource.check` when the dependency answers but the service is not whole (say,
+    inventory rebuilding an event after a cache loss): `/ready` stays 200 and says `degraded`."""
+
+
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
@@ -27,7 +33,8 @@ class Resource:
         """Close what start() opened."""
 
     async def check(self) -> None:
-        """Raise if the dependency is not reachable now (called by /ready)."""
+        """Raise if the dependency is not reachable now (called by /ready); raise Degraded if it
+        works only in part."""
 
     def exception_handlers(self) -> Mapping[type[Exception], ExceptionHandler]:
         """How the app answers this dependency's errors that are the caller's fault."""

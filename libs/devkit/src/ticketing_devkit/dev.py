@@ -1,7 +1,8 @@
 """`make dev`: the whole stack as local processes, no Docker.
 
 python -m ticketing_devkit.dev up        # stores, migrations, mail + DynamoDB stand-ins, setup
-                                         # jobs, services, demo data; Ctrl-C stops
+                                         # jobs, services, demo data; a service that dies is
+                                         # started again; Ctrl-C stops
 python -m ticketing_devkit.dev migrate   # only the migrations
 """
 
@@ -51,6 +52,20 @@ REDIS_START = [
     "--appendonly",
     "no",
 ]
+
+
+# A service that dies is started again after RESTART_BACKOFF_S, doubling (up to
+# RESTART_MAX_BACKOFF_S) while it keeps dying within RESTART_STABLE_S of its start.
+RESTART_BACKOFF_S = 1.0
+RESTART_MAX_BACKOFF_S = 30.0
+RESTART_STABLE_S = 30.0
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 class StackError(Exception):
@@ -382,8 +397,31 @@ class Stack:
         self.services[spec.name] = process
         self.pumps.append(asyncio.create_task(_pump(process.stdout, self.label(spec.name))))
 
-    def crashed(self) -> list[str]:
-        return [name for name, process in self.services.items() if process.returncode is not None]
+    async def supervise(self) -> None:
+        """Keep every service running until cancelled: one that exits (a crash, a SIGKILL) is
+        started again after a back-off, and the log says so, instead of the stack stopping."""
+        await asyncio.gather(*(self._keep_running(spec) for spec in self.specs))
+
+    async def _keep_running(self, spec: ServiceSpec) -> None:
+        failures = 0  # exits in a row, each soon after its start
+        while True:
+            started = time.monotonic()
+            code = await self.services[spec.name].wait()
+            failures = failures + 1 if time.monotonic() - started < RESTART_STABLE_S else 1
+            delay = min(RESTART_BACKOFF_S * 2 ** (failures - 1), RESTART_MAX_BACKOFF_S)
+            say(
+                f"\033[33m{spec.name} exited ({_exit_reason(code)}); restarting it in "
+                f"{delay:g} s (restart {failures} in a row)\033[0m"
+            )
+            await asyncio.sleep(delay)
+            await self._start_service(spec)
+            back = time.monotonic()
+            try:
+                await _wait_healthy([spec], self.services)
+            except StackError as error:
+                say(f"\033[31m{error}\033[0m")
+                continue
+            say(f"{spec.name} is back (healthy {time.monotonic() - back:.1f} s after its restart)")
 
     async def stop(self) -> None:
         say("stopping")
@@ -459,12 +497,7 @@ async def up(seed: bool) -> int:
         if not await _until_stopped(asyncio.ensure_future(stack.start(seed)), stop):
             return 0
         stack.welcome()
-        exits = [asyncio.ensure_future(p.wait()) for p in stack.services.values()]
-        if await _until_stopped(
-            asyncio.ensure_future(asyncio.wait(exits, return_when=asyncio.FIRST_COMPLETED)), stop
-        ):
-            say(f"{', '.join(stack.crashed())} exited; stopping the stack")
-            return 1
+        await _until_stopped(asyncio.ensure_future(stack.supervise()), stop)
         return 0
     except StackError as error:
         say(f"\033[31m{error}\033[0m")

@@ -32,6 +32,28 @@ def free_port() -> int:
             return port
 
 
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP `port` on this machine, found by its socket in /proc (Linux),
+    or None: how `make chaos` and the dev stack test find the service they kill."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                    inodes.add(f"socket:[{parts[9]}]")
+    if not inodes:
+        return None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (entry / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return int(entry.name)
+    return None
+
+
 def wait_until_healthy(
     url: str, timeout_s: float = 30.0, process: subprocess.Popen[Any] | None = None
 ) -> None:
@@ -47,7 +69,8 @@ def wait_until_healthy(
 
 
 def uvicorn_command(app: str, port: int) -> list[str]:
-    """How every service runs locally: its app factory under uvicorn with uvloop and httptools."""
+    """How every service runs locally: its app factory under uvicorn with uvloop and httptools
+    (with a header-read timeout: ticketing_common.server), as in the images."""
     return [
         sys.executable,
         "-m",
@@ -62,7 +85,7 @@ def uvicorn_command(app: str, port: int) -> list[str]:
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        "ticketing_common.server:HttpToolsProtocol",
     ]
 
 

@@ -19,8 +19,9 @@ router = APIRouter(tags=["status"])
     summary="Every service's readiness, with latency, and an overall verdict",
     description=(
         "The data behind the status page. `status` is `operational` when every service is "
-        "ready, `outage` when none is, `degraded` otherwise. Answers are reused for a couple "
-        "of seconds."
+        "ready, `outage` when none serves, `degraded` otherwise (a service down, or one that "
+        "says it is degraded: inventory rebuilding its state after a cache loss). Answers are "
+        "reused for a couple of seconds."
     ),
 )
 async def status(page: Status) -> StatusReport:

@@ -1,6 +1,6 @@
 """The gateway's ASGI entry point: routed public paths go to the proxy, everything else (health,
 readiness, status, docs, lifespan, and 404 for what is not routed, /internal included) to the
-FastAPI app."""
+FastAPI app. A trailing slash is dropped first."""
 
 from __future__ import annotations
 
@@ -18,9 +18,20 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = _without_trailing_slash(scope)
             route = self.routes.match(scope["path"])
             if route is not None:
                 scope[ROUTE_SCOPE_KEY] = route
                 await self.proxy(scope, receive, send)
                 return
         await self.control(scope, receive, send)
+
+
+def _without_trailing_slash(scope: Scope) -> Scope:
+    """`/api/v1/bookings/` is `/api/v1/bookings`: served as such, rather than answered with the
+    service's redirect (which would name the service's own address)."""
+    path = scope["path"].rstrip("/") or "/"
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    return {**scope, "path": path, "raw_path": raw.rstrip(b"/") or b"/"}

@@ -4,6 +4,8 @@ import asyncio
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
@@ -14,6 +16,7 @@ from ticketing_gateway.access_log import AccessLog
 from ticketing_gateway.api import router
 from ticketing_gateway.gateway import Gateway
 from ticketing_gateway.history import StatusRecorder
+from ticketing_gateway.openapi import PublicApi
 from ticketing_gateway.proxy import Proxy
 from ticketing_gateway.public_routes import PublicRoutes
 from ticketing_gateway.ratelimit import RateLimiter
@@ -32,15 +35,18 @@ EXPOSED_HEADERS = [
 ]
 
 DESCRIPTION = """The front door. Every path under a configured prefix (`GATEWAY_ROUTES`) is
-passed unchanged to the service that owns it; `/internal/...` is never routed.
+passed unchanged to the service that owns it (a trailing slash dropped); `/internal/...` is never
+routed. This document lists every public route, merged from the services' own documents.
 
 - **Auth at the edge**: a bearer token is verified against the auth service's JWKS; protected
   routes without a valid token get 401 without reaching the service.
 - **Rate limits** per route group, per user (valid token) or per client address: every answer
   carries `RateLimit-Limit` (bucket size), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
   until the bucket is full); 429 adds `Retry-After`.
-- **Errors made here** are `application/problem+json`: 401, 404, 413, 429, 502 (service
+- **Errors made here** are `application/problem+json`: 401, 404, 405, 413, 429, 502 (service
   unreachable), 503 (circuit open, with `Retry-After`), 504 (service too slow).
+- **No internal address leaks**: a service's `Location` (or `Link`, `Content-Location`,
+  `Refresh`) naming its own address is rewritten to the public path.
 """
 
 
@@ -112,6 +118,23 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     )
     control.state.status_page = status_page
     control.state.status_recorder = recorder
+    public_api = PublicApi(
+        upstreams,
+        routes.upstreams,
+        control.openapi,
+        ttl_s=settings.openapi_cache_s,
+        timeout_s=settings.status_timeout_s,
+    )
+
+    async def openapi_document(request: Request) -> Response:
+        return Response(await public_api.document(), media_type="application/json")
+
+    # The whole public API at /openapi.json (and so in /docs), not just the gateway's routes.
+    openapi_url = control.openapi_url or "/openapi.json"
+    control.router.routes[:] = [
+        route for route in control.router.routes if getattr(route, "path", "") != openapi_url
+    ]
+    control.add_route(openapi_url, openapi_document, include_in_schema=False)
 
     proxy: ASGIApp = Proxy(
         upstreams=upstreams,

@@ -10,12 +10,13 @@ itself is application/problem+json, and every request writes one JSON access log
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -92,6 +93,9 @@ _SLOTS_XRAY = _SLOTS | {b"x-amzn-trace-id": _DROPPED}
 # Response headers the gateway replaces: uvicorn writes its own date and server; ours is the
 # request id.
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+# Response headers that carry URLs: rewritten so that none names an internal address.
+_URL_HEADERS = frozenset({b"location", b"content-location", b"link", b"refresh"})
+_ABSOLUTE_URL = re.compile(rb"https?://(\[[0-9A-Fa-f:.]+\]|[^/:\s<>;,\"']+)(:\d+)?")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
 # then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
@@ -104,6 +108,32 @@ _TRACE_ROOT = re.compile(r"Root=([^;]+)")
 # Responses up to this size with a declared length are read whole and sent in one message;
 # larger or unsized ones are streamed chunk by chunk.
 BUFFERED_RESPONSE_BYTES = 64 * 1024
+
+
+class InternalAddresses:
+    """The addresses behind the gateway (its upstreams, and any private or loopback address):
+    `made_public` turns a URL naming one into the public path it stands for."""
+
+    def __init__(self, upstreams: Iterable[str]) -> None:
+        self.hosts = {URL(upstream).host for upstream in upstreams}
+
+    def is_internal(self, host: str) -> bool:
+        if host in self.hosts or host == "localhost":
+            return True
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        return address.is_private or address.is_loopback or address.is_link_local
+
+    def made_public(self, value: bytes) -> bytes:
+        def relative(match: re.Match[bytes]) -> bytes:
+            host = match.group(1).decode("latin-1").lower()
+            return b"" if self.is_internal(host) else match.group(0)
+
+        rewritten = _ABSOLUTE_URL.sub(relative, value)
+        # "http://10.0.0.5:8004" alone (no path) becomes "": the public root is "/".
+        return rewritten if rewritten.strip() else b"/"
 
 
 class _ClientGone(Exception):
@@ -185,6 +215,7 @@ class Proxy:
             )
             for route in routes
         }
+        self._internal = InternalAddresses(route.upstream for route in routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -229,7 +260,7 @@ class Proxy:
 
         peer = scope["client"][0] if scope.get("client") else "unknown"
         client_ip = self._client_ip(peer, forwarded_for)
-        exchange = _Exchange(send, rid, method, path)
+        exchange = _Exchange(send, rid, method, path, self._internal)
         user_id: str | None = None
         upstream_ms: float | None = None
         try:
@@ -432,6 +463,7 @@ class _Exchange:
     """The client side of one proxied request: what was sent back, for the access log."""
 
     __slots__ = (
+        "internal",
         "log_extra",
         "method",
         "path",
@@ -442,8 +474,11 @@ class _Exchange:
         "status",
     )
 
-    def __init__(self, send: Send, request_id: str, method: str, path: str) -> None:
+    def __init__(
+        self, send: Send, request_id: str, method: str, path: str, internal: InternalAddresses
+    ) -> None:
         self.send = send
+        self.internal = internal
         self.method = method
         self.request_id = request_id
         self.path = path
@@ -480,7 +515,11 @@ class _Exchange:
         connection = None
         for name, value in response.raw_headers:
             lower = name.lower()
-            if lower not in _RESPONSE_DROPPED:
+            if lower in _URL_HEADERS:
+                # A service's redirect or link names the service's own address: the client may
+                # only ever learn public paths.
+                headers.append((lower, self.internal.made_public(value)))
+            elif lower not in _RESPONSE_DROPPED:
                 headers.append((lower, value))
             elif lower == b"connection":
                 connection = value

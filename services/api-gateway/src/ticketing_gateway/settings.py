@@ -31,18 +31,22 @@ class Timeouts(BaseModel):
     total_s: float = Field(gt=0)
 
 
+# Anonymous buckets are per client address, and one address can be a carrier's NAT, a campus or
+# an office: a thousand customers signing in from it in the minute an on-sale opens must all get
+# through. They are a ceiling against floods, not the defence against password guessing: auth
+# throttles failed logins per account and per address itself (ticketing_auth.throttle).
 DEFAULT_RATE_LIMITS: dict[str, GroupLimits] = {
-    "default": GroupLimits(anonymous=Limit(rate=20, burst=40), user=Limit(rate=50, burst=100)),
-    # Credential endpoints: brute force and sign-up spam come from here.
+    "default": GroupLimits(anonymous=Limit(rate=50, burst=500), user=Limit(rate=50, burst=100)),
+    # Credential endpoints: sign-in, sign-up and refresh of a crowd behind one address.
     "auth": GroupLimits(
         prefixes=("/api/v1/auth",),
-        anonymous=Limit(rate=5, burst=20),
+        anonymous=Limit(rate=20, burst=1000),
         user=Limit(rate=5, burst=20),
     ),
-    # Browsing during an on-sale: many reads per page.
+    # Browsing during an on-sale: many reads per page, many people per address.
     "catalog": GroupLimits(
         prefixes=("/api/v1/events", "/api/v1/venues", "/api/v1/search"),
-        anonymous=Limit(rate=50, burst=100),
+        anonymous=Limit(rate=200, burst=2000),
         user=Limit(rate=100, burst=200),
     ),
 }
@@ -88,6 +92,8 @@ class GatewaySettings(ServiceSettings, RedisSettings):
     # GET /status: each upstream's /ready, with this timeout; answers are reused this long.
     status_timeout_s: float = Field(default=2.0, gt=0)
     status_cache_s: float = Field(default=2.0, ge=0)
+    # GET /openapi.json: the public API merged from the upstreams' documents, rebuilt this often.
+    openapi_cache_s: float = Field(default=60.0, ge=0)
     # The status page's history: one sample of /status per interval (one replica records it),
     # kept this long in Redis; GET /status/history is rebuilt at most every cache interval.
     status_sample_interval_s: float = Field(default=60.0, ge=1)

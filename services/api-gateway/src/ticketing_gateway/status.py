@@ -41,10 +41,13 @@ class StatusReport(BaseModel):
 
 
 def verdict(readiness: list[Readiness]) -> Verdict:
+    """operational: every service ready; outage: none serving; degraded otherwise (including a
+    service that serves but says it is degraded, like inventory rebuilding after a cache loss)."""
     ready = sum(1 for item in readiness if item.status == "ready")
     if ready == len(readiness):
         return "operational"
-    return "outage" if ready == 0 else "degraded"
+    serving = ready + sum(1 for item in readiness if item.status == "degraded")
+    return "outage" if serving == 0 else "degraded"
 
 
 class StatusPage:

@@ -15,7 +15,8 @@ from ticketing_common.resources import Resource
 
 from ticketing_gateway.breaker import CircuitBreaker
 
-ReadyState = Literal["ready", "not-ready", "unreachable"]
+# degraded: it answers /ready with 200 but says it works only in part (inventory rebuilding).
+ReadyState = Literal["ready", "degraded", "not-ready", "unreachable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,13 @@ class Upstreams(Resource):
             body = None
         service = body.get("service") if isinstance(body, dict) else None
         checks = body.get("checks") if isinstance(body, dict) else None
+        said = body.get("status") if isinstance(body, dict) else None
+        state: ReadyState = "not-ready"
+        if status == 200:
+            state = "degraded" if said == "degraded" else "ready"
         return Readiness(
             url,
-            "ready" if status == 200 else "not-ready",
+            state,
             latency,
             status,
             service if isinstance(service, str) else None,

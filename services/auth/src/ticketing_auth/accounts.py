@@ -78,7 +78,7 @@ class Accounts:
         credentials = await repository.credentials_by_email(self.db, email)
         stored_hash = credentials["password_hash"] if credentials else None
         if credentials is None or not await verify_password(stored_hash, password):
-            await throttle.failed(email)
+            await throttle.failed(email, client_ip)
             raise unauthorized(BAD_CREDENTIALS)
         await throttle.succeeded(email)
         return await self._issue(credentials, family_id=str(uuid.uuid4()))

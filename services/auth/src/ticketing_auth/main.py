@@ -31,6 +31,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.login_throttle = LoginThrottle(
             redis.client,
             failures_per_email=settings.login_failures_per_email,
+            failures_per_ip=settings.login_failures_per_ip,
             attempts_per_ip=settings.login_attempts_per_ip,
             email_window_s=settings.login_window_s,
             ip_window_s=settings.login_ip_window_s,

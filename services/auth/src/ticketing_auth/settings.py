@@ -21,9 +21,12 @@ class AuthSettings(ServiceSettings, PostgresSettings, RedisSettings):
     admin_password: SecretStr | None = None
     admin_name: str = "Administrator"
 
-    # Login throttling: failed logins per email, and attempts per client IP, per window.
+    # Login throttling (throttle.py): failed logins per account (in LOGIN_WINDOW_S) and per client
+    # address (in LOGIN_IP_WINDOW_S), and a ceiling on every attempt per address, high enough for
+    # a thousand customers behind one NAT signing in within a minute.
     login_failures_per_email: int = Field(default=5, ge=1)
-    login_attempts_per_ip: int = Field(default=30, ge=1)
+    login_failures_per_ip: int = Field(default=60, ge=1)
+    login_attempts_per_ip: int = Field(default=3000, ge=1)
     login_window_s: int = Field(default=900, ge=1)
     login_ip_window_s: int = Field(default=60, ge=1)
     # How many proxies (gateway, ALB) append to X-Forwarded-For in front of this service.

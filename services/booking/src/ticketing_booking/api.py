@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -138,6 +139,12 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
 
 @internal.get("/events/{event_id}/sold", response_model=SoldOut)
 async def sold(event_id: str, saga: Saga) -> Any:
-    """What is sold for an event, per booking (inventory rebuilds its state from this)."""
+    """What is sold for an event, per booking, and the holds of bookings awaiting payment
+    (inventory rebuilds and reconciles its state from this)."""
     bookings = await saga.store.all_for_event(event_id)
-    return {"sold": [b.sold_entry() for b in bookings if b.status == "confirmed"]}
+    now = datetime.now(UTC)
+    return {
+        "sold": [b.sold_entry() for b in bookings if b.status == "confirmed"],
+        "holds": [hold for b in bookings if (hold := b.live_hold(now)) is not None],
+        "unsettled": [b.booking_id for b in bookings if b.unsettled],
+    }

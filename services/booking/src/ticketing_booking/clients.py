@@ -5,12 +5,16 @@ a request fails with 503, a message is redelivered)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from ticketing_common.http_client import ServiceClient, ServiceResponse, ServiceUnavailable
 from ticketing_common.problems import Problem
 
 from ticketing_booking.models import Booking, PaymentInfo
+
+CHANGES_PAGE = 200
 
 
 def _slug(response: ServiceResponse) -> str:
@@ -58,7 +62,8 @@ class InventoryClient:
             "inventory",
             "POST",
             f"{self.base}/internal/holds/{booking.hold_id}/confirm",
-            json={"booking_id": booking.booking_id},
+            # The claim lets inventory confirm a hold whose record it lost with its cache.
+            json={"booking_id": booking.booking_id, "claim": booking.claim()},
         )
         if response.ok:
             return ConfirmOutcome(True, reclaimed=bool(response.body.get("reclaimed")))
@@ -191,6 +196,31 @@ class PaymentClient:
             raise _unexpected("payment", response)
         refund_id: str = response.body["refund_id"]
         return refund_id
+
+    async def state(self, payment_id: str) -> dict[str, Any]:
+        """The payment as payment's store has it (status, refund)."""
+        response = await self.services.call(
+            "payment", "GET", f"{self.base}/internal/payments/{payment_id}"
+        )
+        if not response.ok:
+            raise _unexpected("payment", response)
+        body: dict[str, Any] = response.body
+        return body
+
+    async def changes(
+        self, since: datetime, until: datetime, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of payments in the order they changed, after `since` up to `until`."""
+        query = urlencode(
+            {"since": since.isoformat(), "until": until.isoformat(), "limit": CHANGES_PAGE}
+            | ({"cursor": cursor} if cursor else {})
+        )
+        response = await self.services.call(
+            "payment", "GET", f"{self.base}/internal/payments?{query}"
+        )
+        if not response.ok:
+            raise _unexpected("payment", response)
+        return list(response.body["items"]), response.body.get("next_cursor")
 
 
 class AuthClient:

@@ -20,6 +20,7 @@ from ticketing_booking.door import CheckInStore, Door
 from ticketing_booking.dynamo import DynamoDB
 from ticketing_booking.outbox import Outbox
 from ticketing_booking.owners import EventOwners
+from ticketing_booking.reconciler import PaymentReconciler
 from ticketing_booking.saga import BookingSaga
 from ticketing_booking.settings import BookingSettings
 from ticketing_booking.store import BookingStore
@@ -45,13 +46,22 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
     store = BookingStore(dynamo, outbox, confirmed_ttl_s=settings.confirmed_cache_ttl_s)
     inventory = InventoryClient(services, settings.inventory_url)
     events = EventsClient(services, settings.events_url)
+    payments = PaymentClient(services, settings.payment_url)
     saga = BookingSaga(
         store,
         inventory,
         events,
-        PaymentClient(services, settings.payment_url),
+        payments,
         signer,
         expiry_grace_s=settings.expiry_grace_s,
+    )
+    reconciler = PaymentReconciler(
+        saga,
+        payments,
+        redis,
+        interval_s=settings.reconcile_interval_s,
+        settle_s=settings.reconcile_settle_s,
+        lookback_s=settings.reconcile_lookback_s,
     )
     owners = EventOwners(events)
     checkins = CheckInStore(store)
@@ -90,7 +100,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         description="Bookings and tickets: from a hold to a paid, confirmed booking.",
         routers=[router, console, door, internal],
         resources=[dynamo, redis, bus, services],
-        background=[consumer.run, outbox.run, sweep_expired],
+        background=[consumer.run, outbox.run, sweep_expired, reconciler.run],
     )
     app.state.saga = saga
     app.state.console = SalesConsole(

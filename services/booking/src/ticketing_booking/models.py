@@ -130,6 +130,38 @@ class Booking:
             "payment": self.payment.as_dict() if self.payment else None,
         }
 
+    @property
+    def unsettled(self) -> bool:
+        """Its seats may be sold to it any moment: awaiting payment, or paid and not yet confirmed
+        or refunded (inventory must not give such seats back: see its reconciler)."""
+        if self.status == "pending_payment":
+            return True
+        undecided = self.status not in ("confirmed", "refunded") and self.refund_id is None
+        return self.paid and undecided and not self.payment_refunded
+
+    def live_hold(self, now: datetime) -> dict[str, Any] | None:
+        """The hold this booking awaits its payment on, as inventory restores it after a loss."""
+        if self.status != "pending_payment" or self.paid or self.hold_expires_at <= now:
+            return None
+        return {
+            "hold_id": self.hold_id,
+            "booking_id": self.booking_id,
+            "user_id": self.user_id,
+            "seat_ids": list(self.seat_ids),
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+            "expires_at": self.hold_expires_at,
+        }
+
+    def claim(self) -> dict[str, Any]:
+        """What its hold held, for inventory to confirm it by if the hold's record was lost."""
+        return {
+            "user_id": self.user_id,
+            "seat_ids": list(self.seat_ids),
+            "section_id": self.section_id,
+            "quantity": self.quantity,
+        }
+
     def sold_entry(self) -> dict[str, Any]:
         return {
             "booking_id": self.booking_id,

@@ -237,14 +237,19 @@ class BookingSaga:
                 extra={"booking_id": booking.booking_id, "seats": exc.seat_ids},
             )
             free = [seat for seat in booking.seat_ids if seat not in exc.seat_ids]
-            await self.inventory.release_sold(booking, free)
-            return await self._refund_unconfirmed(booking, "failed", "the seats were sold already")
+            reason = "the seats were sold already"
+            failed = await self._refund_unconfirmed(booking, "failed", reason)
+            await self._give_back(booking, free)
+            return failed
         except errors.SectionSoldOut:
-            await self.inventory.release_sold(booking)
-            return await self._refund_unconfirmed(booking, "failed", "the section is sold out")
+            failed = await self._refund_unconfirmed(booking, "failed", "the section is sold out")
+            await self._give_back(booking)
+            return failed
         except errors.EventCancelled:
-            await self.inventory.release_sold(booking)
-            return await self._refund_unconfirmed(booking, "refunded", "the event was cancelled")
+            reason = "the event was cancelled"
+            refunded = await self._refund_unconfirmed(booking, "refunded", reason)
+            await self._give_back(booking)
+            return refunded
 
     async def payment_failed(self, fact: PaymentFailed) -> None:
         await self._settle(fact.booking_id, lambda booking: self._payment_failed(booking, fact))
@@ -276,8 +281,9 @@ class BookingSaga:
         )
         facts = [fact_of(BookingRefunded, refunded)]
         if booking.status == "confirmed":
-            await self.inventory.release_sold(booking)
-            return await self.store.release(booking, refunded, facts, self._standing(booking))
+            refunded = await self.store.release(booking, refunded, facts, self._standing(booking))
+            await self._give_back(booking)
+            return refunded
         refunded = await self.store.save(booking, refunded, facts)  # pending, or refunded
         if booking.status == "pending_payment":
             await self._release_hold(refunded)
@@ -299,14 +305,67 @@ class BookingSaga:
             return await self._cancel_unpaid(booking, reason)
         return booking
 
+    # --- reconciliation: payment's store is the truth about money --------------------------
+
+    async def reconcile_payment(self, payment: dict[str, Any]) -> str | None:
+        """Bring a booking in line with its payment's state in payment's store, as the lost or
+        dead-lettered fact would have. Returns the fact it stood in for, or None if the booking
+        agreed already."""
+        booking = await self.store.get(str(payment["booking_id"]))
+        if booking is None:
+            return None
+        status = payment["status"]
+        money_kept = booking.refund_id is None and not booking.payment_refunded
+        if status == "succeeded" and booking.status != "confirmed" and money_kept:
+            await self.payment_succeeded(
+                PaymentSucceeded(
+                    payment_id=payment["payment_id"],
+                    booking_id=booking.booking_id,
+                    amount_cents=payment["amount_cents"],
+                    currency=payment["currency"],
+                    provider=payment["provider"],
+                )
+            )
+            return "payment.succeeded"
+        if status == "refunded" and not booking.payment_refunded and payment["refund_id"]:
+            await self.payment_refunded(
+                PaymentRefunded(
+                    payment_id=payment["payment_id"],
+                    booking_id=booking.booking_id,
+                    refund_id=payment["refund_id"],
+                    amount_cents=payment["amount_cents"],
+                    currency=payment["currency"],
+                )
+            )
+            return "payment.refunded"
+        if status == "failed" and booking.status == "pending_payment" and not booking.paid:
+            await self.payment_failed(
+                PaymentFailed(
+                    payment_id=payment["payment_id"],
+                    booking_id=booking.booking_id,
+                    reason=payment.get("failure_reason") or "",
+                )
+            )
+            return "payment.failed"
+        return None
+
     # --- the clock --------------------------------------------------------------------------
 
     async def expire_due(self) -> int:
-        """Pending bookings whose hold ran out (plus grace) → expired. Returns how many."""
+        """Pending bookings whose hold ran out (plus grace) → expired, unless their payment
+        succeeded (then they are confirmed or refunded, even if that fact never arrived).
+        Returns how many expired."""
         now = datetime.now(UTC)
         expired = 0
         for booking_id in await self.store.due_expiries(now - self.expiry_grace):
-            booking = await self._settle(booking_id, lambda b: self._expire(b, now))
+            try:
+                booking = await self._settle(booking_id, lambda b: self._expire(b, now))
+            except Exception as exc:  # one booking's trouble (a peer down) must not stop the rest
+                log.warning(
+                    "could not settle a due booking; next round",
+                    extra={"booking_id": booking_id, "error": repr(exc)},
+                )
+                continue
             if booking is None:
                 await self.store.drop_expiry(booking_id)
             elif booking.status == "expired":
@@ -317,8 +376,21 @@ class BookingSaga:
         if booking.status != "pending_payment":
             await self.store.drop_expiry(booking.booking_id)
             return booking
-        if booking.paid or booking.hold_expires_at + self.expiry_grace > now:
-            return booking  # a payment is being confirmed, or the deadline moved
+        if booking.hold_expires_at + self.expiry_grace > now:
+            return booking  # the deadline moved
+        if booking.paid:
+            # Paid but not confirmed by now: the confirmation stalled (its fact dead-lettered, or
+            # lost with the bus). Drive it again.
+            assert booking.payment is not None
+            return await self._paid(booking, booking.payment)
+        if booking.payment is not None:
+            # Never expire a booking whose money arrived: ask payment's store, not only the bus.
+            payment = await self.payments.state(booking.payment.payment_id)
+            if payment["status"] in ("succeeded", "refunded"):
+                await self.reconcile_payment(payment)
+                current = await self.store.get(booking.booking_id)
+                assert current is not None
+                return current
         expired = booking.evolve(status="expired", reason="the hold expired before the payment")
         # The hold is not released: it is free in inventory already, and keeping it lets a late
         # payment re-claim the seats if nobody took them.
@@ -357,20 +429,36 @@ class BookingSaga:
         refund_id = booking.refund_id
         if booking.paid and booking.payment and refund_id is None:
             refund_id = await self.payments.refund(booking.payment.payment_id, reason)
-        if release_sold:
-            await self.inventory.release_sold(booking)
         after = booking.evolve(status=status, refund_id=refund_id, reason=reason)
         kind = BookingFailed if status == "failed" else BookingRefunded
-        return await self.store.save(booking, after, [fact_of(kind, after)])
+        after = await self.store.save(booking, after, [fact_of(kind, after)])
+        if release_sold:
+            await self._give_back(booking)
+        return after
 
     async def _refund_confirmed(self, booking: Booking, reason: str) -> Booking:
+        """Money back, then the booking `refunded` with its durable claims gone (its tickets are
+        void), whatever inventory's state; inventory sells the seats again when it can."""
         assert booking.payment is not None
         refund_id = await self.payments.refund(booking.payment.payment_id, reason)
-        await self.inventory.release_sold(booking)
         refunded = booking.evolve(status="refunded", refund_id=refund_id, reason=reason)
-        return await self.store.release(
+        refunded = await self.store.release(
             booking, refunded, [fact_of(BookingRefunded, refunded)], self._standing(booking)
         )
+        await self._give_back(booking)
+        return refunded
+
+    async def _give_back(self, booking: Booking, seat_ids: list[str] | None = None) -> None:
+        """Inventory sells a booking's seats again. The booking's change is durable already: if
+        inventory cannot be told now (down, rebuilding), its reconciler releases them, since
+        booking's claims no longer hold them."""
+        try:
+            await self.inventory.release_sold(booking, seat_ids)
+        except Problem as exc:
+            log.warning(
+                "inventory not told of seats given back; its reconciler will release them",
+                extra={"booking_id": booking.booking_id, "error": exc.detail},
+            )
 
     def _standing(self, booking: Booking) -> Standing | None:
         if booking.standing and booking.section_id:

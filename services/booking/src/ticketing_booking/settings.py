@@ -46,3 +46,9 @@ class BookingSettings(ServiceSettings, RedisSettings):
     bus_claim_idle_s: float = Field(default=30.0, gt=0)
     bus_backoff_s: float = Field(default=0.5, gt=0)
     bus_max_attempts: int = Field(default=20, ge=1)
+
+    # Reconciliation with payment's store (reconciler.py): how often, how far behind the clock
+    # (the bus's head start), and how far back a new process looks.
+    reconcile_interval_s: float = Field(default=15.0, gt=0)
+    reconcile_settle_s: float = Field(default=10.0, ge=0)
+    reconcile_lookback_s: float = Field(default=3600.0, ge=0)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 from ticketing_common.http_cache import (
@@ -22,6 +23,8 @@ from ticketing_events.schemas import (
     EventPatch,
     EventStatus,
     InternalEvent,
+    InventoryEvents,
+    InventoryLayout,
     Layout,
     Quote,
     QuoteIn,
@@ -269,3 +272,25 @@ async def search_documents(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict[str, Any]:
     return await catalog.search_documents(cursor, limit)
+
+
+@internal.get("/inventory/events", response_model=InventoryEvents)
+async def inventory_events(
+    catalog: CatalogService,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    """Every event that went on sale: what inventory must hold state for (after a cache loss it
+    rebuilds each from its layout and booking's sales)."""
+    return await catalog.inventory_events(cursor, limit)
+
+
+@internal.get(
+    "/events/{event_id}/inventory-layout", response_model=InventoryLayout, responses={404: _PROBLEM}
+)
+async def inventory_layout(event_id: str, catalog: CatalogService) -> Response:
+    """A published event's seats and standing areas, as inventory is initialised with them."""
+    # Up to 150,000 places: serialised as built, like the seat map.
+    return Response(
+        orjson.dumps(await catalog.inventory_layout(event_id)), media_type="application/json"
+    )

@@ -18,7 +18,12 @@ from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import Event, EventPage, QuoteIn
 from ticketing_events.seatmap import EventLayout, LayoutCache
-from ticketing_events.venues import VenueCache, venue_view
+from ticketing_events.venues import VenueCache, inventory_layout, venue_view
+
+
+def inventory_status(event: dict[str, Any]) -> str:
+    """What inventory's state of a published event says about new holds."""
+    return "closed" if event["status"] == "cancelled" else "open"
 
 
 class Catalog:
@@ -192,6 +197,31 @@ class Catalog:
         ]
         next_cursor = cursors.encode([rows[limit - 1]["event_id"]]) if len(rows) > limit else None
         return {"items": items, "next_cursor": next_cursor}
+
+    async def inventory_events(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Every event inventory must hold state for (it rebuilds lost state from these)."""
+        after = cursors.decode_id_position(cursor) if cursor else None
+        rows = await repository.published(
+            await self.connect(), after_event_id=after, limit=limit + 1
+        )
+        items = [
+            {"event_id": row["event_id"], "status": inventory_status(row)} for row in rows[:limit]
+        ]
+        next_cursor = cursors.encode([rows[limit - 1]["event_id"]]) if len(rows) > limit else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def inventory_layout(self, event_id: str) -> dict[str, Any]:
+        """A published event's seats as inventory is initialised with them, and whether it still
+        sells (drafts have no inventory: 404)."""
+        event = await self._event(event_id)
+        if event["published_at"] is None:
+            raise not_found("Published event", event_id)
+        venue = await self._venue(event)
+        return {
+            "event_id": event_id,
+            "status": inventory_status(event),
+            "layout": inventory_layout(venue["sections"], event["section_tiers"]),
+        }
 
     async def _event(self, event_id: str) -> dict[str, Any]:
         event = await repository.event(await self.connect(), event_id)

@@ -54,12 +54,19 @@ class Inventory:
             return  # inventory has no seats for it: there is nothing left to stop selling
         self._expect_ok(response, "close the event's sales")
 
-    async def availability_bits(self, event_id: str) -> dict[str, Any] | None:
+    async def availability_bits(self, event_id: str) -> dict[str, Any]:
         """Per-section counts and every seat's state as two bitmaps (inventory's compact
-        availability); None when inventory has no such event."""
+        availability) of a published event. When inventory cannot answer (its state was lost
+        and is being rebuilt, or it is down) this raises a 503: a seat map without inventory
+        would show sold seats as free."""
         response = await self._call("GET", f"/api/v1/inventory/events/{event_id}/availability/bits")
         if response.status == 404 and _slug(response.body) == "unknown-event":
-            return None  # any other 404 (an inventory without this route) is not "all free"
+            # A published event inventory has no state for: lost (a cache loss) or not rebuilt
+            # yet. Nothing says its seats are free.
+            log.warning(
+                "inventory has no state for a published event", extra={"event_id": event_id}
+            )
+            raise ServiceUnavailable(SERVICE, "it has no state for this event yet")
         self._expect_ok(response, "read availability")
         body: dict[str, Any] = response.body
         return body

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from ticketing_common.database import contains
 
 from ticketing_events.tables import events, venues
@@ -196,6 +197,21 @@ async def on_sale_with_venues(
     rows = await db.execute(
         select(*EVENT_COLUMNS, venues.c.name.label("venue_name"), venues.c.country)
         .join(venues, venues.c.venue_id == events.c.venue_id)
+        .where(and_(*conditions))
+        .order_by(events.c.event_id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def published(db: Reader, *, after_event_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """Events that went on sale (cancelled ones included), in event_id order: those inventory
+    must hold state for."""
+    conditions: list[ColumnElement[bool]] = [events.c.published_at.is_not(None)]
+    if after_event_id is not None:
+        conditions.append(events.c.event_id > after_event_id)
+    rows = await db.execute(
+        select(events.c.event_id, events.c.status)
         .where(and_(*conditions))
         .order_by(events.c.event_id)
         .limit(limit)

@@ -364,3 +364,22 @@ class Quote(BaseModel):
 class SearchDocuments(BaseModel):
     items: list[dict[str, Any]] = Field(description="event.published fact data, one per event")
     next_cursor: str | None
+
+
+class InventoryEvent(BaseModel):
+    event_id: str
+    status: Literal["open", "closed"] = Field(description="closed: cancelled, no new holds")
+
+
+class InventoryEvents(BaseModel):
+    items: list[InventoryEvent]
+    next_cursor: str | None
+
+
+class InventoryLayout(BaseModel):
+    event_id: str
+    status: Literal["open", "closed"]
+    layout: dict[str, list[dict[str, Any]]] = Field(
+        description="`seats` [{seat_id, section_id, price_tier}] and `standing` [{section_id, "
+        "capacity, price_tier}], as inventory's PUT layout takes them"
+    )

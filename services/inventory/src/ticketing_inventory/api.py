@@ -178,7 +178,9 @@ async def hold_record(hold_id: HoldId, inventory: InventoryService) -> HoldRecor
     "/holds/{hold_id}/confirm", response_model=ConfirmOut, responses={404: _PROBLEM, 409: _PROBLEM}
 )
 async def confirm_hold(hold_id: HoldId, body: ConfirmIn, inventory: InventoryService) -> ConfirmOut:
-    view, reclaimed = await inventory.confirm(hold_id, body.booking_id)
+    """Sell the hold to the booking (idempotent). With `claim`, a hold whose record was lost is
+    confirmed from it: its seats are sold if they are free."""
+    view, reclaimed = await inventory.confirm(hold_id, body.booking_id, body.claim)
     return ConfirmOut(
         hold_id=hold_id,
         booking_id=body.booking_id,
@@ -220,11 +222,20 @@ async def release_sold(event_id: EventId, body: SoldIn, inventory: InventoryServ
     responses={409: _PROBLEM, 422: _PROBLEM},
 )
 async def rebuild(event_id: EventId, body: RebuildIn, inventory: InventoryService) -> RebuildOut:
-    """Re-create the event's state from its layout and sales (after a cache loss). Holds do not
-    survive; confirming one later re-claims its seats if they are free."""
+    """Re-create the event's state from its layout, its sales and the holds of bookings awaiting
+    payment (`holds`). Other holds lapse; confirming one later re-claims its seats if they are
+    free. Inventory does this by itself after a cache loss (see the README)."""
     layout = prepare_layout(body.layout)
-    sold, status = await inventory.rebuild(event_id, layout, body.sold)
-    return RebuildOut(event_id=event_id, capacity=layout.capacity, sold=sold, status=status)
+    rebuilt = await inventory.rebuild(event_id, layout, body.sold, body.holds)
+    assert rebuilt is not None  # a forced rebuild always rebuilds
+    return RebuildOut(
+        event_id=event_id,
+        capacity=layout.capacity,
+        sold=rebuilt.sold,
+        status=rebuilt.status,
+        holds_restored=rebuilt.holds_restored,
+        holds_skipped=rebuilt.holds_skipped,
+    )
 
 
 @internal.post("/events/{event_id}/close", response_model=ClosedOut, responses={404: _PROBLEM})

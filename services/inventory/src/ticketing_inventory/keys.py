@@ -18,6 +18,12 @@ _EVENT_KEYS = (
     "sales",
 )
 
+# Set once inventory holds the state of every event it should (see healer.py). A total loss of
+# Redis removes it with everything else: its absence is how a loss is noticed at once.
+EPOCH_KEY = "inv:epoch"
+# One reconciler pass at a time across replicas.
+RECONCILER_LOCK_KEY = "inv:reconciler"
+
 # The events the sweeper visits (a plain set, outside any event's slot; never used by a script).
 EVENTS_KEY = "inv:events"
 
@@ -33,8 +39,11 @@ def hold_key(event_id: str, hold_id: str) -> bytes:
     return f"inv:{{{event_id}}}:hold:{hold_id}".encode()
 
 
+def user_holds_key(event_id: str, user_id: str) -> bytes:
+    return f"inv:{{{event_id}}}:user:{user_id}".encode()
+
+
 def hold_keys(event_id: str, hold_id: str, user_id: str) -> list[bytes]:
     """The event's keys plus, for the scripts about one hold, the hold's record and its owner's
     holds of the event (KEYS[10] and KEYS[11])."""
-    user_holds = f"inv:{{{event_id}}}:user:{user_id}".encode()
-    return [*event_keys(event_id), hold_key(event_id, hold_id), user_holds]
+    return [*event_keys(event_id), hold_key(event_id, hold_id), user_holds_key(event_id, user_id)]

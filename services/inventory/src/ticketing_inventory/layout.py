@@ -12,7 +12,7 @@ from ticketing_common.problems import Problem
 from ticketing_common.seats import natural_key
 
 from ticketing_inventory.ids import section_of_seat
-from ticketing_inventory.schemas import LayoutIn, SoldIn
+from ticketing_inventory.schemas import BookedHold, LayoutIn, SoldIn
 
 MAX_SECTIONS = 1024  # the Lua scripts pack a section number into 10 bits
 
@@ -129,5 +129,36 @@ def prepare_sold(layout: PreparedLayout, sold: list[SoldIn]) -> list[list[object
         seats = [layout.packed(index_of[seat]) for seat in sale.seat_ids]
         entries.append(
             [sale.booking_id, seats, section_no, sale.quantity if section_no >= 0 else 0]
+        )
+    return entries
+
+
+def prepare_holds(layout: PreparedLayout, holds: list[BookedHold]) -> list[list[object]]:
+    """The holds a rebuild restores, as the Lua script takes them: [hold_id, user, [packed
+    seat...], section number or -1, quantity, expires ms, seat ids JSON, section id or '']. A hold
+    naming seats or a section the layout lacks is left out (its confirm re-claims, or fails)."""
+    index_of = {seat_id: index for index, seat_id in enumerate(layout.seat_ids)}
+    entries: list[list[object]] = []
+    for hold in holds:
+        if any(seat not in index_of for seat in hold.seat_ids):
+            continue
+        section_no = -1
+        if hold.section_id is not None:
+            section_no = layout.section_numbers.get(hold.section_id, -1)
+            if section_no < 0 or layout.sections[section_no].kind != "standing":
+                continue
+        elif not hold.seat_ids:
+            continue
+        entries.append(
+            [
+                hold.hold_id,
+                hold.user_id,
+                [layout.packed(index_of[seat]) for seat in hold.seat_ids],
+                section_no,
+                hold.quantity if section_no >= 0 else len(hold.seat_ids),
+                int(hold.expires_at.timestamp() * 1000),
+                orjson.dumps(hold.seat_ids).decode(),
+                hold.section_id or "",
+            ]
         )
     return entries

@@ -2,45 +2,82 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from ticketing_common.app import create_service_app
-from ticketing_common.redis import RedisClient
+from ticketing_common.http_client import ServiceClient
+from ticketing_common.redis import AnyRedis, RedisClient
 
 from ticketing_inventory.api import create_hold, internal, router
 from ticketing_inventory.fastpath import serve_ahead_of_router
+from ticketing_inventory.healer import Healer, HealerSettings
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
 from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import Inventory, Limits
 from ticketing_inventory.sweeper import sweep_forever
+from ticketing_inventory.truth import Truth
 
 
-def create_app(settings: InventorySettings | None = None) -> FastAPI:
-    settings = settings or InventorySettings()
-    redis = RedisClient(
+def redis_of(settings: InventorySettings) -> RedisClient:
+    return RedisClient(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
         cluster=settings.redis_cluster,
     )
+
+
+async def load_inventory(
+    settings: InventorySettings, redis: AnyRedis, *, batching: bool
+) -> Inventory:
+    scripts = Scripts(redis)
+    await scripts.load()
     limits = Limits(
         hold_ttl_ms=settings.hold_ttl_s * 1000,
         max_seats_per_hold=settings.max_seats_per_hold,
         max_active_holds_per_user=settings.max_active_holds_per_user,
         record_ttl_ms=settings.hold_record_retention_s * 1000,
     )
+    call = CallBatcher(redis) if batching else ScriptCaller()
+    return Inventory(redis, scripts, call, limits)
+
+
+def healer_of(settings: InventorySettings, services: ServiceClient) -> Healer:
+    truth = Truth(
+        services, settings.events_url, settings.booking_url, timeout_s=settings.truth_timeout_s
+    )
+    return Healer(
+        truth,
+        HealerSettings(
+            interval_s=settings.heal_interval_s,
+            events_refresh_s=settings.events_refresh_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+            reconcile_grace_s=settings.reconcile_grace_s,
+            retry_after_s=settings.rebuild_retry_after_s,
+            concurrency=settings.rebuild_concurrency,
+        ),
+    )
+
+
+def create_app(settings: InventorySettings | None = None) -> FastAPI:
+    settings = settings or InventorySettings()
+    redis = redis_of(settings)
+    services = ServiceClient(settings.service_token.get_secret_value())
+    healer = healer_of(settings, services)
 
     async def prepare(app: FastAPI) -> None:
-        scripts = Scripts(redis.connection)
-        await scripts.load()
-        call = CallBatcher(redis.connection) if settings.redis_batching else ScriptCaller()
-        app.state.inventory = Inventory(redis.connection, scripts, call, limits)
+        inventory = await load_inventory(
+            settings, redis.connection, batching=settings.redis_batching
+        )
+        healer.attach(inventory)
+        app.state.inventory = inventory
 
     app = create_service_app(
         settings,
         title="Inventory service",
         description="Seat and standing-capacity state and holds: all-or-nothing holds in Redis "
-        "(one Lua script each), confirm, release, availability.",
+        "(one Lua script each), confirm, release, availability. Rebuilds its own state from "
+        "events and booking after a cache loss.",
         routers=[router, internal],
-        resources=[redis],
+        resources=[redis, services, healer],
         on_startup=[prepare],
-        background=[sweep_forever],
+        background=[sweep_forever, healer.watch, healer.reconcile_forever],
     )
     serve_ahead_of_router(app, router.routes, create_hold)
     return app

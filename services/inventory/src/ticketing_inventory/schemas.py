@@ -127,8 +127,19 @@ class HoldRecord(BaseModel):
     booking_id: str | None
 
 
+class Claim(Strict):
+    """What the booking says its hold held: used when the hold's record was lost with the cache
+    (its seats are then re-claimed if they are free, like an expired hold's)."""
+
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    seat_ids: list[SeatId] = Field(default_factory=list, max_length=100)
+    section_id: SectionId | None = None
+    quantity: int = Field(ge=1, le=100)
+
+
 class ConfirmIn(Strict):
     booking_id: BookingId
+    claim: Claim | None = None
 
 
 class ConfirmOut(BaseModel):
@@ -168,9 +179,32 @@ class ReleasedOut(BaseModel):
     released_quantity: int = Field(description="Standing places this call gave back")
 
 
+class BookedHold(Strict):
+    """A hold that a booking awaiting its payment was made from: a rebuild restores it."""
+
+    hold_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    booking_id: BookingId
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    seat_ids: list[SeatId] = Field(default_factory=list, max_length=100)
+    section_id: SectionId | None = None
+    quantity: int = Field(ge=1, le=100)
+    expires_at: datetime
+
+
+class Sales(BaseModel):
+    """Booking's durable truth about one event (`GET /internal/events/{id}/sold` on booking)."""
+
+    sold: list[SoldIn]
+    holds: list[BookedHold] = Field(default_factory=list)
+    unsettled: list[BookingId] = Field(
+        default_factory=list, description="Bookings whose payment is being confirmed right now"
+    )
+
+
 class RebuildIn(Strict):
     layout: LayoutIn
     sold: list[SoldIn] = Field(default_factory=list)
+    holds: list[BookedHold] = Field(default_factory=list)
 
 
 class RebuildOut(BaseModel):
@@ -178,6 +212,10 @@ class RebuildOut(BaseModel):
     capacity: int
     sold: int = Field(description="Seats and places sold after the rebuild")
     status: Literal["open", "closed"]
+    holds_restored: int = 0
+    holds_skipped: list[str] = Field(
+        default_factory=list, description="Holds not restored: expired, or their places are sold"
+    )
 
 
 class ClosedOut(BaseModel):

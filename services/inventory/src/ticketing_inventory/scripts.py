@@ -44,6 +44,7 @@ class Scripts:
         self.rebuild = redis.register_script(_compose("layout", "rebuild"))
         self.close = redis.register_script(_compose("close"))
         self.release_sold = redis.register_script(_compose("release_sold"))
+        self.reconcile = redis.register_script(_compose("reconcile"))
 
     def all(self) -> list[AsyncScript]:
         return [value for value in vars(self).values() if isinstance(value, AsyncScript)]

@@ -23,3 +23,19 @@ class InventorySettings(ServiceSettings, RedisSettings):
 
     # Send the Lua calls that requests make in the same event-loop turn as one pipeline.
     redis_batching: bool = True
+
+    # Where the truth lives when Redis loses it (healer.py): events (which events went on sale,
+    # their layouts) and booking (what is sold, holds of bookings awaiting payment).
+    events_url: str = "http://127.0.0.1:8002"
+    booking_url: str = "http://127.0.0.1:8004"
+    truth_timeout_s: float = Field(default=10.0, gt=0)
+    # How often every event's state is checked, and the list of events on sale fetched again.
+    heal_interval_s: float = Field(default=1.0, gt=0)
+    events_refresh_s: float = Field(default=10.0, gt=0)
+    rebuild_concurrency: int = Field(default=4, ge=1, le=64)
+    # What a request about an event being rebuilt is told (seconds).
+    rebuild_retry_after_s: int = Field(default=2, ge=1)
+    # How often sales are compared with booking's durable claims, and how long a sale no booking
+    # holds must stay so before it is released (a confirmation may be half-way).
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    reconcile_grace_s: float = Field(default=30.0, ge=0)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -15,9 +16,15 @@ from ticketing_common.redis import AnyRedis
 
 from ticketing_inventory.availability import SeatIds, decode_availability, decode_bits
 from ticketing_inventory.ids import event_of_hold, new_hold_id
-from ticketing_inventory.keys import EVENTS_KEY, event_keys, hold_key, hold_keys
-from ticketing_inventory.layout import PreparedLayout, prepare_sold
-from ticketing_inventory.schemas import SoldIn
+from ticketing_inventory.keys import (
+    EVENTS_KEY,
+    event_keys,
+    hold_key,
+    hold_keys,
+    user_holds_key,
+)
+from ticketing_inventory.layout import PreparedLayout, prepare_holds, prepare_sold
+from ticketing_inventory.schemas import BookedHold, Claim, SoldIn
 from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
 
 SEAT_ID_CACHE_EVENTS = 32  # events whose seat ids (up to megabytes each) a process keeps
@@ -63,8 +70,43 @@ class HoldView:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    sold: int  # seats and places
+    status: str
+    holds_restored: int
+    holds_skipped: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Repairs:
+    """What a reconciliation changed (and saw) in one event."""
+
+    added: list[str] = field(default_factory=list)  # bookings whose sale was missing
+    bits_fixed: int = 0  # sold seats that had lost their sold bit
+    extra: list[str] = field(default_factory=list)  # sales no booking holds durably (kept, yet)
+    released: list[str] = field(default_factory=list)  # such sales released now
+    unknown: list[str] = field(default_factory=list)  # bookings naming seats the layout lacks
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.bits_fixed or self.released)
+
+
 def unknown_event(event_id: str) -> Problem:
     return Problem(404, f"Event {event_id!r} has no inventory", slug="unknown-event")
+
+
+class StateWatcher:
+    """Told about events' state: what a request about an event without state is answered (here:
+    404; the healer answers 503 for an event that should have state and rebuilds it), and which
+    events were initialised."""
+
+    def missing_state(self, event_id: str) -> Problem:
+        return unknown_event(event_id)
+
+    def initialised(self, event_id: str, status: str) -> None:
+        """The event's state was just created."""
 
 
 def unknown_hold(hold_id: str) -> Problem:
@@ -88,6 +130,7 @@ class Inventory:
         self.call = call
         self.limits = limits
         self._seat_ids: OrderedDict[str, SeatIds] = OrderedDict()  # per event, bounded
+        self.watcher = StateWatcher()
 
     # Holds -------------------------------------------------------------------------------------
 
@@ -148,7 +191,7 @@ class Inventory:
                 **({"available": int(reply[2])} if section_id else {}),
             )
         if outcome == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
         if outcome == b"unknown-seats":
             unknown = _texts(reply[1])
             raise Problem(404, "Some seats do not exist", slug="unknown-seats", unknown=unknown)
@@ -179,6 +222,10 @@ class Inventory:
         keys = [*event_keys(event_id), hold_key(event_id, hold_id)]
         record, generation, now = await self.call(self.scripts.hold_view, keys, [])
         if not record:
+            if not generation:  # the event has no state: the record may be lost with it
+                problem = self.watcher.missing_state(event_id)
+                if problem.status != 404:
+                    raise problem
             raise unknown_hold(hold_id)
         fields = dict(zip(record[::2], record[1::2], strict=True))
         status = _text(fields[b"status"])
@@ -223,12 +270,29 @@ class Inventory:
                 slug="hold-confirmed",
             )
 
-    async def confirm(self, hold_id: str, booking_id: str) -> tuple[HoldView, bool]:
-        """Held -> sold for `booking_id`; returns the hold and whether it had to be re-claimed."""
-        before = await self.hold(hold_id)
+    async def confirm(
+        self, hold_id: str, booking_id: str, claim: Claim | None = None
+    ) -> tuple[HoldView, bool]:
+        """Held -> sold for `booking_id`; returns the hold and whether it had to be re-claimed.
+        `claim` (what the booking says the hold held) confirms a hold whose record was lost."""
+        try:
+            before = await self.hold(hold_id)
+        except Problem as problem:
+            if problem.status != 404 or claim is None:
+                raise
+            before = self._claimed(hold_id, claim)
         event_id = before.event_id
         keys = hold_keys(event_id, hold_id, before.user_id)
         args: list[Arg] = [hold_id, booking_id, self.limits.record_ttl_ms]
+        if claim is not None:
+            args += [
+                claim.user_id,
+                orjson.dumps(claim.seat_ids),
+                claim.section_id or "",
+                claim.quantity,
+            ]
+        else:
+            args.append("")
         reply = await self.call(self.scripts.confirm, keys, args)
         outcome = reply[0]
         if outcome == b"confirmed":
@@ -250,8 +314,26 @@ class Inventory:
         if outcome == b"closed":
             raise conflict("The hold expired and the event takes no new holds", slug="event-closed")
         if outcome == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
         raise RuntimeError(f"unexpected answer from the confirm script: {reply!r}")
+
+    @staticmethod
+    def _claimed(hold_id: str, claim: Claim) -> HoldView:
+        """A lost hold, as its booking describes it."""
+        event_id = event_of_hold(hold_id)
+        if event_id is None:
+            raise unknown_hold(hold_id)
+        return HoldView(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=claim.user_id,
+            seat_ids=list(claim.seat_ids),
+            section_id=claim.section_id,
+            quantity=claim.quantity,
+            expires_ms=0,
+            status="expired",
+            booking_id=None,
+        )
 
     # Event state -------------------------------------------------------------------------------
 
@@ -284,25 +366,85 @@ class Inventory:
                 slug="layout-mismatch",
             )
         await self.redis.sadd(EVENTS_KEY, event_id)
+        self.watcher.initialised(event_id, "open")
         return bool(outcome == b"created")
 
     async def rebuild(
-        self, event_id: str, layout: PreparedLayout, sold: list[SoldIn]
-    ) -> tuple[int, str]:
-        """Re-create the event from its layout and sales; returns (places sold, status)."""
-        args = self._layout_args(layout, orjson.dumps(prepare_sold(layout, sold)))
-        (_, status) = await self.scripts.rebuild(keys=event_keys(event_id), args=args)
+        self,
+        event_id: str,
+        layout: PreparedLayout,
+        sold: list[SoldIn],
+        holds: Sequence[BookedHold] = (),
+        *,
+        only_if_missing: bool = False,
+        status: str | None = None,
+    ) -> Rebuilt | None:
+        """Re-create the event from its layout, its sales and the holds its pending bookings
+        were made from. `only_if_missing`: only if the event has no state (None if it has);
+        `status` (open/closed): else the current one is kept."""
+        entries = prepare_holds(layout, list(holds))
+        keys: list[bytes] = list(event_keys(event_id))
+        for hold_id, user_id, *_ in entries:
+            keys += [hold_key(event_id, str(hold_id)), user_holds_key(event_id, str(user_id))]
+        args = self._layout_args(
+            layout,
+            orjson.dumps(prepare_sold(layout, sold)),
+            orjson.dumps(entries),
+            "if-missing" if only_if_missing else "force",
+            status or "",
+            self.limits.record_ttl_ms,
+        )
+        reply = await self.scripts.rebuild(keys=keys, args=args)
+        if reply[0] == b"exists":
+            return None
         await self.redis.sadd(EVENTS_KEY, event_id)
         self._seat_ids.pop(event_id, None)
+        self.watcher.initialised(event_id, _text(reply[1]))
         places = sum(
             len(sale.seat_ids) + (sale.quantity if sale.section_id else 0) for sale in sold
         )
-        return places, _text(status)
+        unrestorable = {h.hold_id for h in holds} - {str(entry[0]) for entry in entries}
+        skipped = sorted(unrestorable | set(_texts(reply[3])))
+        return Rebuilt(places, _text(reply[1]), int(reply[2]), skipped)
+
+    async def reconcile(
+        self, event_id: str, sold: list[SoldIn], keep: Sequence[str], release: Sequence[str]
+    ) -> Repairs | None:
+        """Repair the event's sales against booking's truth (see reconcile.lua); None when the
+        event has no state (a rebuild's job)."""
+        truth = [
+            [sale.booking_id, sale.seat_ids, sale.section_id or "", sale.quantity] for sale in sold
+        ]
+        args: list[Arg] = [
+            orjson.dumps(truth),
+            orjson.dumps(list(keep)),
+            orjson.dumps(list(release)),
+        ]
+        reply = await self.scripts.reconcile(keys=event_keys(event_id), args=args)
+        if reply[0] == b"unknown-event":
+            return None
+        if reply[2] or reply[4]:
+            self._seat_ids.pop(event_id, None)
+        return Repairs(
+            added=_texts(reply[1]),
+            bits_fixed=int(reply[2]),
+            extra=_texts(reply[3]),
+            released=_texts(reply[4]),
+            unknown=_texts(reply[5]),
+        )
+
+    async def has_state(self, event_ids: Sequence[str]) -> dict[str, bool]:
+        """Whether each event has state in Redis (one pipeline)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for event_id in event_ids:
+            pipe.exists(event_keys(event_id)[0])
+        found = await pipe.execute()
+        return {event_id: bool(n) for event_id, n in zip(event_ids, found, strict=True)}
 
     async def close(self, event_id: str) -> None:
         (outcome,) = await self.call(self.scripts.close, event_keys(event_id), [])
         if outcome == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
 
     async def release_sold(
         self,
@@ -318,7 +460,7 @@ class Inventory:
         if outcome == b"released":
             return _texts(reply[1]), int(reply[2])
         if outcome == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
         if outcome == b"unknown-seats":
             raise Problem(
                 404, "Some seats do not exist", slug="unknown-seats", unknown=_texts(reply[1])
@@ -332,7 +474,7 @@ class Inventory:
         args = ["seats" if with_seats else "0", cached.digest if cached else ""]
         reply = await self.call(self.scripts.availability, event_keys(event_id), args)
         if reply[0] == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
         answer, seat_ids = decode_availability(event_id, reply, cached)
         if seat_ids is not None and seat_ids is not cached:
             self._seat_ids[event_id] = seat_ids
@@ -345,7 +487,7 @@ class Inventory:
         """The counts and every seat's state as two bitmaps (availability.decode_bits)."""
         reply = await self.call(self.scripts.availability, event_keys(event_id), ["bits", ""])
         if reply[0] == b"unknown-event":
-            raise unknown_event(event_id)
+            raise self.watcher.missing_state(event_id)
         return decode_bits(event_id, reply)
 
     async def sweep(self, event_id: str, batch: int) -> int:

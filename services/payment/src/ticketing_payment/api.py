@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import AwareDatetime
 from ticketing_common.internal import internal_router
-from ticketing_common.security import CurrentUser
+from ticketing_common.security import AdminUser, CurrentUser
 
 from ticketing_payment.deps import PaymentsService, Webhooks
 from ticketing_payment.payments import public
 from ticketing_payment.schemas import (
+    Anomaly,
     Payment,
+    PaymentChanges,
     PaymentCreated,
     PaymentIn,
+    PaymentState,
     RefundIn,
     RefundOut,
     SimulateAccepted,
@@ -38,6 +42,22 @@ async def stripe_webhook(
 ) -> WebhookReceived:
     outcome = await webhooks.receive(await request.body(), stripe_signature)
     return WebhookReceived(outcome=outcome)
+
+
+@router.get(
+    "/anomalies",
+    response_model=list[Anomaly],
+    responses={401: _PROBLEM, 403: _PROBLEM},
+    summary="Admins: webhook events refused for disagreeing with their payment",
+)
+async def anomalies(
+    admin: AdminUser,
+    payments: PaymentsService,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """Signed provider events that were not applied because they disagree with the payment they
+    name (an amount or currency other than the payment's), newest first."""
+    return await payments.anomalies(limit)
 
 
 @router.get("/{payment_id}", response_model=Payment, responses={404: _PROBLEM})
@@ -73,3 +93,23 @@ async def create_payment(body: PaymentIn, payments: PaymentsService) -> Any:
 async def refund_payment(payment_id: str, body: RefundIn, payments: PaymentsService) -> Any:
     """Refund in full; idempotent (asking again returns the same refund)."""
     return await payments.refund(payment_id, body.reason)
+
+
+@internal.get("/payments/{payment_id}", response_model=PaymentState, responses={404: _PROBLEM})
+async def payment_state(payment_id: str, payments: PaymentsService) -> Any:
+    return await payments.state(payment_id)
+
+
+@internal.get("/payments", response_model=PaymentChanges, responses={400: _PROBLEM})
+async def payment_changes(
+    payments: PaymentsService,
+    until: Annotated[AwareDatetime, Query(description="Only changes up to this time")],
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only changes after this time (first page)")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="From the last page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Any:
+    """Payments in the order they last changed (booking reconciles its bookings with them, so
+    that no payment depends on a bus message alone)."""
+    return await payments.changes(cursor, since, until, limit)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common.problems import Problem, conflict, not_found
 from ticketing_common.security import Principal
@@ -25,6 +28,22 @@ def reference(payment: repo.Row) -> PaymentRef:
         attempt=payment["attempt"],
         provider_payment_id=payment["provider_payment_id"],
     )
+
+
+def state(row: repo.Row) -> dict[str, Any]:
+    """A payment as booking reconciles with it."""
+    return {
+        "payment_id": row["id"],
+        "booking_id": row["booking_id"],
+        "status": row["status"],
+        "provider": row["provider"],
+        "amount_cents": row["amount_cents"],
+        "currency": row["currency"],
+        "failure_reason": row["failure_reason"],
+        "refund_id": row["refund_id"],
+        "refund_status": row["refund_status"],
+        "updated_at": row["updated_at"],
+    }
 
 
 def public(payment: repo.Row) -> dict[str, Any]:
@@ -138,3 +157,52 @@ class Payments:
             )
         await self.db.commit()  # end the read transaction: the webhook applies in its own
         await self.provider.confirm_intent(reference(payment), TEST_PAYMENT_METHODS[outcome])
+
+    async def state(self, payment_id: str) -> dict[str, Any]:
+        row = await repo.payment_state(self.db, payment_id)
+        if row is None:
+            raise not_found("Payment", payment_id)
+        return state(row)
+
+    async def changes(
+        self, cursor: str | None, since: datetime | None, until: datetime, limit: int
+    ) -> dict[str, Any]:
+        """Payments in the order they changed, after `since` (or the cursor's position) up to
+        `until`: what booking's reconciliation reads so that no payment depends on a bus message
+        alone."""
+        if cursor:
+            after = _decode_position(cursor)
+        else:
+            after = (since or datetime.min.replace(tzinfo=UTC), "")
+        rows = await repo.changed(self.db, after, until, limit)
+        next_cursor = None
+        if len(rows) == limit:
+            last = rows[-1]
+            next_cursor = _encode_position(last["updated_at"], last["id"])
+        return {"items": [state(row) for row in rows], "next_cursor": next_cursor}
+
+    async def anomalies(self, limit: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "event_id": row["event_id"],
+                "type": row["type"],
+                "outcome": row["outcome"],
+                "payment_id": row["payment_id"],
+                "booking_id": row["booking_id"],
+                "detail": row["detail"],
+                "received_at": row["received_at"],
+            }
+            for row in await repo.anomalies(self.db, limit)
+        ]
+
+
+def _encode_position(updated_at: datetime, payment_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([updated_at.isoformat(), payment_id])).decode()
+
+
+def _decode_position(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(payment_id)
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise Problem(400, "The cursor is not valid", slug="bad-cursor") from exc

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,7 +116,68 @@ async def record_webhook(
     return inserted is not None
 
 
-async def set_webhook_outcome(db: AsyncSession, event_id: str, outcome: str) -> None:
+async def set_webhook_outcome(
+    db: AsyncSession,
+    event_id: str,
+    outcome: str,
+    *,
+    payment_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    values: dict[str, Any] = {"outcome": outcome}
+    if detail is not None:
+        values |= {"payment_id": payment_id, "detail": detail}
     await db.execute(
-        update(webhook_events).where(webhook_events.c.event_id == event_id).values(outcome=outcome)
+        update(webhook_events).where(webhook_events.c.event_id == event_id).values(**values)
     )
+
+
+async def anomalies(db: AsyncSession, limit: int) -> list[Row]:
+    """Webhook events refused for what they said, newest first."""
+    rows = await db.execute(
+        select(webhook_events, payments.c.booking_id)
+        .outerjoin(payments, payments.c.id == webhook_events.c.payment_id)
+        .where(webhook_events.c.detail.is_not(None))
+        .order_by(webhook_events.c.received_at.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def _state_query() -> Any:
+    return select(
+        payments.c.id,
+        payments.c.booking_id,
+        payments.c.status,
+        payments.c.provider,
+        payments.c.amount_cents,
+        payments.c.currency,
+        payments.c.failure_reason,
+        payments.c.updated_at,
+        refunds.c.id.label("refund_id"),
+        refunds.c.status.label("refund_status"),
+    ).outerjoin(refunds, refunds.c.payment_id == payments.c.id)
+
+
+async def payment_state(db: AsyncSession, payment_id: str) -> Row | None:
+    row = (await db.execute(_state_query().where(payments.c.id == payment_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def changed(
+    db: AsyncSession, after: tuple[datetime, str], until: datetime, limit: int
+) -> list[Row]:
+    """Payments in the order they last changed, after the position `after` (updated_at, id) and
+    no later than `until`."""
+    rows = await db.execute(
+        _state_query()
+        .where(
+            and_(
+                tuple_(payments.c.updated_at, payments.c.id) > tuple_(*after),
+                payments.c.updated_at <= until,
+            )
+        )
+        .order_by(payments.c.updated_at, payments.c.id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -56,4 +57,35 @@ class SimulateAccepted(BaseModel):
 
 class WebhookReceived(BaseModel):
     received: bool = True
-    outcome: str = Field(description="applied | duplicate | stale | ignored | unknown-payment")
+    outcome: str = Field(
+        description="applied | duplicate | stale | ignored | unknown-payment | amount-mismatch "
+        "(signed, but for another amount or currency: not applied, kept for admins)"
+    )
+
+
+class PaymentState(BaseModel):
+    payment_id: str
+    booking_id: str
+    status: PaymentStatus
+    provider: str
+    amount_cents: int
+    currency: str
+    failure_reason: str | None
+    refund_id: str | None
+    refund_status: Literal["pending", "succeeded", "failed"] | None
+    updated_at: datetime
+
+
+class PaymentChanges(BaseModel):
+    items: list[PaymentState]
+    next_cursor: str | None
+
+
+class Anomaly(BaseModel):
+    event_id: str = Field(description="The provider's event id")
+    type: str
+    outcome: str = Field(description="amount-mismatch: not applied")
+    payment_id: str | None
+    booking_id: str | None
+    detail: dict[str, Any] = Field(description="What the event said against the payment")
+    received_at: datetime

@@ -11,7 +11,9 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from ticketing_common.outbox import outbox_table
 
 metadata = MetaData()
@@ -35,6 +37,8 @@ payments = Table(
     Column("failure_reason", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Booking reconciles against payments in the order they changed.
+    Index("ix_payments_changed", "updated_at", "id"),
 )
 
 # Refunds are their own records: one (full) refund per payment.
@@ -63,7 +67,16 @@ webhook_events = Table(
     Column("outcome", String(32), nullable=False),
     Column("stripe_created", DateTime(timezone=True)),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Set when the event was refused for what it said (an amount or currency that differs from
+    # the payment's): for admins to look into (GET /api/v1/payments/anomalies).
+    Column("payment_id", String(36)),
+    Column("detail", JSONB(none_as_null=True)),
     Index("ix_webhook_events_object_id", "object_id"),
+    Index(
+        "ix_webhook_events_anomalies",
+        "received_at",
+        postgresql_where=text("detail IS NOT NULL"),
+    ),
 )
 
 outbox = outbox_table(metadata)

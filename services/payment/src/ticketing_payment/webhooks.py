@@ -9,6 +9,7 @@ arrives after the success is stale; a refund that arrives before the success pro
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,42 @@ log = logging.getLogger(__name__)
 
 SOURCE = "payment"
 PAYABLE = ("creating", "requires_payment", "failed")  # states a success may still move on from
+
+
+class Anomaly(Exception):
+    """A genuine (signed) event that disagrees with the payment it names: it is not applied, and
+    is kept for admins (GET /api/v1/payments/anomalies)."""
+
+    def __init__(self, outcome: str, payment_id: str, detail: dict[str, Any]) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.payment_id = payment_id
+        self.detail = detail
+
+
+def _check_amount(payment: repo.Row, obj: dict[str, Any]) -> None:
+    """An event that would make a payment succeed must be for its amount, in its currency."""
+    amount, currency = obj.get("amount"), obj.get("currency")
+    expected = {"amount_cents": payment["amount_cents"], "currency": payment["currency"]}
+    received = {
+        "amount_cents": amount,
+        "currency": currency.upper() if isinstance(currency, str) else currency,
+    }
+    if received != expected:
+        raise Anomaly(
+            "amount-mismatch",
+            payment["id"],
+            {"payment_id": payment["id"], "expected": expected, "received": received},
+        )
+
+
+def _signed_at(header: str) -> int | None:
+    """The `t=` timestamp of a Stripe-Signature header."""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
 
 
 class StripeEventData(BaseModel):
@@ -60,6 +97,16 @@ class WebhookProcessor:
             raise Problem(
                 400, "The Stripe-Signature is missing, invalid or too old", slug="bad-signature"
             ) from exc
+        # stripe only refuses signatures too old; one from the future is as suspect (a clock
+        # far off, or a signature made to outlive the replay window).
+        signed_at = _signed_at(signature or "")
+        if signed_at is None or signed_at > time.time() + self.tolerance_s:
+            log.warning("webhook signed in the future refused", extra={"signed_at": signed_at})
+            raise Problem(
+                400,
+                "The Stripe-Signature is dated in the future beyond the tolerance",
+                slug="bad-signature",
+            )
         try:
             event = StripeEvent.model_validate(orjson.loads(payload))
         except (orjson.JSONDecodeError, ValidationError) as exc:
@@ -71,8 +118,19 @@ class WebhookProcessor:
             if not await repo.record_webhook(db, event.id, event.type, object_id, created):
                 outcome = "duplicate"
             else:
-                outcome = await self._apply(db, event.type, obj)
-                await repo.set_webhook_outcome(db, event.id, outcome)
+                try:
+                    outcome = await self._apply(db, event.type, obj)
+                    await repo.set_webhook_outcome(db, event.id, outcome)
+                except Anomaly as anomaly:
+                    outcome = anomaly.outcome
+                    await repo.set_webhook_outcome(
+                        db, event.id, outcome, payment_id=anomaly.payment_id, detail=anomaly.detail
+                    )
+                    log.error(
+                        "webhook refused: it disagrees with the payment; needs attention",
+                        extra={"event_id": event.id, "type": event.type, "outcome": outcome}
+                        | anomaly.detail,
+                    )
         log.info("webhook", extra={"event_id": event.id, "type": event.type, "outcome": outcome})
         return outcome
 
@@ -100,6 +158,7 @@ class WebhookProcessor:
             return "unknown-payment"
         if payment["status"] not in PAYABLE:
             return "stale"
+        _check_amount(payment, obj)
         await self._mark_succeeded(db, payment, obj.get("id"))
         return "applied"
 

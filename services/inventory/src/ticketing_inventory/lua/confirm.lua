@@ -1,9 +1,19 @@
 -- Confirm a hold for a booking: its seats or places become sold. Idempotent for the same booking.
 -- A hold that lapsed (expired, or from before a rebuild) re-claims its seats if they are free.
--- ARGV: hold_id, booking_id, record_ttl_ms
+-- A hold whose record is gone (lost with the cache) is confirmed from what the booking says it
+-- held, like a lapsed one: its seats are re-claimed if they are free.
+-- ARGV: hold_id, booking_id, record_ttl_ms, then the booking's claim (its user, '' for none;
+-- seat ids JSON; section id or ''; quantity)
 local hold_id, booking = ARGV[1], ARGV[2]
 local hold = read_hold()
-if not hold then return {'unknown-hold'} end
+local recreated = false
+if not hold then
+  if ARGV[4] == '' then return {'unknown-hold'} end
+  hold = {user = ARGV[4], seats = ARGV[5], quantity = ARGV[7], expires = '0', gen = '',
+    status = 'held'}
+  if ARGV[6] ~= '' then hold.section = ARGV[6] end
+  recreated = true
+end
 if hold.status == 'confirmed' then
   if hold.booking == booking then return {'confirmed', hold.reclaimed} end
   return {'confirmed-elsewhere'}
@@ -61,6 +71,11 @@ else
 end
 redis.call('HSET', SALES, booking, cjson.encode(sale))
 local reclaimed = lapsed and '1' or '0'
+if recreated then
+  redis.call('HSET', HOLD, 'user', hold.user, 'seats', hold.seats, 'quantity', hold.quantity,
+    'expires', '0', 'gen', '', 'created', int(now))
+  if hold.section then redis.call('HSET', HOLD, 'section', hold.section) end
+end
 redis.call('HSET', HOLD, 'status', 'confirmed', 'booking', booking, 'reclaimed', reclaimed,
   'confirmed', int(now))
 redis.call('PEXPIRE', HOLD, ARGV[3])

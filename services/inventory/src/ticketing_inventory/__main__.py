@@ -1,0 +1,3 @@
+from ticketing_inventory.cli import main
+
+main()
