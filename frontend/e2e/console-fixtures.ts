@@ -24,7 +24,7 @@ export async function buy(
   eventId: string,
   seats: string[],
 ): Promise<{ bookingId: string; tickets: Ticket[] }> {
-  const token = await apiCustomer(request, "Door Guest");
+  const token = await apiCustomer(request, "Guest");
   const headers = { Authorization: `Bearer ${token}` };
   const hold = await request.post(`${API_URL}/api/v1/inventory/events/${eventId}/holds`, {
     headers: { ...headers, "Idempotency-Key": crypto.randomUUID() },

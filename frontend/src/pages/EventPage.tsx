@@ -91,7 +91,11 @@ function EventView({
                   {venue.address}
                 </>
               ) : (
-                event.city
+                <>
+                  {event.city}
+                  <br />
+                  {"\u00a0"}
+                </>
               )}
             </dd>
             <dt>{t("event.prices")}</dt>
@@ -110,7 +114,11 @@ function EventView({
         {event.status === "cancelled" && <p className="notice notice-error" role="alert">{t("event.cancelled")}</p>}
         {event.status === "draft" && <p className="notice">{t("event.notOnSale")}</p>}
         {onSale && layoutError ? <ErrorMessage error={layoutError} onRetry={() => window.location.reload()} /> : null}
-        {onSale && !layout && !layoutError && <Loading />}
+        {onSale && !layout && !layoutError && (
+          <div className="picker-placeholder">
+            <Loading />
+          </div>
+        )}
         {onSale && layout && <Picker event={event} layout={layout} zoomed={zoomed} live={live} />}
       </div>
     </Page>
@@ -218,7 +226,9 @@ function Picker({
             holding={holding}
           />
         ) : (
-          <Loading />
+          <div className="picker-placeholder">
+            <Loading />
+          </div>
         )}
       </section>
       <aside className="picker-side" aria-labelledby="selection-heading">

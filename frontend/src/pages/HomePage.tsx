@@ -124,7 +124,7 @@ export function HomePage() {
         </div>
       </form>
 
-      <section aria-labelledby="results-heading" aria-busy={results.isFetching}>
+      <section className="results" aria-labelledby="results-heading" aria-busy={results.isFetching}>
         <h2 id="results-heading" className="results-count">
           {first ? t("home.results", { count: first.total }) : t("home.onSale")}
         </h2>
