@@ -22,6 +22,8 @@ CLUSTER_NAME = "ticketing-cluster"
 SERVICE_CONNECT_NAMESPACE = "ticketing.local"
 CONTAINER_PORT = 8000
 HEALTH_PATH = "/health"
+# The ALB closes a connection idle this long; the gateway must keep its side open longer.
+ALB_IDLE_TIMEOUT_SECONDS = 60
 EXECUTION_ROLE_NAME = "ticketing-ecs-execution"
 BOOKINGS_TABLE = "ticketing-bookings"
 DB_INSTANCE_ID = "ticketing-postgres"
