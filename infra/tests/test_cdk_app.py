@@ -559,9 +559,10 @@ def test_autoscaling_follows_the_seed(services: Template, spec: catalog.ServiceS
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {"ResourceId": f"service/ticketing-cluster/{spec.name}"},
     )
+    declared = catalog.TOPOLOGY[spec.name].scaling  # its pyproject's `tasks`
     assert (target["MinCapacity"], target["MaxCapacity"]) == (
-        catalog.SEED_SCALING[spec.name].min_tasks,
-        catalog.SEED_SCALING[spec.name].max_tasks,
+        declared.min_tasks,
+        declared.max_tasks,
     )
     policy = only(
         services,

@@ -72,7 +72,7 @@ def planned(name: str, *, new: int = 2) -> ServicePlan:
     """A service running revision 1, with revision `new` registered for the release."""
     spec = SPECS[name]
     image = f"{REGISTRY}/{spec.repository}:abc"
-    values = {"ACCOUNT_ID": ACCOUNT, "REGION": REGION, "IMAGE": image}
+    values = catalog.placeholder_values(ACCOUNT, REGION, image)
     definition = render(spec.task_definition, values, lambda n: f"arn:aws:secretsmanager:::{n}")
     return ServicePlan(
         spec=spec,
@@ -82,7 +82,6 @@ def planned(name: str, *, new: int = 2) -> ServicePlan:
         digest="new",
         service_exists=True,
         current_arn=arn(name, 1),
-        current_definition=None,
         current_digest="old",
         new_arn=arn(name, new),
     )

@@ -1,7 +1,9 @@
 import json
 from pathlib import Path
 
+import pytest
 import ticketing_infra
+from ticketing_common import topology
 from ticketing_devkit.packaging_check import undeclared_imports
 from ticketing_infra import catalog
 
@@ -18,9 +20,20 @@ def test_a_new_task_definition_file_is_a_new_service(tmp_path: Path) -> None:
     template["family"] = "ticketing-venues"
     template["containerDefinitions"][0]["name"] = "venues"
     (tmp_path / "venues.json").write_text(json.dumps(template))
+    with pytest.raises(FileNotFoundError, match="no services/venues declares"):
+        catalog.discover(tmp_path)
 
-    venues = {spec.name: spec for spec in catalog.discover(tmp_path)}["venues"]
-    assert venues.scaling == catalog.DEFAULT_SCALING
+    declared = dict(catalog.TOPOLOGY)
+    declared["venues"] = topology.parse(
+        "venues",
+        {
+            "app": "ticketing_venues.main:create_app",
+            "dev-port": 8099,
+            "tasks": {"min": 1, "max": 3},
+        },
+    )
+    venues = {spec.name: spec for spec in catalog.discover(tmp_path, declared)}["venues"]
+    assert venues.scaling == topology.Scaling(1, 3)
     assert venues.public_paths == ()
     assert venues.package == "ticketing_venues"
     assert venues.repository == "ticketing/venues"

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import threading
-import tomllib
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,16 +17,6 @@ from ticketing_infra import catalog
 from ticketing_infra.catalog import ServiceSpec
 from ticketing_infra.taskdefs import RenderError, render, validate, validation_errors
 
-EXPECTED_SERVICES = {
-    "api-gateway",
-    "auth",
-    "events",
-    "booking",
-    "payment",
-    "search",
-    "notification",
-    "inventory",
-}
 # Fargate's valid task sizes: cpu units -> memory MiB.
 FARGATE_SIZES = {
     "256": {"512", "1024", "2048"},
@@ -42,11 +31,11 @@ def fake_arn(name: str) -> str:
 
 
 def rendered(spec: ServiceSpec) -> dict[str, Any]:
-    values = {
-        "ACCOUNT_ID": "123456789012",
-        "REGION": "eu-west-1",
-        "IMAGE": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing/{spec.name}:abc123",
-    }
+    values = catalog.placeholder_values(
+        "123456789012",
+        "eu-west-1",
+        f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/ticketing/{spec.name}:abc123",
+    )
     return render(spec.task_definition, values, fake_arn)
 
 
@@ -59,7 +48,7 @@ def secrets_of(container: dict[str, Any]) -> dict[str, str]:
 
 
 def test_one_task_definition_per_service() -> None:
-    assert {spec.name for spec in SERVICES} == EXPECTED_SERVICES
+    assert {spec.name for spec in SERVICES} == set(catalog.TOPOLOGY)
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
@@ -132,17 +121,26 @@ def test_adot_collector_sidecar(spec: ServiceSpec) -> None:
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
 def test_environment_and_secrets(spec: ServiceSpec) -> None:
-    app = spec.app_container
-    env, secrets = env_of(app), secrets_of(app)
+    app = rendered(spec)["containerDefinitions"][0]
+    assert app["name"] == spec.name
+    env, secrets = env_of(app), secrets_of(spec.app_container)
+    declared = catalog.TOPOLOGY[spec.name]
     assert env["ENVIRONMENT"] == "prod"  # the value ServiceSettings accepts for production
     assert env["SERVICE_NAME"] == spec.name
     assert env["LOG_LEVEL"]
-    assert {"SERVICE_TOKEN", "REDIS_URL"} <= secrets.keys()
-    for peer in EXPECTED_SERVICES - {spec.name}:
-        prefix = peer.upper().replace("-", "_")
-        assert env[f"{prefix}_URL"] == f"http://{peer}.ticketing.local:8000"
-    if spec.name != "auth":
-        assert env["JWKS_URL"] == "http://auth.ticketing.local:8000/api/v1/auth/jwks"
+    assert "SERVICE_TOKEN" in secrets
+    assert ("REDIS_URL" in secrets) == declared.redis
+    assert ("DATABASE_URL" in secrets) == (declared.database is not None)
+    if declared.dynamodb_tables:
+        assert env["DYNAMODB_TABLE"] == declared.dynamodb_tables[0]
+    # Every service it calls, by its Service Connect name (its pyproject's peers and late peers).
+    for name in declared.calls:
+        peer = catalog.TOPOLOGY[name]
+        if declared.edge and peer.routes and not peer.jwks:
+            continue  # the edge reaches the services it routes to through GATEWAY_ROUTES
+        assert env[f"{peer.env_prefix}_URL"] == f"http://{name}.ticketing.local:8000"
+        if peer.jwks:
+            assert env["JWKS_URL"] == f"http://{name}.ticketing.local:8000{peer.jwks}"
     names = [i["name"] for i in app.get("environment", []) + app.get("secrets", [])]
     assert len(names) == len(set(names)), "a variable is both plain and secret, or repeated"
     for value in secrets.values():
@@ -154,7 +152,8 @@ def test_environment_and_secrets(spec: ServiceSpec) -> None:
 def test_databases_and_service_specific_settings() -> None:
     by_name = {spec.name: spec for spec in SERVICES}
     owners = {spec.name for spec in SERVICES if spec.owns_database}
-    assert owners == {"auth", "events", "payment", "notification", "search"}
+    assert owners == {name for name, s in catalog.TOPOLOGY.items() if s.database}
+    assert {"auth", "events", "payment", "notification", "search"} <= owners
     assert "SIGNING_KEYS" in secrets_of(by_name["auth"].app_container)
     payment = secrets_of(by_name["payment"].app_container)
     assert {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} <= payment.keys()
@@ -169,17 +168,18 @@ def test_databases_and_service_specific_settings() -> None:
     assert notification["SES_REGION"] == "${REGION}"
 
 
-def test_gateway_routes_cover_every_declared_public_route() -> None:
-    gateway = env_of(next(s for s in SERVICES if s.name == "api-gateway").app_container)
-    routes = json.loads(gateway["GATEWAY_ROUTES"])
-    declared = 0
-    for manifest in sorted(catalog.REPO_ROOT.glob("services/*/pyproject.toml")):
-        table = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing", {})
-        for route in table.get("routes", []):
-            declared += 1
-            assert routes[route] == f"http://{manifest.parent.name}.ticketing.local:8000"
-    assert declared >= 1
-    assert all(url.endswith(".ticketing.local:8000") for url in routes.values())
+def test_the_gateway_routes_every_declared_public_route() -> None:
+    (edge,) = [s for s in SERVICES if catalog.TOPOLOGY[s.name].edge]
+    # Rendered at deploy from the services' pyprojects: no service's route is written here.
+    assert env_of(edge.app_container)["GATEWAY_ROUTES"] == "${GATEWAY_ROUTES}"
+    routes = json.loads(env_of(rendered(edge)["containerDefinitions"][0])["GATEWAY_ROUTES"])
+    expected = {
+        route: f"http://{s.name}.ticketing.local:8000"
+        for s in catalog.TOPOLOGY.values()
+        for route in s.routes
+    }
+    assert routes == expected
+    assert "/api/v1/auth" in routes
 
 
 class _Health(http.server.BaseHTTPRequestHandler):

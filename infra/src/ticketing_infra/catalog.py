@@ -1,10 +1,10 @@
 """Which services exist and how each one runs in production.
 
-The services are discovered from `task-definitions/*.json` (one file per service, the one source of
-truth for its containers), so a new service joins the CDK app and the deploy by adding its task
-definition. What a task definition cannot say lives in the table below: the seed's task counts and
-which services the load balancer exposes. A service missing from the table runs with
-`DEFAULT_SCALING` and stays internal.
+A service is its folder under services/, whose pyproject declares what it is (the topology,
+ticketing_common.topology: its task counts, whether the load balancer exposes it, the routes the
+gateway sends it), and its task definition, `task-definitions/<name>.json`, the one source of
+truth for its containers. A new service joins the CDK app and the deploy with those two; nothing
+here names a service.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ticketing_common import topology
+from ticketing_common.topology import Scaling
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TASK_DEFINITIONS_DIR = REPO_ROOT / "task-definitions"
@@ -32,32 +35,27 @@ EDGE_PARAMETER = "/ticketing/deploy/edge"
 EDGE_REGION = "us-east-1"  # CloudFront, its certificate and its WAF web ACL live only there
 
 
-@dataclass(frozen=True)
-class Scaling:
-    min_tasks: int
-    max_tasks: int
+# The services the repository declares: their task counts (the seed's Instances column) and the
+# ALB listener rules (priority, path patterns) of the public ones are in their pyprojects.
+TOPOLOGY: dict[str, topology.Service] = {s.name: s for s in topology.discover(REPO_ROOT)}
 
 
-# The seed guide's service table (Instances column).
-SEED_SCALING: dict[str, Scaling] = {
-    "api-gateway": Scaling(2, 10),
-    "auth": Scaling(2, 8),
-    "events": Scaling(2, 8),
-    "booking": Scaling(3, 15),
-    "payment": Scaling(2, 10),
-    "search": Scaling(2, 6),
-    "notification": Scaling(2, 6),
-    "inventory": Scaling(3, 15),
-}
-DEFAULT_SCALING = Scaling(2, 6)
+def gateway_routes(services: list[topology.Service]) -> str:
+    """The edge's GATEWAY_ROUTES in production: each public path prefix to its service's Service
+    Connect name (the task definition's `${GATEWAY_ROUTES}`)."""
+    upstream = f"http://{{service}}.{SERVICE_CONNECT_NAMESPACE}:{CONTAINER_PORT}"
+    return json.dumps(topology.gateway_routes(services, upstream), separators=(",", ":"))
 
-# ALB listener rule (priority, path patterns) per public service. Only the gateway is public: it
-# is the edge (routing, JWT checks, rate limits, request ids) and serves every public path of
-# API.md; a rule sending /api/v1/<x>/* straight to a service would bypass its rate limits.
-# Priorities are fixed here so adding a public service never renumbers (replaces) other rules.
-PUBLIC_PATHS: dict[str, tuple[int, tuple[str, ...]]] = {
-    "api-gateway": (100, ("/api/*", "/status")),
-}
+
+def placeholder_values(account: str, region: str, image: str) -> dict[str, str]:
+    """What a task definition's `${NAME}` placeholders stand for (taskdefs.render)."""
+    return {
+        "ACCOUNT_ID": account,
+        "REGION": region,
+        "IMAGE": image,
+        "GATEWAY_ROUTES": gateway_routes(list(TOPOLOGY.values())),
+    }
+
 
 # The API paths CloudFront may cache (infra/cdk/edge.py): the public reads whose answers say
 # `Cache-Control: public` and tolerate seconds of staleness or never change (an event, its layout
@@ -98,7 +96,10 @@ def latency_alarm(public_service: str) -> str:
 # Every deployment is watched by the edge's alarms: whatever service a release changes, the API
 # is where its users notice.
 DEPLOYMENT_ALARMS: tuple[str, ...] = tuple(
-    name for service in PUBLIC_PATHS for name in (error_rate_alarm(service), latency_alarm(service))
+    name
+    for service in TOPOLOGY.values()
+    if service.load_balancer
+    for name in (error_rate_alarm(service.name), latency_alarm(service.name))
 )
 
 
@@ -107,7 +108,11 @@ class ServiceSpec:
     name: str  # folder under services/, ECS service name, container name
     task_definition: dict[str, Any]  # the file as written, placeholders unrendered
     scaling: Scaling
-    public_paths: tuple[str, ...]
+    load_balancer: topology.LoadBalancerRule | None
+
+    @property
+    def public_paths(self) -> tuple[str, ...]:
+        return self.load_balancer.paths if self.load_balancer else ()
 
     @property
     def deployment_strategy(self) -> str:
@@ -168,16 +173,24 @@ class ServiceSpec:
         return ["python", "-m", self.package, "migrate"]
 
 
-def discover(directory: Path = TASK_DEFINITIONS_DIR) -> list[ServiceSpec]:
+def discover(
+    directory: Path = TASK_DEFINITIONS_DIR,
+    declared: dict[str, topology.Service] | None = None,
+) -> list[ServiceSpec]:
+    """Every task definition in `directory`, each of a service the repository declares (or
+    `declared`, a topology read elsewhere)."""
+    declared = TOPOLOGY if declared is None else declared
     services = []
     for path in sorted(directory.glob("*.json")):
         name = path.stem
+        if name not in declared:
+            raise FileNotFoundError(f"{path}: no services/{name} declares this service")
         services.append(
             ServiceSpec(
                 name=name,
                 task_definition=json.loads(path.read_text()),
-                scaling=SEED_SCALING.get(name, DEFAULT_SCALING),
-                public_paths=PUBLIC_PATHS.get(name, (0, ()))[1],
+                scaling=declared[name].scaling,
+                load_balancer=declared[name].load_balancer,
             )
         )
     if not services:

@@ -67,7 +67,6 @@ class ServicePlan:
     digest: str
     service_exists: bool
     current_arn: str | None  # what the service runs now: the rollback target
-    current_definition: dict[str, Any] | None
     current_digest: str | None
     # How ECS deploys it now (the service's deploymentConfiguration.strategy; ROLLING when the
     # service does not exist yet or says nothing).
@@ -180,7 +179,7 @@ class Planner:
                 present = image_exists(self.aws.ecr, spec, tag)
             except self.aws.ecr.exceptions.RepositoryNotFoundException:
                 raise DeployError(f"ECR repository {spec.repository} does not exist") from None
-            values = {"ACCOUNT_ID": self.account, "REGION": self.region, "IMAGE": image}
+            values = catalog.placeholder_values(self.account, self.region, image)
             definition = render(spec.task_definition, values, self.secret_arn)
             validate(definition)
             self._check_log_groups(definition)
@@ -198,7 +197,6 @@ class Planner:
                 digest=digest,
                 service_exists=service_exists,
                 current_arn=current_arn,
-                current_definition=current,
                 current_digest=current_digest,
                 strategy=(service or {})
                 .get("deploymentConfiguration", {})

@@ -17,7 +17,6 @@ import botocore.session
 from botocore.validate import ParamValidator
 
 PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)(?::([^}]+))?\}")
-VALUE_PLACEHOLDERS = ("ACCOUNT_ID", "REGION", "IMAGE")
 
 
 class RenderError(ValueError):

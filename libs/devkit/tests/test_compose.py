@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,8 @@ def test_the_start_order_has_no_cycle() -> None:
     for name in SERVICES:
         visit(name)
     assert order.index("postgres") < order.index("auth-migrate") < order.index("auth")
-    others = [order.index(spec.name) for spec in SPECS if spec.name != "api-gateway"]
-    assert order.index("api-gateway") > max(others), "the gateway starts last"
+    # The gateway opens once the demo data is in, so after everything the seed calls.
+    assert order.index("api-gateway") > order.index("events-seed")
 
 
 def test_every_service_folder_is_built_once_from_the_one_dockerfile() -> None:
@@ -185,8 +186,7 @@ def _job_running(spec: ServiceSpec, command: str) -> str:
 
 def test_migrations_and_setup_jobs_finish_before_their_service_starts() -> None:
     for spec in SPECS:
-        before = (["migrate"] if spec.database else []) + list(spec.setup)
-        for command in before:
+        for command in spec.setup:
             job = _job_running(spec, command)
             rule = SERVICES[spec.name]["depends_on"][job]
             assert rule == {"condition": "service_completed_successfully"}, (spec.name, job)
@@ -195,8 +195,8 @@ def test_migrations_and_setup_jobs_finish_before_their_service_starts() -> None:
 
 def test_demo_data_is_seeded_once_the_services_it_calls_are_healthy() -> None:
     for spec in SPECS:
-        if "seed" in spec.commands:
-            job = _job_running(spec, "seed")
+        for command in spec.demo_data:
+            job = _job_running(spec, command)
             waits = SERVICES[job]["depends_on"]
             assert {"auth", spec.name} <= set(waits), waits
             assert environment(job)["ADMIN_PASSWORD"]
@@ -213,12 +213,55 @@ def test_the_demo_accounts_are_the_ones_make_dev_has() -> None:
         assert f"| {email} | {password} |" in readme
 
 
-def test_the_gateway_routes_every_public_prefix_to_its_service() -> None:
-    routes = json.loads(environment("api-gateway")["GATEWAY_ROUTES"])
+def test_the_gateway_routes_every_public_prefix_to_its_service(tmp_path: Path) -> None:
+    # Its command builds GATEWAY_ROUTES from the pyprojects it mounts, then starts the image's
+    # `serve`: run here with the repository where the mount would be and a `serve` that prints.
+    gateway = SERVICES["api-gateway"]
+    assert "./services:/ticketing/services:ro" in gateway["volumes"]
+    assert "GATEWAY_ROUTES" not in environment("api-gateway")
+    shell, flag, script = gateway["command"]
+    assert (shell, flag) == ("sh", "-c")
+    (tmp_path / "serve").write_text('#!/bin/sh\nprintf "%s" "$GATEWAY_ROUTES"\n')
+    (tmp_path / "serve").chmod(0o755)
+    (tmp_path / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    (tmp_path / "python").chmod(0o755)
+    ran = subprocess.run(
+        ["sh", "-c", script.replace("$$", "$").replace("/ticketing ", f"{ROOT} ")],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     expected = {route: f"http://{spec.name}:8000" for spec in SPECS for route in spec.routes}
-    assert routes == expected
+    assert json.loads(ran.stdout) == expected
+    assert "/api/v1/auth" in expected
     assert environment("api-gateway")["TRUSTED_PROXY_HOPS"] == "0"
     assert SERVICES["api-gateway"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_each_service_starts_after_the_stores_and_peers_it_declares() -> None:
+    by_name = {spec.name: spec for spec in SPECS}
+    for spec in SPECS:
+        service = SERVICES[spec.name]
+        healthy = {
+            t
+            for t, rule in service["depends_on"].items()
+            if rule == {"condition": "service_healthy"}
+        }
+        assert set(spec.peers) <= healthy, f"{spec.name} does not wait for its peers"
+        assert ("redis" in healthy) == spec.redis, spec.name
+        # (Not the converse: in compose, search's backend is OpenSearch, not its database.)
+        assert "postgres" not in healthy or spec.database, spec.name
+        assert ("dynamodb" in healthy) == bool(spec.dynamodb_tables), spec.name
+        env = environment(spec.name)
+        for peer in spec.calls:
+            if spec.edge and by_name[peer].routes:
+                continue  # the edge reaches the services it routes to through GATEWAY_ROUTES
+            assert env[f"{by_name[peer].env_prefix}_URL"] == f"http://{peer}:8000", spec.name
+            if by_name[peer].jwks:
+                assert env["JWKS_URL"] == f"http://{peer}:8000{by_name[peer].jwks}", spec.name
+        if spec.dynamodb_tables:
+            assert env["DYNAMODB_TABLE"] == spec.dynamodb_tables[0]
 
 
 def test_each_service_gets_the_secrets_and_peers_its_task_definition_names() -> None:

@@ -102,7 +102,7 @@ def _a_killed_service_comes_back(log: Path) -> None:
         assert time.monotonic() < deadline, f"search never came back:\n{_tail(log)}"
         time.sleep(0.2)
     assert "search exited (signal SIGKILL); restarting it in 1 s" in log.read_text()
-    assert httpx.get(f"{search.url}/health", timeout=5).status_code == 200
+    assert httpx.get(f"{search.dev_url}/health", timeout=5).status_code == 200
 
 
 def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(

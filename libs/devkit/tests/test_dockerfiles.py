@@ -137,6 +137,11 @@ def test_service_py_names_each_service_distribution_from_the_lock(spec: ServiceS
     result = service_py("package", spec.name)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{distribution(spec)}\n"
+    # One naming rule for every service: distribution ticketing-<folder>, package
+    # ticketing_<folder, - as _>, its app in that package.
+    assert distribution(spec) == spec.distribution
+    assert (ROOT / "services" / spec.name / "src" / spec.package / "__init__.py").is_file()
+    assert spec.app.startswith(f"{spec.package}.")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)

@@ -36,14 +36,12 @@ async def test_a_killed_service_is_started_again_with_back_off(
     monkeypatch.setattr(
         dev, "uvicorn_command", lambda app, port: [sys.executable, script, str(port)]
     )
-    spec = ServiceSpec(
-        name="victim", package="restart_app", app="restart_app", dev_port=free_port()
-    )
+    spec = ServiceSpec(name="victim", app="restart_app", dev_port=free_port())
     stack = Stack([spec], [])
     await stack._start_service(spec)
     supervisor = asyncio.create_task(stack.supervise())
     try:
-        await _healthy(spec.url)
+        await _healthy(spec.dev_url)
         for restart in (1, 2):
             victim = stack.services["victim"]
             os.kill(victim.pid, signal.SIGKILL)  # a crash: no chance to clean up
@@ -52,7 +50,7 @@ async def test_a_killed_service_is_started_again_with_back_off(
                 if stack.services["victim"] is not victim:
                     break
                 await asyncio.sleep(0.05)
-            await _healthy(spec.url)
+            await _healthy(spec.dev_url)
             out = capsys.readouterr().out
             assert f"victim exited (signal SIGKILL); restarting it in {2 ** (restart - 1)} s" in out
             assert f"(restart {restart} in a row)" in out

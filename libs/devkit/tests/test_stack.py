@@ -8,6 +8,7 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_common.topology import start_order
 from ticketing_devkit import stack
 from ticketing_devkit.dev import (
     StackError,
@@ -15,9 +16,8 @@ from ticketing_devkit.dev import (
     _reachable,
     busy_ports,
     check_ports_free,
-    set_up,
+    run_setup,
     start_auxiliary,
-    start_order,
 )
 from ticketing_devkit.processes import free_port
 from ticketing_devkit.stack import (
@@ -43,14 +43,24 @@ def test_services_are_discovered_from_their_pyproject() -> None:
 
 def test_each_service_gets_its_peers_and_its_own_database() -> None:
     specs = discover()
-    auth = next(spec for spec in specs if spec.name == "auth")
+    by_name = {spec.name: spec for spec in specs}
+    auth = by_name["auth"]
     env = service_env(auth, specs, {"LOG_LEVEL": "DEBUG"})
     assert env["DATABASE_URL"].endswith("/ticketing_auth")
-    assert env["AUTH_URL"] == auth.url
     assert "JWKS_URL" not in env  # auth verifies with its own keys
     assert json.loads(env["SIGNING_KEYS"])[0]["kid"]
-    assert json.loads(env["GATEWAY_ROUTES"])["/api/v1/auth"] == auth.url
     assert env["LOG_LEVEL"] == "DEBUG"
+    assert "GATEWAY_ROUTES" not in env  # only the edge routes
+    events = service_env(by_name["events"], specs, {})
+    assert events["AUTH_URL"] == auth.dev_url
+    assert events["INVENTORY_URL"] == by_name["inventory"].dev_url
+    assert events["JWKS_URL"] == f"{auth.dev_url}/api/v1/auth/jwks"
+    assert "BOOKING_URL" not in events  # not a service it calls
+    assert "DATABASE_URL" not in service_env(by_name["inventory"], specs, {})
+    inventory = service_env(by_name["inventory"], specs, {})
+    assert inventory["BOOKING_URL"] == by_name["booking"].dev_url  # a late peer: called too
+    gateway = service_env(by_name["api-gateway"], specs, {})
+    assert json.loads(gateway["GATEWAY_ROUTES"])["/api/v1/auth"] == auth.dev_url
 
 
 def test_json_log_lines_are_rendered_for_humans() -> None:
@@ -65,9 +75,11 @@ def test_json_log_lines_are_rendered_for_humans() -> None:
 def test_seed_jobs_get_the_demo_admin_and_services_do_not() -> None:
     specs = discover()
     auth = next(spec for spec in specs if spec.name == "auth")
-    env = seed_env(auth, specs)
+    events = next(spec for spec in specs if spec.name == "events")
+    env = seed_env(events, specs)
     assert (env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"]) == DEMO_ADMIN
-    assert env["AUTH_URL"] == auth.url
+    assert env["AUTH_URL"] == auth.dev_url
+    assert events.demo_data == ("seed",)
     others = [spec for spec in specs if spec.name != "auth"]
     assert all("ADMIN_PASSWORD" not in service_env(spec, specs, {}) for spec in others)
 
@@ -78,9 +90,9 @@ def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
     monkeypatch.setattr(stack, "DEV_DIR", tmp_path)
     specs = discover()
     booking = next(spec for spec in specs if spec.name == "booking")
-    assert booking.dynamodb_table == "ticketing-bookings"
+    assert booking.dynamodb_tables == ("ticketing-bookings",)
     assert booking.setup == ("create-table",)  # before the services start, not after
-    assert "create-table" not in booking.commands
+    assert "create-table" not in booking.demo_data
     dynamodb = next(aux for aux in auxiliary_processes() if aux.name == "dynamodb")
     assert dynamodb.args[1:3] == ("-m", "ticketing_devkit.moto_server")
     assert dynamodb.port == stack.DYNAMODB_PORT
@@ -94,7 +106,7 @@ def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
     assert service_env(booking, specs, {})["TICKET_SIGNING_KEY"] == env["TICKET_SIGNING_KEY"]
     assert (tmp_path / "ticket-signing-key.pem").stat().st_mode & 0o077 == 0
 
-    others = [spec for spec in specs if spec.name != "booking" and not spec.dynamodb_table]
+    others = [spec for spec in specs if spec.name != "booking" and not spec.dynamodb_tables]
     for spec in others:
         other_env = service_env(spec, specs, {})
         assert "TICKET_SIGNING_KEY" not in other_env
@@ -105,7 +117,7 @@ def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
 async def test_setup_jobs_run_with_the_service_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = tmp_path / "fake_service"
+    package = tmp_path / "ticketing_fake"
     package.mkdir()
     (package / "__main__.py").write_text(
         "import os, sys\n"
@@ -117,18 +129,20 @@ async def test_setup_jobs_run_with_the_service_environment(
     monkeypatch.setattr(stack, "DEV_DIR", tmp_path)
     spec = ServiceSpec(
         name="fake",
-        package="fake_service",
-        app="fake_service.main:create_app",
+        app="ticketing_fake.main:create_app",
         dev_port=free_port(),
-        dynamodb_table="fake-table",
-        setup=("create-table", "warm-cache"),
+        dynamodb_tables=("fake-table",),
+        setup=("migrate", "create-table", "warm-cache"),
     )
-    await set_up([spec])
+    await run_setup([spec])
     endpoint = f"http://127.0.0.1:{stack.DYNAMODB_PORT}"
     assert (tmp_path / "ran").read_text().splitlines() == [
+        f"migrate {endpoint}",
         f"create-table {endpoint}",
         f"warm-cache {endpoint}",
     ]
+    await run_setup([spec], only="migrate")  # `make migrate`
+    assert (tmp_path / "ran").read_text().splitlines()[3:] == [f"migrate {endpoint}"]
 
 
 async def test_make_dev_starts_dynamodb_as_a_process_and_reuses_a_running_one() -> None:
@@ -207,9 +221,7 @@ def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
         port = taken.getsockname()[1]
         free = free_port()
         assert busy_ports([port, free]) == [port]
-        spec = ServiceSpec(
-            "payment", "ticketing_payment", "ticketing_payment.main:create_app", port
-        )
+        spec = ServiceSpec(name="payment", app="ticketing_payment.main:create_app", dev_port=port)
         with pytest.raises(StackError, match=rf"{port} \(payment\)"):
             check_ports_free([spec], web_port=None)
         with pytest.raises(StackError, match=rf"{port} \(web\)"):
@@ -217,15 +229,18 @@ def test_make_dev_refuses_to_start_on_a_taken_port() -> None:
     check_ports_free([spec], web_port=None)  # released: nothing to say
 
 
-def test_auth_starts_before_the_services_that_fetch_its_keys() -> None:
+def test_each_service_starts_once_the_peers_it_calls_are_up() -> None:
     specs = discover()
-    first, rest = start_order(specs)
-    assert [spec.name for spec in first] == ["auth"]
-    assert {spec.name for spec in rest} == {spec.name for spec in specs} - {"auth"}
-    for spec in rest:
-        assert service_env(spec, specs, {})["JWKS_URL"].startswith(first[0].url)
-    without_auth = [spec for spec in specs if spec.name != "auth"]
-    assert start_order(without_auth) == [without_auth]
+    waves = start_order(specs)
+    assert [spec.name for spec in waves[0]] == ["auth"]  # the others fetch its keys as they start
+    started: set[str] = set()
+    for wave in waves:
+        for spec in wave:
+            assert set(spec.peers) <= started, spec.name
+            if spec.name != "auth":
+                assert service_env(spec, specs, {})["JWKS_URL"].startswith(waves[0][0].dev_url)
+        started |= {spec.name for spec in wave}
+    assert started == {spec.name for spec in specs}
 
 
 def test_free_ports_are_never_handed_out_twice() -> None:

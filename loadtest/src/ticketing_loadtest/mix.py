@@ -10,17 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-# The seed's ECS services (production-deployment-guide.md): tasks of 0.5 vCPU, min-max each.
+from ticketing_devkit.stack import discover
+
+# The seed's ECS services (production-deployment-guide.md): tasks of 0.5 vCPU, min-max each, as
+# each service's pyproject declares them (its `tasks`, which the deploy scales by too).
 TASK_VCPU = 0.5
 SEED_TASKS: Mapping[str, tuple[int, int]] = {
-    "api-gateway": (2, 10),
-    "auth": (2, 8),
-    "events": (2, 8),
-    "booking": (3, 15),
-    "payment": (2, 10),
-    "search": (2, 6),
-    "notification": (2, 6),
-    "inventory": (3, 15),
+    spec.name: (spec.scaling.min_tasks, spec.scaling.max_tasks) for spec in discover()
 }
 
 

@@ -43,8 +43,6 @@ from ticketing_infra.cdk.waf import web_acl
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DB_USER = "ticketing"
-# The production database each SQL-owning service gets (issue 9); others: the service's name.
-DATABASE_NAMES = {"payment": "payments", "notification": "notifications"}
 # Secrets composed from the data stores' endpoints and generated credentials.
 REDIS_URL_SECRET = "ticketing/redis-url"  # noqa: S105 - a secret's name
 INVENTORY_REDIS_URL_SECRET = "ticketing/inventory-redis-url"  # noqa: S105 - a secret's name
@@ -615,8 +613,9 @@ class PlatformStack(Stack):
         db_host = self.database.db_instance_endpoint_address
         values = {}
         for spec in self.services:
-            if spec.owns_database:
-                database = DATABASE_NAMES.get(spec.name, spec.name.replace("-", "_"))
+            # The production database of each SQL-owning service: the `database` it declares.
+            database = catalog.TOPOLOGY[spec.name].database
+            if spec.owns_database and database:
                 values[database_url_secret(spec.name)] = (
                     f"postgresql+asyncpg://{DB_USER}:{db_password}@{db_host}:5432/{database}"
                 )

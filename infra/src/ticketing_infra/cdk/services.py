@@ -241,7 +241,8 @@ class ServicesStack(Stack):
         # Forward only (ECS blue/green refuses rules that mix in other actions), to both groups:
         # ECS moves the weights. The template's 100/0 is the state before the first deployment;
         # infra/README.md says what a later change of this rule must take care of.
-        priority, paths = catalog.PUBLIC_PATHS[spec.name]
+        assert spec.load_balancer is not None  # only public services get a rule
+        priority, paths = spec.load_balancer.priority, spec.load_balancer.paths
         return elbv2.ApplicationListenerRule(
             self,
             f"Rule-{spec.name}",

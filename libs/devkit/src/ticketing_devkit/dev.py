@@ -3,7 +3,7 @@
 python -m ticketing_devkit.dev up        # stores, migrations, mail + DynamoDB stand-ins, setup
                                          # jobs, services, demo data; a service that dies is
                                          # started again; Ctrl-C stops
-python -m ticketing_devkit.dev migrate   # only the migrations
+python -m ticketing_devkit.dev migrate   # only the migrations (every `migrate` setup job)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from ticketing_common.topology import start_order
 
 from ticketing_devkit.processes import uvicorn_command
 from ticketing_devkit.stack import (
@@ -31,7 +32,6 @@ from ticketing_devkit.stack import (
     AuxiliaryProcess,
     ServiceSpec,
     auxiliary_processes,
-    database_url,
     discover,
     seed_env,
     service_env,
@@ -177,25 +177,15 @@ def _label(name: str, index: int, width: int) -> str:
     return f"\033[{COLOURS[index % len(COLOURS)]}m{name:<{width}}|\033[0m"
 
 
-async def migrate(specs: list[ServiceSpec]) -> None:
-    width = max(len(s.name) for s in specs)
-    for index, spec in enumerate(specs):
-        if spec.database:
-            say(f"migrating {spec.name} ({database_url(spec.database)})")
-            env = service_env(spec, specs, {})
-            await run_job(
-                [sys.executable, "-m", spec.package, "migrate"],
-                env,
-                _label(spec.name, index, width),
-            )
-
-
-async def set_up(specs: list[ServiceSpec]) -> None:
-    """Each service's `setup` jobs (booking: `create-table`), once the stores and auxiliary
-    processes are up and before any service starts. They are safe to re-run."""
+async def run_setup(specs: list[ServiceSpec], only: str | None = None) -> None:
+    """Each service's `setup` jobs (migrate; booking: create-table), or only the jobs named
+    `only`, once the stores and auxiliary processes are up and before any service starts. They
+    are safe to re-run."""
     width = max(len(s.name) for s in specs)
     for index, spec in enumerate(specs):
         for job in spec.setup:
+            if only is not None and job != only:
+                continue
             say(f"{spec.name}: {job}")
             await run_job(
                 [sys.executable, "-m", spec.package, job],
@@ -250,7 +240,7 @@ async def _wait_healthy(
                 if process.returncode is not None:
                     raise StackError(f"{spec.name} exited with {process.returncode} during startup")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{spec.url}/health")).status_code == 200:
+                    if (await client.get(f"{spec.dev_url}/health")).status_code == 200:
                         waiting.remove(spec)
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(spec.name for spec in waiting)
@@ -289,15 +279,6 @@ async def start_auxiliary(
         raise
 
 
-def start_order(specs: list[ServiceSpec]) -> list[list[ServiceSpec]]:
-    """Auth first, the rest together once it is healthy: every other service fetches auth's
-    signing keys (JWKS_URL) as it starts, and one that starts before auth answers rejects every
-    token until its next allowed fetch (JWKS_MIN_REFETCH_S later). Compose orders them the same."""
-    first = [spec for spec in specs if spec.name == "auth"]
-    rest = [spec for spec in specs if spec.name != "auth"]
-    return [group for group in (first, rest) if group]
-
-
 @dataclass
 class Stack:
     """What `up` started, so that all of it is stopped, in order, however `up` ends."""
@@ -321,8 +302,8 @@ class Stack:
         return _label(name, self.names.index(name), self.width)
 
     async def start(self, seed: bool) -> None:
-        """Migrations, stand-ins, setup jobs, services (until healthy), then demo data; the web
-        app builds meanwhile and is served last."""
+        """Stand-ins, setup jobs (migrations first), services (each once its peers are healthy),
+        then demo data; the web app builds meanwhile and is served last."""
         building = asyncio.ensure_future(self._build_web())
         try:
             await self._start_backend(seed)
@@ -365,22 +346,24 @@ class Stack:
         raise StackError(f"the web app did not come up on port {self.web.port}")
 
     async def _start_backend(self, seed: bool) -> None:
-        await migrate(self.specs)
         for aux in self.auxiliaries:
             helper = await start_auxiliary(aux, self.label(aux.name), self.pumps)
             if helper is not None:
                 self.helpers.append(helper)
-        await set_up(self.specs)
-        for group in start_order(self.specs):
-            for spec in group:
+        await run_setup(self.specs)
+        # In waves: a service starts once every peer it calls is healthy (auth first: the others
+        # fetch its signing keys as they start, and one that started before auth answers would
+        # reject every token until its next allowed fetch). Compose orders them the same.
+        for wave in start_order(self.specs):
+            for spec in wave:
                 await self._start_service(spec)
-            await _wait_healthy(group, self.services)
+            await _wait_healthy(wave, self.services)
         if seed:
             for spec in self.specs:
-                if "seed" in spec.commands:
-                    say(f"seeding demo data ({spec.name})")
+                for job in spec.demo_data:
+                    say(f"demo data: {spec.name} {job}")
                     await run_job(
-                        [sys.executable, "-m", spec.package, "seed"],
+                        [sys.executable, "-m", spec.package, job],
                         seed_env(spec, self.specs),
                         self.label(spec.name),
                     )
@@ -447,13 +430,13 @@ class Stack:
         say(f"stopped at {datetime.now():%H:%M:%S}")
 
     def welcome(self) -> None:
-        gateway = next((s for s in self.specs if s.name == "api-gateway"), None)
+        edge = next((s for s in self.specs if s.edge), None)
         say(
             "the stack is up"
-            + (f": gateway on {gateway.url} (status: {gateway.url}/status)" if gateway else "")
+            + (f": gateway on {edge.dev_url} (status: {edge.dev_url}/status)" if edge else "")
         )
         for spec in self.specs:
-            say(f"  {spec.name:<{self.width}} {spec.url}/docs")
+            say(f"  {spec.name:<{self.width}} {spec.dev_url}/docs")
         for aux in self.auxiliaries:
             say(f"  {aux.name:<{self.width}} {aux.url}")
         if self.web is not None:
@@ -517,7 +500,7 @@ def main() -> None:
         if args.command == "up":
             sys.exit(asyncio.run(up(seed=not args.no_seed)))
         asyncio.run(ensure_stores())
-        asyncio.run(migrate(discover()))
+        asyncio.run(run_setup(discover(), only="migrate"))
     except StackError as error:
         sys.exit(f"[dev] {error}")
 

@@ -39,7 +39,7 @@ def _document(app_path: str, env: dict[str, str]) -> dict[str, Any]:
 
 def merged_document() -> dict[str, Any]:
     specs = discover()
-    gateway = next(spec for spec in specs if spec.routes == () and spec.name == "api-gateway")
+    gateway = next(spec for spec in specs if spec.edge)
     own = _document(gateway.app, service_env(gateway, specs, {}))
     services = [
         (list(spec.routes), _document(spec.app, service_env(spec, specs, {})))

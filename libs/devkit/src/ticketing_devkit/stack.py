@@ -1,7 +1,8 @@
-"""The local stack as data: which services exist (read from each service's pyproject
-`[tool.ticketing]` table), and the environment each one runs with under `make dev`.
+"""The local stack as data: which services exist (the topology their pyprojects declare,
+ticketing_common.topology), and the environment each one runs with under `make dev`.
 
-A new service joins the stack by declaring that table in its own pyproject; nothing here changes.
+A new service joins the stack by declaring that table in its own pyproject; nothing here changes:
+no service is named here.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from ticketing_common import topology
+from ticketing_common.topology import Service
 
 ROOT = Path(__file__).resolve().parents[4]
 DEV_DIR = ROOT / ".dev"
@@ -30,7 +33,7 @@ DEMO_ACCOUNTS = {
 # The local mail catcher (ticketing_devkit.mailcatcher): SMTP for services, a web UI for people.
 MAIL_SMTP_PORT = 1025
 MAIL_WEB_PORT = 8025
-# DynamoDB's API (ticketing_devkit.moto_server), for services that declare a `dynamodb-table`.
+# DynamoDB's API (ticketing_devkit.moto_server), for services that declare `dynamodb-tables`.
 DYNAMODB_PORT = 8010
 # The web app (frontend/), built and served by `vite preview`; the gateway's CORS lets it in.
 WEB_PORT = 5173
@@ -38,25 +41,8 @@ FRONTEND_DIR = ROOT / "frontend"
 WEB_ORIGINS = (f"http://localhost:{WEB_PORT}", f"http://127.0.0.1:{WEB_PORT}")
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str  # the folder under services/, e.g. "api-gateway"
-    package: str  # the Python package, e.g. "ticketing_api_gateway"
-    app: str  # the app factory, "module:function"
-    dev_port: int
-    routes: tuple[str, ...] = ()
-    database: str | None = None
-    dynamodb_table: str | None = None
-    setup: tuple[str, ...] = field(default=())  # one-off jobs run before the services start
-    commands: tuple[str, ...] = field(default=())  # one-off jobs run once they are up (seed)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.dev_port}"
-
-    @property
-    def env_prefix(self) -> str:
-        return self.name.upper().replace("-", "_")
+# A service as its pyproject declares it (ticketing_common.topology).
+ServiceSpec = Service
 
 
 @dataclass(frozen=True)
@@ -101,26 +87,7 @@ def auxiliary_processes() -> list[AuxiliaryProcess]:
 
 
 def discover(root: Path = ROOT) -> list[ServiceSpec]:
-    specs = []
-    for manifest in sorted(root.glob("services/*/pyproject.toml")):
-        table = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing")
-        if not table:
-            continue
-        app = table["app"]
-        specs.append(
-            ServiceSpec(
-                name=manifest.parent.name,
-                package=app.split(".")[0],
-                app=app,
-                dev_port=int(table["dev-port"]),
-                routes=tuple(table.get("routes", ())),
-                database=table.get("database"),
-                dynamodb_table=table.get("dynamodb-table"),
-                setup=tuple(table.get("setup", ())),
-                commands=tuple(table.get("commands", ())),
-            )
-        )
-    return specs
+    return topology.discover(root)
 
 
 def _ed25519_pem() -> str:
@@ -148,32 +115,51 @@ def _kept(filename: str, make: Callable[[], str]) -> str:
     return path.read_text()
 
 
-def signing_keys() -> str:
-    """Auth's dev signing key: tokens survive restarts of `make dev`."""
-    return _kept(
-        "signing-keys.json", lambda: json.dumps([{"kid": "dev-1", "private_key": _ed25519_pem()}])
-    )
+def _kept_file(variable: str, suffix: str) -> str:
+    """The file of .dev/ a kept secret lives in: SIGNING_KEYS -> signing-keys.json."""
+    return variable.lower().replace("_", "-") + suffix
 
 
-def ticket_signing_key() -> str:
-    """Booking's dev ticket key: tickets issued before a restart still verify."""
-    return _kept("ticket-signing-key.pem", _ed25519_pem)
+# What a service's `dev-provided` table may ask for: kind -> how `make dev` makes the value of
+# that variable. Keys are made once and kept in .dev/, so what they sign (tokens, tickets)
+# survives restarts of `make dev`.
+PROVIDED: dict[str, Callable[[str], str]] = {
+    # A JWT signing key set: [{kid, private_key}] (auth's SIGNING_KEYS).
+    "signing-keys": lambda variable: _kept(
+        _kept_file(variable, ".json"),
+        lambda: json.dumps([{"kid": "dev-1", "private_key": _ed25519_pem()}]),
+    ),
+    # An Ed25519 private key, PEM (booking's TICKET_SIGNING_KEY).
+    "ed25519-key": lambda variable: _kept(_kept_file(variable, ".pem"), _ed25519_pem),
+    "demo-admin-email": lambda _: DEMO_ADMIN[0],
+    "demo-admin-password": lambda _: DEMO_ADMIN[1],
+    # The web app's origins, which may call the gateway (CORS_ORIGINS).
+    "web-origins": lambda _: json.dumps(list(WEB_ORIGINS)),
+}
 
 
 def database_url(database: str) -> str:
     return f"{POSTGRES}/ticketing_{database}"
 
 
+def _provided(variable: str, kind: str) -> str:
+    """The value `make dev` makes for a variable a service's `dev-provided` asks for."""
+    if kind not in PROVIDED:
+        known = ", ".join(sorted(PROVIDED))
+        raise topology.TopologyError(f"dev-provided {variable}: unknown kind {kind!r} ({known})")
+    return PROVIDED[kind](variable)
+
+
 def service_env(
     spec: ServiceSpec, specs: list[ServiceSpec], extra: dict[str, str]
 ) -> dict[str, str]:
-    """The environment one service runs with: shared settings, every peer's URL, its own DB."""
+    """The environment one service runs with: shared settings, its peers' URLs, its own stores,
+    what its `dev-env` and `dev-provided` say."""
     by_name = {s.name: s for s in specs}
     env = {
         "ENVIRONMENT": "dev",
         "SERVICE_NAME": spec.name,
         "SERVICE_TOKEN": DEV_SERVICE_TOKEN,
-        "REDIS_URL": REDIS,
         # Mail goes to the local catcher, like Redis a piece of shared infrastructure.
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(MAIL_SMTP_PORT),
@@ -182,32 +168,29 @@ def service_env(
         # the images). Otherwise any local client could name its own address to the gateway.
         "FORWARDED_ALLOW_IPS": "",
     }
-    if "auth" in by_name and spec.name != "auth":
-        env["JWKS_URL"] = f"{by_name['auth'].url}/api/v1/auth/jwks"
-    for peer in specs:
-        env[f"{peer.env_prefix}_URL"] = peer.url
-    # Only the gateway reads the route table: public path prefix -> owning service.
-    env["GATEWAY_ROUTES"] = json.dumps({route: peer.url for peer in specs for route in peer.routes})
+    peers = [by_name[name] for name in spec.calls if name in by_name]
+    for peer in peers:
+        env[f"{peer.env_prefix}_URL"] = peer.dev_url
+        if peer.jwks:
+            env["JWKS_URL"] = f"{peer.dev_url}{peer.jwks}"
+    if spec.edge:  # the route table: public path prefix -> owning service
+        env["GATEWAY_ROUTES"] = json.dumps(
+            {route: peer.dev_url for peer in specs for route in peer.routes}
+        )
+    if spec.redis:
+        env["REDIS_URL"] = REDIS
     if spec.database:
         env["DATABASE_URL"] = database_url(spec.database)
-    if spec.dynamodb_table:
+    if spec.dynamodb_tables:
         # The local moto server; dummy credentials, so dev never reaches a real AWS account.
-        env["DYNAMODB_TABLE"] = spec.dynamodb_table
+        # (A service names its table in DYNAMODB_TABLE: one table each, so far.)
+        env["DYNAMODB_TABLE"] = spec.dynamodb_tables[0]
         env["DYNAMODB_ENDPOINT_URL"] = f"http://127.0.0.1:{DYNAMODB_PORT}"
         env["AWS_REGION"] = "us-east-1"
         env["AWS_ACCESS_KEY_ID"] = "dev"
         env["AWS_SECRET_ACCESS_KEY"] = "dev"  # noqa: S105 - not a secret: moto accepts any
-    if spec.name == "auth":
-        env["SIGNING_KEYS"] = signing_keys()
-        env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = DEMO_ADMIN
-    if spec.name == "booking":
-        env["TICKET_SIGNING_KEY"] = ticket_signing_key()
-    if spec.name == "api-gateway":
-        env["TRUSTED_PROXY_HOPS"] = "0"  # people call it directly: no proxy in front
-        # The web app calls the gateway from its own origin, as in production (README: "CORS").
-        env["CORS_ORIGINS"] = json.dumps(list(WEB_ORIGINS))
-    if spec.name == "payment":
-        env["PAYMENT_PROVIDER"] = "local"  # the simulator: dev never reaches Stripe
+    env.update(spec.dev_env)
+    env.update({name: _provided(name, kind) for name, kind in spec.dev_provided.items()})
     return env | extra
 
 

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from ticketing_common.facts import Ticket
 
 Status = Literal["pending_payment", "confirmed", "cancelled", "expired", "refunded", "failed"]
-FINAL: frozenset[str] = frozenset({"cancelled", "refunded", "failed"})
 
 
 @dataclass(frozen=True, slots=True)

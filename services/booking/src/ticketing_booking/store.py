@@ -141,14 +141,6 @@ class BookingStore:
     async def event_cancelled(self, event_id: str) -> bool:
         return await self._get(f"cancelled-event#{event_id}") is not None
 
-    async def claim_owners(self, event_id: str, seat_ids: list[str]) -> dict[str, str]:
-        owners = {}
-        for seat_id in seat_ids:
-            item = await self._get(seat_key(event_id, seat_id))
-            if item:
-                owners[seat_id] = item["owner"]
-        return owners
-
     async def page(
         self,
         index: str,

@@ -61,9 +61,6 @@ class ScriptCaller:
     async def __call__(self, script: AsyncScript, keys: Sequence[Key], args: Sequence[Arg]) -> Any:
         return await script(keys=keys, args=args)
 
-    async def close(self) -> None:
-        """Nothing is queued."""
-
 
 class CallBatcher(ScriptCaller):
     """Coalesces script calls: the first call of an event-loop turn schedules a flush at the end
@@ -132,8 +129,3 @@ class CallBatcher(ScriptCaller):
             pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
         results: list[Any] = await pipe.execute(raise_on_error=False)
         return results
-
-    async def close(self) -> None:
-        self._flush()
-        if self._flushing:
-            await asyncio.gather(*self._flushing, return_exceptions=True)
