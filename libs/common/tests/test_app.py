@@ -5,10 +5,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
+from pydantic import SecretStr
 from ticketing_common.app import create_service_app
 from ticketing_common.internal import internal_router
 from ticketing_common.resources import Degraded, Resource
-from ticketing_common.settings import ServiceSettings
+from ticketing_common.settings import RedisSettings, ServiceSettings, production_secret
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
 
@@ -159,6 +160,35 @@ def test_production_refuses_the_dev_service_token() -> None:
     with pytest.raises(ValueError, match="SERVICE_TOKEN"):
         ServiceSettings(environment="prod")
     assert ServiceSettings(environment="prod", service_token="real").environment == "prod"
+
+
+def test_production_refuses_every_secret_left_missing_or_at_its_dev_value() -> None:
+    class Keys(ServiceSettings, RedisSettings):
+        signing_key: SecretStr = production_secret()
+        webhook_secret: SecretStr = production_secret("whsec_dev")
+        optional_password: SecretStr | None = None  # not a production secret: may stay unset
+
+    with pytest.raises(ValueError, match="must be set in production") as refused:
+        Keys(environment="prod", service_token="real", webhook_secret="whsec_dev")
+    # One message naming all of them, so one failed start tells the operator everything.
+    assert "REDIS_URL, SIGNING_KEY, WEBHOOK_SECRET must" in str(refused.value)
+    with pytest.raises(ValueError, match="SIGNING_KEY must be set"):
+        Keys(
+            environment="prod",
+            service_token="real",
+            signing_key="  ",  # blank is missing
+            webhook_secret="whsec_real",
+            redis_url="redis://cache:6379/0",
+        )
+    ready = Keys(
+        environment="prod",
+        service_token="real",
+        signing_key="k",
+        webhook_secret="whsec_real",
+        redis_url="redis://cache:6379/0",
+    )
+    assert ready.signing_key.get_secret_value() == "k"
+    assert Keys().webhook_secret.get_secret_value() == "whsec_dev"  # dev: the dev values are fine
 
 
 def test_startup_objects_are_frozen_out_of_garbage_collection(base_url: str) -> None:

@@ -214,3 +214,60 @@ def test_a_new_service_is_a_folder_a_compose_block_and_a_task_definition(tmp_pat
     result = _run_checks(root)
     assert result.returncode != 0
     assert "reviews" in result.stdout
+
+
+# Run in the workspace virtualenv, where every service is installed: each service's settings
+# with ENVIRONMENT=prod and nothing else set, and what it refuses to start without.
+_REFUSED = """
+import importlib, inspect, json, sys
+from pydantic import ValidationError
+from ticketing_common.settings import ServiceSettings
+refused = {}
+for name, package in json.loads(sys.argv[1]).items():
+    module = importlib.import_module(package + ".settings")
+    own = [
+        cls for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, ServiceSettings) and cls.__module__ == module.__name__
+        and cls.model_fields["service_name"].default == name
+    ]
+    settings = min(own, key=lambda cls: len(cls.__mro__))  # the service's, not a job's subclass
+    try:
+        settings(_env_file=None)
+        refused[name] = ""
+    except ValidationError as error:
+        refused[name] = str(error)
+print(json.dumps(refused))
+"""
+
+
+def test_production_refuses_to_start_without_each_secret_its_task_definition_names() -> None:
+    subprocess.run(["make", "-C", str(ROOT), "sync"], check=True, timeout=600)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith(("_URL", "_KEY", "_KEYS", "_SECRET", "_TOKEN"))
+    }
+    env |= {"ENVIRONMENT": "prod", "JWKS_URL": "http://auth.ticketing.local:8000/jwks"}
+    ran = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-c",
+            _REFUSED,
+            json.dumps({s.name: s.package for s in SPECS}),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    refused = json.loads(ran.stdout.strip().splitlines()[-1])
+    for spec in SPECS:
+        task = json.loads((ROOT / "task-definitions" / f"{spec.name}.json").read_text())
+        secrets = {s["name"] for s in task["containerDefinitions"][0].get("secrets", [])}
+        # OPENSEARCH_URL is optional by design: search runs on PostgreSQL full-text without it.
+        required = secrets - {"OPENSEARCH_URL"}
+        message = refused[spec.name]
+        assert "must be set in production" in message, spec.name
+        named = set(re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", message.split("must be set")[0]))
+        assert required <= named, f"{spec.name} starts in production without {required - named}"

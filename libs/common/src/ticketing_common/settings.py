@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +11,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 log = logging.getLogger(__name__)
 
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - refused in prod
+_PRODUCTION = "production"
+
+
+def production_secret(dev_value: str = "") -> Any:
+    """A secret production must be given: its default is what dev and tests run with (empty: the
+    service makes a throwaway one), and ServiceSettings refuses to exist with ENVIRONMENT=prod
+    while it is missing or still that value."""
+    return Field(default=SecretStr(dev_value), json_schema_extra={_PRODUCTION: True})
+
+
+def production_setting(dev_value: str) -> Any:
+    """A setting production must be given (a store's address, say): refused in production while
+    it is still its development default."""
+    return Field(default=dev_value, json_schema_extra={_PRODUCTION: True})
 
 
 class ServiceSettings(BaseSettings):
@@ -30,7 +44,7 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "ticketing"
 
     # Shared secret that service-to-service calls on /internal/... carry.
-    service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
+    service_token: SecretStr = production_secret(DEV_SERVICE_TOKEN)
 
     # Tracing (ticketing_common.tracing): off unless one of these is set. OpenTelemetry to an
     # ADOT collector (OTLP/HTTP base URL, e.g. http://127.0.0.1:4318), or aws-xray-sdk to an X-Ray
@@ -48,9 +62,16 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ServiceSettings:
-        dev_token = self.service_token.get_secret_value() == DEV_SERVICE_TOKEN
-        if dev_token and self.environment == "prod":
-            raise ValueError("SERVICE_TOKEN must be set in production")
+        """The one rule for every service's secrets: in production, none is missing or left at
+        its development value (the fields made with production_secret/production_setting, in
+        whichever class of the service they are declared)."""
+        if self.environment == "prod":
+            unset = [name.upper() for name in self._left_at_dev_values()]
+            if unset:
+                raise ValueError(
+                    f"{', '.join(unset)} must be set in production (missing, or the development "
+                    "value)"
+                )
         if self.otel_exporter_otlp_endpoint and self.xray_daemon_address:
             raise ValueError(
                 "set OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry) or XRAY_DAEMON_ADDRESS "
@@ -58,15 +79,30 @@ class ServiceSettings(BaseSettings):
             )
         return self
 
+    def _left_at_dev_values(self) -> list[str]:
+        names = []
+        for name, field in type(self).model_fields.items():
+            extra = field.json_schema_extra
+            if not isinstance(extra, dict) or not extra.get(_PRODUCTION):
+                continue
+            value, default = getattr(self, name), field.default
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(default, SecretStr):
+                default = default.get_secret_value()
+            if value is None or not str(value).strip() or value == default:
+                names.append(name)
+        return names
+
 
 class PostgresSettings(BaseSettings):
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    database_url: str = production_setting("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
 
 
 class RedisSettings(BaseSettings):
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = production_setting("redis://127.0.0.1:6379/0")
     redis_max_connections: int = Field(default=100, ge=1)
     # REDIS_URL names any node of a Redis Cluster (for RedisClient(cluster=True)).
     redis_cluster: bool = False

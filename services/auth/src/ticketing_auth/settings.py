@@ -1,20 +1,29 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
+from ticketing_common.settings import (
+    PostgresSettings,
+    RedisSettings,
+    ServiceSettings,
+    production_secret,
+    production_setting,
+)
 
 
 class AuthSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "auth"
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_auth"
+    database_url: str = production_setting(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_auth"
+    )
 
     access_token_ttl_s: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=3600)
 
     # JSON list of {"kid", "private_key" (PEM, Ed25519 or RSA), "retired_at" (RFC 3339, optional)}.
     # The first key without retired_at signs; retired keys stay in the JWKS until tokens they
-    # signed have expired. Empty: a throwaway key is generated (dev only, with a warning).
-    signing_keys: SecretStr = SecretStr("")
+    # signed have expired. Empty: a throwaway key is generated (dev only, with a warning;
+    # production refuses to start without it).
+    signing_keys: SecretStr = production_secret()
 
     # The first administrator; created (or promoted) at startup when both are set.
     admin_email: str | None = None

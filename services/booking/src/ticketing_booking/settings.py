@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from ticketing_common.settings import RedisSettings, ServiceSettings
+from ticketing_common.settings import RedisSettings, ServiceSettings, production_secret
 
 
 class BookingSettings(ServiceSettings, RedisSettings):
@@ -28,8 +28,9 @@ class BookingSettings(ServiceSettings, RedisSettings):
     payment_url: str = "http://127.0.0.1:8005"
 
     # Ed25519 private key (PEM) that signs ticket secrets. Empty: a throwaway key is generated
-    # (dev only, with a warning: tickets issued before a restart no longer verify).
-    ticket_signing_key: SecretStr = SecretStr("")
+    # (dev only, with a warning: tickets issued before a restart no longer verify; production
+    # refuses to start without it).
+    ticket_signing_key: SecretStr = production_secret()
 
     # A pending booking expires this long after its hold did (a payment in flight may land).
     expiry_grace_s: float = Field(default=30.0, ge=0)

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
+from ticketing_common.settings import (
+    PostgresSettings,
+    RedisSettings,
+    ServiceSettings,
+    production_setting,
+)
 
 
 class EventsSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "events"
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_events"
+    database_url: str = production_setting(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_events"
+    )
 
     # The inventory service: publish initialises an event's seats there, cancel closes them,
     # and the seat map reads its availability.

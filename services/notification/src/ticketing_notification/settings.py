@@ -3,13 +3,20 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
+from ticketing_common.settings import (
+    PostgresSettings,
+    RedisSettings,
+    ServiceSettings,
+    production_setting,
+)
 
 
 class NotificationSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "notification"
     # The log of sent notifications and the once-per-fact record.
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_notifications"
+    database_url: str = production_setting(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_notifications"
+    )
 
     # Peers: recipients come from auth, event details from events.
     auth_url: str = "http://127.0.0.1:8001"

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 from pydantic import Field
-from ticketing_common.settings import PostgresSettings, RedisSettings, ServiceSettings
+from ticketing_common.settings import (
+    PostgresSettings,
+    RedisSettings,
+    ServiceSettings,
+    production_setting,
+)
 
 
 class SearchSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "search"
     # The embedded backend's database (used when no OpenSearch URL is configured).
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_search"
+    database_url: str = production_setting(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_search"
+    )
 
     # OpenSearch, when set (`https://user:pass@host:9200`); otherwise PostgreSQL full-text.
     opensearch_url: str | None = None
