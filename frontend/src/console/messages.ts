@@ -201,6 +201,7 @@ export const en = {
     device: "This scanner: {{device}}",
     setupFailed: "The scanner could not load this event's key. Connect to the network once to set it up.",
     recent: "Recent scans",
+    result: "Scan result",
     noCrypto: "This browser cannot check ticket signatures. Use a current Chrome, Edge, Firefox or Safari.",
   },
   admin: {
@@ -455,6 +456,7 @@ export const ko: typeof en = {
     device: "이 스캐너: {{device}}",
     setupFailed: "이 이벤트의 키를 불러오지 못했습니다. 준비하려면 한 번 네트워크에 연결하세요.",
     recent: "최근 스캔",
+    result: "스캔 결과",
     noCrypto: "이 브라우저는 티켓 서명을 확인할 수 없습니다. 최신 Chrome, Edge, Firefox 또는 Safari를 쓰세요.",
   },
   admin: {

@@ -93,6 +93,7 @@ function Scanner({ eventId }: { eventId: string }) {
   const [flagged, setFlagged] = useState<ScanRecord[]>([]);
   const event = useQuery({ queryKey: ["event", eventId], queryFn: () => api.event(eventId), retry: false });
   const syncing = useRef(false);
+  const syncAgain = useRef(false);
 
   const reload = useCallback(async (store: DoorStore) => {
     setScans((await store.scans(eventId)).reverse());
@@ -136,12 +137,20 @@ function Scanner({ eventId }: { eventId: string }) {
   }, [api, door, eventId, reload, t]);
 
   const syncNow = useCallback(async () => {
-    if (!ready || syncing.current) return;
+    if (!ready) return;
+    if (syncing.current) {
+      // A scan recorded while a sync runs was not in its batch: send it straight after.
+      syncAgain.current = true;
+      return;
+    }
     syncing.current = true;
     try {
-      const outcome = await sync(ready.store, door, eventId);
-      if (outcome.flagged.length) setFlagged((previous) => [...outcome.flagged, ...previous]);
-      setSyncFailed(false);
+      do {
+        syncAgain.current = false;
+        const outcome = await sync(ready.store, door, eventId);
+        if (outcome.flagged.length) setFlagged((previous) => [...outcome.flagged, ...previous]);
+        setSyncFailed(false);
+      } while (syncAgain.current && navigator.onLine);
     } catch {
       setSyncFailed(true);
     } finally {
@@ -260,7 +269,13 @@ const ICONS = { valid: "✓", already_used: "!", revoked: "✕", wrong_event: "�
 function Verdict({ decision }: { decision: Decision | null }) {
   const { t, locale } = useConsole();
   return (
-    <section className={`verdict verdict-${decision?.verdict ?? "ready"}`} role="status" aria-live="assertive" aria-atomic="true">
+    <section
+      className={`verdict verdict-${decision?.verdict ?? "ready"}`}
+      role="status"
+      aria-label={t("door.result")}
+      aria-live="assertive"
+      aria-atomic="true"
+    >
       {decision ? (
         <>
           <p className="verdict-word">
