@@ -24,6 +24,7 @@ import {
   isWaitingRoomRequired,
   useAdmission,
   useBackToQueue,
+  useQueueRedirect,
   useWaitingRoomOn,
   waitingRoomPath,
 } from "../features/waitingRoom/useWaitingRoom";
@@ -56,8 +57,9 @@ export function EventPage() {
   const location = useLocation();
   const roomOn = useWaitingRoomOn(eventId);
   const admission = useAdmission(eventId);
+  const queue = useQueueRedirect(eventId);
   const queued = roomOn === true && (location.state as { roomOff?: boolean } | null)?.roomOff !== true;
-  if (queued && status === "signedIn" && !admission) return <Navigate to={waitingRoomPath(eventId)} replace />;
+  if (queued && status === "signedIn" && !admission) return <Navigate to={queue.to} state={queue.state} replace />;
   if (event.isError) {
     const missing = event.error instanceof ApiError && event.error.status === 404;
     return (

@@ -19,6 +19,7 @@ type Message = { eventId: string; admission: Admission | null; forgotten?: strin
 
 export class Admissions {
   private readonly memory = new Map<string, Admission | null>();
+  private readonly ended = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private readonly storage: Storage;
   private readonly channel: BroadcastChannel | null;
@@ -46,23 +47,31 @@ export class Admissions {
   }
 
   admit(eventId: string, admission: Admission): void {
+    this.ended.delete(eventId);
     this.store(eventId, admission);
     this.channel?.postMessage({ eventId, admission } satisfies Message);
   }
 
-  /** The server refused the token (expired, revoked): drop it here and in the other tabs, unless
-   * one of them has a newer one meanwhile. */
-  forget(eventId: string): void {
+  /** The shopping time ended or the server refused the token: drop it here and in the other tabs
+   * (unless one of them has a newer one meanwhile), remembering why for the waiting page. */
+  forget(eventId: string, why?: string): void {
+    if (why) this.ended.set(eventId, why);
     const token = this.read(eventId)?.token;
     if (!token) return;
     this.store(eventId, null);
     this.channel?.postMessage({ eventId, admission: null, forgotten: token } satisfies Message);
   }
 
+  /** Why this tab's admission to the event ended, if it did. */
+  endedBecause(eventId: string): string | undefined {
+    return this.ended.get(eventId);
+  }
+
   /** Signed out: a token is the account's, never the next person's at this computer. */
   clear(): void {
     for (const key of Object.keys(this.storage)) if (key.startsWith(PREFIX)) this.storage.removeItem(key);
     this.memory.clear();
+    this.ended.clear();
     this.notify();
   }
 

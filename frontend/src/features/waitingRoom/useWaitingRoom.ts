@@ -38,15 +38,23 @@ export function useAdmission(eventId: string): Admission | null {
   return useSyncExternalStore(subscribe, () => admissions.get(eventId));
 }
 
-/** Forget the admission and go back to the queue, saying why. */
+/** Forget the admission and go back to the queue, saying why (the event page's own redirect,
+ * which the forgetting sets off, says the same). */
 export function useBackToQueue(eventId: string): (notice: QueueNotice) => void {
   const { admissions } = useServices();
   const navigate = useNavigate();
   return useCallback(
     (notice: QueueNotice) => {
-      admissions.forget(eventId);
+      admissions.forget(eventId, notice);
       navigate(waitingRoomPath(eventId), { state: { notice } });
     },
     [admissions, eventId, navigate],
   );
+}
+
+/** Where a customer not (or no longer) admitted goes: the queue, told why when they were let in
+ * before. */
+export function useQueueRedirect(eventId: string): { to: string; state: { notice?: QueueNotice } } {
+  const { admissions } = useServices();
+  return { to: waitingRoomPath(eventId), state: { notice: admissions.endedBecause(eventId) as QueueNotice | undefined } };
 }
