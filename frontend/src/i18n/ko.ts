@@ -240,6 +240,7 @@ export const ko: Messages = {
   },
   errors: {
     waitingRoomRequired: "쇼핑 시간이 끝났거나 아직 시작되지 않았습니다. 이 공연의 티켓을 사려면 대기열에 들어가 주세요.",
+    roomUnavailable: "지금은 대기실에 연결할 수 없습니다.",
     notInQueue: "아직 이 대기열에 자리가 없습니다. 대기열에 들어가 자리를 받아 주세요.",
     offline: "오프라인 상태인 것 같습니다. 연결을 확인하고 다시 시도해 주세요.",
     network: "티케팅 서비스에 연결하지 못했습니다. 연결을 확인하고 다시 시도해 주세요.",
