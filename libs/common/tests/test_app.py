@@ -198,3 +198,16 @@ def test_startup_objects_are_frozen_out_of_garbage_collection(base_url: str) -> 
 
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[0] == 10_000
+
+
+def test_logging_is_configured_as_the_settings_are_read() -> None:
+    import logging
+
+    from ticketing_common.logging import JsonFormatter
+
+    ServiceSettings(service_name="reader", log_level="WARNING")
+    root = logging.getLogger()
+    (handler,) = root.handlers
+    assert isinstance(handler.formatter, JsonFormatter)
+    assert handler.formatter.service == "reader"
+    assert root.level == logging.WARNING

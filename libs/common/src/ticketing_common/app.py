@@ -15,7 +15,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 
-from ticketing_common.logging import configure_logging
 from ticketing_common.middleware import RequestContextMiddleware
 from ticketing_common.problems import Problem, install_problem_handlers
 from ticketing_common.resources import Degraded, Resource
@@ -45,7 +44,7 @@ def create_service_app(
 ) -> FastAPI:
     """Build a service. `resources` open in order in the lifespan and are checked by `/ready`;
     `on_startup` hooks run once they are open; `background` loops run until shutdown."""
-    configure_logging(settings.service_name, settings.log_level)
+    # (Logging is configured already: by the settings, as they were read.)
     tracing = configure_tracing(settings)
     resources = list(resources)
     if settings.jwks_url and not any(isinstance(r, TokenVerifier) for r in resources):

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from ticketing_common.problems import Problem
 from ticketing_common.resources import ExceptionHandler, Resource, resource
+from ticketing_common.settings import PostgresSettings
 
 
 def contains(column: ColumnElement[str], part: str) -> ColumnElement[bool]:
@@ -41,6 +42,15 @@ class Database(Resource):
         self.max_overflow = max_overflow
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: PostgresSettings) -> Database:
+        """The service's database as its settings say (DATABASE_URL, its pool)."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
 
     @property
     def engine(self) -> AsyncEngine:

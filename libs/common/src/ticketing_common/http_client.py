@@ -14,6 +14,7 @@ from ticketing_common.internal import SERVICE_TOKEN_HEADER
 from ticketing_common.logging import request_id_var
 from ticketing_common.problems import Problem
 from ticketing_common.resources import Resource
+from ticketing_common.settings import ServiceSettings
 from ticketing_common.tracing import TRACE_HEADER, outgoing_trace_header
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ class ServiceClient(Resource):
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(2.0, timeout_s))
         self.pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, *, timeout_s: float = 5.0) -> ServiceClient:
+        """The client for calls to peers, carrying the service's SERVICE_TOKEN."""
+        return cls(settings.service_token.get_secret_value(), timeout_s=timeout_s)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(

@@ -9,6 +9,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from ticketing_common.resources import Resource, resource
+from ticketing_common.settings import RedisSettings
 
 # What code that works on either topology accepts: a single node or a Redis Cluster.
 AnyRedis: TypeAlias = aioredis.Redis | aioredis.RedisCluster
@@ -25,6 +26,15 @@ class RedisClient(Resource):
         self.max_connections = max_connections
         self.cluster = cluster
         self._client: AnyRedis | None = None
+
+    @classmethod
+    def from_settings(cls, settings: RedisSettings) -> RedisClient:
+        """The service's Redis as its settings say (REDIS_URL, its pool, single node or cluster)."""
+        return cls(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            cluster=settings.redis_cluster,
+        )
 
     @property
     def connection(self) -> AnyRedis:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ticketing_common.logging import configure_logging
+
 log = logging.getLogger(__name__)
 
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"  # noqa: S105 - refused in prod
@@ -59,6 +61,11 @@ class ServiceSettings(BaseSettings):
     # (an event, the listing, search): its Cache-Control max-age (http_cache.PublicCacheControl).
     public_cache_max_age_s: int = Field(default=5, ge=0, le=300)
     cors_origins: list[str] = []
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Logging is configured once, first: as the service (or one of its jobs) reads its
+        settings, before anything it builds can log."""
+        configure_logging(self.service_name, self.log_level)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ServiceSettings:

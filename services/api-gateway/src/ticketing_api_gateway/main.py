@@ -78,7 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         failure_threshold=settings.breaker_failure_threshold,
         cooldown_s=settings.breaker_cooldown_s,
     )
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    redis = RedisClient.from_settings(settings)
     limiter = RateLimiter(
         redis,
         lease_fraction=settings.rate_limit_lease_fraction,

@@ -7,7 +7,6 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from ticketing_common.logging import configure_logging
 from ticketing_common.migrations import migrations_dir, upgrade
 
 from ticketing_auth.keys import generate_ed25519_pem
@@ -23,7 +22,6 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "migrate":
         settings = AuthSettings()
-        configure_logging(settings.service_name, settings.log_level)
         upgrade(settings.database_url, migrations_dir(__file__))
     elif args.command == "generate-key":
         kid = f"{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:6]}"

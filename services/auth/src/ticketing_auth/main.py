@@ -3,7 +3,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database
-from ticketing_common.logging import configure_logging
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import StaticKeySource, TokenVerifier
 
@@ -16,16 +15,11 @@ from ticketing_auth.throttle import LoginThrottle
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or AuthSettings()
-    configure_logging(settings.service_name, settings.log_level)  # before the key warning
     keys = KeyRing.from_config(
         settings.signing_keys.get_secret_value(), settings.access_token_ttl_s
     )
-    database = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    database = Database.from_settings(settings)
+    redis = RedisClient.from_settings(settings)
 
     async def prepare(app: FastAPI) -> None:
         app.state.login_throttle = LoginThrottle(

@@ -7,7 +7,6 @@ import asyncio
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from ticketing_common.logging import configure_logging
 
 from ticketing_booking.dynamo import create_table
 from ticketing_booking.settings import BookingSettings
@@ -21,7 +20,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "create-table":
         settings = BookingSettings()
-        configure_logging(settings.service_name, settings.log_level)
         asyncio.run(create_table(settings))
     elif args.command == "generate-key":
         pem = ed25519.Ed25519PrivateKey.generate().private_bytes(

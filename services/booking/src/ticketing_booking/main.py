@@ -9,7 +9,6 @@ from ticketing_common.app import create_service_app
 from ticketing_common.bus import Bus, Consumer
 from ticketing_common.facts import Envelope
 from ticketing_common.http_client import ServiceClient
-from ticketing_common.logging import configure_logging
 from ticketing_common.redis import RedisClient
 
 from ticketing_booking.api import internal, router
@@ -31,12 +30,11 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: BookingSettings | None = None) -> FastAPI:
     settings = settings or BookingSettings()
-    configure_logging(settings.service_name, settings.log_level)  # before the key warning
     signer = TicketSigner.from_config(settings.ticket_signing_key.get_secret_value())
     dynamo = DynamoDB(settings)
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    redis = RedisClient.from_settings(settings)
     bus = Bus(redis, settings.service_name)
-    services = ServiceClient(settings.service_token.get_secret_value())
+    services = ServiceClient.from_settings(settings)
     outbox = Outbox(
         dynamo,
         bus,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ticketing_common.logging import configure_logging
 from ticketing_common.migrations import migrations_dir, upgrade
 
 from ticketing_events.settings import EventsSettings, SeedSettings
@@ -22,13 +21,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "migrate":
         settings = EventsSettings()
-        configure_logging(settings.service_name, settings.log_level)
         upgrade(settings.database_url, migrations_dir(__file__))
     elif args.command == "seed":
         from ticketing_events.seed import seed
 
         seed_settings = SeedSettings()
-        configure_logging(seed_settings.service_name, seed_settings.log_level)
         asyncio.run(seed(seed_settings))
 
 

@@ -20,16 +20,10 @@ from ticketing_events.venues import VenueCache
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
     settings = settings or EventsSettings()
-    database = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    database = Database.from_settings(settings)
+    redis = RedisClient.from_settings(settings)
     bus = Bus(redis, settings.service_name)
-    services = ServiceClient(
-        settings.service_token.get_secret_value(), timeout_s=settings.inventory_timeout_s
-    )
+    services = ServiceClient.from_settings(settings, timeout_s=settings.inventory_timeout_s)
     inventory = Inventory(
         services,
         settings.inventory_url,

@@ -253,8 +253,8 @@ async def seed(settings: SeedSettings, today: date | None = None) -> dict[str, i
         expires_at=0,
         claims={},
     )
-    database = Database(settings.database_url)
-    services = ServiceClient(settings.service_token.get_secret_value())
+    database = Database.from_settings(settings)
+    services = ServiceClient.from_settings(settings)
     await database.start()
     await services.start()
     created = {"venues": 0, "events": 0, "published": 0}

@@ -15,10 +15,10 @@ import sys
 import time
 
 from ticketing_common.http_client import ServiceClient
-from ticketing_common.logging import configure_logging
+from ticketing_common.redis import RedisClient
 
 from ticketing_inventory.healer import Healer, NotOnSale
-from ticketing_inventory.main import healer_of, load_inventory, redis_of
+from ticketing_inventory.main import healer_of, load_inventory
 from ticketing_inventory.settings import InventorySettings
 
 
@@ -27,8 +27,8 @@ def _say(message: str) -> None:
 
 
 async def _run(command: str, event_id: str | None, settings: InventorySettings) -> int:
-    redis = redis_of(settings)
-    services = ServiceClient(settings.service_token.get_secret_value())
+    redis = RedisClient.from_settings(settings)
+    services = ServiceClient.from_settings(settings)
     await redis.start()
     await services.start()
     try:
@@ -97,7 +97,6 @@ def main(argv: list[str] | None = None) -> None:
         which.add_argument("--all", action="store_true", help="every event that went on sale")
     args = parser.parse_args(argv)
     settings = InventorySettings()
-    configure_logging(settings.service_name, settings.log_level)
     sys.exit(asyncio.run(_run(args.command, args.event, settings)))
 
 

@@ -15,14 +15,6 @@ from ticketing_inventory.sweeper import sweep_forever
 from ticketing_inventory.truth import Truth
 
 
-def redis_of(settings: InventorySettings) -> RedisClient:
-    return RedisClient(
-        settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        cluster=settings.redis_cluster,
-    )
-
-
 async def load_inventory(
     settings: InventorySettings, redis: AnyRedis, *, batching: bool
 ) -> Inventory:
@@ -57,8 +49,8 @@ def healer_of(settings: InventorySettings, services: ServiceClient) -> Healer:
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
     settings = settings or InventorySettings()
-    redis = redis_of(settings)
-    services = ServiceClient(settings.service_token.get_secret_value())
+    redis = RedisClient.from_settings(settings)
+    services = ServiceClient.from_settings(settings)
     healer = healer_of(settings, services)
 
     async def prepare(app: FastAPI) -> None:

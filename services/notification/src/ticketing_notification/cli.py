@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ticketing_common.logging import configure_logging
 from ticketing_common.migrations import migrations_dir, upgrade
 
 from ticketing_notification.settings import NotificationSettings
@@ -17,7 +16,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "migrate":
         settings = NotificationSettings()
-        configure_logging(settings.service_name, settings.log_level)
         upgrade(settings.database_url, migrations_dir(__file__))
 
 

@@ -34,13 +34,9 @@ def build_transport(settings: NotificationSettings) -> MailTransport:
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
-    database = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
-    services = ServiceClient(settings.service_token.get_secret_value())
+    database = Database.from_settings(settings)
+    redis = RedisClient.from_settings(settings)
+    services = ServiceClient.from_settings(settings)
     transport = build_transport(settings)
     notifier = Notifier(
         database,

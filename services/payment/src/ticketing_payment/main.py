@@ -6,7 +6,6 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.bus import Bus
 from ticketing_common.database import Database
-from ticketing_common.logging import configure_logging
 from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
 
@@ -21,13 +20,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     settings = settings or PaymentSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    database = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    database = Database.from_settings(settings)
+    redis = RedisClient.from_settings(settings)
     bus = Bus(redis, settings.service_name)
     secret = settings.stripe_webhook_secret.get_secret_value()
     webhooks = WebhookProcessor(database, secret, settings.webhook_tolerance_s)

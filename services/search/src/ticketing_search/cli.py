@@ -10,7 +10,6 @@ import sys
 from datetime import UTC, datetime
 
 from ticketing_common.http_client import ServiceClient
-from ticketing_common.logging import configure_logging
 from ticketing_common.problems import Problem
 
 from ticketing_search.backend import ReindexFailed, ReindexReport
@@ -36,7 +35,7 @@ async def migrate_opensearch(settings: SearchSettings) -> str:
 async def reindex(settings: SearchSettings) -> ReindexReport:
     """Rebuild the index from the events service; searches keep being served meanwhile."""
     backend, resources = build_backend(settings)
-    client = ServiceClient(settings.service_token.get_secret_value(), timeout_s=60)
+    client = ServiceClient.from_settings(settings, timeout_s=60)
     started = []
     try:
         for item in [*resources, client]:
@@ -60,7 +59,6 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("reindex", help="rebuild the index from the events service")
     args = parser.parse_args(argv)
     settings = SearchSettings()
-    configure_logging(settings.service_name, settings.log_level)
 
     if args.command == "migrate":
         if settings.opensearch_url:

@@ -29,11 +29,7 @@ def build_backend(settings: SearchSettings) -> tuple[SearchBackend, list[Resourc
             replicas=settings.opensearch_replicas,
         )
         return backend, [backend]
-    database = Database(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
+    database = Database.from_settings(settings)
     embedded = PostgresSearch(database)
     return embedded, [database, embedded]
 
@@ -41,7 +37,7 @@ def build_backend(settings: SearchSettings) -> tuple[SearchBackend, list[Resourc
 def create_app(settings: SearchSettings | None = None) -> FastAPI:
     settings = settings or SearchSettings()
     backend, stores = build_backend(settings)
-    redis = RedisClient(settings.redis_url, max_connections=settings.redis_max_connections)
+    redis = RedisClient.from_settings(settings)
     consumer = Consumer(
         redis,
         "search",
