@@ -211,3 +211,34 @@ def test_logging_is_configured_as_the_settings_are_read() -> None:
     assert isinstance(handler.formatter, JsonFormatter)
     assert handler.formatter.service == "reader"
     assert root.level == logging.WARNING
+
+
+def test_the_openapi_document_says_which_operations_admit_anonymous_callers() -> None:
+    from ticketing_common.security import CurrentUser, OptionalUser, Principal
+
+    router = APIRouter(prefix="/api/v1/things")
+
+    @router.get("/public")
+    async def public(user: OptionalUser) -> dict[str, bool]:
+        return {"signed_in": user is not None}
+
+    @router.get("/mine")
+    async def mine(user: CurrentUser) -> dict[str, str]:
+        return {"id": user.user_id}
+
+    @router.get("/open")
+    async def open_() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.post("/both")
+    async def both(optional: OptionalUser, user: CurrentUser) -> Principal:
+        return user
+
+    app = create_service_app(ServiceSettings(), title="t", routers=[router])
+    paths = app.openapi()["paths"]
+    assert paths["/api/v1/things/public"]["get"]["security"] == [{}, {"HTTPBearer": []}]
+    assert paths["/api/v1/things/mine"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in paths["/api/v1/things/open"]["get"]
+    assert paths["/api/v1/things/both"]["post"]["security"] == [{"HTTPBearer": []}]
+    assert app.openapi() is app.openapi()  # built once: marking it again changes nothing
+    assert app.openapi()["paths"]["/api/v1/things/public"]["get"]["security"][0] == {}

@@ -271,3 +271,45 @@ def test_production_refuses_to_start_without_each_secret_its_task_definition_nam
         assert "must be set in production" in message, spec.name
         named = set(re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", message.split("must be set")[0]))
         assert required <= named, f"{spec.name} starts in production without {required - named}"
+
+
+_ANONYMOUS = """
+import json
+from ticketing_api_gateway.public_routes import PUBLIC_ROUTES
+from ticketing_devkit.public_api import merged_document
+document = merged_document()
+services = [
+    (method.upper(), path)
+    for path, item in document["paths"].items()
+    if path.startswith("/api/")
+    for method, operation in item.items()
+    if isinstance(operation, dict)
+    and (not operation.get("security") or {} in operation["security"])
+]
+print(json.dumps({"services": services, "gateway": PUBLIC_ROUTES}))
+"""
+
+
+def test_the_gateways_anonymous_routes_are_the_ones_the_services_declare() -> None:
+    """A route is anonymous where its service says so (an `OptionalUser`, or no user at all:
+    the operation's OpenAPI security then admits `{}` or is absent); the gateway's table, which
+    lets such requests through without a token, lists exactly those."""
+    subprocess.run(["make", "-C", str(ROOT), "sync"], check=True, timeout=600)
+    ran = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", _ANONYMOUS],
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found = json.loads(ran.stdout.strip().splitlines()[-1])
+
+    def shape(route: list[str]) -> tuple[str, str]:  # {event_id} and {id} are one segment
+        return route[0], re.sub(r"\{[^}]+\}", "{}", route[1])
+
+    services = {shape(route) for route in found["services"]}
+    gateway = {shape(route) for route in found["gateway"]}
+    assert gateway - services == set(), "the gateway lets through what its service protects"
+    assert services - gateway == set(), "anonymous in its service, refused by the gateway"
+    assert ("POST", "/api/v1/auth/login") in services

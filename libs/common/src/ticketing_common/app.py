@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from ticketing_common.middleware import RequestContextMiddleware
 from ticketing_common.problems import Problem, install_problem_handlers
 from ticketing_common.resources import Degraded, Resource
-from ticketing_common.security import JwksKeySource, TokenVerifier
+from ticketing_common.security import JwksKeySource, TokenVerifier, document_anonymous_access
 from ticketing_common.settings import ServiceSettings
 from ticketing_common.tracing import TracingMiddleware
 from ticketing_common.tracing import configure as configure_tracing
@@ -101,6 +101,7 @@ def create_service_app(
             app.add_exception_handler(error, handler)
     for router in routers:
         app.include_router(router)
+    document_anonymous_access(app)
     _add_health_routes(app, resources)
 
     if settings.cors_origins:

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Protocol
 
 import aiohttp
 import jwt
-from fastapi import Depends
+from fastapi import Depends, FastAPI, routing
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
@@ -275,6 +277,44 @@ def require_role(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return user
 
     return dependency
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(
+        dependency.call is call or _depends_on(dependency, call)
+        for dependency in dependant.dependencies
+    )
+
+
+def document_anonymous_access(app: FastAPI) -> None:
+    """Say in the app's OpenAPI document which operations a caller may use without a token.
+    One that takes an `OptionalUser` and never a `CurrentUser` lists the empty security
+    requirement `{}` beside the bearer scheme (OpenAPI's "optional"); one with no user at all
+    has no security requirement. The gateway's table of anonymous routes is checked against what
+    the services say here (libs/devkit/tests/test_topology.py)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # FastAPI builds it once and keeps it; marking it again changes nothing
+        paths = schema.get("paths", {})
+        # Each route as the app serves it: its full path, and its dependencies with the
+        # routers' own (FastAPI resolves included routers lazily).
+        for context in routing.iter_route_contexts(app.routes):
+            if not isinstance(context.original_route, APIRoute):
+                continue
+            dependant = getattr(context, "dependant", None)
+            if dependant is None or not _depends_on(dependant, _optional_user):
+                continue
+            if _depends_on(dependant, _current_user):
+                continue
+            item = paths.get(context.path_format, {})
+            for method in context.methods or ():
+                operation = item.get(method.lower())
+                if operation and operation.get("security") and {} not in operation["security"]:
+                    operation["security"] = [{}, *operation["security"]]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]

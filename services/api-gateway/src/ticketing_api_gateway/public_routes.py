@@ -2,7 +2,9 @@
 without calling the service when the token is missing or invalid.
 
 The services still verify tokens themselves (the gateway forwards Authorization unchanged), so
-this table can only make the edge stricter than the services, never looser.
+this table can only make the edge stricter than the services, never looser. It lists exactly the
+routes the services declare anonymous (an `OptionalUser`, or no user at all), which their OpenAPI
+documents say: libs/devkit/tests/test_topology.py checks the two agree.
 """
 
 from __future__ import annotations
