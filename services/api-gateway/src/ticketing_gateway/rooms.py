@@ -203,7 +203,10 @@ class RoomGuard:
             )
         try:
             admission = self.keys.verify(
-                token.decode("latin-1"), account=account, event_id=event_id
+                token.decode("latin-1"),
+                account=account,
+                event_id=event_id,
+                now_s=self.room.clock(),
             )
         except InvalidAdmission as exc:
             return waiting_room_required(event_id, f"{exc}; join the queue again")
@@ -231,9 +234,11 @@ class RoomGuard:
         admission and frees their slot."""
         if account is None:
             return
-        if method == "DELETE" and status == 204 and (match := RELEASE_PATH.match(path)):
+        if not 200 <= status < 300:
+            return
+        if method == "DELETE" and (match := RELEASE_PATH.match(path)):
             event_id = event_of_hold(match.group(1))
-        elif not (method == "POST" and path == BOOKINGS_PATH and status in (200, 201)):
+        elif not (method == "POST" and path == BOOKINGS_PATH):
             return
         if event_id is None or (config := self.rooms.get(event_id)) is None:
             return
