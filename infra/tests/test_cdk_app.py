@@ -328,18 +328,26 @@ def _rule_statements(acl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
 
 
+def test_the_per_ip_limit_is_at_the_edge_and_sized_for_a_crowd_behind_one_address(
+    platform: Template, edge: Template
+) -> None:
+    edge_rules = _rule_statements(only(edge, "AWS::WAFv2::WebACL"))
+    assert edge_rules["RatePerIp"]["RateBasedStatement"] == {
+        "Limit": 100_000,
+        "AggregateKeyType": "IP",
+        "EvaluationWindowSec": 300,
+    }
+    # The ALB hears only CloudFront: a per-IP rule there would count edge locations.
+    assert "RatePerIp" not in _rule_statements(only(platform, "AWS::WAFv2::WebACL"))
+
+
 @pytest.mark.parametrize(("stack", "scope"), [("platform", "REGIONAL"), ("edge", "CLOUDFRONT")])
-def test_waf_rate_limit_sqli_xss_known_bad_inputs(
+def test_waf_sqli_xss_known_bad_inputs(
     stack: str, scope: str, request: pytest.FixtureRequest
 ) -> None:
     acl = only(request.getfixturevalue(stack), "AWS::WAFv2::WebACL")
     assert acl["Scope"] == scope
     statements = _rule_statements(acl)
-    assert statements["RatePerIp"]["RateBasedStatement"] == {
-        "Limit": 100,
-        "AggregateKeyType": "IP",
-        "EvaluationWindowSec": 300,
-    }
     managed = {
         s["ManagedRuleGroupStatement"]["Name"]
         for s in statements.values()
@@ -352,6 +360,15 @@ def test_waf_rate_limit_sqli_xss_known_bad_inputs(
         "QueryString",
         "UriPath",
     }
+
+
+def test_the_gateway_keeps_connections_longer_than_the_alb() -> None:
+    # The ALB reuses an idle connection for up to its idle timeout (60 s); a gateway that closes
+    # first (uvicorn's default is 5 s) races it and the ALB answers 502 to the unlucky request.
+    definition = json.loads((catalog.TASK_DEFINITIONS_DIR / "api-gateway.json").read_text())
+    (container,) = [c for c in definition["containerDefinitions"] if c["essential"]]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert int(env["UVICORN_TIMEOUT_KEEP_ALIVE"]) > catalog.ALB_IDLE_TIMEOUT_SECONDS
 
 
 def test_api_waf_guards_the_alb(platform: Template) -> None:

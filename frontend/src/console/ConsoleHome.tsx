@@ -75,6 +75,12 @@ function ConsoleHome() {
                     <span className="visually-hidden">: {event.title}</span>
                   </Link>
                 )}
+                {event.status === "on_sale" && (
+                  <Link to={`/console/events/${event.event_id}/edit#waiting-room`}>
+                    {t("room.link")}
+                    <span className="visually-hidden">: {event.title}</span>
+                  </Link>
+                )}
               </div>
             </li>
           ))}

@@ -72,6 +72,11 @@ function Dashboard() {
             </button>
           </>
         )}
+        {current.status === "on_sale" && (
+          <Link className="button secondary" to={`/console/events/${eventId}/edit#waiting-room`}>
+            {t("room.link")}
+          </Link>
+        )}
         {current.status !== "cancelled" && (
           <button type="button" className="button danger" onClick={() => setCancelling(true)}>
             {t("event.cancelEvent")}

@@ -219,7 +219,7 @@ class PlatformStack(Stack):
             # a target (the gateway only ever sees whole requests) and closes a client connection
             # idle this long. The services' own header-read timeout (ticketing_common.server)
             # guards every other way in.
-            idle_timeout=Duration.seconds(60),
+            idle_timeout=Duration.seconds(catalog.ALB_IDLE_TIMEOUT_SECONDS),
         )
         self.alb.log_access_logs(self.access_logs, prefix="alb")
         self.https_listener = self.alb.add_listener(
@@ -248,7 +248,7 @@ class PlatformStack(Stack):
             "ApiWaf",
             name="ticketing-api-waf",
             scope_kind="REGIONAL",
-            rate_limit=self.settings.waf_rate_limit,
+            rate_limit=None,  # the ALB only hears CloudFront; the per-IP limit is at the edge
         )
         wafv2.CfnWebACLAssociation(
             self, "ApiWafAlb", resource_arn=self.alb.load_balancer_arn, web_acl_arn=acl.attr_arn

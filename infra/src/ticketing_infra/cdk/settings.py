@@ -25,7 +25,9 @@ class InfraSettings:
     # ACM certificate for CloudFront (always in us-east-1), and the frontend's host name.
     frontend_certificate_arn: str
     frontend_domain: str
-    # Requests per 5 minutes from one IP before WAF blocks it (the seed: 100).
+    # Requests per 5 minutes from one IP before CloudFront's WAF blocks it. The seed's 100 would
+    # lock out a carrier NAT or a campus in the first minute of an on-sale (hundreds of buyers
+    # behind one address, each polling a seat map); the gateway's own limits are per user.
     waf_rate_limit: int
     # Where alarms are emailed; none: the SNS topic exists and subscribers are added by hand.
     alarm_email: str | None
@@ -59,6 +61,6 @@ class InfraSettings:
             api_origin_domain=str(get("apiOriginDomain", f"origin.{api_domain}")),
             frontend_certificate_arn=str(get("frontendCertificateArn")),
             frontend_domain=str(get("frontendDomain", "ticketing-pro.com")),
-            waf_rate_limit=int(get("wafRateLimit", "100") or 100),
+            waf_rate_limit=int(get("wafRateLimit", "100000") or 100_000),
             alarm_email=get("alarmEmail"),
         )

@@ -57,10 +57,31 @@ def _xss(priority: int) -> waf.CfnWebACL.RuleProperty:
 
 
 def web_acl(
-    scope: Construct, id: str, *, name: str, scope_kind: str, rate_limit: int
+    scope: Construct, id: str, *, name: str, scope_kind: str, rate_limit: int | None
 ) -> waf.CfnWebACL:
-    """A web ACL for `scope_kind` "REGIONAL" (the ALB) or "CLOUDFRONT"."""
-    rate = waf.CfnWebACL.RuleProperty(
+    """A web ACL for `scope_kind` "REGIONAL" (the ALB) or "CLOUDFRONT". `rate_limit` None: no
+    per-IP rule — behind CloudFront every request reaches the ALB from a CloudFront address, so a
+    per-IP limit there would count edge locations, not clients."""
+    rules = [
+        _managed("AWSManagedRulesSQLiRuleSet", 1),
+        _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+        _xss(3),
+    ]
+    if rate_limit is not None:
+        rules.insert(0, _rate_per_ip(rate_limit))
+    return waf.CfnWebACL(
+        scope,
+        id,
+        name=name,
+        scope=scope_kind,
+        default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=_visibility(name),
+        rules=rules,
+    )
+
+
+def _rate_per_ip(rate_limit: int) -> waf.CfnWebACL.RuleProperty:
+    return waf.CfnWebACL.RuleProperty(
         name="RatePerIp",
         priority=0,
         action=waf.CfnWebACL.RuleActionProperty(block={}),
@@ -70,18 +91,4 @@ def web_acl(
             )
         ),
         visibility_config=_visibility("RatePerIp"),
-    )
-    return waf.CfnWebACL(
-        scope,
-        id,
-        name=name,
-        scope=scope_kind,
-        default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=_visibility(name),
-        rules=[
-            rate,
-            _managed("AWSManagedRulesSQLiRuleSet", 1),
-            _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-            _xss(3),
-        ],
     )

@@ -16,9 +16,9 @@ from ticketing_common.ids import event_of_hold
 from ticketing_common.internal import SERVICE_TOKEN_HEADER
 from ticketing_common.problems import Problem
 
-from ticketing_gateway.admission import AdmissionKeys, InvalidAdmission
-from ticketing_gateway.upstreams import Upstreams
-from ticketing_gateway.waiting_room import RoomConfig, RoomUnavailable, WaitingRoom
+from ticketing_api_gateway.admission import AdmissionKeys, InvalidAdmission
+from ticketing_api_gateway.upstreams import Upstreams
+from ticketing_api_gateway.waiting_room import RoomConfig, RoomUnavailable, WaitingRoom
 
 log = logging.getLogger(__name__)
 

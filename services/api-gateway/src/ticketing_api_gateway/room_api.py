@@ -17,11 +17,11 @@ from ticketing_common.ids import EVENT_ID_PATTERN
 from ticketing_common.problems import Problem, unauthorized
 from ticketing_common.security import CurrentUser, InvalidToken, Principal, TokenVerifier
 
-from ticketing_gateway.admission import AdmissionKeys
-from ticketing_gateway.ratelimit import RateLimiter
-from ticketing_gateway.rooms import RoomDirectory
-from ticketing_gateway.settings import Limit
-from ticketing_gateway.waiting_room import RoomUnavailable, WaitingRoom, off_state
+from ticketing_api_gateway.admission import AdmissionKeys
+from ticketing_api_gateway.ratelimit import RateLimiter
+from ticketing_api_gateway.rooms import RoomDirectory
+from ticketing_api_gateway.settings import Limit
+from ticketing_api_gateway.waiting_room import RoomUnavailable, WaitingRoom, off_state
 
 PREFIX = "/api/v1/waiting-room"
 RECEIPT_HEADER = "X-Queue-Receipt"

@@ -27,12 +27,12 @@ from ticketing_common.problems import PROBLEM_JSON, Problem
 from ticketing_common.security import InvalidToken, TokenVerifier
 from yarl import URL
 
-from ticketing_gateway.access_log import AccessLog
-from ticketing_gateway.public_routes import PublicRoutes
-from ticketing_gateway.ratelimit import Decision, RateLimiter
-from ticketing_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
-from ticketing_gateway.routing import Route
-from ticketing_gateway.upstreams import Upstreams
+from ticketing_api_gateway.access_log import AccessLog
+from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.ratelimit import Decision, RateLimiter
+from ticketing_api_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
+from ticketing_api_gateway.routing import Route
+from ticketing_api_gateway.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 

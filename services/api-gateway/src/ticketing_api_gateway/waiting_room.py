@@ -48,7 +48,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from ticketing_common.redis import RedisClient
 
-from ticketing_gateway.admission import Admission, AdmissionKeys
+from ticketing_api_gateway.admission import Admission, AdmissionKeys
 
 log = logging.getLogger(__name__)
 
