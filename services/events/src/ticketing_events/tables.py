@@ -89,7 +89,7 @@ Index(
 )
 
 # A virtual waiting room per event, configured by its organizer; an event without a row has the
-# defaults (off). The gateway runs the rooms that are on (ticketing_gateway.waiting_room).
+# defaults (off). The gateway runs the rooms that are on (ticketing_api_gateway.waiting_room).
 waiting_rooms = Table(
     "waiting_rooms",
     metadata,
