@@ -26,12 +26,12 @@ from pathlib import Path
 import redis
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from run import GATEWAY_APP, PREFIXES, UNLIMITED, signing_material
+from ticketing_api_gateway.admission import AdmissionKeys
+from ticketing_api_gateway.waiting_room import RoomConfig, WaitingRoom
 from ticketing_common.redis import RedisClient
 from ticketing_devkit.bench import run_ratio
 from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stores import temporary_redis_db
-from ticketing_api_gateway.admission import AdmissionKeys
-from ticketing_api_gateway.waiting_room import RoomConfig, WaitingRoom
 
 HERE = Path(__file__).resolve().parent
 EVENT_ID = "evt-bench-room"
@@ -69,7 +69,8 @@ async def fill(redis_url: str, settings: dict[str, object], waiting: int) -> Non
         plain.zadd(queue, {ACCOUNT: start + waiting // 2})
         plain.close()
         state = await room.poll(config, ACCOUNT)
-        assert state is not None and state["state"] == "waiting", state
+        assert state is not None, "the polling account has no place"
+        assert state["state"] == "waiting", state
         print(f"room: {waiting + 2:,} waiting; the polling account at {state['position']:,}")
     finally:
         await client.stop()

@@ -23,9 +23,9 @@ from fastapi import FastAPI, Header, HTTPException
 from jwt.algorithms import OKPAlgorithm
 from pydantic import ValidationError
 from support import PREFIXES, Issuer, gateway_env, hits
+from ticketing_api_gateway.settings import GatewaySettings
 from ticketing_devkit.processes import ServiceProcess, free_port, serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
-from ticketing_api_gateway.settings import GatewaySettings
 
 SERVICE_TOKEN = "dev-service-token-not-for-production"
 GATEWAY_APP = "ticketing_api_gateway.main:create_app"

@@ -12,9 +12,9 @@ import jwt
 import pytest
 import redis.asyncio as aioredis
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from ticketing_common.redis import RedisClient
 from ticketing_api_gateway.admission import Admission, AdmissionKeys, InvalidAdmission
 from ticketing_api_gateway.waiting_room import RoomConfig, WaitingRoom, poll_after_waiting
+from ticketing_common.redis import RedisClient
 
 OPENS = 1_900_000_000.0  # seconds; the fake clock starts a minute before
 
