@@ -34,6 +34,7 @@ export interface SearchParams {
 export type HoldRequest = { seat_ids: string[] } | { section_id: string; quantity: number };
 
 export const ADMISSION_HEADER = "X-Admission-Token";
+export const RECEIPT_HEADER = "X-Queue-Receipt";
 
 export function endpoints(client: ApiClient, admissions: Admissions) {
   const post = <T>(path: string, body: unknown, headers?: Record<string, string>) =>
@@ -45,6 +46,10 @@ export function endpoints(client: ApiClient, admissions: Admissions) {
     return token ? { ...headers, [ADMISSION_HEADER]: token } : headers;
   };
   const room = (eventId: string) => `/api/v1/waiting-room/${id(eventId)}`;
+  const receipt = (eventId: string): Record<string, string> => {
+    const kept = admissions.receipt(eventId);
+    return kept ? { [RECEIPT_HEADER]: kept } : {};
+  };
   return {
     client,
     // auth
@@ -79,9 +84,9 @@ export function endpoints(client: ApiClient, admissions: Admissions) {
     waitingRoom: (eventId: string, signal?: AbortSignal) =>
       client.request<WaitingRoomSettings>(`/api/v1/events/${id(eventId)}/waiting-room`, { signal }),
     joinRoom: (eventId: string, signal?: AbortSignal) =>
-      client.exchange<RoomState>(`${room(eventId)}/join`, { method: "POST", auth: "required", signal }),
+      client.exchange<RoomState>(`${room(eventId)}/join`, { method: "POST", auth: "required", signal, headers: receipt(eventId) }),
     roomState: (eventId: string, signal?: AbortSignal) =>
-      client.exchange<RoomState>(room(eventId), { auth: "required", signal }),
+      client.exchange<RoomState>(room(eventId), { auth: "required", signal, headers: receipt(eventId) }),
     leaveRoom: (eventId: string) => client.request<void>(room(eventId), { method: "DELETE", auth: "required" }),
     // holds
     createHold: (eventId: string, body: HoldRequest, idempotencyKey: string) =>

@@ -40,6 +40,7 @@ const SLUG_MESSAGES: Record<string, string> = {
   busy: "errors.inProgress",
   "waiting-room-required": "errors.waitingRoomRequired",
   "not-in-queue": "errors.notInQueue",
+  "waiting-room-unavailable": "errors.roomUnavailable",
 };
 
 // What auth says about a weak password, by its English wording, in the reader's language.

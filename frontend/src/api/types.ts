@@ -230,4 +230,7 @@ export interface RoomState {
   admission_token: string | null;
   admitted_until: string | null;
   poll_after_seconds: number;
+  /** While waiting: the place, signed by the gateway; sent back (X-Queue-Receipt) so a room that
+   * lost its state gives the place back. */
+  receipt?: string | null;
 }

@@ -212,6 +212,7 @@ export const en = {
     pending_other: "{{count}} scans waiting to sync",
     synced: "Synced {{time}}",
     neverSynced: "Not synced yet",
+    revokedKnown: "Refunded or cancelled tickets known here: {{count}}",
     syncNow: "Sync now",
     syncFailed: "Sync failed; your scans are kept and will be sent later.",
     flagged: "Problems found at sync",
@@ -220,6 +221,7 @@ export const en = {
     device: "This scanner: {{device}}",
     setupFailed: "The scanner could not load this event's key. Connect to the network once to set it up.",
     recent: "Recent scans",
+    result: "Scan result",
     noCrypto: "This browser cannot check ticket signatures. Use a current Chrome, Edge, Firefox or Safari.",
   },
   admin: {
@@ -485,6 +487,7 @@ export const ko: typeof en = {
     pending_other: "동기화 대기 {{count}}건",
     synced: "{{time}} 동기화됨",
     neverSynced: "아직 동기화하지 않음",
+    revokedKnown: "이 기기가 아는 환불·취소 티켓: {{count}}장",
     syncNow: "지금 동기화",
     syncFailed: "동기화에 실패했습니다. 스캔 기록은 보관되며 나중에 보냅니다.",
     flagged: "동기화 중 발견된 문제",
@@ -493,6 +496,7 @@ export const ko: typeof en = {
     device: "이 스캐너: {{device}}",
     setupFailed: "이 이벤트의 키를 불러오지 못했습니다. 준비하려면 한 번 네트워크에 연결하세요.",
     recent: "최근 스캔",
+    result: "스캔 결과",
     noCrypto: "이 브라우저는 티켓 서명을 확인할 수 없습니다. 최신 Chrome, Edge, Firefox 또는 Safari를 쓰세요.",
   },
   admin: {

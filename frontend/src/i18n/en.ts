@@ -238,6 +238,7 @@ export const en = {
   },
   errors: {
     waitingRoomRequired: "Your time to shop has ended or has not begun yet. Join the queue to buy tickets for this event.",
+    roomUnavailable: "The waiting room cannot be reached right now.",
     notInQueue: "You do not have a place in this queue yet. Join it to get one.",
     offline: "You seem to be offline. Check your connection and try again.",
     network: "We could not reach the ticketing service. Check your connection and try again.",

@@ -7,7 +7,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { ApiError } from "../api/client";
 import type { Booking, Event, Hold } from "../api/types";
-import { useApi } from "../app/services";
+import { useApi, useServices } from "../app/services";
 import { RequireAuth } from "../auth/RequireAuth";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
@@ -76,6 +76,7 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
   const locale = i18n.language;
   const api = useApi();
   const holds = useHold();
+  const { admissions } = useServices();
   const admission = useAdmission(event.event_id);
   const backToQueue = useBackToQueue(event.event_id);
   const timeUp = useCallback(() => backToQueue("timeUp"), [backToQueue]);
@@ -94,6 +95,7 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
     try {
       const created = await api.book(hold, bookingKey(hold.hold_id));
       holds.consumed(); // the booking owns the seats now: leaving must not release them
+      admissions.forget(hold.event_id); // and the waiting room's admission is used up (the gateway ends it)
       dispatch({ type: "booked", booking: created });
     } catch (error) {
       if (isWaitingRoomRequired(error)) {
@@ -103,7 +105,7 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
       const slug = error instanceof ApiError ? error.slug : null;
       dispatch({ type: "bookFailed", error, holdGone: slug === "hold-expired" || slug === "hold-released" });
     }
-  }, [api, hold, holds, backToQueue]);
+  }, [api, hold, holds, admissions, backToQueue]);
 
   // Booked before a reload (the key exists) or paid already: the same key finds that booking.
   useEffect(() => {

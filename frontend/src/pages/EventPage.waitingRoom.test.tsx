@@ -123,6 +123,28 @@ describe("an event with a waiting room", () => {
     await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/v1/inventory/holds/h1")).toBe(true));
   });
 
+  it("uses the admission up with the booking (the gateway ends it), so the countdown goes", async () => {
+    admit(5 * 60_000);
+    const booking = {
+      booking_id: "b1", user_id: "u1", event_id: "e1", seat_ids: ["A-1-1"], quantity: 1, status: "pending_payment",
+      amount_cents: 4500, currency: "EUR", hold_expires_at: HOLD.expires_at, created_at: "",
+      payment: { payment_id: "p1", provider: "local", client_secret: "s" },
+    };
+    fakeGateway(
+      eventRoutes(true, {
+        "GET /api/v1/inventory/holds/h1": jsonResponse(200, HOLD),
+        "POST /api/v1/bookings": jsonResponse(201, booking),
+        "GET /api/v1/bookings/b1": jsonResponse(200, booking),
+      }),
+    );
+    open("/checkout/h1");
+    expect(await screen.findByRole("timer", { name: "Time left to shop" })).toHaveTextContent(/^You have (4:5\d|5:00) left to shop$/);
+    await userEvent.click(screen.getByRole("button", { name: "Book and go to payment" }));
+    expect(await screen.findByRole("button", { name: "Pay €45 (test payment)" })).toBeInTheDocument();
+    expect(screen.queryByRole("timer", { name: "Time left to shop" })).toBeNull();
+    expect(sessionStorage.getItem("ticketing.admission.e1")).toBeNull();
+  });
+
   it("sends the customer back to the queue when a hold is refused for want of a valid token", async () => {
     admit(5 * 60_000);
     fakeGateway(eventRoutes(true, { "POST /api/v1/inventory/events/e1/holds": jsonResponse(403, REQUIRED) }));
@@ -132,7 +154,7 @@ describe("an event with a waiting room", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent(
       "Your time to shop has ended or has not begun yet, so you are back in the queue.",
     );
-    expect(screen.getByRole("progressbar", { name: "Your place in the queue" })).toBeInTheDocument();
+    expect(await screen.findByRole("progressbar", { name: "Your place in the queue" })).toBeInTheDocument();
   });
 
   it("says so and goes back to the queue when the shopping time ends", async () => {

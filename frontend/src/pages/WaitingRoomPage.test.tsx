@@ -114,6 +114,35 @@ describe("the waiting page", () => {
     expect(polls(calls).map((c) => c.at - start)).toEqual([0, 7_000, 27_000, 31_000]);
   });
 
+  it("sends the place's receipt back on every poll and after a reload, so a room that lost its state gives the place back", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: false });
+    const answers = [
+      jsonResponse(200, roomState({ receipt: "receipt-1", poll_after_seconds: 2 })),
+      jsonResponse(404, { type: "https://ticketing-pro.com/problems/not-in-queue", status: 404 }),
+      jsonResponse(200, roomState({ receipt: "receipt-2", poll_after_seconds: 2 })),
+    ];
+    const calls = fakeGateway({
+      "GET /api/v1/events/e1": jsonResponse(200, EVENT),
+      [`POST ${ROOM}/join`]: () => answers.shift()!,
+      [`GET ${ROOM}`]: () => answers.shift()!,
+    });
+    const first = open();
+    await wait(2_000);
+    await wait(1_000); // not in the queue (the room lost it): join again, with the receipt
+    const sent = polls(calls).map((c) => [c.method, c.headers.get("X-Queue-Receipt")]);
+    expect(sent).toEqual([
+      ["POST", null],
+      ["GET", "receipt-1"],
+      ["POST", "receipt-1"],
+    ]);
+    expect(screen.getByText("You are number 12 in the queue.")).toBeInTheDocument();
+    first.unmount();
+    answers.push(jsonResponse(200, roomState({ receipt: "receipt-2" })));
+    open(); // a reload
+    await wait(0);
+    expect(polls(calls).at(-1)!.headers.get("X-Queue-Receipt")).toBe("receipt-2");
+  });
+
   it("before the opening, says the order is drawn then and refreshing does not help", async () => {
     fakeGateway({
       "GET /api/v1/events/e1": jsonResponse(200, EVENT),

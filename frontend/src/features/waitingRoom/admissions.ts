@@ -1,4 +1,5 @@
-/** The admission tokens this tab holds, one per event whose waiting room let the customer in.
+/** The admission tokens this tab holds, one per event whose waiting room let the customer in
+ * (and the receipts of its places in queues).
  *
  * A token is short-lived and bound to the account and the event, so it lives in memory and in
  * sessionStorage (a reload keeps it, a closed tab forgets it) and never in localStorage. Other tabs
@@ -13,6 +14,7 @@ export interface Admission {
 }
 
 const PREFIX = "ticketing.admission.";
+const RECEIPT_PREFIX = "ticketing.queue-receipt.";
 export const ADMISSION_CHANNEL = "ticketing.admission";
 
 type Message = { eventId: string; admission: Admission | null; forgotten?: string };
@@ -67,9 +69,22 @@ export class Admissions {
     return this.ended.get(eventId);
   }
 
+  /** The receipt of this tab's place in the event's queue (the gateway signs it; it gives the
+   * place back should the room lose its state). */
+  receipt(eventId: string): string | null {
+    return this.storage.getItem(RECEIPT_PREFIX + eventId);
+  }
+
+  keepReceipt(eventId: string, receipt: string | null): void {
+    if (receipt) this.storage.setItem(RECEIPT_PREFIX + eventId, receipt);
+    else this.storage.removeItem(RECEIPT_PREFIX + eventId);
+  }
+
   /** Signed out: a token is the account's, never the next person's at this computer. */
   clear(): void {
-    for (const key of Object.keys(this.storage)) if (key.startsWith(PREFIX)) this.storage.removeItem(key);
+    for (const key of Object.keys(this.storage)) {
+      if (key.startsWith(PREFIX) || key.startsWith(RECEIPT_PREFIX)) this.storage.removeItem(key);
+    }
     this.memory.clear();
     this.ended.clear();
     this.notify();

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, retryAfterSeconds } from "../../api/client";
 import type { RoomState } from "../../api/types";
-import { useApi } from "../../app/services";
+import { useServices } from "../../app/services";
 
 const MIN_DELAY_S = 1;
 const MAX_DELAY_S = 600;
@@ -23,7 +23,7 @@ export interface Room {
 }
 
 export function useRoom(eventId: string, active: boolean): Room {
-  const api = useApi();
+  const { api, admissions } = useServices();
   const [room, setRoom] = useState<RoomState | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [updatedAt, setUpdatedAt] = useState(0);
@@ -44,6 +44,8 @@ export function useRoom(eventId: string, active: boolean): Room {
         if (controller.signal.aborted) return;
         joined = true;
         failures = 0;
+        // Kept while waiting (a reload, or a room that lost its state, gives the place back).
+        admissions.keepReceipt(eventId, body.state === "waiting" ? (body.receipt ?? admissions.receipt(eventId)) : null);
         setRoom(body);
         setError(null);
         setUpdatedAt(Date.now());
@@ -72,13 +74,14 @@ export function useRoom(eventId: string, active: boolean): Room {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [api, eventId, active, round]);
+  }, [api, admissions, eventId, active, round]);
 
   const rejoin = useCallback(async () => {
     await api.leaveRoom(eventId).catch(() => undefined); // gone already is fine
+    admissions.keepReceipt(eventId, null);
     setRoom(null);
     setRound((value) => value + 1);
-  }, [api, eventId]);
+  }, [api, admissions, eventId]);
 
   return { room, error, updatedAt, rejoin };
 }

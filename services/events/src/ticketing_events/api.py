@@ -237,7 +237,8 @@ async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) ->
             "description": "The layout, with a strong `ETag`. A published event's layout never "
             "changes: `Cache-Control: public, max-age=31536000, immutable`. A draft's (only its "
             "organizer and admins see it) may change until it is published: "
-            "`private, no-cache`.",
+            "`private, no-cache`. Sent gzipped (`Content-Encoding: gzip`, its own ETag) to "
+            "clients that accept it.",
         },
         304: {"description": "`If-None-Match` names the current layout"},
         404: _PROBLEM,
@@ -253,7 +254,9 @@ async def layout(
     is, else available."""
     found, public = await catalog.layout(user, event_id)
     cache_control = IMMUTABLE if public else PRIVATE
-    return cached_response(request, found.document, cache_control, etag=found.etag)
+    return cached_response(
+        request, found.document, cache_control, etag=found.etag, gzipped=found.document_gzip
+    )
 
 
 @events_api.get(
