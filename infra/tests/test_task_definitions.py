@@ -134,10 +134,8 @@ def test_environment_and_secrets(spec: ServiceSpec) -> None:
     if declared.dynamodb_tables:
         assert env["DYNAMODB_TABLE"] == declared.dynamodb_tables[0]
     # Every service it calls, by its Service Connect name (its pyproject's peers and late peers).
-    for name in declared.calls:
+    for name in declared.peers + declared.late_peers:  # (the edge routes by its table)
         peer = catalog.TOPOLOGY[name]
-        if declared.edge and peer.routes and not peer.jwks:
-            continue  # the edge reaches the services it routes to through GATEWAY_ROUTES
         assert env[f"{peer.env_prefix}_URL"] == f"http://{name}.ticketing.local:8000"
         if peer.jwks:
             assert env["JWKS_URL"] == f"http://{name}.ticketing.local:8000{peer.jwks}"
@@ -162,6 +160,9 @@ def test_databases_and_service_specific_settings() -> None:
     assert env_of(booking)["DYNAMODB_TABLE"] == "ticketing-bookings"
     assert env_of(booking)["AWS_REGION"] == "${REGION}"
     assert "TICKET_SIGNING_KEY" in secrets_of(booking)
+    gateway = by_name["api-gateway"].app_container
+    assert "WAITING_ROOM_SIGNING_KEY" in secrets_of(gateway)
+    assert env_of(gateway)["EVENTS_URL"]  # which events' holds go through a waiting room
     assert env_of(by_name["payment"].app_container)["PAYMENT_PROVIDER"] == "stripe"
     notification = env_of(by_name["notification"].app_container)
     assert notification["MAIL_TRANSPORT"] == "ses"

@@ -96,7 +96,9 @@ def test_the_edge_routes_every_service_that_owns_routes(tmp_path: Path) -> None:
     services = {s.name: s for s in topology.discover(tmp_path)}
     assert set(services) == {"auth", "events", "gw"}  # a folder without the table is no service
     assert services["gw"].peers == ("auth",)
-    assert services["gw"].late_peers == ("events",)  # called, never waited for
+    assert services["gw"].late_peers == ()
+    assert services["gw"].routes_to == ("auth", "events")  # called, never waited for
+    assert services["gw"].calls == ("auth", "events")
     assert topology.gateway_routes(list(services.values()), "http://{service}:8000") == {
         "/api/v1/auth": "http://auth:8000",
         "/api/v1/e": "http://events:8000",

@@ -95,6 +95,7 @@ class Service:
     late_peers: tuple[str, ...] = ()
     jwks: str | None = None
     edge: bool = False
+    routes_to: tuple[str, ...] = ()  # the edge: every service with routes (derived, not declared)
     setup: tuple[str, ...] = ()
     demo_data: tuple[str, ...] = ()  # jobs that put demo data in, once the stack is up
     scaling: Scaling = Scaling(*DEFAULT_TASKS)
@@ -123,8 +124,9 @@ class Service:
 
     @property
     def calls(self) -> tuple[str, ...]:
-        """Every service it calls."""
-        return self.peers + self.late_peers
+        """Every service it calls: the ones it declares, and for the edge those it routes to."""
+        declared = self.peers + self.late_peers
+        return declared + tuple(name for name in self.routes_to if name not in declared)
 
 
 def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -181,16 +183,11 @@ def parse(name: str, table: dict[str, Any], where: str = "") -> Service:
     )
 
 
-def _with_edge_peers(services: list[Service]) -> list[Service]:
-    """The edge calls every service that owns public routes, besides what it declares: late
-    peers, as it never waits for them (an upstream that is down is its breaker's business)."""
-    result = []
-    for service in services:
-        if service.edge:
-            routed = tuple(s.name for s in services if s.routes and s.name not in service.calls)
-            service = replace(service, late_peers=service.late_peers + routed)
-        result.append(service)
-    return result
+def _with_edge_routes(services: list[Service]) -> list[Service]:
+    """The edge calls every service that owns public routes, through its route table (never
+    waiting for them at start: an upstream that is down is its breaker's business)."""
+    routed = tuple(s.name for s in services if s.routes)
+    return [replace(s, routes_to=routed) if s.edge else s for s in services]
 
 
 def gateway_routes(services: list[Service], upstream: str) -> dict[str, str]:
@@ -250,7 +247,7 @@ def discover(root: Path) -> list[Service]:
         table = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing")
         if table:
             services.append(parse(manifest.parent.name, table, str(manifest)))
-    services = _with_edge_peers(services)
+    services = _with_edge_routes(services)
     check(services)
     return services
 

@@ -129,7 +129,8 @@ PROVIDED: dict[str, Callable[[str], str]] = {
         _kept_file(variable, ".json"),
         lambda: json.dumps([{"kid": "dev-1", "private_key": _ed25519_pem()}]),
     ),
-    # An Ed25519 private key, PEM (booking's TICKET_SIGNING_KEY).
+    # An Ed25519 private key, PEM (booking's TICKET_SIGNING_KEY, the gateway's
+    # WAITING_ROOM_SIGNING_KEY).
     "ed25519-key": lambda variable: _kept(_kept_file(variable, ".pem"), _ed25519_pem),
     "demo-admin-email": lambda _: DEMO_ADMIN[0],
     "demo-admin-password": lambda _: DEMO_ADMIN[1],
@@ -168,7 +169,7 @@ def service_env(
         # the images). Otherwise any local client could name its own address to the gateway.
         "FORWARDED_ALLOW_IPS": "",
     }
-    peers = [by_name[name] for name in spec.calls if name in by_name]
+    peers = [by_name[name] for name in spec.peers + spec.late_peers if name in by_name]
     for peer in peers:
         env[f"{peer.env_prefix}_URL"] = peer.dev_url
         if peer.jwks:
