@@ -276,11 +276,13 @@ _ANONYMOUS = """
 import json
 from ticketing_api_gateway.public_routes import PUBLIC_ROUTES
 from ticketing_devkit.public_api import merged_document
+from ticketing_devkit.stack import discover
+routed = tuple(prefix for spec in discover() for prefix in spec.routes)
 document = merged_document()
-services = [
+services = [  # what the gateway passes on (its own routes, /api/v1/waiting-room, are its own)
     (method.upper(), path)
     for path, item in document["paths"].items()
-    if path.startswith("/api/")
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in routed)
     for method, operation in item.items()
     if isinstance(operation, dict)
     and (not operation.get("security") or {} in operation["security"])

@@ -121,13 +121,12 @@ class GatewaySettings(ServiceSettings, RedisSettings):
     def _gateway_needs_keys_and_groups(self) -> GatewaySettings:
         if not self.jwks_url:
             raise ValueError("JWKS_URL must be set: the gateway verifies tokens at the edge")
-        if self.environment == "prod":
-            # (WAITING_ROOM_SIGNING_KEY, like every secret: ServiceSettings.)
-            if not self.events_url:
-                raise ValueError(
-                    "EVENTS_URL must be set in production: it says which events' holds and "
-                    "bookings go through a waiting room"
-                )
+        # (WAITING_ROOM_SIGNING_KEY, like every secret, is ServiceSettings' to refuse.)
+        if self.environment == "prod" and not self.events_url:
+            raise ValueError(
+                "EVENTS_URL must be set in production: it says which events' holds and "
+                "bookings go through a waiting room"
+            )
         if "default" not in self.rate_limits:
             raise ValueError("RATE_LIMITS needs a 'default' group")
         if self.rate_limits["default"].prefixes:
