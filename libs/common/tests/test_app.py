@@ -242,3 +242,44 @@ def test_the_openapi_document_says_which_operations_admit_anonymous_callers() ->
     assert paths["/api/v1/things/both"]["post"]["security"] == [{"HTTPBearer": []}]
     assert app.openapi() is app.openapi()  # built once: marking it again changes nothing
     assert app.openapi()["paths"]["/api/v1/things/public"]["get"]["security"][0] == {}
+
+
+async def test_routes_get_what_the_app_provides_by_type() -> None:
+    from typing import Annotated
+
+    from fastapi import Depends
+    from ticketing_common.resources import provide, provided
+
+    class Greeter:
+        def greet(self) -> str:
+            return "hello"
+
+    class LoudGreeter(Greeter):
+        def greet(self) -> str:
+            return "HELLO"
+
+    class Missing:
+        pass
+
+    router = APIRouter()
+
+    @router.get("/greet")
+    async def greet(
+        greeter: Annotated[Greeter, Depends(provided(Greeter))],
+        settings: Annotated[ServiceSettings, Depends(provided(ServiceSettings))],
+    ) -> dict[str, str]:
+        return {"said": greeter.greet(), "by": settings.service_name}
+
+    @router.get("/missing")
+    async def missing(thing: Annotated[Missing, Depends(provided(Missing))]) -> None:
+        return None
+
+    app = create_service_app(
+        ServiceSettings(service_name="greeter"), title="t", routers=[router], provides=[Greeter()]
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/greet")).json() == {"said": "hello", "by": "greeter"}
+        provide(app, LoudGreeter())  # a subclass answers for its base when the base is not there
+        assert (await client.get("/greet")).json()["said"] == "hello"  # the exact type first
+        assert (await client.get("/missing")).status_code == 500  # a wiring mistake, said loudly

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from ticketing_common.middleware import RequestContextMiddleware
 from ticketing_common.problems import Problem, install_problem_handlers
-from ticketing_common.resources import Degraded, Resource
+from ticketing_common.resources import Degraded, Resource, provide
 from ticketing_common.security import JwksKeySource, TokenVerifier, document_anonymous_access
 from ticketing_common.settings import ServiceSettings
 from ticketing_common.tracing import TracingMiddleware
@@ -41,9 +41,11 @@ def create_service_app(
     resources: Sequence[Resource] = (),
     on_startup: Sequence[Hook] = (),
     background: Sequence[Hook] = (),
+    provides: Sequence[object] = (),
 ) -> FastAPI:
     """Build a service. `resources` open in order in the lifespan and are checked by `/ready`;
-    `on_startup` hooks run once they are open; `background` loops run until shutdown."""
+    `on_startup` hooks run once they are open; `background` loops run until shutdown; routes get
+    the settings and what is in `provides` by type (`Depends(provided(X))`)."""
     # (Logging is configured already: by the settings, as they were read.)
     tracing = configure_tracing(settings)
     resources = list(resources)
@@ -94,6 +96,7 @@ def create_service_app(
         openapi_tags=[{"name": "internal", "description": "Service-to-service commands"}],
     )
     app.state.settings = settings
+    provide(app, settings, *provides)
     app.state.tracing = tracing  # None when off; the bus consumer and the gateway's proxy use it
     install_problem_handlers(app)
     for item in resources:

@@ -2,6 +2,10 @@
 
 The app factory starts resources in order inside the lifespan (never at import), publishes each on
 `app.state.<name>`, and asks each one in `/ready`.
+
+What routes use (the service's settings, its domain services) is `provide`d to the app by type
+and declared by routes as `Annotated[X, Depends(provided(X))]`: one typed way, no casts of
+`app.state`.
 """
 
 from __future__ import annotations
@@ -9,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
+from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 R = TypeVar("R", bound="Resource")
+T = TypeVar("T")
+_PROVIDED = "provided"
 
 
 class Degraded(Exception):
@@ -47,3 +54,30 @@ def resource(conn: HTTPConnection, kind: type[R]) -> R:
     if not isinstance(found, kind):
         raise RuntimeError(f"resource {kind.name!r} is not configured for this service")
     return found
+
+
+def provide(app: Starlette, *objects: object) -> None:
+    """Make `objects` available to the app's routes, each by its own type (`provided`)."""
+    registry: dict[type, object] | None = getattr(app.state, _PROVIDED, None)
+    if registry is None:
+        registry = {}
+        setattr(app.state, _PROVIDED, registry)
+    for item in objects:
+        registry[type(item)] = item
+
+
+def provided(kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]:
+    """A dependency answering the app's `provide`d object of type `kind` (async: FastAPI runs a
+    plain `def` dependency in a worker thread, a hop per request for a dictionary lookup)."""
+
+    async def dependency(conn: HTTPConnection) -> T:
+        registry: dict[type, object] = getattr(conn.app.state, _PROVIDED, {})
+        found = registry.get(kind)
+        if found is None:  # provided as a subclass (one of a protocol's implementations)
+            found = next((item for item in registry.values() if isinstance(item, kind)), None)
+        if not isinstance(found, kind):
+            raise RuntimeError(f"{kind.__name__} is not provided to this app")
+        return found
+
+    dependency.__name__ = f"provided_{kind.__name__}"
+    return dependency

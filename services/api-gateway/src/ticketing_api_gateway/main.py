@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
+from ticketing_common.resources import provide
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.tracing import TracingMiddleware
 
@@ -145,8 +146,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         resources=[verifier, upstreams, limiter],
         background=background,
     )
-    control.state.status_page = status_page
-    control.state.status_recorder = recorder
+    provide(control, status_page, recorder)
     room_limits = settings.rate_limits.get("waiting-room", settings.rate_limits["default"])
     control.state.waiting_room_api = RoomApi(rooms, room, admission_keys, limiter, room_limits.user)
     control.user_middleware.append(Middleware(PollFastPath))  # innermost

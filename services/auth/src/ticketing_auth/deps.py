@@ -8,6 +8,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 from ticketing_common.database import DbSession
 from ticketing_common.middleware import client_ip
+from ticketing_common.resources import provided
 
 from ticketing_auth.accounts import Accounts
 from ticketing_auth.keys import KeyRing
@@ -18,32 +19,18 @@ from ticketing_auth.throttle import LoginThrottle
 # thread hop per dependency per request for what is an attribute lookup.
 
 
-def _settings(conn: HTTPConnection) -> AuthSettings:
-    settings: AuthSettings = conn.app.state.settings
-    return settings
+Settings = Annotated[AuthSettings, Depends(provided(AuthSettings))]
+Keys = Annotated[KeyRing, Depends(provided(KeyRing))]
+Throttle = Annotated[LoginThrottle, Depends(provided(LoginThrottle))]
 
 
-async def _keys(conn: HTTPConnection) -> KeyRing:
-    keys: KeyRing = conn.app.state.keys
-    return keys
+async def _accounts(db: DbSession, keys: Keys, settings: Settings) -> Accounts:
+    return Accounts(db, keys, settings)
 
 
-Keys = Annotated[KeyRing, Depends(_keys)]
+async def _client_ip(conn: HTTPConnection, settings: Settings) -> str:
+    return client_ip(conn, settings.trusted_proxy_hops)
 
 
-async def _throttle(conn: HTTPConnection) -> LoginThrottle:
-    throttle: LoginThrottle = conn.app.state.login_throttle
-    return throttle
-
-
-async def _accounts(db: DbSession, keys: Keys, conn: HTTPConnection) -> Accounts:
-    return Accounts(db, keys, _settings(conn))
-
-
-async def _client_ip(conn: HTTPConnection) -> str:
-    return client_ip(conn, _settings(conn).trusted_proxy_hops)
-
-
-Throttle = Annotated[LoginThrottle, Depends(_throttle)]
 AccountsService = Annotated[Accounts, Depends(_accounts)]
 ClientIp = Annotated[str, Depends(_client_ip)]

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database
 from ticketing_common.redis import RedisClient
+from ticketing_common.resources import provide
 from ticketing_common.security import StaticKeySource, TokenVerifier
 
 from ticketing_auth.accounts import Accounts
@@ -22,7 +23,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     redis = RedisClient.from_settings(settings)
 
     async def prepare(app: FastAPI) -> None:
-        app.state.login_throttle = LoginThrottle(
+        throttle = LoginThrottle(
             redis.client,
             failures_per_email=settings.login_failures_per_email,
             failures_per_ip=settings.login_failures_per_ip,
@@ -30,6 +31,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             email_window_s=settings.login_window_s,
             ip_window_s=settings.login_ip_window_s,
         )
+        provide(app, throttle)  # once Redis is open: it works on the client
         if settings.admin_email and settings.admin_password:
             async with database.session() as db:
                 await Accounts(db, keys, settings).ensure_admin(
@@ -54,6 +56,6 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             ),
         ],
         on_startup=[prepare],
+        provides=[keys],
     )
-    app.state.keys = keys
     return app

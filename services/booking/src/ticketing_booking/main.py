@@ -10,6 +10,7 @@ from ticketing_common.bus import Bus, Consumer
 from ticketing_common.facts import Envelope
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import RedisClient
+from ticketing_common.resources import provide
 
 from ticketing_booking.api import internal, router
 from ticketing_booking.clients import AuthClient, EventsClient, InventoryClient, PaymentClient
@@ -100,8 +101,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         resources=[dynamo, redis, bus, services],
         background=[consumer.run, outbox.run, sweep_expired, reconciler.run],
     )
-    app.state.saga = saga
-    app.state.console = SalesConsole(
+    sales_console = SalesConsole(
         saga,
         owners,
         inventory,
@@ -109,5 +109,5 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         checkins,
         summary_cache_s=settings.sales_summary_cache_s,
     )
-    app.state.door = Door(store, checkins, signer, owners)
+    provide(app, saga, sales_console, Door(store, checkins, signer, owners))
     return app

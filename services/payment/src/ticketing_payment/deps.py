@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.requests import HTTPConnection
 from ticketing_common.database import DbSession
+from ticketing_common.resources import provided
 
 from ticketing_payment.payments import Payments
 from ticketing_payment.providers import PaymentProvider
@@ -16,19 +16,12 @@ from ticketing_payment.webhooks import WebhookProcessor
 # thread hop per dependency per request for what is an attribute lookup.
 
 
-def _provider(conn: HTTPConnection) -> PaymentProvider:
-    provider: PaymentProvider = conn.app.state.provider
-    return provider
+Provider = Annotated[PaymentProvider, Depends(provided(PaymentProvider))]
 
 
-async def _payments(db: DbSession, conn: HTTPConnection) -> Payments:
-    return Payments(db, _provider(conn))
-
-
-async def _webhooks(conn: HTTPConnection) -> WebhookProcessor:
-    webhooks: WebhookProcessor = conn.app.state.webhooks
-    return webhooks
+async def _payments(db: DbSession, provider: Provider) -> Payments:
+    return Payments(db, provider)
 
 
 PaymentsService = Annotated[Payments, Depends(_payments)]
-Webhooks = Annotated[WebhookProcessor, Depends(_webhooks)]
+Webhooks = Annotated[WebhookProcessor, Depends(provided(WebhookProcessor))]

@@ -46,6 +46,6 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         routers=[router, internal],
         resources=[database, redis, bus, provider],
         background=[relay.run],
+        provides=[webhooks, provider],
     )
-    app.state.webhooks = webhooks
     return app

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import orjson
 import stripe
@@ -69,6 +69,7 @@ class ProviderUnavailable(Problem):
         )
 
 
+@runtime_checkable
 class PaymentProvider(Protocol):
     kind: str  # recorded on each payment: "stripe" | "local"
     simulated: bool  # only a simulator accepts /simulate
