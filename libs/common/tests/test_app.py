@@ -280,6 +280,8 @@ async def test_routes_get_what_the_app_provides_by_type() -> None:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/greet")).json() == {"said": "hello", "by": "greeter"}
-        provide(app, LoudGreeter())  # a subclass answers for its base when the base is not there
-        assert (await client.get("/greet")).json()["said"] == "hello"  # the exact type first
+        provide(app, LoudGreeter())  # by its own type: not what asks for a Greeter gets
+        assert (await client.get("/greet")).json()["said"] == "hello"
+        provide(app, LoudGreeter(), as_type=Greeter)  # in the place of a Greeter
+        assert (await client.get("/greet")).json()["said"] == "HELLO"
         assert (await client.get("/missing")).status_code == 500  # a wiring mistake, said loudly

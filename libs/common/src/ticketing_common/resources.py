@@ -56,14 +56,15 @@ def resource(conn: HTTPConnection, kind: type[R]) -> R:
     return found
 
 
-def provide(app: Starlette, *objects: object) -> None:
-    """Make `objects` available to the app's routes, each by its own type (`provided`)."""
+def provide(app: Starlette, *objects: object, as_type: type | None = None) -> None:
+    """Make `objects` available to the app's routes, each by its own type (`provided`), or by
+    `as_type` (an interface several implementations answer for, say)."""
     registry: dict[type, object] | None = getattr(app.state, _PROVIDED, None)
     if registry is None:
         registry = {}
         setattr(app.state, _PROVIDED, registry)
     for item in objects:
-        registry[type(item)] = item
+        registry[as_type or type(item)] = item
 
 
 def provided(kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]:
@@ -71,10 +72,7 @@ def provided(kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]:
     plain `def` dependency in a worker thread, a hop per request for a dictionary lookup)."""
 
     async def dependency(conn: HTTPConnection) -> T:
-        registry: dict[type, object] = getattr(conn.app.state, _PROVIDED, {})
-        found = registry.get(kind)
-        if found is None:  # provided as a subclass (one of a protocol's implementations)
-            found = next((item for item in registry.values() if isinstance(item, kind)), None)
+        found = getattr(conn.app.state, _PROVIDED, {}).get(kind)
         if not isinstance(found, kind):
             raise RuntimeError(f"{kind.__name__} is not provided to this app")
         return found

@@ -8,9 +8,10 @@ from ticketing_common.bus import Bus
 from ticketing_common.database import Database
 from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
+from ticketing_common.resources import provide
 
 from ticketing_payment.api import internal, router
-from ticketing_payment.providers import LocalSimulator, StripeProvider
+from ticketing_payment.providers import LocalSimulator, PaymentProvider, StripeProvider
 from ticketing_payment.settings import DEV_WEBHOOK_SECRET, PaymentSettings
 from ticketing_payment.tables import outbox
 from ticketing_payment.webhooks import WebhookProcessor
@@ -46,6 +47,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         routers=[router, internal],
         resources=[database, redis, bus, provider],
         background=[relay.run],
-        provides=[webhooks, provider],
+        provides=[webhooks],
     )
+    provide(app, provider, as_type=PaymentProvider)  # the simulator or Stripe
     return app
