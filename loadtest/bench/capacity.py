@@ -88,12 +88,11 @@ OPENSEARCH = "<opensearch stand-in>"
 # CloudFront answers during an on-sale: thousands of people reading the same few events and the
 # first page of the listing within the 5 s their answers may be cached.
 EDGE_HIT_RATIO = 0.9
-# The crowds the waiting room is sized for, people arriving per second for a minute: the load
-# test's burst (`--spawn-rate 10`), and on-sales of 60,000 and 300,000 people; admitted at the
-# room's default rate.
-ROOM_ARRIVALS_PER_S = (10.0, 1_000.0, 5_000.0)
-ROOM_ARRIVAL_S = 60.0
-ROOM_ADMISSION_PER_MINUTE = 600
+# The crowds the waiting room is sized for: (people arriving per second, for how long, admitted
+# per minute). The load test's burst (loadtest/README.md, "The waiting room": 240 people at 8 a
+# second, 180 admitted a minute), and on-sales of 60,000 and 300,000 people arriving within a
+# minute, admitted at the room's default rate.
+ROOM_CROWDS = ((8.0, 30.0, 180), (1_000.0, 60.0, 600), (5_000.0, 60.0, 600))
 
 
 @dataclass
@@ -695,16 +694,13 @@ def main() -> None:
             capacity.render_measurements(measured),
             f"Mix (share of public requests): {capacity.render_shares(shares)}.",
             capacity.render_needs(args.rps, result, cached, args.edge_hit_ratio),
-            "The waiting room at an on-sale (`capacity.room_load`: the crowd arriving for a "
-            f"minute, admitted at {ROOM_ADMISSION_PER_MINUTE} a minute, each waiting person "
-            "polling at the pace the room sets; only the admitted move on to the seat map and "
-            "inventory):",
+            "The waiting room at an on-sale (`capacity.room_load`: each waiting person polls at "
+            "the pace the room sets, a join counted at a poll's cost; only the admitted move on "
+            "to the seat map and inventory):",
             capacity.render_room(
                 [
-                    capacity.room_load(
-                        arrivals, ROOM_ARRIVAL_S, ROOM_ADMISSION_PER_MINUTE, measured
-                    )
-                    for arrivals in ROOM_ARRIVALS_PER_S
+                    capacity.room_load(arrivals, seconds, per_minute, measured)
+                    for arrivals, seconds, per_minute in ROOM_CROWDS
                 ]
             ),
         ]
