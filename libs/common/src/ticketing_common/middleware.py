@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
@@ -51,10 +51,12 @@ class RequestContextMiddleware:
         declared = _content_length(scope)
         refusal = None
         if declared is not None and declared > limit:
-            refusal = Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+            refusal = Problem(
+                413, f"The request body exceeds {limit} bytes", slug=ProblemType.BODY_TOO_LARGE
+            )
         elif "\x00" in scope["path"] or _has_nul(scope["query_string"]):
             # No store takes it (PostgreSQL text cannot hold U+0000) and no id or query needs it.
-            refusal = Problem(400, "The URL contains a NUL character", slug="nul-in-url")
+            refusal = Problem(400, "The URL contains a NUL character", slug=ProblemType.NUL_IN_URL)
         if refusal is not None:
             response = refusal.to_response(scope["path"])
             response.headers["x-request-id"] = request_id
@@ -96,7 +98,7 @@ class RequestContextMiddleware:
             if started_response:
                 raise  # half a response went out: only closing the connection can end it
             problem = Problem(
-                500, "An unexpected error occurred; it has been logged", slug="internal"
+                500, "An unexpected error occurred; it has been logged", slug=ProblemType.INTERNAL
             )
             await problem.to_response(scope["path"])(scope, receive, send_with_id)
         finally:

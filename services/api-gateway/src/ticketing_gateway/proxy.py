@@ -23,7 +23,7 @@ import aiohttp
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 from ticketing_common.logging import request_id_var, trace_id_var
-from ticketing_common.problems import PROBLEM_JSON, Problem
+from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType
 from ticketing_common.security import InvalidToken, TokenVerifier
 from yarl import URL
 
@@ -299,7 +299,7 @@ class Proxy:
                     Problem(
                         429,
                         f"Too many requests; retry in {decision.retry_after_s} seconds",
-                        slug="rate-limited",
+                        slug=ProblemType.RATE_LIMITED,
                         headers={"Retry-After": str(decision.retry_after_s)},
                     )
                 )
@@ -311,7 +311,7 @@ class Proxy:
                     Problem(
                         401,
                         auth_problem,
-                        slug="unauthorized",
+                        slug=ProblemType.UNAUTHORIZED,
                         headers={"WWW-Authenticate": "Bearer"},
                     )
                 )
@@ -323,7 +323,7 @@ class Proxy:
             declared = _declared_length(seen[_CONTENT_LENGTH])
             if declared == -1:
                 await exchange.problem(
-                    Problem(400, "Content-Length is not a number", slug="bad-request")
+                    Problem(400, "Content-Length is not a number", slug=ProblemType.BAD_REQUEST)
                 )
                 return
             if declared is not None and declared > self.max_body_bytes:
@@ -351,7 +351,7 @@ class Proxy:
                     Problem(
                         503,
                         "The service behind this path is failing; try again shortly",
-                        slug="upstream-unavailable",
+                        slug=ProblemType.UPSTREAM_UNAVAILABLE,
                         headers={"Retry-After": str(retry)},
                     )
                 )
@@ -385,7 +385,11 @@ class Proxy:
                     # Still waiting for the client's body: the client is slow, not the service.
                     breaker.release_probe()
                     await exchange.problem(
-                        Problem(408, "The request body did not arrive in time", slug="timeout")
+                        Problem(
+                            408,
+                            "The request body did not arrive in time",
+                            slug=ProblemType.REQUEST_TIMEOUT,
+                        )
                     )
                     return
                 breaker.record_failure()
@@ -408,7 +412,7 @@ class Proxy:
                     Problem(
                         502,
                         "The service behind this path could not be reached",
-                        slug="upstream-unreachable",
+                        slug=ProblemType.UPSTREAM_UNREACHABLE,
                     )
                 )
                 return
@@ -426,7 +430,9 @@ class Proxy:
             if not exchange.started:
                 await exchange.problem(
                     Problem(
-                        500, "An unexpected error occurred; it has been logged", slug="internal"
+                        500,
+                        "An unexpected error occurred; it has been logged",
+                        slug=ProblemType.INTERNAL,
                     )
                 )
         finally:
@@ -535,7 +541,9 @@ class _Exchange:
                 return
             except aiohttp.ClientError:
                 await self.problem(
-                    Problem(502, "The service's answer broke off", slug="upstream-unreachable")
+                    Problem(
+                        502, "The service's answer broke off", slug=ProblemType.UPSTREAM_UNREACHABLE
+                    )
                 )
                 return
             self.status = response.status
@@ -620,12 +628,14 @@ def _declared_length(value: bytes | None) -> int | None:
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+    return Problem(413, f"The request body exceeds {limit} bytes", slug=ProblemType.BODY_TOO_LARGE)
 
 
 def _timed_out() -> Problem:
     return Problem(
-        504, "The service behind this path did not answer in time", slug="upstream-timeout"
+        504,
+        "The service behind this path did not answer in time",
+        slug=ProblemType.UPSTREAM_TIMEOUT,
     )
 
 

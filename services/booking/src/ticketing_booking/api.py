@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
-from ticketing_common.problems import conflict, forbidden
+from ticketing_common.problems import ProblemType, conflict, forbidden
 from ticketing_common.security import CurrentUser
 
 from ticketing_booking.deps import Saga
@@ -123,7 +123,7 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     if booking.status != "confirmed":
         raise conflict(
             f"Tickets exist only for confirmed bookings (this one is {booking.status})",
-            "not-confirmed",
+            ProblemType.NOT_CONFIRMED,
             booking_status=booking.status,
         )
     return [

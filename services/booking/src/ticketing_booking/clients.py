@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ticketing_common.http_client import ServiceClient, ServiceResponse, ServiceUnavailable
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_booking.models import Booking, PaymentInfo
 
@@ -29,7 +29,7 @@ def _unexpected(service: str, response: ServiceResponse) -> Problem:
     return Problem(
         502,
         f"The {service} service gave an unexpected answer ({response.status})",
-        slug="dependency-error",
+        slug=ProblemType.DEPENDENCY_UNAVAILABLE,
         service=service,
     )
 
@@ -119,7 +119,9 @@ class InventoryClient:
             if section.get("section_id") == section_id:
                 return int(section["capacity"])
         raise Problem(
-            502, f"inventory does not know section {section_id!r}", slug="dependency-error"
+            502,
+            f"inventory does not know section {section_id!r}",
+            slug=ProblemType.DEPENDENCY_UNAVAILABLE,
         )
 
 
@@ -143,7 +145,7 @@ class EventsClient:
             raise Problem(
                 409,
                 "The event cannot be booked for this hold",
-                slug="not-bookable",
+                slug=ProblemType.NOT_BOOKABLE,
                 reason=_slug(response),
             )
         if not response.ok:

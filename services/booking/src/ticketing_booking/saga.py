@@ -31,7 +31,7 @@ from ticketing_common.facts import (
     PaymentRefunded,
     PaymentSucceeded,
 )
-from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.security import Principal
 
 from ticketing_booking import store as errors
@@ -85,7 +85,7 @@ class BookingSaga:
         if hold is None:
             raise not_found("Hold", hold_id)
         if hold["user_id"] != user.user_id:
-            raise conflict("This hold belongs to someone else", "hold-not-yours")
+            raise conflict("This hold belongs to someone else", ProblemType.HOLD_NOT_YOURS)
         expires_at = datetime.fromisoformat(str(hold["expires_at"]).replace("Z", "+00:00"))
         if hold["status"] != "held" or expires_at <= datetime.now(UTC):
             # No longer bookable; but if it was booked, booking it again answers that booking.
@@ -94,7 +94,7 @@ class BookingSaga:
                 return await self._existing(user, existing), False
             raise conflict(
                 f"The hold is {hold['status'] if hold['status'] != 'held' else 'expired'}",
-                "hold-expired",
+                ProblemType.HOLD_EXPIRED,
             )
         # A live hold booked already (a retried request) is found by the create below failing.
         quote = await self.events.quote(hold)
@@ -124,7 +124,7 @@ class BookingSaga:
     async def _existing(self, user: Principal, booking_id: str) -> Booking:
         booking = await self.store.get(booking_id)
         if booking is None or booking.user_id != user.user_id:
-            raise conflict("This hold is already booked", "hold-booked")
+            raise conflict("This hold is already booked", ProblemType.HOLD_BOOKED)
         if booking.status == "pending_payment" and booking.payment is None:
             booking = await self._with_payment(booking)
         return booking
@@ -140,7 +140,7 @@ class BookingSaga:
                 if current.payment is not None:
                     return current
                 booking = current
-        raise Problem(503, "The booking is changing too fast; try again", slug="busy")
+        raise Problem(503, "The booking is changing too fast; try again", slug=ProblemType.BUSY)
 
     async def visible(self, user: Principal, booking_id: str) -> Booking:
         """The booking as its owner (or an admin) reads it; a confirmed one may come from
@@ -167,10 +167,12 @@ class BookingSaga:
             if booking.paid:
                 raise conflict(
                     "The payment has just arrived and is being confirmed; try again shortly",
-                    "payment-in-progress",
+                    ProblemType.PAYMENT_IN_PROGRESS,
                 )
             return await self._cancel_unpaid(booking, "cancelled by the customer")
-        raise conflict(f"A booking that is {booking.status} cannot be cancelled", "not-cancellable")
+        raise conflict(
+            f"A booking that is {booking.status} cannot be cancelled", ProblemType.NOT_CANCELLABLE
+        )
 
     async def refund(self, booking_id: str, reason: str) -> Booking | None:
         """An organizer's or admin's refund of a paid booking (the money back, the seats back on
@@ -183,7 +185,7 @@ class BookingSaga:
             if booking.status != "confirmed":
                 raise conflict(
                     f"Only a confirmed booking can be refunded; this one is {booking.status}",
-                    "not-refundable",
+                    ProblemType.NOT_REFUNDABLE,
                     booking_status=booking.status,
                 )
             return await self._refund_confirmed(booking, reason)

@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 from botocore.exceptions import ClientError
 from ticketing_common.facts import FactData
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_booking.dynamo import DynamoDB
 from ticketing_booking.models import Booking
@@ -473,7 +473,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "The cursor is not valid", slug="bad-cursor") from exc
+        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR) from exc
     if not isinstance(key, dict):
-        raise Problem(400, "The cursor is not valid", slug="bad-cursor")
+        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR)
     return key

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common.facts import EventCancelled, EventFact, EventPublished, EventUpdated
 from ticketing_common.outbox import add_fact
-from ticketing_common.problems import Problem, conflict, forbidden, not_found
+from ticketing_common.problems import Problem, ProblemType, conflict, forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
@@ -111,7 +111,7 @@ class Events:
             if event["status"] != "draft":
                 raise conflict(
                     f"Only draft events can be edited; this one is {event['status']}",
-                    slug="not-a-draft",
+                    slug=ProblemType.NOT_A_DRAFT,
                 )
             current = {field: event[field] for field in EDITABLE}
             try:
@@ -152,9 +152,11 @@ class Events:
                 await self.db.rollback()
                 return event  # publishing twice is harmless
             if event["status"] == "cancelled":
-                raise conflict("A cancelled event cannot be published", slug="event-cancelled")
+                raise conflict(
+                    "A cancelled event cannot be published", slug=ProblemType.EVENT_CANCELLED
+                )
             if event["starts_at"] <= datetime.now(UTC):
-                raise conflict("The event has already started", slug="event-started")
+                raise conflict("The event has already started", slug=ProblemType.EVENT_STARTED)
             venue = await self.venues.get(self.db, event["venue_id"])
             assert venue is not None  # foreign key
             layout = inventory_layout(venue["sections"], event["section_tiers"])

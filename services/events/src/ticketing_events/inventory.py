@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from ticketing_common.http_client import ServiceClient, ServiceResponse, ServiceUnavailable
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Inventory:
         raise Problem(
             502,
             f"The inventory service refused to {action} ({response.status})",
-            slug="dependency-refused",
+            slug=ProblemType.DEPENDENCY_UNAVAILABLE,
             service=SERVICE,
         )
 

@@ -27,7 +27,7 @@ from itertools import chain
 from typing import Any
 
 import orjson
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.seats import bit_indexes
 
 from ticketing_events.venues import capacity_of, seat_ids
@@ -220,7 +220,7 @@ class EventLayout:
                 raise Problem(
                     502,
                     "Inventory's seats do not match the event's layout",
-                    slug="dependency-error",
+                    slug=ProblemType.DEPENDENCY_UNAVAILABLE,
                     service="inventory",
                 )
             sold = int.from_bytes(base64.b64decode(bits["sold"]), "big")

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from ticketing_common.problems import Problem, unauthorized
+from ticketing_common.problems import Problem, ProblemType, unauthorized
 from ticketing_common.resources import resource
 from ticketing_common.security import InvalidToken, Principal, TokenVerifier
 
@@ -88,12 +88,15 @@ def invalid_request(errors: list[dict[str, Any]]) -> Problem:
     ticketing_common.problems): 400 for malformed JSON, else 422, each listing `errors`."""
     if any(error["type"] == "json_invalid" for error in errors):
         return Problem(
-            400, "The request body is not valid JSON", slug="malformed-json", errors=errors
+            400,
+            "The request body is not valid JSON",
+            slug=ProblemType.MALFORMED_JSON,
+            errors=errors,
         )
     return Problem(
         422,
         "The request does not match the schema",
-        slug="validation-error",
+        slug=ProblemType.VALIDATION_ERROR,
         title="Invalid request",
         errors=errors,
     )
@@ -134,7 +137,7 @@ async def small_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+    return Problem(413, f"The request body exceeds {limit} bytes", slug=ProblemType.BODY_TOO_LARGE)
 
 
 def parse_body(model: type[M], raw: bytes) -> M:

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Degraded, Resource
 
 from ticketing_inventory.keys import EPOCH_KEY, RECONCILER_LOCK_KEY
@@ -56,7 +56,7 @@ def rebuilding(event_id: str, retry_after_s: int) -> Problem:
     return Problem(
         503,
         f"The seat inventory of event {event_id!r} is being rebuilt; try again in a moment",
-        slug="inventory-rebuilding",
+        slug=ProblemType.INVENTORY_REBUILDING,
         headers={"Retry-After": str(retry_after_s)},
         retry_after=retry_after_s,
     )

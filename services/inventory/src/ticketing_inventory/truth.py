@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ticketing_common.http_client import ServiceClient, ServiceUnavailable
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_inventory.schemas import LayoutIn, Sales
 
@@ -65,7 +65,7 @@ class Truth:
             raise Problem(
                 502,
                 f"The {service} service refused inventory's question ({response.status})",
-                slug="dependency-refused",
+                slug=ProblemType.DEPENDENCY_UNAVAILABLE,
                 service=service,
             )
         return response.body
