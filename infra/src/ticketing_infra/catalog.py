@@ -101,9 +101,6 @@ DEPLOYMENT_ALARMS: tuple[str, ...] = tuple(
     name for service in PUBLIC_PATHS for name in (error_rate_alarm(service), latency_alarm(service))
 )
 
-# Python packages whose names do not follow ticketing_<folder with - as _>.
-PACKAGE_OVERRIDES = {"api-gateway": "ticketing_gateway"}
-
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -123,7 +120,8 @@ class ServiceSpec:
 
     @property
     def package(self) -> str:
-        return PACKAGE_OVERRIDES.get(self.name, f"ticketing_{self.name.replace('-', '_')}")
+        # Every package is ticketing_<folder, - as _>; its distribution ticketing-<folder>.
+        return f"ticketing_{self.name.replace('-', '_')}"
 
     @property
     def repository(self) -> str:

@@ -32,7 +32,7 @@ from ticketing_devkit.stores import temporary_redis_db
 
 HERE = Path(__file__).resolve().parent
 SEED_RPS_PER_VCPU = 2000
-GATEWAY_APP = "ticketing_gateway.main:create_app"
+GATEWAY_APP = "ticketing_api_gateway.main:create_app"
 PREFIXES = (
     "/api/v1/auth",
     "/api/v1/events",

@@ -15,7 +15,7 @@ from jwt.algorithms import OKPAlgorithm
 from ticketing_devkit.processes import ServiceProcess
 
 TESTS = Path(__file__).parent
-GATEWAY_APP = "ticketing_gateway.main:create_app"
+GATEWAY_APP = "ticketing_api_gateway.main:create_app"
 PREFIXES = (
     "/api/v1/auth",
     "/api/v1/events",

@@ -1,4 +1,4 @@
-from ticketing_gateway.breaker import BreakerState, CircuitBreaker
+from ticketing_api_gateway.breaker import BreakerState, CircuitBreaker
 
 
 class Clock:

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from ticketing_api_gateway.ratelimit import RateLimiter
+from ticketing_api_gateway.settings import Limit
 from ticketing_common.redis import RedisClient
 from ticketing_devkit.processes import free_port
-from ticketing_gateway.ratelimit import RateLimiter
-from ticketing_gateway.settings import Limit
 
 
 def limiter(redis_url: str, **overrides: Any) -> RateLimiter:

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from support import gateway_env, hits, running_gateway, start_upstream
+from ticketing_api_gateway.status import verdict
+from ticketing_api_gateway.upstreams import Readiness
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem
-from ticketing_gateway.status import verdict
-from ticketing_gateway.upstreams import Readiness
 
 COOLDOWN_S = 1.0
 

@@ -2,9 +2,9 @@
 
 import pytest
 from pydantic import ValidationError
-from ticketing_gateway.public_routes import PublicRoutes
-from ticketing_gateway.routing import RouteConfigError, RouteTable
-from ticketing_gateway.settings import (
+from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.routing import RouteConfigError, RouteTable
+from ticketing_api_gateway.settings import (
     DEFAULT_RATE_LIMITS,
     GatewaySettings,
     GroupLimits,

@@ -11,10 +11,10 @@ import orjson
 import pytest
 import redis
 from support import gateway_env, running_gateway, start_upstream
+from ticketing_api_gateway.history import SAMPLES_KEY, build_history
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_devkit.stores import temporary_redis_db
-from ticketing_gateway.history import SAMPLES_KEY, build_history
 
 HOUR = 3600
 

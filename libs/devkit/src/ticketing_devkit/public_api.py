@@ -6,7 +6,7 @@
 (to FILE, or stdout; the services' log lines go to stdout too, so a caller names a file.)
 
 Each service's app is built (never started: no store is reached) with the environment `make dev`
-gives it, and its document merged the way the gateway merges them (ticketing_gateway.openapi).
+gives it, and its document merged the way the gateway merges them (ticketing_api_gateway.openapi).
 Run it in the workspace virtualenv (`make sync`), where every service is installed.
 """
 
@@ -46,7 +46,7 @@ def merged_document() -> dict[str, Any]:
         for spec in specs
         if spec.routes
     ]
-    merge = importlib.import_module("ticketing_gateway.openapi").merge
+    merge = importlib.import_module("ticketing_api_gateway.openapi").merge
     document: dict[str, Any] = merge(own, services)
     return document
 

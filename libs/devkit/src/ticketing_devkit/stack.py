@@ -41,7 +41,7 @@ WEB_ORIGINS = (f"http://localhost:{WEB_PORT}", f"http://127.0.0.1:{WEB_PORT}")
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str  # the folder under services/, e.g. "api-gateway"
-    package: str  # the Python package, e.g. "ticketing_gateway"
+    package: str  # the Python package, e.g. "ticketing_api_gateway"
     app: str  # the app factory, "module:function"
     dev_port: int
     routes: tuple[str, ...] = ()

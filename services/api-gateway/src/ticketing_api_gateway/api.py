@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from ticketing_common.problems import Problem, ProblemType
 
-from ticketing_gateway.deps import History, Status
-from ticketing_gateway.history import BUCKET_MINUTES, StatusHistory
-from ticketing_gateway.status import StatusReport
+from ticketing_api_gateway.deps import History, Status
+from ticketing_api_gateway.history import BUCKET_MINUTES, StatusHistory
+from ticketing_api_gateway.status import StatusReport
 
 router = APIRouter(tags=["status"])
 

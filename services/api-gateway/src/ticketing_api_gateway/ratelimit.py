@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import Resource
 
-from ticketing_gateway.settings import Limit
+from ticketing_api_gateway.settings import Limit
 
 log = logging.getLogger(__name__)
 

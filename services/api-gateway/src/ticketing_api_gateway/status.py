@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ticketing_gateway.breaker import BreakerState
-from ticketing_gateway.ratelimit import RateLimiter
-from ticketing_gateway.upstreams import Readiness, ReadyState, Upstreams
+from ticketing_api_gateway.breaker import BreakerState
+from ticketing_api_gateway.ratelimit import RateLimiter
+from ticketing_api_gateway.upstreams import Readiness, ReadyState, Upstreams
 
 Verdict = Literal["operational", "degraded", "outage"]
 

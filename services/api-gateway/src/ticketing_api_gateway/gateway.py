@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ticketing_gateway.proxy import ROUTE_SCOPE_KEY
-from ticketing_gateway.routing import RouteTable
+from ticketing_api_gateway.proxy import ROUTE_SCOPE_KEY
+from ticketing_api_gateway.routing import RouteTable
 
 
 class Gateway:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ticketing_gateway.settings import GroupLimits, Limit, Timeouts
+from ticketing_api_gateway.settings import GroupLimits, Limit, Timeouts
 
 # Service-to-service commands live under /internal on every service; the gateway never routes
 # them, whatever the configuration says.

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.redis import RedisClient
 
-from ticketing_gateway.status import StatusPage, StatusReport
+from ticketing_api_gateway.status import StatusPage, StatusReport
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from ticketing_gateway.routing import INTERNAL_PREFIX
-from ticketing_gateway.upstreams import Upstreams
+from ticketing_api_gateway.routing import INTERNAL_PREFIX
+from ticketing_api_gateway.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 from ticketing_common.resources import Resource
 
-from ticketing_gateway.breaker import CircuitBreaker
+from ticketing_api_gateway.breaker import CircuitBreaker
 
 # degraded: it answers /ready with 200 but says it works only in part (inventory rebuilding).
 ReadyState = Literal["ready", "degraded", "not-ready", "unreachable"]

@@ -27,11 +27,11 @@ from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType
 from ticketing_common.security import InvalidToken, TokenVerifier
 from yarl import URL
 
-from ticketing_gateway.access_log import AccessLog
-from ticketing_gateway.public_routes import PublicRoutes
-from ticketing_gateway.ratelimit import Decision, RateLimiter
-from ticketing_gateway.routing import Route
-from ticketing_gateway.upstreams import Upstreams
+from ticketing_api_gateway.access_log import AccessLog
+from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.ratelimit import Decision, RateLimiter
+from ticketing_api_gateway.routing import Route
+from ticketing_api_gateway.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 

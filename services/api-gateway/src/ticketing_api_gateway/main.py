@@ -12,18 +12,18 @@ from ticketing_common.redis import RedisClient
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.tracing import TracingMiddleware
 
-from ticketing_gateway.access_log import AccessLog
-from ticketing_gateway.api import router
-from ticketing_gateway.gateway import Gateway
-from ticketing_gateway.history import StatusRecorder
-from ticketing_gateway.openapi import PublicApi
-from ticketing_gateway.proxy import Proxy
-from ticketing_gateway.public_routes import PublicRoutes
-from ticketing_gateway.ratelimit import RateLimiter
-from ticketing_gateway.routing import RouteTable
-from ticketing_gateway.settings import GatewaySettings, Timeouts
-from ticketing_gateway.status import StatusPage
-from ticketing_gateway.upstreams import Upstreams
+from ticketing_api_gateway.access_log import AccessLog
+from ticketing_api_gateway.api import router
+from ticketing_api_gateway.gateway import Gateway
+from ticketing_api_gateway.history import StatusRecorder
+from ticketing_api_gateway.openapi import PublicApi
+from ticketing_api_gateway.proxy import Proxy
+from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.ratelimit import RateLimiter
+from ticketing_api_gateway.routing import RouteTable
+from ticketing_api_gateway.settings import GatewaySettings, Timeouts
+from ticketing_api_gateway.status import StatusPage
+from ticketing_api_gateway.upstreams import Upstreams
 
 LEASE_PRUNE_INTERVAL_S = 5.0
 EXPOSED_HEADERS = [

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from ticketing_gateway.history import StatusRecorder
-from ticketing_gateway.status import StatusPage
+from ticketing_api_gateway.history import StatusRecorder
+from ticketing_api_gateway.status import StatusPage
 
 
 async def _status_page(conn: HTTPConnection) -> StatusPage:
