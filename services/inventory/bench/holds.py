@@ -46,11 +46,11 @@ from jwt.algorithms import OKPAlgorithm
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from ticketing_common.contracts import LayoutIn
 from ticketing_common.redis import RedisClient
 from ticketing_devkit.processes import free_port, serve_app, wait_until_healthy
 from ticketing_devkit.stores import temporary_redis_db
 from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import LayoutIn
 from ticketing_inventory.scripts import ScriptCaller, Scripts
 from ticketing_inventory.store import Inventory, Limits
 

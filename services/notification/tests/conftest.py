@@ -130,7 +130,9 @@ class Peers:
         event_id = uuid.uuid4().hex
         self.events[event_id] = {
             "event_id": event_id,
+            "organizer_id": "organizer-1",
             "title": title,
+            "status": "on_sale",
             "venue_name": "Olympiastadion",
             "city": "Berlin",
             "starts_at": "2026-12-24T19:30:00+00:00",

@@ -55,7 +55,7 @@ PaymentKey = Annotated[
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-def _no_duplicates(seat_ids: list[str]) -> None:
+def no_duplicates(seat_ids: list[str]) -> None:
     if len(set(seat_ids)) != len(seat_ids):
         duplicates = sorted({s for s in seat_ids if seat_ids.count(s) > 1})
         raise ValueError(f"seat_ids lists {', '.join(duplicates)} more than once")
@@ -139,7 +139,7 @@ class SoldIn(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SoldIn:
-        _no_duplicates(self.seat_ids)
+        no_duplicates(self.seat_ids)
         if self.section_id is not None:
             if self.seat_ids or self.quantity < 1:
                 raise ValueError("a standing sale names section_id and quantity >= 1, no seats")
@@ -189,7 +189,7 @@ class ClosedOut(BaseModel):
     status: Literal["closed"]
 
 
-class SectionCounts(BaseModel):
+class SectionAvailability(BaseModel):
     section_id: str
     kind: Literal["seated", "standing"]
     capacity: int
@@ -199,23 +199,29 @@ class SectionCounts(BaseModel):
 
 
 class Availability(BaseModel):
-    """Inventory's public availability (`GET /api/v1/inventory/events/{id}/availability`), as
-    services read it."""
+    """Inventory's public availability (`GET /api/v1/inventory/events/{id}/availability`)."""
 
     event_id: str
-    status: SalesStatus
-    sections: list[SectionCounts]
+    status: SalesStatus = Field(description="closed: no new holds")
+    sections: list[SectionAvailability]
 
 
 class AvailabilityBits(BaseModel):
-    """Every seat's state in two bitmaps (the public `.../availability/bits`)."""
+    """Every seat's state in two bitmaps: a few hundred bytes per 1,000 seats (the public
+    `.../availability/bits`, which events' seat map is drawn from)."""
 
     event_id: str
-    status: SalesStatus
-    sections: list[SectionCounts]
-    seat_count: int
-    sold: str
-    held: str
+    status: SalesStatus = Field(description="closed: no new holds")
+    sections: list[SectionAvailability]
+    seat_count: int = Field(description="Bits in each bitmap: the event's seats")
+    sold: str = Field(
+        description="Base64 of a bitmap of `seat_count` bits, most significant bit of byte 0 "
+        "first: bit i set = the seat whose layout `bit` is i is sold"
+    )
+    held: str = Field(
+        description="The same for held seats (never set where `sold` is); a seat with neither "
+        "bit is available"
+    )
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -364,7 +370,13 @@ class Contacts(BaseModel):
 # --- the calls ---------------------------------------------------------------------------------
 
 HOLD = Command(
-    "inventory", "GET", "/internal/holds/{hold_id}", NoBody, HoldRecord, ("booking",), frozenset({404})
+    "inventory",
+    "GET",
+    "/internal/holds/{hold_id}",
+    NoBody,
+    HoldRecord,
+    ("booking",),
+    frozenset({404}),
 )
 CONFIRM_HOLD = Command(
     "inventory",

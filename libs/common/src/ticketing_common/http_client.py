@@ -13,7 +13,6 @@ import orjson
 from ticketing_common.errors import PeerUnavailable
 from ticketing_common.internal import SERVICE_TOKEN_HEADER
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Resource
 from ticketing_common.tracing import TRACE_HEADER, outgoing_trace_header
 
@@ -64,7 +63,7 @@ class ServiceClient(Resource):
         timeout_s: float | None = None,
     ) -> ServiceResponse:
         """One request to another service. Connection failures and timeouts raise
-        PeerUnavailable; any HTTP answer is returned for the caller (a `PeerClient`) to interpret."""
+        PeerUnavailable; any HTTP answer is returned for the caller (a `PeerClient`) to read."""
         if self._session is None:
             raise RuntimeError("service client is not started")
         headers = {SERVICE_TOKEN_HEADER: self.service_token}

@@ -228,7 +228,9 @@ def _routing_detail(
     if status == 405:
         allowed = headers.get("Allow") or headers.get("allow") or ""
         detail = f"{request.method} is not allowed on {request.url.path}"
-        return (f"{detail}; allowed: {allowed}" if allowed else detail), ProblemType.METHOD_NOT_ALLOWED
+        return (
+            f"{detail}; allowed: {allowed}" if allowed else detail
+        ), ProblemType.METHOD_NOT_ALLOWED
     return None, None
 
 

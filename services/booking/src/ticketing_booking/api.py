@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
+from ticketing_common.contracts import Sales
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import ProblemType, conflict, forbidden
@@ -17,7 +18,6 @@ from ticketing_booking.schemas import (
     BookingPage,
     BookingStatus,
     PublicKey,
-    SoldOut,
     TicketOut,
 )
 from ticketing_booking.tickets import qr_svg
@@ -137,7 +137,7 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     ]
 
 
-@internal.get("/events/{event_id}/sold", response_model=SoldOut)
+@internal.get("/events/{event_id}/sold", response_model=Sales)
 async def sold(event_id: str, saga: Saga) -> Any:
     """What is sold for an event, per booking, and the holds of bookings awaiting payment
     (inventory rebuilds and reconciles its state from this)."""

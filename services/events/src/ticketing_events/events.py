@@ -13,13 +13,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.errors import PeerUnavailable
 from ticketing_common.facts import EventCancelled, EventFact, EventPublished, EventUpdated
 from ticketing_common.outbox import add_fact
-from ticketing_common.problems import Problem, ProblemType, conflict, forbidden, not_found
+from ticketing_common.problems import ProblemType, conflict, forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
-from ticketing_events.inventory import Inventory, LayoutMismatch
+from ticketing_events.clients import InventoryClient, LayoutMismatch
 from ticketing_events.pricing import currency_of, min_price_cents
 from ticketing_events.readcache import ReadCache
 from ticketing_events.rules import check_section_tiers, check_starts_in_future, unprocessable
@@ -64,7 +65,7 @@ def check_visible(user: Principal | None, event: dict[str, Any] | None, event_id
 
 class Events:
     def __init__(
-        self, db: AsyncSession, inventory: Inventory, venues: VenueCache, reads: ReadCache
+        self, db: AsyncSession, inventory: InventoryClient, venues: VenueCache, reads: ReadCache
     ) -> None:
         self.db = db
         self.inventory = inventory
@@ -216,12 +217,12 @@ class Events:
         return venue
 
 
-async def close_inventory(db: AsyncSession, inventory: Inventory, event_id: str) -> bool:
+async def close_inventory(db: AsyncSession, inventory: InventoryClient, event_id: str) -> bool:
     """Stop inventory selling a cancelled event and remember it did. False if inventory could
     not be told now (the closer retries)."""
     try:
         await inventory.close(event_id)
-    except Problem as exc:
+    except PeerUnavailable as exc:
         log.warning(
             "inventory not closed yet; will retry", extra={"event_id": event_id, "error": str(exc)}
         )

@@ -4,22 +4,11 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from ticketing_common.idempotency import idempotency
-from ticketing_common.internal import internal_router
-from ticketing_common.security import CurrentUser
-
-from ticketing_inventory.deps import EventId, HoldId, InventoryService
-from ticketing_inventory.fastpath import bearer_user, parse_body, path_event_id, small_body
-from ticketing_inventory.ids import EVENT_ID_PATTERN
-from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import (
-    Availability,
+from ticketing_common.contracts import (
     AvailabilityBits,
     ClosedOut,
     ConfirmIn,
     ConfirmOut,
-    Hold,
-    HoldIn,
     HoldRecord,
     LayoutIn,
     LayoutOut,
@@ -28,6 +17,15 @@ from ticketing_inventory.schemas import (
     ReleasedOut,
     SoldIn,
 )
+from ticketing_common.idempotency import idempotency
+from ticketing_common.internal import internal_router
+from ticketing_common.security import CurrentUser
+
+from ticketing_inventory.deps import EventId, HoldId, InventoryService
+from ticketing_inventory.fastpath import bearer_user, parse_body, path_event_id, small_body
+from ticketing_inventory.ids import EVENT_ID_PATTERN
+from ticketing_inventory.layout import prepare_layout
+from ticketing_inventory.schemas import Availability, Hold, HoldIn
 from ticketing_inventory.store import HoldView, Inventory
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])

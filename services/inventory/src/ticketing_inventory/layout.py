@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from ticketing_common.contracts import BookedHold, LayoutIn, SoldIn
 from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.seats import natural_key
 
 from ticketing_inventory.ids import section_of_seat
-from ticketing_inventory.schemas import BookedHold, LayoutIn, SoldIn
 
 MAX_SECTIONS = 1024  # the Lua scripts pack a section number into 10 bits
 

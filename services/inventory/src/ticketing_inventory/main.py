@@ -6,13 +6,13 @@ from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import AnyRedis, RedisClient
 
 from ticketing_inventory.api import create_hold, internal, router
+from ticketing_inventory.clients import BookingClient, EventsClient
 from ticketing_inventory.fastpath import serve_ahead_of_router
 from ticketing_inventory.healer import Healer, HealerSettings
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
 from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import Inventory, Limits
 from ticketing_inventory.sweeper import sweep_forever
-from ticketing_inventory.truth import Truth
 
 
 def redis_of(settings: InventorySettings) -> RedisClient:
@@ -39,11 +39,10 @@ async def load_inventory(
 
 
 def healer_of(settings: InventorySettings, services: ServiceClient) -> Healer:
-    truth = Truth(
-        services, settings.events_url, settings.booking_url, timeout_s=settings.truth_timeout_s
-    )
+    timeout_s = settings.truth_timeout_s
     return Healer(
-        truth,
+        EventsClient(services, settings.events_url, timeout_s=timeout_s),
+        BookingClient(services, settings.booking_url, timeout_s=timeout_s),
         HealerSettings(
             interval_s=settings.heal_interval_s,
             events_refresh_s=settings.events_refresh_s,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from ticketing_common.contracts import BookedHold, Claim, SoldIn
 from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.redis import AnyRedis
 
@@ -24,7 +25,6 @@ from ticketing_inventory.keys import (
     user_holds_key,
 )
 from ticketing_inventory.layout import PreparedLayout, prepare_holds, prepare_sold
-from ticketing_inventory.schemas import BookedHold, Claim, SoldIn
 from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
 
 SEAT_ID_CACHE_EVENTS = 32  # events whose seat ids (up to megabytes each) a process keeps

@@ -17,8 +17,8 @@ from ticketing_common.database import Database
 from ticketing_common.facts import BookingFact, Envelope
 
 from ticketing_notification import repository
+from ticketing_notification.clients import AuthClient, EventsClient, RecipientUnknown
 from ticketing_notification.content import KINDS, Composer
-from ticketing_notification.directory import Directory, RecipientUnknown
 from ticketing_notification.mime import build_message
 from ticketing_notification.transports import MailTransport, PermanentSendError
 
@@ -29,14 +29,16 @@ class Notifier:
     def __init__(
         self,
         database: Database,
-        directory: Directory,
+        auth: AuthClient,
+        events: EventsClient,
         composer: Composer,
         transport: MailTransport,
         *,
         sender: str,
     ) -> None:
         self.database = database
-        self.directory = directory
+        self.auth = auth
+        self.events = events
         self.composer = composer
         self.transport = transport
         self.sender = sender
@@ -59,11 +61,11 @@ class Notifier:
                 log.info("already sent; skipped", extra={"envelope_id": envelope.id})
                 return
         try:
-            recipient = await self.directory.recipient(fact.user_id)
+            recipient = await self.auth.recipient(fact.user_id)
         except RecipientUnknown:
             await self._failed(envelope, f"user {fact.user_id} is unknown to auth", final=True)
             raise PermanentFailure(f"no such user {fact.user_id}") from None
-        event = await self.directory.event(fact.event_id)
+        event = await self.events.event(fact.event_id)
         email = self.composer.compose(envelope.type, fact, recipient, event)
         message = build_message(email, self.sender, f"<{envelope.id}@notification.ticketing>")
         try:
