@@ -69,17 +69,13 @@ async def list_bookings(
     list may be narrowed to one `status` or the bookings holding a `seat_id`."""
     filters = {"status": status, "seat_id": seat_id}
     if event_id is None:
-        items, next_cursor = await saga.store.page(
-            "user-index", "user_id", user.user_id, limit, cursor, **filters
-        )
+        items, next_cursor = await saga.store.user_bookings(user.user_id, limit, cursor, **filters)
     else:
         if user.role not in ("organizer", "admin"):
             raise forbidden("Only organizers and admins list an event's bookings")
         if not user.is_admin and await saga.events.organizer_of(event_id) != user.user_id:
             raise forbidden("This event is not yours")
-        items, next_cursor = await saga.store.page(
-            "event-index", "event_id", event_id, limit, cursor, **filters
-        )
+        items, next_cursor = await saga.store.event_bookings(event_id, limit, cursor, **filters)
     page = BookingPage.model_validate(
         {"items": [b.public() for b in items], "next_cursor": next_cursor}
     )

@@ -180,8 +180,8 @@ class SalesConsole:
         cursor: str | None,
     ) -> tuple[list[Booking], str | None]:
         await self.owners.check(user, event_id, "list this event's bookings")
-        return await self.store.page(
-            "event-index", "event_id", event_id, limit, cursor, status=status, seat_id=seat_id
+        return await self.store.event_bookings(
+            event_id, limit, cursor, status=status, seat_id=seat_id
         )
 
     async def export(self, user: Principal, event_id: str, status: str | None) -> str:

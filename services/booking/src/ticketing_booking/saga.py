@@ -207,7 +207,7 @@ class BookingSaga:
             booking = await self.store.save(
                 booking, booking.evolve(paid=True, payment=booking.payment or payment)
             )
-        if booking.status in ("pending_payment", "expired", "failed"):
+        if booking.status != "confirmed" and booking.may_become("confirmed"):
             return await self._confirm(booking)
         if booking.status == "cancelled":
             return await self._refund_unconfirmed(

@@ -53,7 +53,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     consumer = Consumer(
         redis,
         "notification",
-        notifier.handlers(),
+        notifier.subscriptions(),
         max_attempts=settings.bus_max_attempts,
         backoff_s=settings.bus_backoff_s,
         max_backoff_s=settings.bus_max_backoff_s,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ticketing_common.bus import Handler, PermanentFailure
+from ticketing_common.bus import PermanentFailure, Subscriptions
 from ticketing_common.database import Database
-from ticketing_common.facts import BookingFact, Envelope
+from ticketing_common.facts import FACT_TYPES, BookingFact, Envelope
 
 from ticketing_notification import repository
 from ticketing_notification.clients import AuthClient, EventsClient, RecipientUnknown
@@ -43,8 +43,11 @@ class Notifier:
         self.transport = transport
         self.sender = sender
 
-    def handlers(self) -> dict[str, Handler]:
-        return dict.fromkeys(sorted(KINDS), self.handle)
+    def subscriptions(self) -> Subscriptions:
+        subscriptions = Subscriptions()
+        for kind in sorted(KINDS):
+            subscriptions.on_delivery(FACT_TYPES[kind], self.handle)
+        return subscriptions
 
     async def handle(self, envelope: Envelope, fact: Any) -> None:
         if not isinstance(fact, BookingFact) or envelope.type not in KINDS:
