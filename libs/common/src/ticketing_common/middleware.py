@@ -3,17 +3,18 @@ access log line, and the 500 problem for an unexpected error."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import Problem, ProblemType
+from ticketing_common.problems import Problem, ProblemType, body_too_large
 
 access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
@@ -23,14 +24,24 @@ _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 _QUIET_PATHS = frozenset({"/health", "/ready"})
 
 
+# Fresh request ids: a random per-process prefix and a counter (unique, and no syscall).
+_REQUEST_ID_PREFIX = os.urandom(8).hex()
+_request_ids = itertools.count()
+
+
+def request_id_from(value: bytes | None) -> str:
+    """The caller's X-Request-ID when it is sane, otherwise a fresh one (the gateway's proxy
+    and every service read it this way)."""
+    if value is not None and _SAFE_REQUEST_ID.match(value):
+        return bytes(value).decode()
+    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):016x}"
+
+
 def incoming_request_id(scope: Scope) -> str:
-    """The caller's X-Request-ID when it is sane, otherwise a fresh one."""
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
-            if _SAFE_REQUEST_ID.match(value):
-                return bytes(value).decode()
-            break
-    return uuid.uuid4().hex
+            return request_id_from(value)
+    return request_id_from(None)
 
 
 class RequestContextMiddleware:
@@ -51,9 +62,7 @@ class RequestContextMiddleware:
         declared = _content_length(scope)
         refusal = None
         if declared is not None and declared > limit:
-            refusal = Problem(
-                413, f"The request body exceeds {limit} bytes", slug=ProblemType.BODY_TOO_LARGE
-            )
+            refusal = body_too_large(limit)
         elif "\x00" in scope["path"] or _has_nul(scope["query_string"]):
             # No store takes it (PostgreSQL text cannot hold U+0000) and no id or query needs it.
             refusal = Problem(400, "The URL contains a NUL character", slug=ProblemType.NUL_IN_URL)
@@ -138,14 +147,18 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def client_ip(conn: HTTPConnection, trusted_proxy_hops: int) -> str:
+def forwarded_client(peer: str, forwarded_for: str | None, trusted_proxy_hops: int) -> str:
     """The caller's address: with N trusted proxies in front, the Nth entry from the right of
-    X-Forwarded-For (entries further left are whatever the client chose to send)."""
-    peer = conn.client.host if conn.client else "unknown"
-    if trusted_proxy_hops <= 0:
+    X-Forwarded-For (entries further left are whatever the client chose to send); else the
+    connection's `peer`."""
+    if trusted_proxy_hops <= 0 or not forwarded_for:
         return peer
-    forwarded = conn.headers.get("x-forwarded-for")
-    if not forwarded:
+    hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
+    if not hops:
         return peer
-    hops = [part.strip() for part in forwarded.split(",") if part.strip()]
     return hops[-trusted_proxy_hops] if len(hops) >= trusted_proxy_hops else hops[0]
+
+
+def client_ip(conn: HTTPConnection, trusted_proxy_hops: int) -> str:
+    peer = conn.client.host if conn.client else "unknown"
+    return forwarded_client(peer, conn.headers.get("x-forwarded-for"), trusted_proxy_hops)
