@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from ticketing_devkit.processes import serve_app
 
 ISSUER = "ticketing-auth"
 AUDIENCE = "ticketing"
@@ -101,30 +101,32 @@ class FakeIssuer:
     ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(sub, role, **claims)}"}
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """The JWKS as an ASGI app (any path ending in /jwks)."""
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        found = scope["path"].endswith("/jwks")
-        body = json.dumps(self.jwks() if found else {"title": "Not Found"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200 if found else 404,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
     @contextmanager
     def serve(self) -> Iterator[str]:
-        """Serve the JWKS over HTTP; yields its URL (also kept in `jwks_url`)."""
-        with serve_app(self) as url:
-            self.jwks_url = url + JWKS_PATH
-            try:
-                yield self.jwks_url
-            finally:
-                self.jwks_url = ""
+        """Serve the JWKS over HTTP (any path ending in /jwks; a thread of this process); yields
+        its URL, also kept in `jwks_url`."""
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                found = self.path.split("?")[0].endswith("/jwks")
+                body = json.dumps(issuer.jwks() if found else {"title": "Not Found"}).encode()
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.jwks_url = f"http://127.0.0.1:{server.server_address[1]}{JWKS_PATH}"
+        try:
+            yield self.jwks_url
+        finally:
+            self.jwks_url = ""
+            server.shutdown()
+            server.server_close()
