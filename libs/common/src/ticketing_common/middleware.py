@@ -20,7 +20,7 @@ access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
-_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _QUIET_PATHS = frozenset({"/health", "/ready"})
 
 
@@ -32,7 +32,7 @@ _request_ids = itertools.count()
 def request_id_from(value: bytes | None) -> str:
     """The caller's X-Request-ID when it is sane, otherwise a fresh one (the gateway's proxy
     and every service read it this way)."""
-    if value is not None and _SAFE_REQUEST_ID.match(value):
+    if value is not None and _SAFE_REQUEST_ID.fullmatch(value):
         return bytes(value).decode()
     return f"{_REQUEST_ID_PREFIX}{next(_request_ids):016x}"
 
