@@ -15,6 +15,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: WEB_URL,
+    actionTimeout: 30_000, // a control that never appears fails its step, not the whole test's time
     locale: "en-GB",
     timezoneId: "Europe/London",
     trace: "retain-on-failure",

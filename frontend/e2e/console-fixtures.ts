@@ -4,7 +4,7 @@
 import { chromium, expect, type APIRequestContext, type Browser, type Page } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import { API_URL } from "../playwright.config";
-import { apiCustomer, apiToken, ORGANIZER } from "./fixtures";
+import { apiToken, ORGANIZER, PASSWORD, uniqueEmail } from "./fixtures";
 
 export interface Ticket {
   ticket_id: string;
@@ -17,14 +17,20 @@ export async function organizerToken(request: APIRequestContext): Promise<string
   return apiToken(request, ORGANIZER.email, ORGANIZER.password);
 }
 
+/** The name of every customer `buy` makes. */
+export const GUEST = "Door Guest";
+
 /** A customer books `seats` of the event and pays with the simulator; the confirmed booking and
  * its tickets. */
 export async function buy(
   request: APIRequestContext,
   eventId: string,
   seats: string[],
-): Promise<{ bookingId: string; tickets: Ticket[] }> {
-  const token = await apiCustomer(request, "Guest");
+): Promise<{ bookingId: string; email: string; tickets: Ticket[] }> {
+  const email = uniqueEmail("guest");
+  const registered = await request.post(`${API_URL}/api/v1/auth/register`, { data: { email, password: PASSWORD, name: GUEST } });
+  expect(registered.status(), await registered.text()).toBe(201);
+  const token = await apiToken(request, email, PASSWORD);
   const headers = { Authorization: `Bearer ${token}` };
   const hold = await request.post(`${API_URL}/api/v1/inventory/events/${eventId}/holds`, {
     headers: { ...headers, "Idempotency-Key": crypto.randomUUID() },
@@ -49,7 +55,7 @@ export async function buy(
     .toBe("confirmed");
   const tickets = await request.get(`${API_URL}/api/v1/bookings/${made.booking_id}/tickets`, { headers });
   expect(tickets.status()).toBe(200);
-  return { bookingId: made.booking_id as string, tickets: (await tickets.json()) as Ticket[] };
+  return { bookingId: made.booking_id as string, email, tickets: (await tickets.json()) as Ticket[] };
 }
 
 /** A one-frame Y4M video of the QR code (grey on white, centred), which Chromium loops as the

@@ -1,5 +1,5 @@
 /** What the browser tests share: accessibility checks (axe-core, WCAG 2.2 A/AA), screenshots for
- * the README (desktop and phone), and API helpers for what a test sets up around the browser. */
+ * the README (desktop and phone, with SCREENSHOTS=1), and API helpers for what a test sets up around the browser. */
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
@@ -16,8 +16,11 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   expect(summary, `axe found WCAG 2.2 A/AA violations on ${what}`).toEqual([]);
 }
 
-/** A screenshot at the current size and one at a phone's width, for frontend/README.md. */
+/** A screenshot at the current size and one at a phone's width, for frontend/README.md — only
+ * when asked (`SCREENSHOTS=1 npx playwright test`): the PNGs are tracked, and a run that merely
+ * tests must leave the tree clean. */
 export async function screenshots(page: Page, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS !== "1") return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   const size = page.viewportSize();
   await page.evaluate(() => window.getSelection()?.removeAllRanges()); // a double click selects text

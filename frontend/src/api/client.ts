@@ -75,6 +75,11 @@ export class ApiClient {
   }
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.exchange<T>(path, options)).body;
+  }
+
+  /** The body and the answer's headers (a poll reads its Retry-After). */
+  async exchange<T>(path: string, options: RequestOptions = {}): Promise<{ body: T; headers: Headers }> {
     const auth = options.auth ?? "none";
     let token: string | null = null;
     if (auth === "required") {
@@ -86,7 +91,7 @@ export class ApiClient {
       const renewed = await this.tokens.renewed(token);
       if (renewed !== null) response = await this.send(path, options, renewed);
     }
-    return this.read<T>(response);
+    return { body: await this.read<T>(response), headers: response.headers };
   }
 
   private async send(path: string, options: RequestOptions, token: string | null): Promise<Response> {
@@ -123,13 +128,20 @@ export class ApiClient {
       }
     }
     if (response.ok) return body as T;
-    const retryAfter = Number(response.headers.get("Retry-After"));
     const problem: Problem =
       typeof body === "object" && body !== null ? (body as Problem) : { status: response.status };
     throw new ApiError("problem", {
       status: response.status,
       problem,
-      retryAfterS: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+      retryAfterS: retryAfterSeconds(response.headers),
     });
   }
+}
+
+/** Retry-After in seconds (it may be a number of seconds or an HTTP date); null when absent. */
+export function retryAfterSeconds(headers: Headers, now: number = Date.now()): number | null {
+  const value = headers.get("Retry-After")?.trim();
+  if (!value) return null;
+  const seconds = /^\d+$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - now) / 1000);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }

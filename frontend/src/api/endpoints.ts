@@ -1,4 +1,5 @@
 /** Every public endpoint the app calls, typed: one place to read what the app needs of the API. */
+import type { Admissions } from "../features/waitingRoom/admissions";
 import type { ApiClient } from "./client";
 import type {
   Availability,
@@ -9,11 +10,13 @@ import type {
   Hold,
   Page,
   Payment,
+  RoomState,
   SearchPage,
   Ticket,
   TokenPair,
   User,
   Venue,
+  WaitingRoomSettings,
 } from "./types";
 
 const id = encodeURIComponent;
@@ -30,9 +33,23 @@ export interface SearchParams {
 
 export type HoldRequest = { seat_ids: string[] } | { section_id: string; quantity: number };
 
-export function endpoints(client: ApiClient) {
+export const ADMISSION_HEADER = "X-Admission-Token";
+export const RECEIPT_HEADER = "X-Queue-Receipt";
+
+export function endpoints(client: ApiClient, admissions: Admissions) {
   const post = <T>(path: string, body: unknown, headers?: Record<string, string>) =>
     client.request<T>(path, { method: "POST", body, auth: "required", headers });
+  // Holds and bookings of an event whose waiting room let this customer in carry its token
+  // (only that event's: a token is bound to one event, and others need none).
+  const admitted = (eventId: string, headers: Record<string, string>) => {
+    const token = admissions.token(eventId);
+    return token ? { ...headers, [ADMISSION_HEADER]: token } : headers;
+  };
+  const room = (eventId: string) => `/api/v1/waiting-room/${id(eventId)}`;
+  const receipt = (eventId: string): Record<string, string> => {
+    const kept = admissions.receipt(eventId);
+    return kept ? { [RECEIPT_HEADER]: kept } : {};
+  };
   return {
     client,
     // auth
@@ -63,9 +80,17 @@ export function endpoints(client: ApiClient) {
         query: seats ? { seats: true } : {},
         signal,
       }),
+    // the waiting room: its settings are public, a place in it is the account's
+    waitingRoom: (eventId: string, signal?: AbortSignal) =>
+      client.request<WaitingRoomSettings>(`/api/v1/events/${id(eventId)}/waiting-room`, { signal }),
+    joinRoom: (eventId: string, signal?: AbortSignal) =>
+      client.exchange<RoomState>(`${room(eventId)}/join`, { method: "POST", auth: "required", signal, headers: receipt(eventId) }),
+    roomState: (eventId: string, signal?: AbortSignal) =>
+      client.exchange<RoomState>(room(eventId), { auth: "required", signal, headers: receipt(eventId) }),
+    leaveRoom: (eventId: string) => client.request<void>(room(eventId), { method: "DELETE", auth: "required" }),
     // holds
     createHold: (eventId: string, body: HoldRequest, idempotencyKey: string) =>
-      post<Hold>(`/api/v1/inventory/events/${id(eventId)}/holds`, body, { "Idempotency-Key": idempotencyKey }),
+      post<Hold>(`/api/v1/inventory/events/${id(eventId)}/holds`, body, admitted(eventId, { "Idempotency-Key": idempotencyKey })),
     hold: (holdId: string) => client.request<Hold>(`/api/v1/inventory/holds/${id(holdId)}`, { auth: "required" }),
     releaseHold: (holdId: string, keepalive = false) =>
       client.request<void>(`/api/v1/inventory/holds/${id(holdId)}`, {
@@ -74,8 +99,8 @@ export function endpoints(client: ApiClient) {
         keepalive,
       }),
     // bookings and payments
-    book: (holdId: string, idempotencyKey: string) =>
-      post<Booking>("/api/v1/bookings", { hold_id: holdId }, { "Idempotency-Key": idempotencyKey }),
+    book: (hold: Pick<Hold, "hold_id" | "event_id">, idempotencyKey: string) =>
+      post<Booking>("/api/v1/bookings", { hold_id: hold.hold_id }, admitted(hold.event_id, { "Idempotency-Key": idempotencyKey })),
     bookings: (cursor?: string) =>
       client.request<Page<Booking>>("/api/v1/bookings", { auth: "required", query: { cursor, limit: 50 } }),
     booking: (bookingId: string) =>

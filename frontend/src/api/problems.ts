@@ -38,6 +38,9 @@ const SLUG_MESSAGES: Record<string, string> = {
   "provider-unavailable": "errors.paymentFailed",
   "provider-error": "errors.paymentFailed",
   busy: "errors.inProgress",
+  "waiting-room-required": "errors.waitingRoomRequired",
+  "not-in-queue": "errors.notInQueue",
+  "waiting-room-unavailable": "errors.roomUnavailable",
 };
 
 // What auth says about a weak password, by its English wording, in the reader's language.

@@ -205,3 +205,32 @@ export interface Problem {
   unavailable?: string[];
   [extension: string]: unknown;
 }
+
+/** An event's waiting room as its organizer set it (public: the app asks before the seat map). */
+export interface WaitingRoomSettings {
+  event_id: string;
+  enabled: boolean;
+  opens_at: string | null;
+  admission_per_minute: number;
+  max_shoppers: number;
+  shopping_minutes: number;
+}
+
+export type WaitingRoomSettingsIn = Omit<WaitingRoomSettings, "event_id">;
+
+/** One account's place in an event's waiting room. */
+export interface RoomState {
+  event_id: string;
+  state: "off" | "waiting" | "admitted" | "expired";
+  opens_at: string | null;
+  /** 1-based among those still waiting; null before the opening (the order is drawn then). */
+  position: number | null;
+  people_ahead: number | null;
+  estimated_wait_seconds: number | null;
+  admission_token: string | null;
+  admitted_until: string | null;
+  poll_after_seconds: number;
+  /** While waiting: the place, signed by the gateway; sent back (X-Queue-Receipt) so a room that
+   * lost its state gives the place back. */
+  receipt?: string | null;
+}

@@ -18,6 +18,7 @@ export const routes: RouteObject[] = [
         children: [
           { index: true, element: <HomePage /> },
           { path: "events/:eventId", element: <EventPage /> },
+          { path: "events/:eventId/waiting-room", lazy: () => import("../pages/WaitingRoomPage") },
           { path: "checkout/:holdId", lazy: () => import("../pages/CheckoutPage") },
           { path: "bookings", lazy: () => import("../pages/BookingsPage") },
           { path: "bookings/:bookingId", lazy: () => import("../pages/BookingPage") },

@@ -5,19 +5,30 @@ import { ApiClient } from "../api/client";
 import { endpoints, type Api } from "../api/endpoints";
 import { Session } from "../auth/session";
 import type { RuntimeConfig } from "../config";
+import { ADMISSION_CHANNEL, Admissions } from "../features/waitingRoom/admissions";
 
 export interface Services {
   config: RuntimeConfig;
   api: Api;
   session: Session;
+  admissions: Admissions;
 }
 
-export function createServices(config: RuntimeConfig, storage: Storage = localStorage): Services {
+/** `tabs` carries admissions to the app's other tabs (null: this tab keeps them to itself). */
+export function createServices(
+  config: RuntimeConfig,
+  storage: Storage = localStorage,
+  tabs: BroadcastChannel | null = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel(ADMISSION_CHANNEL),
+): Services {
   const client = new ApiClient(config.apiBaseUrl);
-  const api = endpoints(client);
+  const admissions = new Admissions(sessionStorage, tabs);
+  const api = endpoints(client, admissions);
   const session = new Session((token) => api.refresh(token), storage);
   client.useTokens(session);
-  return { config, api, session };
+  session.subscribe(() => {
+    if (!session.hasRefreshToken) admissions.clear();
+  });
+  return { config, api, session, admissions };
 }
 
 const ServicesContext = createContext<Services | null>(null);

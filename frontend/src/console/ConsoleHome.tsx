@@ -30,6 +30,8 @@ function ConsoleHome() {
     queryFn: () => api.managedEvents(status ? { status } : {}),
   });
   const venues = useQuery({ queryKey: ["venues"], queryFn: () => api.venues() });
+  // Times in the venue's own zone, as the editor takes them and customers see them.
+  const zones = new Map(venues.data?.items.map((venue) => [venue.venue_id, venue.timezone]));
   return (
     <Page title={t("home.title")} wide>
       <div className="console-actions">
@@ -62,7 +64,7 @@ function ConsoleHome() {
             <li key={event.event_id}>
               <StatusBadge status={event.status} /> <strong>{event.title}</strong>{" "}
               <span className="muted">
-                {t("home.startsAt", { date: formatDateTime(event.starts_at, locale) })} · {event.city}
+                {t("home.startsAt", { date: formatDateTime(event.starts_at, locale, zones.get(event.venue_id)) })} · {event.city}
               </span>
               <div className="console-actions">
                 <Link to={`/console/events/${event.event_id}`}>
@@ -72,6 +74,12 @@ function ConsoleHome() {
                 {event.status === "draft" && (
                   <Link to={`/console/events/${event.event_id}/edit`}>
                     {t("home.edit")}
+                    <span className="visually-hidden">: {event.title}</span>
+                  </Link>
+                )}
+                {event.status === "on_sale" && (
+                  <Link to={`/console/events/${event.event_id}/edit#waiting-room`}>
+                    {t("room.link")}
                     <span className="visually-hidden">: {event.title}</span>
                   </Link>
                 )}

@@ -1,7 +1,7 @@
 /** Create or edit a draft: venue, details, price tiers and which tier each section sells at; then
  * publish it. Times are typed in the venue's local time. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { useNavigate, useParams } from "react-router";
 import type { Event, PriceTier } from "../api/types";
 import { Field } from "../components/Field";
@@ -11,6 +11,7 @@ import { minorDigits } from "../i18n/format";
 import type { EventIn } from "./api";
 import { fieldErrors } from "./fieldErrors";
 import { Problem, RequireRole, useConsole } from "./shared";
+import { WaitingRoomSection } from "./WaitingRoomSection";
 import { utcToZoned, zonedToUtc } from "./zoned";
 import "./console.css";
 
@@ -26,17 +27,32 @@ function EventLoader() {
   const { eventId } = useParams();
   const { api, t } = useConsole();
   const event = useQuery({ queryKey: ["event", eventId], queryFn: () => api.event(eventId!), enabled: !!eventId });
+  // The waiting room is set on the event's venue's clock; an event on sale can still change it.
+  const venue = useQuery({
+    queryKey: ["venue", event.data?.venue_id],
+    queryFn: () => api.venue(event.data!.venue_id),
+    enabled: !!event.data,
+  });
   if (!eventId) return <EventForm />;
   if (event.isPending) return <Loading />;
   if (event.error) return <Problem error={event.error} />;
+  const room =
+    event.data.status === "cancelled" ? null : venue.data ? (
+      <WaitingRoomSection eventId={event.data.event_id} timezone={venue.data.timezone} />
+    ) : (
+      <Problem error={venue.error} />
+    );
   if (event.data.status !== "draft") {
     return (
       <Page title={t("event.editTitle")}>
-        <p className="notice">{t("event.notDraft", { status: t(`status.${event.data.status}`) })}</p>
+        <p className="notice">
+          {t("event.notDraft", { status: t(`status.${event.data.status}`) })} {room ? t("event.roomBelow") : null}
+        </p>
+        {room}
       </Page>
     );
   }
-  return <EventForm existing={event.data} />;
+  return <EventForm existing={event.data}>{room}</EventForm>;
 }
 
 interface TierDraft {
@@ -61,7 +77,7 @@ function toTier(draft: TierDraft): PriceTier {
   return { tier: draft.tier.trim(), price_cents: Math.round(Number(draft.price) * 10 ** digits), currency };
 }
 
-function EventForm({ existing }: { existing?: Event }) {
+function EventForm({ existing, children }: { existing?: Event; children?: ReactNode }) {
   const { t, api } = useConsole();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -235,6 +251,7 @@ function EventForm({ existing }: { existing?: Event }) {
           </button>
         </div>
       </form>
+      {children}
     </Page>
   );
 }

@@ -32,6 +32,8 @@ function Dashboard() {
   const [notice, setNotice] = useState<string | null>((location.state as { notice?: string } | null)?.notice ?? null);
   const [cancelling, setCancelling] = useState(false);
   const event = useQuery({ queryKey: ["event", eventId], queryFn: () => api.event(eventId) });
+  const venueId = event.data?.venue_id;
+  const venue = useQuery({ queryKey: ["venue", venueId], queryFn: () => api.venue(venueId!), enabled: Boolean(venueId) });
   const publish = useMutation({
     mutationFn: () => api.publishEvent(eventId),
     onSuccess: (saved) => {
@@ -54,7 +56,8 @@ function Dashboard() {
     <Page title={t("sales.title", { title: current.title })} wide>
       <p>
         <StatusBadge status={current.status} />{" "}
-        <span className="muted">{formatShortDateTime(current.starts_at, locale)} · {current.city}</span>
+        <span className="muted">{/* the venue's local time, as the editor takes it and customers see it */}
+          {venue.isPending ? "" : formatShortDateTime(current.starts_at, locale, venue.data?.timezone)} · {current.city}</span>
       </p>
       {notice && (
         <p className="notice notice-success" role="status">
@@ -71,6 +74,11 @@ function Dashboard() {
               {t("event.publish")}
             </button>
           </>
+        )}
+        {current.status === "on_sale" && (
+          <Link className="button secondary" to={`/console/events/${eventId}/edit#waiting-room`}>
+            {t("room.link")}
+          </Link>
         )}
         {current.status !== "cancelled" && (
           <button type="button" className="button danger" onClick={() => setCancelling(true)}>

@@ -1,7 +1,18 @@
 /** The endpoints of the organizer console, the door and the admin and status pages, typed, over
  * the app's one ApiClient (the same tokens, timeouts and problem+json errors). */
 import type { ApiClient } from "../api/client";
-import type { Booking, BookingStatus, Event, EventStatus, Page, PriceTier, User, Venue } from "../api/types";
+import type {
+  Booking,
+  BookingStatus,
+  Event,
+  EventStatus,
+  Page,
+  PriceTier,
+  User,
+  Venue,
+  WaitingRoomSettings,
+  WaitingRoomSettingsIn,
+} from "../api/types";
 import type { DoorApi, ServerScanResult } from "../door/queue";
 import type { FirstScan, PublicKeyDocument } from "../door/verify";
 
@@ -109,6 +120,10 @@ export function consoleEndpoints(client: ApiClient) {
     updateEvent: (eventId: string, body: Partial<EventIn>) => send<Event>("PATCH", `/api/v1/events/${id(eventId)}`, body),
     publishEvent: (eventId: string) => send<Event>("POST", `/api/v1/events/${id(eventId)}/publish`),
     cancelEvent: (eventId: string) => send<Event>("POST", `/api/v1/events/${id(eventId)}/cancel`),
+    // A draft's room is its owner's to read: asked with the token (an event on sale's is public).
+    waitingRoom: (eventId: string) => get<WaitingRoomSettings>(`/api/v1/events/${id(eventId)}/waiting-room`),
+    saveWaitingRoom: (eventId: string, body: WaitingRoomSettingsIn) =>
+      send<WaitingRoomSettings>("PUT", `/api/v1/events/${id(eventId)}/waiting-room`, body),
     // sales
     sales: (eventId: string, interval: "minute" | "hour" | "day") =>
       get<SalesSummary>(`/api/v1/bookings/events/${id(eventId)}/sales`, { interval }),

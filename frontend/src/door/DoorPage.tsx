@@ -2,13 +2,13 @@
  * scan is decided on this device — the signature offline, then what the scanner knows — shown in
  * big words and colour, saved in IndexedDB and synced when the network is there. */
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router";
 import { formatTime } from "../i18n/format";
 import { Page } from "../components/Page";
 import { Loading } from "../components/Loading";
 import { Problem, RequireRole, useConsole } from "../console/shared";
-import { DoorStore, refresh, sync, type ScanRecord } from "./queue";
+import { DoorStore, oneAtATime, refresh, sync, type ScanRecord } from "./queue";
 import { decide, importPublicKey, type Decision } from "./verify";
 import "../console/console.css";
 
@@ -89,14 +89,16 @@ function Scanner({ eventId }: { eventId: string }) {
   const [decision, setDecision] = useState<Decision | null>(null);
   const [scans, setScans] = useState<ScanRecord[]>([]);
   const [syncedAt, setSyncedAt] = useState<string | null>(null);
+  const [revokedKnown, setRevokedKnown] = useState(0);
   const [syncFailed, setSyncFailed] = useState(false);
   const [flagged, setFlagged] = useState<ScanRecord[]>([]);
   const event = useQuery({ queryKey: ["event", eventId], queryFn: () => api.event(eventId), retry: false });
-  const syncing = useRef(false);
 
   const reload = useCallback(async (store: DoorStore) => {
     setScans((await store.scans(eventId)).reverse());
-    setSyncedAt((await store.event(eventId))?.synced_at ?? null);
+    const cache = await store.event(eventId);
+    setSyncedAt(cache?.synced_at ?? null);
+    setRevokedKnown(cache?.revoked.length ?? 0);
   }, [eventId]);
 
   useEffect(() => {
@@ -135,19 +137,19 @@ function Scanner({ eventId }: { eventId: string }) {
     };
   }, [api, door, eventId, reload, t]);
 
-  const syncNow = useCallback(async () => {
-    if (!ready || syncing.current) return;
-    syncing.current = true;
-    try {
-      const outcome = await sync(ready.store, door, eventId);
-      if (outcome.flagged.length) setFlagged((previous) => [...outcome.flagged, ...previous]);
-      setSyncFailed(false);
-    } catch {
-      setSyncFailed(true);
-    } finally {
-      syncing.current = false;
-      await reload(ready.store);
-    }
+  const syncNow = useMemo(() => {
+    if (!ready) return () => Promise.resolve();
+    return oneAtATime(async () => {
+      try {
+        const outcome = await sync(ready.store, door, eventId);
+        if (outcome.flagged.length) setFlagged((previous) => [...outcome.flagged, ...previous]);
+        setSyncFailed(false);
+      } catch {
+        setSyncFailed(true);
+      } finally {
+        await reload(ready.store);
+      }
+    });
   }, [door, eventId, ready, reload]);
 
   useEffect(() => {
@@ -214,6 +216,7 @@ function Scanner({ eventId }: { eventId: string }) {
               {t("door.pending", { count: pending })} ·{" "}
               {syncedAt ? t("door.synced", { time: formatTime(new Date(syncedAt), locale) }) : t("door.neverSynced")}
             </p>
+            <p>{t("door.revokedKnown", { count: revokedKnown })}</p>
             {syncFailed && online && <p className="notice notice-error">{t("door.syncFailed")}</p>}
             <button type="button" className="button secondary" onClick={() => void syncNow()} disabled={!online}>
               {t("door.syncNow")}
@@ -260,7 +263,13 @@ const ICONS = { valid: "✓", already_used: "!", revoked: "✕", wrong_event: "�
 function Verdict({ decision }: { decision: Decision | null }) {
   const { t, locale } = useConsole();
   return (
-    <section className={`verdict verdict-${decision?.verdict ?? "ready"}`} role="status" aria-live="assertive" aria-atomic="true">
+    <section
+      className={`verdict verdict-${decision?.verdict ?? "ready"}`}
+      role="status"
+      aria-label={t("door.result")}
+      aria-live="assertive"
+      aria-atomic="true"
+    >
       {decision ? (
         <>
           <p className="verdict-word">

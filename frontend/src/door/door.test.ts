@@ -1,6 +1,6 @@
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
-import { DoorStore, sync, type DoorApi, type ScanRecord, type ServerScanResult } from "./queue";
+import { DoorStore, oneAtATime, SYNC_BATCH, sync, type DoorApi, type ScanRecord, type ServerScanResult } from "./queue";
 import { decide, importPublicKey, verifySecret, type PublicKeyDocument } from "./verify";
 
 const encoder = new TextEncoder();
@@ -76,10 +76,17 @@ class FakeServer implements DoorApi {
   revoked: string[] = [];
   down = false;
   calls = 0;
+  /** The size of each check-in request, in order. */
+  batches: number[] = [];
+  /** The network drops on this check-in request (1-based). */
+  dropOnCall: number | null = null;
+  /** Check-ins per page of the list (the server pages it with a cursor). */
+  pageSize = 100;
 
   async checkIn(_eventId: string, scans: Pick<ScanRecord, "scan_id" | "secret" | "device_id" | "scanned_at">[]) {
     this.calls += 1;
-    if (this.down) throw new Error("network down");
+    if (this.down || this.calls === this.dropOnCall) throw new Error("network down");
+    this.batches.push(scans.length);
     return scans.map((scan): ServerScanResult => {
       const ticket = JSON.parse(atob(scan.secret.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))).tid as string;
       if (this.revoked.includes(ticket)) return { scan_id: scan.scan_id, result: "revoked", ticket_id: ticket, first_scan: null };
@@ -99,8 +106,11 @@ class FakeServer implements DoorApi {
     return { tickets: this.revoked.map((ticket_id) => ({ ticket_id })) };
   }
 
-  async checkins() {
-    return { items: [...this.firsts].map(([ticket_id, first]) => ({ ticket_id, ...first })), next_cursor: null };
+  async checkins(_eventId: string, cursor?: string) {
+    const all = [...this.firsts].map(([ticket_id, first]) => ({ ticket_id, ...first }));
+    const start = cursor ? Number(cursor) : 0;
+    const end = start + this.pageSize;
+    return { items: all.slice(start, end), next_cursor: end < all.length ? String(end) : null };
   }
 }
 
@@ -186,5 +196,74 @@ describe("the sync queue", () => {
     const outcome = await sync(door.store, server, "event-1");
     expect(outcome.flagged.map((scan) => scan.flag?.reason)).toEqual(["revoked"]);
     expect(await door.scan(late)).toBe("revoked");
+  });
+});
+
+describe("a long queue", () => {
+  it("goes in batches, and a network drop mid-way keeps what was not answered for the next sync", async () => {
+    const signed = await signer();
+    const server = new FakeServer();
+    server.pageSize = 64; // the check-ins come back over several pages
+    const door = await scanner("queue-long", "door-1", signed);
+    const total = 2 * SYNC_BATCH + 50;
+    for (let i = 0; i < total; i++) expect(await door.scan(await signed.issue({ tid: `t${i}` }))).toBe("valid");
+
+    server.dropOnCall = 2;
+    await expect(sync(door.store, server, "event-1")).rejects.toThrow("network down");
+    expect(server.batches).toEqual([SYNC_BATCH]);
+    expect(await door.store.pending("event-1")).toHaveLength(total - SYNC_BATCH);
+
+    const outcome = await sync(door.store, server, "event-1");
+    expect(server.batches).toEqual([SYNC_BATCH, SYNC_BATCH, 50]);
+    expect(outcome).toEqual({ sent: total - SYNC_BATCH, flagged: [] });
+    expect(await door.store.pending("event-1")).toEqual([]);
+    // Every page of the server's check-ins was read.
+    const cache = await door.store.event("event-1");
+    expect(Object.keys(cache!.checkins)).toHaveLength(total);
+  });
+});
+
+describe("one sync at a time", () => {
+  it("never overlaps, and runs once more after a run that was asked for again meanwhile", async () => {
+    let active = 0;
+    let most = 0;
+    let runs = 0;
+    const gates: (() => void)[] = [];
+    const run = oneAtATime(async () => {
+      runs += 1;
+      active += 1;
+      most = Math.max(most, active);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      active -= 1;
+    });
+    const first = run();
+    const during = [run(), run(), run()]; // three scans while the first sync runs
+    expect(runs).toBe(1);
+    gates.shift()!();
+    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(runs).toBe(2); // one more, not three
+    gates.shift()!();
+    await Promise.all([first, ...during]);
+    expect(runs).toBe(2);
+    expect(most).toBe(1);
+    // Idle again: the next call runs at once.
+    const later = run();
+    expect(runs).toBe(3);
+    gates.shift()!();
+    await later;
+  });
+
+  it("is usable again after a run that threw", async () => {
+    let fail = true;
+    let runs = 0;
+    const run = oneAtATime(async () => {
+      runs += 1;
+      if (fail) throw new Error("server down");
+    });
+    await expect(run()).rejects.toThrow("server down");
+    fail = false;
+    await run();
+    expect(runs).toBe(2);
   });
 });

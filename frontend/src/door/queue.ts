@@ -164,3 +164,27 @@ export async function refresh(store: DoorStore, api: DoorApi, eventId: string): 
     synced_at: new Date().toISOString(),
   });
 }
+
+/** `task` one run at a time: a call while it runs returns that run, and the task runs once more
+ * straight after it (a scan recorded mid-sync was not in that sync's batch). */
+export function oneAtATime(task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await task();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}

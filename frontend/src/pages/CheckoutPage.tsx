@@ -7,7 +7,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { ApiError } from "../api/client";
 import type { Booking, Event, Hold } from "../api/types";
-import { useApi } from "../app/services";
+import { useApi, useServices } from "../app/services";
 import { RequireAuth } from "../auth/RequireAuth";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Loading } from "../components/Loading";
@@ -16,6 +16,8 @@ import { checkoutReducer, initialCheckout } from "../features/checkout/machine";
 import { PaymentStep } from "../features/checkout/PaymentStep";
 import { HoldTimer } from "../features/holds/HoldTimer";
 import { useHold } from "../features/holds/HoldProvider";
+import { ShoppingTime } from "../features/waitingRoom/ShoppingTime";
+import { isWaitingRoomRequired, useAdmission, useBackToQueue } from "../features/waitingRoom/useWaitingRoom";
 import { formatMoney } from "../i18n/format";
 
 export function Component() {
@@ -74,6 +76,10 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
   const locale = i18n.language;
   const api = useApi();
   const holds = useHold();
+  const { admissions } = useServices();
+  const admission = useAdmission(event.event_id);
+  const backToQueue = useBackToQueue(event.event_id);
+  const timeUp = useCallback(() => backToQueue("timeUp"), [backToQueue]);
   const [state, dispatch] = useReducer(checkoutReducer, initialCheckout);
   const tiers = new Map(event.price_tiers.map((tier) => [tier.tier, tier]));
   const priceOf = (sectionId: string) => tiers.get(event.section_tiers[sectionId] ?? "");
@@ -87,14 +93,19 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
   const book = useCallback(async () => {
     dispatch({ type: "book" });
     try {
-      const created = await api.book(hold.hold_id, bookingKey(hold.hold_id));
+      const created = await api.book(hold, bookingKey(hold.hold_id));
       holds.consumed(); // the booking owns the seats now: leaving must not release them
+      admissions.forget(hold.event_id); // and the waiting room's admission is used up (the gateway ends it)
       dispatch({ type: "booked", booking: created });
     } catch (error) {
+      if (isWaitingRoomRequired(error)) {
+        backToQueue("required");
+        return;
+      }
       const slug = error instanceof ApiError ? error.slug : null;
       dispatch({ type: "bookFailed", error, holdGone: slug === "hold-expired" || slug === "hold-released" });
     }
-  }, [api, hold.hold_id, holds]);
+  }, [api, hold, holds, admissions, backToQueue]);
 
   // Booked before a reload (the key exists) or paid already: the same key finds that booking.
   useEffect(() => {
@@ -125,6 +136,7 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
 
       {(state.step === "review" || state.step === "booking") && (
         <>
+          {admission && <ShoppingTime until={admission.until} onEnded={timeUp} />}
           <HoldTimer expiresAt={hold.expires_at} onExpired={() => dispatch({ type: "holdExpired" })} />
           {state.step === "review" && state.error ? <ErrorMessage error={state.error} /> : null}
           <button type="button" className="button" disabled={state.step === "booking"} onClick={() => void book()}>

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
+import { Link, Navigate, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError } from "../api/client";
 import type { HoldRequest } from "../api/endpoints";
 import { describeError } from "../api/problems";
@@ -18,6 +18,16 @@ import { useHold } from "../features/holds/HoldProvider";
 import { buildLayout, stillAvailable, statusOf, toggleSeat, type Layout } from "../features/seatmap/layout";
 import { SeatMap, useTierPrice } from "../features/seatmap/SeatMap";
 import { useLiveAvailability } from "../features/seatmap/useLiveAvailability";
+import type { Admission } from "../features/waitingRoom/admissions";
+import { ShoppingTime } from "../features/waitingRoom/ShoppingTime";
+import {
+  isWaitingRoomRequired,
+  useAdmission,
+  useBackToQueue,
+  useQueueRedirect,
+  useWaitingRoomOn,
+  waitingRoomPath,
+} from "../features/waitingRoom/useWaitingRoom";
 import { formatDateTime, formatMoney, formatTime } from "../i18n/format";
 
 export function EventPage() {
@@ -41,6 +51,15 @@ export function EventPage() {
     enabled: !!event.data,
     staleTime: 5 * 60_000,
   });
+  // An event selling through a waiting room: a signed-in customer shops once the room let them in
+  // (the waiting page says "off" when the room turned out not to be on after all).
+  const { status } = useAuth();
+  const location = useLocation();
+  const roomOn = useWaitingRoomOn(eventId);
+  const admission = useAdmission(eventId);
+  const queue = useQueueRedirect(eventId);
+  const queued = roomOn === true && (location.state as { roomOff?: boolean } | null)?.roomOff !== true;
+  if (queued && status === "signedIn" && !admission) return <Navigate to={queue.to} state={queue.state} replace />;
   if (event.isError) {
     const missing = event.error instanceof ApiError && event.error.status === 404;
     return (
@@ -50,8 +69,17 @@ export function EventPage() {
       </Page>
     );
   }
-  if (!event.data) return <Loading />;
-  return <EventView event={event.data} venue={venue.data} layout={layout} layoutError={seats.error} live={live} />;
+  if (!event.data || roomOn === undefined || (queued && status === "restoring")) return <Loading />;
+  return (
+    <EventView
+      event={event.data}
+      venue={venue.data}
+      layout={layout}
+      layoutError={seats.error}
+      live={live}
+      room={queued ? { admission } : null}
+    />
+  );
 }
 
 function EventView({
@@ -60,21 +88,35 @@ function EventView({
   layout,
   layoutError,
   live,
+  room,
 }: {
   event: Event;
   venue: Venue | undefined;
   layout: Layout | null;
   layoutError: unknown;
   live: ReturnType<typeof useLiveAvailability>;
+  /** The event's waiting room, when it is on: this customer's admission (null: not admitted). */
+  room: { admission: Admission | null } | null;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const [params] = useSearchParams();
   const zoomed = params.get("section");
   const onSale = event.status === "on_sale";
+  const backToQueue = useBackToQueue(event.event_id);
+  const timeUp = useCallback(() => backToQueue("timeUp"), [backToQueue]);
 
   return (
     <Page title={event.title} wide>
+      {room?.admission && onSale && <ShoppingTime until={room.admission.until} onEnded={timeUp} />}
+      {room && !room.admission && onSale && (
+        <div className="notice">
+          <p>{t("shop.roomOn")}</p>
+          <Link className="button" to={`/signin?next=${encodeURIComponent(waitingRoomPath(event.event_id))}`}>
+            {t("room.signIn")}
+          </Link>
+        </div>
+      )}
       <div className="event-layout">
         <section className="event-details" aria-label={t("event.when")}>
           <dl>
@@ -142,6 +184,7 @@ function Picker({
   const holds = useHold();
   const navigate = useNavigate();
   const location = useLocation();
+  const backToQueue = useBackToQueue(event.event_id);
   const tierPrice = useTierPrice();
   const [picked, setPicked] = useState<string[]>([]);
   const [message, setMessage] = useState<{ text: string; kind: "error" | "info" } | null>(null);
@@ -177,6 +220,10 @@ function Picker({
       setPicked([]);
       await live.refresh();
     } catch (error) {
+      if (isWaitingRoomRequired(error)) {
+        backToQueue("required");
+        return;
+      }
       setMessage({ text: describeError(error, t, locale).message, kind: "error" });
       if (error instanceof ApiError && error.status === 409) {
         const taken = error.problem?.unavailable ?? [];

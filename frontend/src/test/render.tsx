@@ -12,7 +12,7 @@ import { setupI18n, type Language } from "../i18n";
 
 export function renderWithApp(ui: ReactElement, { language = "en" as Language, path = "/" } = {}) {
   const i18n = setupI18n(language);
-  const services = createServices({ apiBaseUrl: "http://api.test", stripePublishableKey: null });
+  const services = createServices({ apiBaseUrl: "http://api.test", stripePublishableKey: null }, localStorage, null);
   const queryClient = createQueryClient();
   const result = render(
     <I18nextProvider i18n={i18n}>

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from ticketing_common.http_cache import cached_response, etag_of, matches, public
+from ticketing_common.http_cache import accepts_gzip, cached_response, etag_of, matches, public
 from ticketing_devkit.processes import serve_app
 
 BODY = b'{"hello":"world"}'
@@ -52,3 +52,10 @@ def test_tags_differ_with_the_bytes_and_not_between_instances() -> None:
     assert etag_of(BODY)[0] == etag_of(BODY)[-1] == '"'
     assert not matches(None, etag_of(BODY))
     assert not matches("", etag_of(BODY))
+
+
+def test_gzip_is_accepted_only_where_the_header_says_so() -> None:
+    for header in ("gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.5", "*", "x-gzip"):
+        assert accepts_gzip(header), header
+    for header in (None, "", "identity", "br", "gzip;q=0", "gzip;q=0, *", "*;q=0", "gzip;q=x"):
+        assert not accepts_gzip(header), header

@@ -56,8 +56,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def _browser_tests(log: Path) -> None:
-    """frontend/e2e against the running stack; their output is the report (and they refresh the
-    screenshots in frontend/docs/screenshots)."""
+    """frontend/e2e against the running stack; their output is the report. They leave the tree
+    clean: the README's screenshots are rewritten only with SCREENSHOTS=1."""
     frontend = ROOT / "frontend"
     if not (frontend / "node_modules" / ".bin" / "playwright").exists():
         pytest.fail("the web app's Node dependencies are missing (make dev installs them)")

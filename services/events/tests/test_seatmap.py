@@ -1,4 +1,5 @@
 import base64
+import gzip
 
 import httpx
 from ticketing_devkit.processes import ServiceProcess
@@ -70,8 +71,9 @@ def test_the_layout_and_inventorys_bits_make_the_seat_map(  # type: ignore[no-un
     api: httpx.Client, make, organizer, customer, inventory: ServiceProcess
 ) -> None:
     event_id = make.published(organizer[1])["event_id"]
-    response = api.get(f"/events/{event_id}/layout")
+    response = api.get(f"/events/{event_id}/layout", headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200, response.text
+    assert "content-encoding" not in response.headers
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     layout = response.json()
     assert response.headers["etag"] == f'"{layout["version"]}"'
@@ -106,6 +108,30 @@ def test_the_layout_and_inventorys_bits_make_the_seat_map(  # type: ignore[no-un
         for seat in row["seats"]
     }
     assert {seat for seat, status in seats.items() if status == "held"} == {"ST-B-4", "BAL-1-2"}
+
+
+def test_a_layout_goes_compressed_to_those_who_accept_gzip(  # type: ignore[no-untyped-def]
+    api: httpx.Client, make, organizer
+) -> None:
+    event_id = make.published(organizer[1])["event_id"]
+    path = f"/events/{event_id}/layout"
+    plain = api.get(path, headers={"Accept-Encoding": "identity"})
+    with api.stream("GET", path, headers={"Accept-Encoding": "br, gzip;q=0.8"}) as compressed:
+        raw = b"".join(compressed.iter_raw())
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(raw) == plain.content
+    assert len(raw) < len(plain.content)
+    # Its own representation, its own strong tag; each revalidates only itself.
+    assert compressed.headers["etag"] != plain.headers["etag"]
+    assert compressed.headers["cache-control"] == plain.headers["cache-control"]
+    gz_again = api.get(
+        path, headers={"Accept-Encoding": "gzip", "If-None-Match": compressed.headers["etag"]}
+    )
+    assert gz_again.status_code == 304
+    refused = api.get(path, headers={"Accept-Encoding": "gzip;q=0, *"})
+    assert "content-encoding" not in refused.headers
+    assert refused.content == plain.content
 
 
 def test_a_layout_is_revalidated_with_its_etag(api: httpx.Client, make, organizer) -> None:  # type: ignore[no-untyped-def]

@@ -56,18 +56,45 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` admits gzip (RFC 9110 §12.5.3): gzip's own weight if it is
+    named, else that of `*`; absent or `q=0`, no."""
+    weights: dict[str, float] = {}
+    for coding in (accept_encoding or "").split(","):
+        name, _, params = coding.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[name.strip().lower()] = q
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+
+
 def cached_response(
     request: Request,
     body: bytes,
     cache_control: str,
     *,
     etag: str | None = None,
+    gzipped: bytes | None = None,
     media_type: str = "application/json",
 ) -> Response:
     """`body` with its ETag and Cache-Control, or a 304 with both when the caller has it. Only
-    for GET/HEAD answers of 200."""
+    for GET/HEAD answers of 200. `gzipped`: the same body compressed once ahead of time, sent
+    to clients that accept gzip as its own representation (its own strong tag, RFC 9110
+    §8.8.3.3), so a large immutable answer costs no compression per request."""
     tag = etag or etag_of(body)
     headers = {"ETag": tag, "Cache-Control": cache_control}
+    if gzipped is not None:
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            body = gzipped
+            headers["ETag"] = tag = tag[:-1] + '-gzip"'
+            headers["Content-Encoding"] = "gzip"
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)

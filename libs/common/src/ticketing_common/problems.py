@@ -104,6 +104,12 @@ class ProblemType(StrEnum):
     PROVIDER_ERROR = "provider-error"
     PROVIDER_UNAVAILABLE = "provider-unavailable"
 
+    # The waiting room (the gateway's)
+    WAITING_ROOM_REQUIRED = "waiting-room-required"
+    WAITING_ROOM_UNKNOWN = "waiting-room-unknown"
+    WAITING_ROOM_UNAVAILABLE = "waiting-room-unavailable"
+    NOT_IN_QUEUE = "not-in-queue"
+
     # Search and status
     SEARCH_UNAVAILABLE = "search-unavailable"
     HISTORY_UNAVAILABLE = "history-unavailable"

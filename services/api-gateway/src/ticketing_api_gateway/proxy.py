@@ -36,6 +36,7 @@ from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.breaker import CircuitBreaker
 from ticketing_api_gateway.public_routes import PublicRoutes
 from ticketing_api_gateway.ratelimit import Decision, RateLimiter
+from ticketing_api_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
 from ticketing_api_gateway.routing import Route
 from ticketing_api_gateway.upstreams import Upstreams
 
@@ -69,6 +70,7 @@ HOP_BY_HOP = frozenset(
     _CONTENT_TYPE,
     _TRACE,
     _REQUEST_ID,
+    _ADMISSION,
     _FORWARDED_FOR,
     _FORWARDED_PROTO,
     _FORWARDED_HOST,
@@ -76,7 +78,7 @@ HOP_BY_HOP = frozenset(
     _TRANSFER_ENCODING,
     _CONNECTION,
     _DROPPED,
-) = range(14)
+) = range(15)
 _CONSUMED = _REQUEST_ID
 _SLOTS: dict[bytes, int] = {
     b"authorization": _AUTHORIZATION,
@@ -86,6 +88,8 @@ _SLOTS: dict[bytes, int] = {
     b"content-type": _CONTENT_TYPE,
     b"x-amzn-trace-id": _TRACE,
     b"x-request-id": _REQUEST_ID,
+    # Checked here, at the edge, and kept there: the services never see admission tokens.
+    ADMISSION_HEADER: _ADMISSION,
     b"x-forwarded-for": _FORWARDED_FOR,
     b"x-forwarded-proto": _FORWARDED_PROTO,
     b"x-forwarded-host": _FORWARDED_HOST,
@@ -103,6 +107,7 @@ _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 _URL_HEADERS = frozenset({b"location", b"content-location", b"link", b"refresh"})
 _ABSOLUTE_URL = re.compile(rb"https?://(\[[0-9A-Fa-f:.]+\]|[^/:\s<>;,\"']+)(:\d+)?")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_ROOM_METHODS = _BODY_METHODS | {"DELETE"}  # what may end an admission (rooms.finished)
 # aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
 # then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
 _SKIP_NO_USER_AGENT = ("User-Agent",)
@@ -156,6 +161,7 @@ class _Incoming:
         "peer",
         "principal",
         "request_id",
+        "room",
         "seen",
         "skip",
         "trace_id",
@@ -187,6 +193,7 @@ class _Incoming:
         self.principal: Principal | None = None
         self.user_id: str | None = None
         self.upstream_ms: float | None = None
+        self.room: str | None = None  # the event whose waiting room this request passed
 
 
 class _Body:
@@ -249,9 +256,11 @@ class Proxy:
         trusted_proxy_hops: int,
         routes: list[Route],
         access_log: AccessLog,
+        rooms: RoomGuard | None = None,
         forward_xray_segment: bool = False,
     ) -> None:
         self.access_log = access_log
+        self.rooms = rooms
         self.upstreams = upstreams
         self.limiter = limiter
         self.verifier = verifier
@@ -320,9 +329,16 @@ class Proxy:
         if auth_problem is not None:
             await exchange.problem(unauthorized(auth_problem))
             return
+        rooms = self.rooms
+        if rooms is not None and not await self._through_room(rooms, incoming, exchange):
+            return
         body = await self._read_body(incoming, receive, exchange)
         if body is None:
             return
+        if rooms is not None and incoming.method == "POST" and incoming.path == BOOKINGS_PATH:
+            body = await self._booking_through_room(rooms, incoming, body, exchange)
+            if body is None:
+                return
         breaker = self.upstreams.breakers[route.upstream]
         if not breaker.allow():
             await exchange.problem(_circuit_open(breaker.retry_after_s()))
@@ -335,6 +351,10 @@ class Proxy:
             await exchange.relay(response)
         finally:
             response.release()
+        if rooms is not None and incoming.method in _ROOM_METHODS:
+            await rooms.finished(
+                incoming.method, incoming.path, exchange.status, incoming.user_id, incoming.room
+            )
 
     def _read_headers(self, scope: Scope) -> _Incoming:
         """One pass over the request headers: pick out what the gateway needs, copy the rest."""
@@ -448,6 +468,54 @@ class Proxy:
             upload = _Upload(first, receive, self.max_body_bytes)
             return _Body(upload.chunks(), upload)
         return _Body(first, None)
+
+    async def _through_room(
+        self, rooms: RoomGuard, incoming: _Incoming, exchange: _Exchange
+    ) -> bool:
+        """Waiting rooms: a hold of an event whose room is on needs an admission token."""
+        incoming.room = rooms.guarded_event(incoming.method, incoming.path)
+        if incoming.room and (
+            refused := await rooms.admit(incoming.room, incoming.user_id, incoming.seen[_ADMISSION])
+        ):
+            await exchange.problem(refused)
+            return False
+        return True
+
+    async def _booking_through_room(
+        self, rooms: RoomGuard, incoming: _Incoming, body: _Body, exchange: _Exchange
+    ) -> _Body | None:
+        """A booking's event is its hold's: read from the body, which is then forwarded as the
+        gateway read it (the service judges exactly what was checked here)."""
+        data = body.data
+        if body.upload is not None:
+            try:
+                data = b"".join([chunk async for chunk in body.upload.chunks()])
+            except _BodyTooLarge:
+                await exchange.problem(body_too_large(self.max_body_bytes))
+                return None
+            except _ClientGone:
+                exchange.status = 499
+                return None
+        found = booking_event(data if isinstance(data, bytes) else b"")
+        if found is None:
+            if rooms.needs_body(incoming.method, incoming.path):
+                await exchange.problem(
+                    Problem(
+                        400,
+                        "The body must be a JSON object naming the hold to book",
+                        slug=ProblemType.BAD_REQUEST,
+                    )
+                )
+                return None
+            return _Body(data, None)
+        incoming.room, data = found
+        incoming.forward = [(n, v) for n, v in incoming.forward if n.lower() != "content-length"]
+        if incoming.room is not None and (
+            refused := await rooms.admit(incoming.room, incoming.user_id, incoming.seen[_ADMISSION])
+        ):
+            await exchange.problem(refused)
+            return None
+        return _Body(data, None)
 
     def _add_forwarding_headers(self, incoming: _Incoming, scope: Scope) -> None:
         seen, forward = incoming.seen, incoming.forward

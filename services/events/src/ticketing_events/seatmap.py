@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import re
 import sys
@@ -125,6 +126,8 @@ class EventLayout:
 
     version: str
     document: bytes  # the layout, as served
+    # The same, compressed once per version (14,000 seats: 655 KB → 79 KB, 18 ms of CPU).
+    document_gzip: bytes
     seat_count: int
     sections: tuple[_Section, ...]
     pieces: tuple[Piece, ...]  # the seat map: slot 0 the event status, 1 + 3n.. section n's counts
@@ -205,6 +208,7 @@ class EventLayout:
         return cls(
             version=version,
             document=document,
+            document_gzip=gzip.compress(document, compresslevel=6, mtime=0),
             seat_count=len(order),
             sections=tuple(_Section(s["section_id"], capacity_of(s)) for s in venue["sections"]),
             pieces=_cut(seatmap, mark.encode(), order),
