@@ -9,9 +9,7 @@ route of the same path documents it (and serves it in an app without the gateway
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import re
 import time
 from typing import Annotated, Any
@@ -21,8 +19,15 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.types import Receive, Scope, Send
 from ticketing_common.ids import EVENT_ID_PATTERN
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import PROBLEM_JSON, Problem, unauthorized
-from ticketing_common.security import CurrentUser, InvalidToken, Principal, TokenVerifier
+from ticketing_common.middleware import request_id_from
+from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType, unauthorized
+from ticketing_common.security import (
+    CurrentUser,
+    InvalidToken,
+    Principal,
+    TokenVerifier,
+    bearer_token,
+)
 
 from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.admission import AdmissionKeys
@@ -35,7 +40,6 @@ PREFIX = "/api/v1/waiting-room"
 RECEIPT_HEADER = "X-Queue-Receipt"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 POLL_PATH = re.compile(r"^/api/v1/waiting-room/(?!keys$)([^/]+)$")
-_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 log = logging.getLogger(__name__)
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _STATE_DOC = (
@@ -76,7 +80,7 @@ class RoomApi:
             raise Problem(
                 429,
                 f"Too many requests; retry in {decision.retry_after_s} seconds",
-                slug="rate-limited",
+                slug=ProblemType.RATE_LIMITED,
                 headers={"Retry-After": str(decision.retry_after_s)},
             )
 
@@ -106,7 +110,7 @@ class RoomApi:
                 404,
                 "You have no place in this event's waiting room: join it to get one (if you "
                 "had one and sent no receipt, the room may have lost it)",
-                slug="not-in-queue",
+                slug=ProblemType.NOT_IN_QUEUE,
                 join=f"{PREFIX}/{event_id}/join",
             )
         return answer
@@ -124,7 +128,7 @@ class RoomApi:
 
 def _check_event_id(event_id: str) -> None:
     if not _EVENT_ID.match(event_id):
-        raise Problem(404, f"Event {event_id!r} does not exist", slug="not-found")
+        raise Problem(404, f"Event {event_id!r} does not exist", slug=ProblemType.NOT_FOUND)
 
 
 def _state(answer: dict[str, Any]) -> Response:
@@ -142,7 +146,7 @@ def _unavailable() -> Problem:
     return Problem(
         503,
         "The waiting room cannot be reached right now; your place is kept, ask again shortly",
-        slug="waiting-room-unavailable",
+        slug=ProblemType.WAITING_ROOM_UNAVAILABLE,
         headers={"Retry-After": "2"},
     )
 
@@ -220,8 +224,6 @@ class PollEdge:
         self.api = api
         self.verifier = verifier
         self.access_log = access_log
-        self._id_prefix = os.urandom(8).hex()
-        self._ids = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -234,10 +236,7 @@ class PollEdge:
                 receipt = value
             elif name == b"x-request-id":
                 request_id = value
-        if request_id is not None and _SAFE_REQUEST_ID.fullmatch(request_id):
-            rid = request_id.decode()
-        else:
-            rid = f"{self._id_prefix}{next(self._ids):016x}"
+        rid = request_id_from(request_id)
         token = request_id_var.set(rid)
         user_id: str | None = None
         status = 500
@@ -279,7 +278,9 @@ class PollEdge:
             log.exception("waiting room poll failed", extra={"path": path})
             if status == 500:
                 body = Problem(
-                    500, "An unexpected error occurred; it has been logged", slug="internal"
+                    500,
+                    "An unexpected error occurred; it has been logged",
+                    slug=ProblemType.INTERNAL,
                 )
                 await _send(
                     send, 500, orjson.dumps(body.to_dict(path)), PROBLEM_JSON.encode(), rid, []
@@ -299,11 +300,11 @@ class PollEdge:
             request_id_var.reset(token)
 
     async def _principal(self, authorization: bytes | None) -> Principal:
-        scheme, _, credentials = (authorization or b"").decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
+        token = bearer_token((authorization or b"").decode("latin-1"))
+        if token is None:
             raise unauthorized("This endpoint needs a bearer token")
         try:
-            return await self.verifier.verify(credentials.strip())
+            return await self.verifier.verify(token)
         except InvalidToken as exc:
             raise unauthorized(str(exc)) from exc
 
