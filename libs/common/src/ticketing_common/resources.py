@@ -67,15 +67,21 @@ def provide(app: Starlette, *objects: object, as_type: type | None = None) -> No
         registry[as_type or type(item)] = item
 
 
+def provided_by(app: Starlette, kind: type[T]) -> T:
+    """The app's `provide`d object of type `kind` (for a background loop, or a hot path that
+    reads its own inputs; routes declare `provided(kind)`)."""
+    found = getattr(app.state, _PROVIDED, {}).get(kind)
+    if not isinstance(found, kind):
+        raise RuntimeError(f"{kind.__name__} is not provided to this app")
+    return found
+
+
 def provided(kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]:
     """A dependency answering the app's `provide`d object of type `kind` (async: FastAPI runs a
     plain `def` dependency in a worker thread, a hop per request for a dictionary lookup)."""
 
     async def dependency(conn: HTTPConnection) -> T:
-        found = getattr(conn.app.state, _PROVIDED, {}).get(kind)
-        if not isinstance(found, kind):
-            raise RuntimeError(f"{kind.__name__} is not provided to this app")
-        return found
+        return provided_by(conn.app, kind)
 
     dependency.__name__ = f"provided_{kind.__name__}"
     return dependency

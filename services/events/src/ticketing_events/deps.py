@@ -10,11 +10,11 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import HTTPConnection
 from ticketing_common.database import Database, DbSession
-from ticketing_common.resources import resource
+from ticketing_common.resources import provided, resource
 
 from ticketing_events.catalog import Catalog
+from ticketing_events.clients import InventoryClient
 from ticketing_events.events import Events
-from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
 from ticketing_events.seatmap import LayoutCache
 from ticketing_events.venues import VenueCache, Venues
@@ -23,9 +23,10 @@ from ticketing_events.venues import VenueCache, Venues
 # thread hop per dependency per request for what is an attribute lookup.
 
 
-def _inventory(conn: HTTPConnection) -> Inventory:
-    inventory: Inventory = conn.app.state.inventory
-    return inventory
+Inventory = Annotated[InventoryClient, Depends(provided(InventoryClient))]
+CachedVenues = Annotated[VenueCache, Depends(provided(VenueCache))]
+CachedReads = Annotated[ReadCache, Depends(provided(ReadCache))]
+CachedLayouts = Annotated[LayoutCache, Depends(provided(LayoutCache))]
 
 
 class ReadConnection:
@@ -49,25 +50,20 @@ async def _read_connection(conn: HTTPConnection) -> AsyncIterator[ReadConnection
         yield ReadConnection(resource(conn, Database), exits)
 
 
-def _venue_cache(conn: HTTPConnection) -> VenueCache:
-    venues: VenueCache = conn.app.state.venue_cache
-    return venues
-
-
-def _read_cache(conn: HTTPConnection) -> ReadCache:
-    reads: ReadCache = conn.app.state.read_cache
-    return reads
-
-
-async def _events(db: DbSession, conn: HTTPConnection) -> Events:
-    return Events(db, _inventory(conn), _venue_cache(conn), _read_cache(conn))
+async def _events(
+    db: DbSession, inventory: Inventory, venues: CachedVenues, reads: CachedReads
+) -> Events:
+    return Events(db, inventory, venues, reads)
 
 
 async def _catalog(
-    connect: Annotated[ReadConnection, Depends(_read_connection)], conn: HTTPConnection
+    connect: Annotated[ReadConnection, Depends(_read_connection)],
+    inventory: Inventory,
+    venues: CachedVenues,
+    reads: CachedReads,
+    layouts: CachedLayouts,
 ) -> Catalog:
-    layouts: LayoutCache = conn.app.state.layout_cache
-    return Catalog(connect, _inventory(conn), _venue_cache(conn), _read_cache(conn), layouts)
+    return Catalog(connect, inventory, venues, reads, layouts)
 
 
 async def _venues(db: DbSession) -> Venues:

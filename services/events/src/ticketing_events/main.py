@@ -7,10 +7,11 @@ from ticketing_common.database import Database
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
+from ticketing_common.resources import provide
 
 from ticketing_events.api import events_api, internal, venues_api
+from ticketing_events.clients import InventoryClient
 from ticketing_events.closing import InventoryCloser
-from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
 from ticketing_events.seatmap import LayoutCache
 from ticketing_events.settings import EventsSettings
@@ -24,7 +25,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     redis = RedisClient.from_settings(settings)
     bus = Bus(redis, settings.service_name)
     services = ServiceClient.from_settings(settings, timeout_s=settings.inventory_timeout_s)
-    inventory = Inventory(
+    inventory = InventoryClient(
         services,
         settings.inventory_url,
         layout_timeout_s=settings.inventory_layout_timeout_s,
@@ -41,8 +42,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         resources=[database, redis, bus, services],
         background=[relay.run, closer.run],
     )
-    app.state.inventory = inventory
-    app.state.venue_cache = VenueCache()
-    app.state.read_cache = ReadCache(settings.public_read_cache_ttl_s)
-    app.state.layout_cache = LayoutCache()
+    provide(
+        app, inventory, VenueCache(), ReadCache(settings.public_read_cache_ttl_s), LayoutCache()
+    )
     return app

@@ -7,7 +7,9 @@ import asyncio
 import logging
 
 from fastapi import FastAPI
+from ticketing_common.resources import provided_by
 
+from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import Inventory
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,8 @@ async def sweep_once(inventory: Inventory, batch: int) -> int:
 
 
 async def sweep_forever(app: FastAPI) -> None:
-    settings = app.state.settings
-    inventory: Inventory = app.state.inventory
+    settings = provided_by(app, InventorySettings)
+    inventory = provided_by(app, Inventory)
     while True:
         await asyncio.sleep(settings.sweep_interval_s)
         if tidied := await sweep_once(inventory, settings.sweep_batch):
