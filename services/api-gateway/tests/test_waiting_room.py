@@ -589,7 +589,12 @@ def test_holds_wait_until_the_gateway_knows_which_rooms_are_on(
 
 
 def test_production_refuses_to_start_without_a_signing_key() -> None:
-    base = {"environment": "prod", "jwks_url": "http://auth/jwks", "service_token": "s" * 32}
+    base = {
+        "environment": "prod",
+        "jwks_url": "http://auth/jwks",
+        "service_token": "s" * 32,
+        "redis_url": "redis://cache:6379/0",
+    }
     with pytest.raises(ValidationError, match="WAITING_ROOM_SIGNING_KEY"):
         GatewaySettings(**base, events_url="http://events")
     with pytest.raises(ValidationError, match="EVENTS_URL"):
