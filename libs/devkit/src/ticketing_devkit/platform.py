@@ -221,6 +221,14 @@ class Platform:
         tokens = self.call("POST", "/api/v1/auth/login", f"log in as {email}", json=body)
         return str(tokens["access_token"])
 
+    def set_role(
+        self, admin_token: str, user_id: str, role: str, organizer_id: str | None = None
+    ) -> User:
+        body = {"role": role} | ({"organizer_id": organizer_id} if organizer_id else {})
+        path = f"/api/v1/auth/users/{user_id}/role"
+        user = self.call("PATCH", path, "change the role", token=admin_token, json=body)
+        return cast(User, user)
+
     def me(self, token: str) -> User:
         return cast(User, self.call("GET", "/api/v1/auth/me", "read /me", token=token))
 
