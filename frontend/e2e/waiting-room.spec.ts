@@ -77,20 +77,20 @@ test("the organizer turns the room on; a customer is queued, admitted, shops aga
   await expect(signInToQueue).toBeVisible();
   await expectAccessible(page, "the event page of a room, signed out");
 
-  // The customer registers and comes back to the queue by themselves.
-  await page.getByRole("link", { name: "Register" }).click();
-  await page.getByLabel("Your name").fill("Quinn Queue");
-  await page.getByLabel("Email").fill(uniqueEmail("queue"));
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Register" }).click();
-  await expect(page.getByText("Signed in as Quinn Queue")).toBeVisible();
+  // The customer follows it, registers instead, and lands in the queue.
   const admissionHeaders: string[] = [];
   page.on("request", (sent) => {
     if (sent.method() === "POST" && /\/holds$|\/api\/v1\/bookings$/.test(new URL(sent.url()).pathname)) {
       admissionHeaders.push(`${new URL(sent.url()).pathname} ${sent.headers()["x-admission-token"] ? "token" : "none"}`);
     }
   });
-  await page.goto(`/events/${eventId}`);
+  await signInToQueue.click();
+  await page.getByRole("main").getByRole("link", { name: "Register" }).click();
+  await page.getByLabel("Your name").fill("Quinn Queue");
+  await page.getByLabel("Email").fill(uniqueEmail("queue"));
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByText("Signed in as Quinn Queue")).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`/events/${eventId}/waiting-room$`));
   const progress = page.getByRole("progressbar", { name: "Your place in the queue" });
   await expect(progress).toBeVisible();
