@@ -21,6 +21,9 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/api/v1/events/{event_id}"),
     ("GET", "/api/v1/events/{event_id}/seatmap"),
     ("GET", "/api/v1/events/{event_id}/layout"),
+    # Whether an event sells through a waiting room: the web app asks before its seat map, signed
+    # in or not (the events service keeps a draft's to its owner).
+    ("GET", "/api/v1/events/{event_id}/waiting-room"),
     ("GET", "/api/v1/venues/{venue_id}"),
     ("GET", "/api/v1/search/events"),
     ("GET", "/api/v1/search/suggest"),
