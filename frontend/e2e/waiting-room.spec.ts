@@ -38,7 +38,7 @@ async function roomIsOn(request: APIRequestContext, token: string, eventId: stri
 }
 
 test("the organizer turns the room on; a customer is queued, admitted, shops against the clock and books", async ({ page, request }) => {
-  const eventId = await publishedEvent(request, `Queue Night ${Date.now()}`, [{ id: "A", rows: 2, seats: 8 }]);
+  const eventId = await publishedEvent(request, "Queue Night", [{ id: "A", rows: 2, seats: 8 }]);
 
   // The organizer, in the console: one shopper at a time, open since a minute ago.
   await signIn(page, ORGANIZER.email, ORGANIZER.password);
@@ -57,6 +57,7 @@ test("the organizer turns the room on; a customer is queued, admitted, shops aga
   await room.getByRole("button", { name: "Save waiting room" }).click();
   await expect(room.getByRole("status")).toContainText("Saved. The waiting room opens at");
   await expectAccessible(page, "the console's waiting room settings");
+  await page.evaluate(() => document.getElementById("waiting-room")?.scrollIntoView());
   await screenshots(page, "console-waiting-room");
   const saved = await (await request.get(`${API_URL}/api/v1/events/${eventId}/waiting-room`)).json();
   expect(saved).toMatchObject({ enabled: true, admission_per_minute: 120, max_shoppers: 1, shopping_minutes: 10 });
@@ -138,7 +139,7 @@ test("the organizer turns the room on; a customer is queued, admitted, shops aga
 });
 
 test("before the opening, the waiting page says the order is drawn then", async ({ page, request }) => {
-  const eventId = await publishedEvent(request, `Draw Night ${Date.now()}`, [{ id: "A", rows: 1, seats: 4 }]);
+  const eventId = await publishedEvent(request, "Draw Night", [{ id: "A", rows: 1, seats: 4 }]);
   const organizer = await organizerToken(request);
   const put = await request.put(`${API_URL}/api/v1/events/${eventId}/waiting-room`, {
     headers: { Authorization: `Bearer ${organizer}` },
