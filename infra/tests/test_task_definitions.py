@@ -163,6 +163,9 @@ def test_databases_and_service_specific_settings() -> None:
     assert env_of(booking)["DYNAMODB_TABLE"] == "ticketing-bookings"
     assert env_of(booking)["AWS_REGION"] == "${REGION}"
     assert "TICKET_SIGNING_KEY" in secrets_of(booking)
+    gateway = by_name["api-gateway"].app_container
+    assert "WAITING_ROOM_SIGNING_KEY" in secrets_of(gateway)
+    assert env_of(gateway)["EVENTS_URL"]  # which events' holds go through a waiting room
     assert env_of(by_name["payment"].app_container)["PAYMENT_PROVIDER"] == "stripe"
     notification = env_of(by_name["notification"].app_container)
     assert notification["MAIL_TRANSPORT"] == "ses"

@@ -59,6 +59,8 @@ describe("the event editor's waiting room", () => {
 
     expect(await screen.findByRole("status")).toHaveTextContent("Saved. The waiting room opens at");
     expect(puts(calls)).toHaveLength(1);
+    expect(calls.find((c) => c.method === "GET" && c.path.endsWith("/waiting-room"))!.headers.get("Authorization")).toBe("Bearer a");
+    expect(puts(calls)[0]!.headers.get("Authorization")).toBe("Bearer a");
     expect(puts(calls)[0]!.body).toEqual({
       enabled: true,
       opens_at: "2030-06-01T10:00:00.000Z", // 19:00 in Seoul

@@ -120,7 +120,8 @@ export function consoleEndpoints(client: ApiClient) {
     updateEvent: (eventId: string, body: Partial<EventIn>) => send<Event>("PATCH", `/api/v1/events/${id(eventId)}`, body),
     publishEvent: (eventId: string) => send<Event>("POST", `/api/v1/events/${id(eventId)}/publish`),
     cancelEvent: (eventId: string) => send<Event>("POST", `/api/v1/events/${id(eventId)}/cancel`),
-    waitingRoom: (eventId: string) => client.request<WaitingRoomSettings>(`/api/v1/events/${id(eventId)}/waiting-room`),
+    // A draft's room is its owner's to read: asked with the token (an event on sale's is public).
+    waitingRoom: (eventId: string) => get<WaitingRoomSettings>(`/api/v1/events/${id(eventId)}/waiting-room`),
     saveWaitingRoom: (eventId: string, body: WaitingRoomSettingsIn) =>
       send<WaitingRoomSettings>("PUT", `/api/v1/events/${id(eventId)}/waiting-room`, body),
     // sales

@@ -289,6 +289,7 @@ def test_the_committed_dev_secrets_are_usable_and_only_dev() -> None:
     signing = json.loads(ENV_EXAMPLE["SIGNING_KEYS"])
     _ed25519(signing[0]["private_key"])
     _ed25519(ENV_EXAMPLE["TICKET_SIGNING_KEY"])
+    _ed25519(ENV_EXAMPLE["WAITING_ROOM_SIGNING_KEY"])
     assert ENV_EXAMPLE["POSTGRES_PASSWORD"] == ENV_EXAMPLE["PGPASSWORD"]
     assert ENV_EXAMPLE["STRIPE_SECRET_KEY"] == ""  # the local payment simulator, never Stripe
     assert environment("payment")["PAYMENT_PROVIDER"] == "local"

@@ -102,6 +102,25 @@ def test_booking_gets_the_dev_dynamodb_and_a_ticket_key_that_survives_restarts(
         assert "AWS_ACCESS_KEY_ID" not in other_env
 
 
+def test_the_gateway_gets_a_waiting_room_key_that_survives_restarts_and_the_events_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack, "DEV_DIR", tmp_path)
+    specs = discover()
+    gateway = next(spec for spec in specs if spec.name == "api-gateway")
+    env = service_env(gateway, specs, {})
+    key = serialization.load_pem_private_key(env["WAITING_ROOM_SIGNING_KEY"].encode(), None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    assert (
+        service_env(gateway, specs, {})["WAITING_ROOM_SIGNING_KEY"]
+        == env["WAITING_ROOM_SIGNING_KEY"]
+    )
+    assert env["EVENTS_URL"] == next(spec for spec in specs if spec.name == "events").url
+    for spec in specs:
+        if spec.name != "api-gateway":
+            assert "WAITING_ROOM_SIGNING_KEY" not in service_env(spec, specs, {})
+
+
 async def test_setup_jobs_run_with_the_service_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,6 @@
-"""The benchmark's trivial upstream: {"ok":true} for every path, and the JWKS (from BENCH_JWKS)
-at /jwks, so the gateway's cost is what gets measured."""
+"""The benchmark's trivial upstream: {"ok":true} for every path, the JWKS (from BENCH_JWKS)
+at /jwks, and the events service's list of waiting rooms (BENCH_ROOMS) at
+/internal/waiting-rooms, so the gateway's cost is what gets measured."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from typing import Any
 
 JWKS = os.environ.get("BENCH_JWKS", '{"keys":[]}').encode()
+ROOMS = os.environ.get("BENCH_ROOMS", '{"items":[]}').encode()
 OK = b'{"ok":true}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(OK)).encode())]
 
@@ -14,7 +16,8 @@ HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(O
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    if scope["path"] == "/jwks":
+    documents = {"/jwks": JWKS, "/internal/waiting-rooms": ROOMS}
+    if (document := documents.get(scope["path"])) is not None:
         await send(
             {
                 "type": "http.response.start",
@@ -22,7 +25,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 "headers": [(b"content-type", b"application/json")],
             }
         )
-        await send({"type": "http.response.body", "body": JWKS})
+        await send({"type": "http.response.body", "body": document})
         return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": OK})

@@ -28,6 +28,6 @@ describe("the shopping time", () => {
 
   it("in Korean", () => {
     renderWithApp(<ShoppingTime until="2030-01-01T12:05:00Z" onEnded={() => undefined} />, { language: "ko" });
-    expect(screen.getByRole("timer", { name: "남은 쇼핑 시간" })).toHaveTextContent("쇼핑 시간이 5:00 남았습니다");
+    expect(screen.getByRole("timer", { name: "남은 예매 가능 시간" })).toHaveTextContent("예매 가능 시간이 5:00 남았습니다");
   });
 });

@@ -160,6 +160,11 @@ def ticket_signing_key() -> str:
     return _kept("ticket-signing-key.pem", _ed25519_pem)
 
 
+def waiting_room_signing_key() -> str:
+    """The gateway's dev admission-token key: admissions survive restarts of `make dev`."""
+    return _kept("waiting-room-signing-key.pem", _ed25519_pem)
+
+
 def database_url(database: str) -> str:
     return f"{POSTGRES}/ticketing_{database}"
 
@@ -204,6 +209,7 @@ def service_env(
         env["TICKET_SIGNING_KEY"] = ticket_signing_key()
     if spec.name == "api-gateway":
         env["TRUSTED_PROXY_HOPS"] = "0"  # people call it directly: no proxy in front
+        env["WAITING_ROOM_SIGNING_KEY"] = waiting_room_signing_key()
         # The web app calls the gateway from its own origin, as in production (README: "CORS").
         env["CORS_ORIGINS"] = json.dumps(list(WEB_ORIGINS))
     if spec.name == "payment":

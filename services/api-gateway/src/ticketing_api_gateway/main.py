@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +15,7 @@ from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.tracing import TracingMiddleware
 
 from ticketing_api_gateway.access_log import AccessLog
+from ticketing_api_gateway.admission import AdmissionKeys
 from ticketing_api_gateway.api import router
 from ticketing_api_gateway.gateway import Gateway
 from ticketing_api_gateway.history import StatusRecorder
@@ -20,10 +23,14 @@ from ticketing_api_gateway.openapi import PublicApi
 from ticketing_api_gateway.proxy import Proxy
 from ticketing_api_gateway.public_routes import PublicRoutes
 from ticketing_api_gateway.ratelimit import RateLimiter
+from ticketing_api_gateway.room_api import PollFastPath, RoomApi
+from ticketing_api_gateway.room_api import router as room_router
+from ticketing_api_gateway.rooms import Admitter, RoomDirectory, RoomGuard
 from ticketing_api_gateway.routing import RouteTable
 from ticketing_api_gateway.settings import GatewaySettings, Timeouts
 from ticketing_api_gateway.status import StatusPage
 from ticketing_api_gateway.upstreams import Upstreams
+from ticketing_api_gateway.waiting_room import WaitingRoom
 
 LEASE_PRUNE_INTERVAL_S = 5.0
 EXPOSED_HEADERS = [
@@ -45,6 +52,9 @@ routed. This document lists every public route, merged from the services' own do
   until the bucket is full); 429 adds `Retry-After`.
 - **Errors made here** are `application/problem+json`: 401, 404, 405, 413, 429, 502 (service
   unreachable), 503 (circuit open, with `Retry-After`), 504 (service too slow).
+- **Waiting rooms**: while an event's room is on, its holds and bookings need the
+  `X-Admission-Token` the room gives an admitted person (403 `waiting-room-required` without);
+  `/api/v1/waiting-room/...` is the room itself.
 - **No internal address leaks**: a service's `Location` (or `Link`, `Content-Location`,
   `Refresh`) naming its own address is rewritten to the public path.
 """
@@ -108,16 +118,38 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         cache_s=settings.status_history_cache_s,
     )
 
+    admission_keys = AdmissionKeys.from_config(settings.waiting_room_signing_key.get_secret_value())
+    room = WaitingRoom(  # on the limiter's Redis connection, like the recorder
+        redis, admission_keys, redis_timeout_s=settings.waiting_room_redis_timeout_s
+    )
+    background: list[Callable[[FastAPI], Awaitable[None]]] = [prune_leases, recorder.run]
+    guard: RoomGuard | None = None
+    rooms = RoomDirectory(
+        upstreams,
+        settings.events_url or "",
+        settings.service_token.get_secret_value(),
+        refresh_s=settings.waiting_room_refresh_s,
+    )
+    if settings.events_url:
+        guard = RoomGuard(rooms, room, admission_keys)
+        admitter = Admitter(rooms, room, tick_s=settings.waiting_room_tick_s)
+        background += [rooms.run, admitter.run]
+    else:
+        rooms.known = True  # no events service: no event has a room
+
     control = create_service_app(
         settings,
         title="API gateway",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, room_router],
         resources=[verifier, upstreams, limiter],
-        background=[prune_leases, recorder.run],
+        background=background,
     )
     control.state.status_page = status_page
     control.state.status_recorder = recorder
+    room_limits = settings.rate_limits.get("waiting-room", settings.rate_limits["default"])
+    control.state.waiting_room_api = RoomApi(rooms, room, admission_keys, limiter, room_limits.user)
+    control.user_middleware.append(Middleware(PollFastPath))  # innermost
     public_api = PublicApi(
         upstreams,
         routes.upstreams,
@@ -145,6 +177,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,
         access_log=AccessLog(settings.service_name),
+        rooms=guard,
         forward_xray_segment=control.state.tracing is not None,
     )
     # The FastAPI app has its own CORS and tracing middleware (create_service_app); the proxy path

@@ -30,6 +30,7 @@ from yarl import URL
 from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.public_routes import PublicRoutes
 from ticketing_api_gateway.ratelimit import Decision, RateLimiter
+from ticketing_api_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
 from ticketing_api_gateway.routing import Route
 from ticketing_api_gateway.upstreams import Upstreams
 
@@ -63,6 +64,7 @@ HOP_BY_HOP = frozenset(
     _CONTENT_TYPE,
     _TRACE,
     _REQUEST_ID,
+    _ADMISSION,
     _FORWARDED_FOR,
     _FORWARDED_PROTO,
     _FORWARDED_HOST,
@@ -70,7 +72,7 @@ HOP_BY_HOP = frozenset(
     _TRANSFER_ENCODING,
     _CONNECTION,
     _DROPPED,
-) = range(14)
+) = range(15)
 _CONSUMED = _REQUEST_ID
 _SLOTS: dict[bytes, int] = {
     b"authorization": _AUTHORIZATION,
@@ -80,6 +82,8 @@ _SLOTS: dict[bytes, int] = {
     b"content-type": _CONTENT_TYPE,
     b"x-amzn-trace-id": _TRACE,
     b"x-request-id": _REQUEST_ID,
+    # Checked here, at the edge, and kept there: the services never see admission tokens.
+    ADMISSION_HEADER: _ADMISSION,
     b"x-forwarded-for": _FORWARDED_FOR,
     b"x-forwarded-proto": _FORWARDED_PROTO,
     b"x-forwarded-host": _FORWARDED_HOST,
@@ -190,9 +194,11 @@ class Proxy:
         trusted_proxy_hops: int,
         routes: list[Route],
         access_log: AccessLog,
+        rooms: RoomGuard | None = None,
         forward_xray_segment: bool = False,
     ) -> None:
         self.access_log = access_log
+        self.rooms = rooms
         self.upstreams = upstreams
         self.limiter = limiter
         self.verifier = verifier
@@ -317,6 +323,17 @@ class Proxy:
                 )
                 return
 
+            # Waiting rooms: a hold of an event whose room is on needs an admission token.
+            rooms = self.rooms
+            room_event: str | None = None
+            if (
+                rooms is not None
+                and (room_event := rooms.guarded_event(method, path))
+                and (refused := await rooms.admit(room_event, user_id, seen[_ADMISSION]))
+            ):
+                await exchange.problem(refused)
+                return
+
             # Request body: refuse what is declared too large before reading a byte of it.
             data: bytes | AsyncIterator[bytes] | None = None
             upload: _Upload | None = None
@@ -343,6 +360,39 @@ class Proxy:
                     data = upload.chunks()
                 else:
                     data = first
+
+            if rooms is not None and method == "POST" and path == BOOKINGS_PATH:
+                # A booking's event is its hold's: read from the body, which is then forwarded
+                # as the gateway read it (the service judges exactly what was checked here).
+                if upload is not None:
+                    try:
+                        data = b"".join([chunk async for chunk in upload.chunks()])
+                    except _BodyTooLarge:
+                        await exchange.problem(_too_large(self.max_body_bytes))
+                        return
+                    except _ClientGone:
+                        exchange.status = 499
+                        return
+                    upload = None
+                found = booking_event(data if isinstance(data, bytes) else b"")
+                if found is None:
+                    if rooms.needs_body(method, path):
+                        await exchange.problem(
+                            Problem(
+                                400,
+                                "The body must be a JSON object naming the hold to book",
+                                slug="bad-request",
+                            )
+                        )
+                        return
+                else:
+                    room_event, data = found
+                    forward = [(n, v) for n, v in forward if n.lower() != "content-length"]
+                    if room_event is not None and (
+                        refused := await rooms.admit(room_event, user_id, seen[_ADMISSION])
+                    ):
+                        await exchange.problem(refused)
+                        return
 
             breaker = self.upstreams.breakers[route.upstream]
             if not breaker.allow():
@@ -421,6 +471,8 @@ class Proxy:
                 await exchange.relay(response)
             finally:
                 response.release()
+            if rooms is not None and method in _BODY_METHODS | {"DELETE"}:
+                await rooms.finished(method, path, exchange.status, user_id, room_event)
         except Exception:
             log.exception("proxy failure", extra={"path": path})
             if not exchange.started:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from ticketing_common.settings import RedisSettings, ServiceSettings
 
 
@@ -42,6 +42,12 @@ DEFAULT_RATE_LIMITS: dict[str, GroupLimits] = {
         prefixes=("/api/v1/auth",),
         anonymous=Limit(rate=20, burst=1000),
         user=Limit(rate=5, burst=20),
+    ),
+    # The waiting room (per account: polls come every few seconds, from a tab or two).
+    "waiting-room": GroupLimits(
+        prefixes=("/api/v1/waiting-room",),
+        anonymous=Limit(rate=5, burst=30),
+        user=Limit(rate=5, burst=30),
     ),
     # Browsing during an on-sale: many reads per page, many people per address.
     "catalog": GroupLimits(
@@ -100,10 +106,32 @@ class GatewaySettings(ServiceSettings, RedisSettings):
     status_history_retention_s: float = Field(default=86_400.0, ge=3600)
     status_history_cache_s: float = Field(default=10.0, ge=0)
 
+    # Waiting rooms (waiting_room.py): the events service says which events have one on (read
+    # every WAITING_ROOM_REFRESH_S; unset: no event has one). Every replica admits each open
+    # room's next people every WAITING_ROOM_TICK_S.
+    events_url: str | None = None
+    waiting_room_refresh_s: float = Field(default=2.0, gt=0)
+    waiting_room_tick_s: float = Field(default=0.5, gt=0)
+    waiting_room_redis_timeout_s: float = Field(default=1.0, gt=0)
+    # Ed25519 private key (PEM) that signs admission tokens; every replica needs the same one.
+    # Empty: a throwaway key (dev and tests only, refused in production).
+    waiting_room_signing_key: SecretStr = SecretStr("")
+
     @model_validator(mode="after")
     def _gateway_needs_keys_and_groups(self) -> GatewaySettings:
         if not self.jwks_url:
             raise ValueError("JWKS_URL must be set: the gateway verifies tokens at the edge")
+        if self.environment == "prod":
+            if not self.waiting_room_signing_key.get_secret_value().strip():
+                raise ValueError(
+                    "WAITING_ROOM_SIGNING_KEY must be set in production: replicas share it, "
+                    "and admission tokens must outlive a restart"
+                )
+            if not self.events_url:
+                raise ValueError(
+                    "EVENTS_URL must be set in production: it says which events' holds and "
+                    "bookings go through a waiting room"
+                )
         if "default" not in self.rate_limits:
             raise ValueError("RATE_LIMITS needs a 'default' group")
         if self.rate_limits["default"].prefixes:

@@ -33,6 +33,9 @@ from ticketing_events.schemas import (
     Venue,
     VenueIn,
     VenuePage,
+    WaitingRooms,
+    WaitingRoomSettings,
+    WaitingRoomSettingsIn,
 )
 
 venues_api = APIRouter(prefix="/api/v1/venues", tags=["venues"])
@@ -254,6 +257,47 @@ async def layout(
     return cached_response(
         request, found.document, cache_control, etag=found.etag, gzipped=found.document_gzip
     )
+
+
+@events_api.get(
+    "/{event_id}/waiting-room",
+    response_model=WaitingRoomSettings,
+    summary="The event's virtual waiting room settings (off until its organizer turns it on)",
+    responses={404: _PROBLEM},
+)
+async def waiting_room(
+    event_id: str,
+    user: OptionalUser,
+    catalog: CatalogService,
+    response: Response,
+    cache_control: PublicCacheControl,
+) -> dict[str, Any]:
+    room, same_for_everyone = await catalog.waiting_room(user, event_id)
+    response.headers["Cache-Control"] = cache_control if same_for_everyone else PRIVATE
+    return room
+
+
+@events_api.put(
+    "/{event_id}/waiting-room",
+    response_model=WaitingRoomSettings,
+    summary="Turn the event's waiting room on or off and set its limits",
+    description="While the room is on, the gateway admits people to shop at "
+    "`admission_per_minute`, never more than `max_shoppers` at once, each for "
+    "`shopping_minutes`; holds and bookings of the event need the admission token. Who arrives "
+    "before `opens_at` is put in a random order at the opening; later arrivals queue in order. "
+    "The gateway picks a change up within seconds.",
+    responses=_MANAGE | {422: _PROBLEM},
+)
+async def configure_waiting_room(
+    event_id: str, body: WaitingRoomSettingsIn, user: OrganizerUser, events: EventsService
+) -> dict[str, Any]:
+    return await events.configure_waiting_room(user, event_id, body)
+
+
+@internal.get("/waiting-rooms", response_model=WaitingRooms)
+async def waiting_rooms_on(catalog: CatalogService) -> dict[str, Any]:
+    """Every waiting room that is on, of events not cancelled: what the gateway enforces."""
+    return await catalog.waiting_rooms_on()
 
 
 @internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: _PROBLEM})

@@ -16,7 +16,7 @@ from ticketing_events.events import check_visible, event_fact
 from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
-from ticketing_events.schemas import Event, EventPage, QuoteIn
+from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage, QuoteIn
 from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, inventory_layout, venue_view
 
@@ -167,6 +167,24 @@ class Catalog:
         if event["published_at"] is not None:
             bits = await self.inventory.availability_bits(event_id)
         return layout.seatmap(event["status"], bits)
+
+    async def waiting_room(
+        self, user: Principal | None, event_id: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The event's waiting-room settings (the defaults, off, until configured), and whether
+        they are the same for everyone (not a draft's). Read on every visit to an event's page
+        during an on-sale: recent reads from memory."""
+        event = await self.event(user, event_id)  # 404 unless the caller may see the event
+        key = ("waiting-room", event_id)
+        room: dict[str, Any] | None = self.reads.get(key)
+        if room is None:
+            found = await repository.waiting_room(await self.connect(), event_id)
+            room = found or {"event_id": event_id, **WAITING_ROOM_DEFAULTS}
+            self.reads.put(key, room)
+        return room, event["status"] != "draft"
+
+    async def waiting_rooms_on(self) -> dict[str, Any]:
+        return {"items": await repository.waiting_rooms_on(await self.connect())}
 
     async def internal_view(self, event_id: str) -> dict[str, Any]:
         """The event in any status, with what booking needs to price and describe it."""

@@ -22,8 +22,13 @@ from ticketing_events import repository
 from ticketing_events.inventory import Inventory, LayoutMismatch
 from ticketing_events.pricing import currency_of, min_price_cents
 from ticketing_events.readcache import ReadCache
-from ticketing_events.rules import check_section_tiers, check_starts_in_future, unprocessable
-from ticketing_events.schemas import EventIn
+from ticketing_events.rules import (
+    check_section_tiers,
+    check_starts_in_future,
+    check_waiting_room,
+    unprocessable,
+)
+from ticketing_events.schemas import EventIn, WaitingRoomSettingsIn
 from ticketing_events.tables import outbox
 from ticketing_events.venues import VenueCache, inventory_layout
 
@@ -200,6 +205,31 @@ class Events:
         if event["published_at"] is not None and event["inventory_closed_at"] is None:
             await close_inventory(self.db, self.inventory, event_id)
         return event
+
+    async def configure_waiting_room(
+        self, user: Principal, event_id: str, body: WaitingRoomSettingsIn
+    ) -> dict[str, Any]:
+        """Replace the event's waiting-room settings (its organizer or an admin). The gateway
+        picks the change up within its refresh interval."""
+        try:
+            event = await self._managed(user, event_id)
+            if event["status"] == "cancelled":
+                raise conflict(
+                    "A cancelled event sells nothing: it needs no waiting room",
+                    slug="event-cancelled",
+                )
+            check_waiting_room(body.enabled, body.opens_at)
+            room = await repository.put_waiting_room(self.db, event_id, **body.model_dump())
+            await self.db.commit()
+            self.reads.clear()
+        except Exception:
+            await self.db.rollback()
+            raise
+        log.info(
+            "waiting room configured",
+            extra={"event_id": event_id, "enabled": room["enabled"]},
+        )
+        return room
 
     async def _venue_for(self, body: EventIn) -> dict[str, Any]:
         """The event's venue, marked in use (no more edits) in this transaction."""

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, true, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from ticketing_common.database import contains
 
-from ticketing_events.tables import events, venues
+from ticketing_events.tables import events, venues, waiting_rooms
 
 # Reads run on a session (inside a change) or on an autocommit connection (read-only requests:
 # no BEGIN/ROLLBACK round trips).
@@ -242,3 +243,37 @@ async def mark_inventory_closed(db: AsyncSession, event_id: str) -> None:
         .where(and_(events.c.event_id == event_id, events.c.inventory_closed_at.is_(None)))
         .values(inventory_closed_at=func.now())
     )
+
+
+WAITING_ROOM_COLUMNS = tuple(c for c in waiting_rooms.c if c.name != "updated_at")
+
+
+async def waiting_room(db: Reader, event_id: str) -> dict[str, Any] | None:
+    row = (
+        await db.execute(select(*WAITING_ROOM_COLUMNS).where(waiting_rooms.c.event_id == event_id))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def put_waiting_room(db: AsyncSession, event_id: str, **values: Any) -> dict[str, Any]:
+    statement = pg_insert(waiting_rooms).values(event_id=event_id, **values)
+    row = (
+        await db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[waiting_rooms.c.event_id],
+                set_={**values, "updated_at": func.now()},
+            ).returning(*WAITING_ROOM_COLUMNS)
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+async def waiting_rooms_on(db: Reader) -> list[dict[str, Any]]:
+    """Every room that is on, of events that are not cancelled (those the gateway runs)."""
+    rows = await db.execute(
+        select(*WAITING_ROOM_COLUMNS)
+        .join(events, events.c.event_id == waiting_rooms.c.event_id)
+        .where(and_(waiting_rooms.c.enabled, events.c.status != "cancelled"))
+        .order_by(waiting_rooms.c.event_id)
+    )
+    return [dict(row._mapping) for row in rows]

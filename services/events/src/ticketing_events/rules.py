@@ -49,3 +49,15 @@ def check_starts_in_future(starts_at: datetime, now: datetime) -> None:
         raise unprocessable(
             (["body", "starts_at"], "an event must start in the future", "starts_in_past")
         )
+
+
+def check_waiting_room(enabled: bool, opens_at: datetime | None) -> None:
+    """A room that is on needs its opening: who came before it is shuffled at that moment."""
+    if enabled and opens_at is None:
+        raise unprocessable(
+            (
+                ["body", "opens_at"],
+                "a waiting room that is on needs its opening time (opens_at)",
+                "opens_at_required",
+            )
+        )

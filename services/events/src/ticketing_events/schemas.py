@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     model_validator,
@@ -327,6 +328,53 @@ class Layout(BaseModel):
     price_tiers: list[PriceTierOut]
     seat_count: int = Field(description="Seats with a bit (standing places have none)")
     sections: list[LayoutSection]
+
+
+# --- waiting room ------------------------------------------------------------------------------
+
+# What an event's room is until its organizer configures it: off.
+WAITING_ROOM_DEFAULTS: dict[str, Any] = {
+    "enabled": False,
+    "opens_at": None,
+    "admission_per_minute": 600,
+    "max_shoppers": 2000,
+    "shopping_minutes": 10,
+}
+
+
+class WaitingRoomSettingsIn(Strict):
+    enabled: StrictBool = Field(
+        default=False, description="The room is on: holds and bookings need an admission token"
+    )
+    opens_at: UtcDatetime | None = Field(
+        default=None,
+        description="The on-sale's opening: who arrives before it is put in a random order at "
+        "this time, who arrives after it queues first come, first served. Required when enabled.",
+    )
+    admission_per_minute: Annotated[StrictInt, Field(ge=1, le=100_000)] = Field(
+        default=600, description="At most this many people admitted per minute"
+    )
+    max_shoppers: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = Field(
+        default=2000, description="At most this many admitted people shopping at once"
+    )
+    shopping_minutes: Annotated[StrictInt, Field(ge=1, le=120)] = Field(
+        default=10, description="How long an admitted person may shop (the token's lifetime)"
+    )
+
+
+class WaitingRoomSettings(BaseModel):
+    event_id: str
+    enabled: bool
+    opens_at: datetime | None
+    admission_per_minute: int
+    max_shoppers: int
+    shopping_minutes: int
+
+
+class WaitingRooms(BaseModel):
+    items: list[WaitingRoomSettings] = Field(
+        description="Every room that is on, of events that are not cancelled"
+    )
 
 
 # --- internal ----------------------------------------------------------------------------------

@@ -88,4 +88,19 @@ Index(
     postgresql_where=text("status = 'on_sale'"),
 )
 
+# A virtual waiting room per event, configured by its organizer; an event without a row has the
+# defaults (off). The gateway runs the rooms that are on (ticketing_api_gateway.waiting_room).
+waiting_rooms = Table(
+    "waiting_rooms",
+    metadata,
+    Column("event_id", String(36), ForeignKey("events.event_id"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("opens_at", DateTime(timezone=True)),
+    Column("admission_per_minute", Integer, nullable=False),
+    Column("max_shoppers", Integer, nullable=False),
+    Column("shopping_minutes", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_waiting_rooms_enabled", "event_id", postgresql_where=text("enabled")),
+)
+
 outbox = outbox_table(metadata)

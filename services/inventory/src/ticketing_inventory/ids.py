@@ -1,26 +1,11 @@
-"""Identifiers: what an event id may look like, and hold ids that name their event."""
+"""Identifiers: event and hold ids (shared with the gateway, in ticketing_common.ids), and the
+section a seat id names."""
 
 from __future__ import annotations
 
-import re
-import secrets
+from ticketing_common.ids import EVENT_ID_PATTERN, event_of_hold, new_hold_id
 
-# Event ids are opaque, but they end up inside Redis hash tags ({event_id}), so braces and
-# whitespace are out.
-EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
-_HOLD_ID = re.compile(r"^([A-Za-z0-9_-]{22})\.([A-Za-z0-9][A-Za-z0-9_.:-]{0,99})$")
-
-
-def new_hold_id(event_id: str) -> str:
-    """`<random>.<event_id>`: unguessable, and it tells which event's keys hold the record (the
-    hold paths carry no event id)."""
-    return f"{secrets.token_urlsafe(16)}.{event_id}"
-
-
-def event_of_hold(hold_id: str) -> str | None:
-    """The event a hold id belongs to, or None when it is not a hold id at all."""
-    match = _HOLD_ID.match(hold_id)
-    return match.group(2) if match else None
+__all__ = ["EVENT_ID_PATTERN", "event_of_hold", "new_hold_id", "section_of_seat"]
 
 
 def section_of_seat(seat_id: str) -> str:
