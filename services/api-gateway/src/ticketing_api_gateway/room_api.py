@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from ticketing_common.ids import EVENT_ID_PATTERN
-from ticketing_common.problems import Problem, unauthorized
+from ticketing_common.problems import Problem, ProblemType, unauthorized
 from ticketing_common.security import CurrentUser, InvalidToken, Principal, TokenVerifier
 
 from ticketing_api_gateway.admission import AdmissionKeys
@@ -66,7 +66,7 @@ class RoomApi:
             raise Problem(
                 429,
                 f"Too many requests; retry in {decision.retry_after_s} seconds",
-                slug="rate-limited",
+                slug=ProblemType.RATE_LIMITED,
                 headers={"Retry-After": str(decision.retry_after_s)},
             )
 
@@ -96,7 +96,7 @@ class RoomApi:
                 404,
                 "You have no place in this event's waiting room: join it to get one (if you "
                 "had one and sent no receipt, the room may have lost it)",
-                slug="not-in-queue",
+                slug=ProblemType.NOT_IN_QUEUE,
                 join=f"{PREFIX}/{event_id}/join",
             )
         return _state(answer)
@@ -114,7 +114,7 @@ class RoomApi:
 
 def _check_event_id(event_id: str) -> None:
     if not _EVENT_ID.match(event_id):
-        raise Problem(404, f"Event {event_id!r} does not exist", slug="not-found")
+        raise Problem(404, f"Event {event_id!r} does not exist", slug=ProblemType.NOT_FOUND)
 
 
 def _state(answer: dict[str, Any]) -> Response:
@@ -132,7 +132,7 @@ def _unavailable() -> Problem:
     return Problem(
         503,
         "The waiting room cannot be reached right now; your place is kept, ask again shortly",
-        slug="waiting-room-unavailable",
+        slug=ProblemType.WAITING_ROOM_UNAVAILABLE,
         headers={"Retry-After": "2"},
     )
 
