@@ -287,6 +287,23 @@ class InventoryLayout(BaseModel):
     )
 
 
+class WaitingRoomSettings(BaseModel):
+    """An event's waiting room, as its organizer set it (the public `.../waiting-room` too)."""
+
+    event_id: str
+    enabled: bool
+    opens_at: datetime | None
+    admission_per_minute: int
+    max_shoppers: int
+    shopping_minutes: int
+
+
+class WaitingRooms(BaseModel):
+    items: list[WaitingRoomSettings] = Field(
+        description="Every room that is on, of events that are not cancelled"
+    )
+
+
 # --- booking -----------------------------------------------------------------------------------
 
 
@@ -478,6 +495,10 @@ INVENTORY_LAYOUT = Command(
     frozenset({404}),
 )
 
+WAITING_ROOMS = Command(
+    "events", "GET", "/internal/waiting-rooms", NoBody, WaitingRooms, ("api-gateway",)
+)
+
 SALES = Command("booking", "GET", "/internal/events/{event_id}/sold", NoBody, Sales, ("inventory",))
 
 CREATE_PAYMENT = Command(
@@ -519,6 +540,7 @@ COMMANDS: tuple[Command[Any, Any], ...] = (
     SEARCH_DOCUMENTS,
     INVENTORY_EVENTS,
     INVENTORY_LAYOUT,
+    WAITING_ROOMS,
     SALES,
     CREATE_PAYMENT,
     REFUND,

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import orjson
 from fastapi import FastAPI
+from ticketing_common.contracts import WaitingRooms
 from ticketing_common.ids import event_of_hold
 from ticketing_common.internal import SERVICE_TOKEN_HEADER
 from ticketing_common.problems import Problem, ProblemType
@@ -65,10 +66,10 @@ class RoomDirectory:
                 raw = await response.read()
                 if response.status != 200:
                     raise ValueError(f"events answered {response.status}")
-            items = orjson.loads(raw)["items"]
+            answer = WaitingRooms.model_validate_json(raw)  # contracts.WAITING_ROOMS
             rooms = {}
-            for item in items:
-                config = RoomConfig.from_settings(item)
+            for item in answer.items:
+                config = RoomConfig.from_settings(item.model_dump())
                 rooms[config.event_id] = config
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             if not self._failing:

@@ -11,6 +11,8 @@ from ticketing_common.contracts import (
     Quote,
     QuoteIn,
     SearchDocuments,
+    WaitingRooms,
+    WaitingRoomSettings,
 )
 from ticketing_common.http_cache import (
     IMMUTABLE,
@@ -35,8 +37,6 @@ from ticketing_events.schemas import (
     Venue,
     VenueIn,
     VenuePage,
-    WaitingRooms,
-    WaitingRoomSettings,
     WaitingRoomSettingsIn,
 )
 

@@ -362,21 +362,6 @@ class WaitingRoomSettingsIn(Strict):
     )
 
 
-class WaitingRoomSettings(BaseModel):
-    event_id: str
-    enabled: bool
-    opens_at: datetime | None
-    admission_per_minute: int
-    max_shoppers: int
-    shopping_minutes: int
-
-
-class WaitingRooms(BaseModel):
-    items: list[WaitingRoomSettings] = Field(
-        description="Every room that is on, of events that are not cancelled"
-    )
-
-
 # --- internal ----------------------------------------------------------------------------------
 
 
