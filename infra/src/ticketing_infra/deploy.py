@@ -96,20 +96,7 @@ def deploy(aws: Any, options: DeployOptions, progress: Progress) -> int:
         return 1
 
     progress.step("Images")
-    to_build = [p for p in plans if p.registers and not p.image_present]
-    if to_build:
-        builder = options.builder()
-        login(aws.ecr, builder)
-        with ThreadPoolExecutor(max_workers=options.parallel_builds) as pool:
-            futures = {
-                pool.submit(build_and_push, aws.ecr, builder, p.spec, p.image, options.tag): p
-                for p in to_build
-            }
-            for future in as_completed(futures):
-                future.result()  # the first failure stops the release (ImageError)
-                progress.ok(f"{futures[future].name}: pushed {futures[future].image}")
-    else:
-        progress.item("every image is in ECR already")
+    _images(aws, options, plans, progress)
 
     progress.step("Task definitions")
     rollout.register(plans)
@@ -160,33 +147,66 @@ def deploy(aws: Any, options: DeployOptions, progress: Progress) -> int:
         progress.item("nothing rolled out: nothing to bake")
 
     progress.step("Frontend")
-    if frontend_target is None:
-        progress.item(f"no frontend build at {options.frontend_build}: skipped")
-    else:
-        bucket, distribution = frontend_target
-        frontend.publish(
-            aws.client("s3"),
-            aws.client("cloudfront"),
-            options.frontend_build,
-            bucket,
-            distribution,
-            progress,
-            frontend.web_config(api_url, options.stripe_publishable_key) if api_url else None,
-        )
+    _frontend(aws, options, frontend_target, api_url, progress)
 
     progress.step("Cache warming")
+    _warm_cache(cdn, api_url, on_sale, bool(rolled_out), progress)
+    progress.say(f"verdict: released {options.tag}" + _summary(rolled_out))
+    return 0
+
+
+def _images(aws: Any, options: DeployOptions, plans: list[ServicePlan], progress: Progress) -> None:
+    to_build = [p for p in plans if p.registers and not p.image_present]
+    if not to_build:
+        progress.item("every image is in ECR already")
+        return
+    builder = options.builder()
+    login(aws.ecr, builder)
+    with ThreadPoolExecutor(max_workers=options.parallel_builds) as pool:
+        futures = {
+            pool.submit(build_and_push, aws.ecr, builder, p.spec, p.image, options.tag): p
+            for p in to_build
+        }
+        for future in as_completed(futures):
+            future.result()  # the first failure stops the release (ImageError)
+            progress.ok(f"{futures[future].name}: pushed {futures[future].image}")
+
+
+def _frontend(
+    aws: Any,
+    options: DeployOptions,
+    target: tuple[str, str] | None,
+    api_url: str | None,
+    progress: Progress,
+) -> None:
+    if target is None:
+        progress.item(f"no frontend build at {options.frontend_build}: skipped")
+        return
+    bucket, distribution = target
+    frontend.publish(
+        aws.client("s3"),
+        aws.client("cloudfront"),
+        options.frontend_build,
+        bucket,
+        distribution,
+        progress,
+        frontend.web_config(api_url, options.stripe_publishable_key) if api_url else None,
+    )
+
+
+def _warm_cache(
+    cdn: str | None, api_url: str | None, on_sale: list[str], rolled_out: bool, progress: Progress
+) -> None:
     if cdn is None:
         progress.item(
             "the API answered without a CDN in front: nothing to warm"
             if rolled_out
             else "nothing rolled out: nothing to warm"
         )
-    else:
-        assert api_url is not None
-        progress.item(f"{cdn} in front of {api_url}: the event list and on-sale events' layouts")
-        warm(api_url, warm_up_paths(on_sale), progress)
-    progress.say(f"verdict: released {options.tag}" + _summary(rolled_out))
-    return 0
+        return
+    assert api_url is not None
+    progress.item(f"{cdn} in front of {api_url}: the event list and on-sale events' layouts")
+    warm(api_url, warm_up_paths(on_sale), progress)
 
 
 def _summary(rolled_out: Sequence[ServicePlan]) -> str:

@@ -3,7 +3,8 @@
 import asyncio
 import sys
 
-from ticketing_common.bus import Consumer
+from ticketing_common.bus import Consumer, Subscriptions
+from ticketing_common.facts import PaymentSucceeded
 from ticketing_common.redis import RedisClient
 
 
@@ -15,7 +16,9 @@ async def main(redis_url: str, group: str) -> None:
         await redis.client.set(f"started:{envelope.id}", "1")
         await asyncio.Event().wait()
 
-    consumer = Consumer(redis, group, {"payment.succeeded": hang}, consumer_name="doomed")
+    consumer = Consumer(
+        redis, group, Subscriptions().on_delivery(PaymentSucceeded, hang), consumer_name="doomed"
+    )
     await consumer.run()
 
 

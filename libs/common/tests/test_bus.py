@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ticketing_common.bus import Bus, Consumer, DeadLetters, PermanentFailure
+from ticketing_common.bus import Bus, Consumer, DeadLetters, PermanentFailure, Subscriptions
 from ticketing_common.facts import Envelope, PaymentFailed, PaymentSucceeded
 from ticketing_common.redis import RedisClient
 
@@ -40,7 +40,12 @@ class Recorder:
 
 def consumer(redis: RedisClient, handler: Any, **options: Any) -> Consumer:
     defaults: dict[str, Any] = {"backoff_s": 0.05, "max_backoff_s": 0.2, "max_attempts": 3}
-    return Consumer(redis, "booking", {"payment.succeeded": handler}, **(defaults | options))
+    return Consumer(
+        redis,
+        "booking",
+        Subscriptions().on_delivery(PaymentSucceeded, handler),
+        **(defaults | options),
+    )
 
 
 async def drain(c: Consumer, rounds: int = 40) -> None:
@@ -85,8 +90,8 @@ async def test_the_same_envelope_twice_is_handled_once(redis: RedisClient) -> No
 
 async def test_each_group_gets_its_own_copy(redis: RedisClient) -> None:
     first, second = Recorder(), Recorder()
-    a = Consumer(redis, "booking", {"payment.succeeded": first})
-    b = Consumer(redis, "notification", {"payment.succeeded": second})
+    a = Consumer(redis, "booking", Subscriptions().on_delivery(PaymentSucceeded, first))
+    b = Consumer(redis, "notification", Subscriptions().on_delivery(PaymentSucceeded, second))
     await a.ensure_groups()
     await b.ensure_groups()
     await Bus(redis, "payment").publish(payment())
@@ -132,7 +137,11 @@ async def test_unreadable_and_permanent_failures_go_straight_to_dead_letters(
     async def refuse(envelope: Envelope, fact: Any) -> None:
         raise PermanentFailure("mailbox does not exist")
 
-    c = Consumer(redis, "booking", {"payment.succeeded": refuse, "payment.failed": refuse})
+    c = Consumer(
+        redis,
+        "booking",
+        Subscriptions().on_delivery(PaymentSucceeded, refuse).on_delivery(PaymentFailed, refuse),
+    )
     await c.ensure_groups()
     await redis.client.xadd("facts:payment", {"envelope": b"{not json"})
     await Bus(redis, "payment").publish(payment())
@@ -184,7 +193,9 @@ async def test_a_consumer_killed_mid_message_is_taken_over(
         await worker.wait()
 
     recorder = Recorder()
-    survivor = Consumer(redis, group, {"payment.succeeded": recorder}, claim_idle_s=0.3)
+    survivor = Consumer(
+        redis, group, Subscriptions().on_delivery(PaymentSucceeded, recorder), claim_idle_s=0.3
+    )
     await survivor.ensure_groups()
     for _ in range(40):
         await survivor.reclaim_abandoned("facts:payment")
@@ -287,3 +298,21 @@ async def _command(redis_url: str, *args: str) -> subprocess.CompletedProcess[st
         timeout=30,
         check=False,
     )
+
+
+async def test_subscriptions_hand_each_handler_its_facts_schema(redis: RedisClient) -> None:
+    """`on(PaymentSucceeded, handler)`: the handler gets the typed fact; one handler a fact."""
+    seen: list[Any] = []
+
+    async def on_payment(fact: PaymentSucceeded) -> None:
+        seen.append(fact)
+
+    subscriptions = Subscriptions().on(PaymentSucceeded, on_payment)
+    with pytest.raises(ValueError, match=r"payment\.succeeded has a handler already"):
+        subscriptions.on(PaymentSucceeded, on_payment)
+    c = Consumer(redis, "typed", subscriptions)
+    assert c.streams == ["facts:payment"]
+    await c.ensure_groups()
+    await Bus(redis, "payment").publish(payment(7))
+    await drain(c, rounds=5)
+    assert seen == [payment(7)]

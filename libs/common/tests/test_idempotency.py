@@ -1,14 +1,10 @@
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, Depends
-from jwt.algorithms import OKPAlgorithm
 from pydantic import BaseModel
 from ticketing_common.app import create_service_app
 from ticketing_common.idempotency import Idempotency, idempotency
@@ -18,11 +14,10 @@ from ticketing_common.security import StaticKeySource, TokenVerifier
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.tokens import FakeIssuer
 
-KEY = ed25519.Ed25519PrivateKey.generate()
-JWKS = {
-    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1", "alg": "EdDSA"}]
-}
+ISSUER = FakeIssuer("k1")
+JWKS = ISSUER.jwks()
 calls: list[str] = []
 
 
@@ -54,20 +49,7 @@ async def place(order: Order, idem: Idem) -> Placed:
 
 
 def token(sub: str) -> dict[str, str]:
-    now = int(time.time())
-    claims = {
-        "sub": sub,
-        "role": "customer",
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "iat": now,
-        "exp": now + 300,
-        "jti": uuid.uuid4().hex,
-    }
-    return {
-        "Authorization": "Bearer "
-        + jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})
-    }
+    return ISSUER.headers(sub, ttl_s=300)
 
 
 @pytest.fixture(scope="module")

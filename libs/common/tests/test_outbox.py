@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
-from ticketing_common.bus import Bus, Consumer
+from ticketing_common.bus import Bus, Consumer, Subscriptions
 from ticketing_common.database import Database
 from ticketing_common.facts import Envelope, EventCancelled
 from ticketing_common.outbox import OutboxRelay, add_fact, outbox_table
@@ -70,7 +70,9 @@ async def test_a_crash_after_publishing_still_delivers_exactly_once_per_group(
 
         return handle
 
-    consumers = [Consumer(redis, g, {"event.cancelled": recorder(g)}) for g in seen]
+    consumers = [
+        Consumer(redis, g, Subscriptions().on_delivery(EventCancelled, recorder(g))) for g in seen
+    ]
     for c in consumers:
         await c.ensure_groups()
 

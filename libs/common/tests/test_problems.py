@@ -141,3 +141,14 @@ def test_a_good_request_still_works(base_url: str) -> None:
     response = httpx.post(f"{base_url}/echo", json={"name": "ok", "count": 2})
     assert response.status_code == 200
     assert response.json() == {"name": "ok", "count": 2}
+
+
+def test_the_public_contract_names_every_problem_type() -> None:
+    """docs/api.md ("Problem types") says what each problem type of the catalogue means."""
+    from pathlib import Path
+
+    from ticketing_common.problems import ProblemType
+
+    api = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text()
+    section = api[api.index("## Problem types") :]
+    assert [t.value for t in ProblemType if f"`{t.value}`" not in section] == []

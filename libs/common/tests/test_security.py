@@ -1,5 +1,4 @@
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,63 +7,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, FastAPI
-from jwt.algorithms import OKPAlgorithm
 from ticketing_common.app import create_service_app
 from ticketing_common.security import CurrentUser, DoorUser, OptionalUser, OrganizerUser
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
-
-
-class Issuer:
-    """Plays the auth service: signing keys and a JWKS endpoint that counts its fetches."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, ed25519.Ed25519PrivateKey] = {}
-        self.fetches = 0
-        self.rotate()
-
-    def rotate(self) -> str:
-        kid = uuid.uuid4().hex[:8]
-        self.keys[kid] = ed25519.Ed25519PrivateKey.generate()
-        self.active = kid
-        return kid
-
-    def jwks(self) -> dict[str, Any]:
-        self.fetches += 1
-        keys = []
-        for kid, key in self.keys.items():
-            keys.append(
-                {
-                    **OKPAlgorithm.to_jwk(key.public_key(), as_dict=True),
-                    "kid": kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                }
-            )
-        return {"keys": keys}
-
-    def token(
-        self,
-        *,
-        key: ed25519.Ed25519PrivateKey | None = None,
-        kid: str | None = None,
-        **overrides: Any,
-    ) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": "ticketing-auth",
-            "aud": "ticketing",
-            "sub": "user-1",
-            "role": "customer",
-            "iat": now,
-            "exp": now + 60,
-            "jti": uuid.uuid4().hex,
-        } | overrides
-        claims = {k: v for k, v in claims.items() if v is not None}
-        kid = kid or self.active
-        return jwt.encode(claims, key or self.keys[kid], algorithm="EdDSA", headers={"kid": kid})
-
+from ticketing_devkit.tokens import FakeIssuer
 
 router = APIRouter()
 
@@ -90,12 +38,12 @@ async def door(organizer_id: str, user: DoorUser) -> dict[str, bool]:
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Issuer:
-    return Issuer()
+def issuer() -> FakeIssuer:
+    return FakeIssuer()
 
 
 @pytest.fixture(scope="module")
-def base_url(issuer: Issuer) -> Iterator[str]:
+def base_url(issuer: FakeIssuer) -> Iterator[str]:
     jwks_app = FastAPI()
     jwks_app.get("/jwks")(issuer.jwks)
     with serve_app(jwks_app) as jwks_url:
@@ -110,7 +58,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_valid_token_identifies_the_caller(base_url: str, issuer: Issuer) -> None:
+def test_valid_token_identifies_the_caller(base_url: str, issuer: FakeIssuer) -> None:
     response = httpx.get(f"{base_url}/me", headers=bearer(issuer.token(sub="u-42", role="admin")))
     assert response.json() == {"user_id": "u-42", "role": "admin"}
 
@@ -121,18 +69,20 @@ def test_missing_token_is_401(base_url: str) -> None:
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_optional_user_allows_anonymous_but_not_bad_tokens(base_url: str, issuer: Issuer) -> None:
+def test_optional_user_allows_anonymous_but_not_bad_tokens(
+    base_url: str, issuer: FakeIssuer
+) -> None:
     assert httpx.get(f"{base_url}/maybe").json() == {"user_id": None}
     assert_problem(httpx.get(f"{base_url}/maybe", headers=bearer("garbage")), 401)
 
 
-def test_role_requirement_is_403(base_url: str, issuer: Issuer) -> None:
+def test_role_requirement_is_403(base_url: str, issuer: FakeIssuer) -> None:
     assert_problem(httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token())), 403)
     ok = httpx.get(f"{base_url}/organizers-only", headers=bearer(issuer.token(role="organizer")))
     assert ok.status_code == 200
 
 
-def test_staff_act_for_their_organizer_only(base_url: str, issuer: Issuer) -> None:
+def test_staff_act_for_their_organizer_only(base_url: str, issuer: FakeIssuer) -> None:
     def acts_for(organizer: str, **claims: Any) -> Any:
         response = httpx.get(f"{base_url}/door/{organizer}", headers=bearer(issuer.token(**claims)))
         return response.json()["acts_for"] if response.status_code == 200 else response.status_code
@@ -150,14 +100,14 @@ def test_staff_act_for_their_organizer_only(base_url: str, issuer: Issuer) -> No
     assert_problem(httpx.get(f"{base_url}/organizers-only", headers=bearer(staff)), 403)
 
 
-def test_expired_token_is_401(base_url: str, issuer: Issuer) -> None:
+def test_expired_token_is_401(base_url: str, issuer: FakeIssuer) -> None:
     token = issuer.token(exp=int(time.time()) - 10)
     assert_problem(
         httpx.get(f"{base_url}/me", headers=bearer(token)), 401, detail="The token has expired"
     )
 
 
-def test_tampered_token_is_401(base_url: str, issuer: Issuer) -> None:
+def test_tampered_token_is_401(base_url: str, issuer: FakeIssuer) -> None:
     header, _, signature = issuer.token().split(".")
     forged_claims = jwt.utils.base64url_encode(
         b'{"sub":"admin","role":"admin","exp":9999999999}'
@@ -167,7 +117,7 @@ def test_tampered_token_is_401(base_url: str, issuer: Issuer) -> None:
     )
 
 
-def test_alg_none_is_401(base_url: str, issuer: Issuer) -> None:
+def test_alg_none_is_401(base_url: str, issuer: FakeIssuer) -> None:
     now = int(time.time())
     token = jwt.encode(
         {
@@ -186,7 +136,7 @@ def test_alg_none_is_401(base_url: str, issuer: Issuer) -> None:
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
 
 
-def test_hs256_with_the_public_key_as_secret_is_401(base_url: str, issuer: Issuer) -> None:
+def test_hs256_with_the_public_key_as_secret_is_401(base_url: str, issuer: FakeIssuer) -> None:
     token = jwt.encode(
         {"sub": "x", "role": "admin"},
         "the-public-key-used-as-an-hmac-secret",
@@ -196,7 +146,7 @@ def test_hs256_with_the_public_key_as_secret_is_401(base_url: str, issuer: Issue
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
 
 
-def test_token_signed_by_another_key_is_401(base_url: str, issuer: Issuer) -> None:
+def test_token_signed_by_another_key_is_401(base_url: str, issuer: FakeIssuer) -> None:
     stranger = ed25519.Ed25519PrivateKey.generate()
     token = issuer.token(key=stranger)  # claims the active kid, signed by someone else
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(token)), 401)
@@ -206,12 +156,12 @@ def test_token_signed_by_another_key_is_401(base_url: str, issuer: Issuer) -> No
     "claims",
     [{"aud": "another-platform"}, {"iss": "someone-else"}, {"role": "superuser"}, {"jti": None}],
 )
-def test_wrong_claims_are_401(base_url: str, issuer: Issuer, claims: dict[str, Any]) -> None:
+def test_wrong_claims_are_401(base_url: str, issuer: FakeIssuer, claims: dict[str, Any]) -> None:
     assert_problem(httpx.get(f"{base_url}/me", headers=bearer(issuer.token(**claims))), 401)
 
 
 def test_rotated_key_is_fetched_on_unknown_kid_but_random_kids_do_not_hammer(
-    base_url: str, issuer: Issuer
+    base_url: str, issuer: FakeIssuer
 ) -> None:
     time.sleep(1.1)  # past the verifier's minimum refetch interval (1 s in this fixture)
     new_kid = issuer.rotate()
@@ -232,7 +182,7 @@ async def test_requests_during_a_jwks_fetch_wait_for_it_instead_of_failing() -> 
 
     from ticketing_common.security import JwksKeySource
 
-    issuer = Issuer()
+    issuer = FakeIssuer()
     gate = asyncio.Event()
     app = FastAPI()
 
@@ -263,7 +213,7 @@ async def test_before_the_first_successful_fetch_retries_are_not_held_back() -> 
     from ticketing_common.security import JwksKeySource
     from ticketing_devkit.processes import free_port
 
-    issuer = Issuer()
+    issuer = FakeIssuer()
     port = free_port()
     source = JwksKeySource(f"http://127.0.0.1:{port}/jwks", min_refetch_s=60, timeout_s=0.5)
     await source.open()

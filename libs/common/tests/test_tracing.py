@@ -24,7 +24,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from ticketing_common.app import create_service_app
-from ticketing_common.bus import Bus, Consumer
+from ticketing_common.bus import Bus, Consumer, Subscriptions
 from ticketing_common.facts import Envelope, PaymentSucceeded
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import RedisClient
@@ -174,7 +174,9 @@ def back_service(settings: ServiceSettings, redis_url: str, seen: list[str | Non
         seen.append(outgoing_trace_header())
 
     redis = RedisClient(redis_url)
-    consumer = Consumer(redis, "back", {"payment.succeeded": on_payment}, block_ms=50)
+    consumer = Consumer(
+        redis, "back", Subscriptions().on_delivery(PaymentSucceeded, on_payment), block_ms=50
+    )
     return create_service_app(
         settings, title="back", routers=[router], resources=[redis], background=[consumer.run]
     )

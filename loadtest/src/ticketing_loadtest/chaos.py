@@ -258,6 +258,89 @@ class Report:
         say(message)
 
 
+def _flush_and_time(
+    report: Report, redis_url: str, inventory: Api, events: list[str], started: float, settle: float
+) -> float:
+    """FLUSHDB the stack's Redis; how long until every on-sale event sells again. Returns when
+    the flush happened."""
+    keys = flush_stack_redis(redis_url)
+    flushed = time.monotonic()
+    report.step(f"FLUSHDB on {redis_url} ({keys:,} keys gone) at +{flushed - started:.1f} s")
+    first_sale: float | None = None
+    while time.monotonic() - flushed < settle:
+        if not sellable(inventory, events):
+            first_sale = time.monotonic() - flushed
+            break
+        time.sleep(0.25)
+    if first_sale is None:
+        report.failures.append(f"events not sellable {settle:.0f} s after the flush")
+        return flushed
+    report.figures.append(
+        f"every on-sale event sellable again ({len(events)} events): "
+        f"{first_sale:.1f} s after the FLUSHDB"
+    )
+    report.step(f"all {len(events)} on-sale events sellable again after {first_sale:.1f} s")
+    if first_sale > SELLABLE_TARGET_S:
+        report.failures.append(
+            f"sellable after {first_sale:.1f} s, beyond the {SELLABLE_TARGET_S:.0f} s target"
+        )
+    return flushed
+
+
+def _kill_and_time(report: Report, victim: str, url: str, started: float) -> float:
+    """SIGKILL the service `victim`; how long until it answers again. Returns when it died."""
+    pid = listening_pid(SERVICE_PORTS[victim])
+    killed = time.monotonic()
+    if pid is None:
+        report.failures.append(f"no process listens on {victim}'s port: nothing to kill")
+        return killed
+    os.kill(pid, signal.SIGKILL)
+    report.step(f"SIGKILL {victim} (pid {pid}) at +{killed - started:.1f} s, mid-saga")
+    back = wait_healthy(url, 120)
+    if back is None:
+        report.failures.append(f"{victim} did not come back within 120 s (is `make dev` up?)")
+    else:
+        report.step(f"{victim} answered again {back:.1f} s after the kill (make dev restarted it)")
+        report.figures.append(f"{victim} healthy again: {back:.1f} s after the SIGKILL")
+    return killed
+
+
+def _await_invariants(
+    read: Callable[[str], correctness.EventState], event_id: str, deadline: float
+) -> tuple[dict[str, float], list[correctness.Violation]]:
+    """When each invariant first held, checking until all do or `deadline`; the last findings."""
+    held_at: dict[str, float] = {}
+    last: list[correctness.Violation] = []
+    while True:
+        kinds, last = findings(read, event_id)
+        now = time.monotonic()
+        unreadable = any(k.startswith("unreadable") for k in kinds)
+        for invariant, breaking in INVARIANTS.items():
+            if invariant not in held_at and not unreadable and not kinds & breaking:
+                held_at[invariant] = now
+        if len(held_at) == len(INVARIANTS) or now > deadline:
+            return held_at, last
+        time.sleep(1)
+
+
+def _verdict(report: Report, last: list[correctness.Violation]) -> int:
+    print("\n=== chaos: what happened", flush=True)
+    for step in report.steps:
+        print(f"  - {step}", flush=True)
+    print("=== chaos: how long each invariant took to hold again", flush=True)
+    for figure in report.figures:
+        print(f"  - {figure}", flush=True)
+    if report.failures:
+        print("=== chaos: FAILED", flush=True)
+        for failure in report.failures:
+            print(f"  - {failure}", flush=True)
+        for violation in last[:20]:
+            print(f"    {violation.kind}: {violation.detail}", flush=True)
+        return 1
+    print("=== chaos: PASSED (every invariant holds)", flush=True)
+    return 0
+
+
 def chaos(args: argparse.Namespace) -> int:
     gateway = require_loopback(args.gateway)
     redis_url = args.redis_url
@@ -305,49 +388,11 @@ def chaos(args: argparse.Namespace) -> int:
 
     time.sleep(args.flush_at)
     events = on_sale_events(services["events"])
-    keys = flush_stack_redis(redis_url)
-    flushed = time.monotonic()
-    report.step(f"FLUSHDB on {redis_url} ({keys:,} keys gone) at +{flushed - started:.1f} s")
-    first_sale: float | None = None
-    while time.monotonic() - flushed < args.settle:
-        missing = sellable(inventory, events)
-        if not missing:
-            first_sale = time.monotonic() - flushed
-            break
-        time.sleep(0.25)
-    if first_sale is None:
-        report.failures.append(f"events not sellable {args.settle:.0f} s after the flush")
-    else:
-        report.figures.append(
-            f"every on-sale event sellable again ({len(events)} events): "
-            f"{first_sale:.1f} s after the FLUSHDB"
-        )
-        report.step(f"all {len(events)} on-sale events sellable again after {first_sale:.1f} s")
-        if first_sale > SELLABLE_TARGET_S:
-            report.failures.append(
-                f"sellable after {first_sale:.1f} s, beyond the {SELLABLE_TARGET_S:.0f} s target"
-            )
-
+    flushed = _flush_and_time(report, redis_url, inventory, events, started, args.settle)
     wait = started + args.kill_at - time.monotonic()
     if wait > 0:
         time.sleep(wait)
-    victim = args.kill
-    pid = listening_pid(SERVICE_PORTS[victim])
-    killed = time.monotonic()
-    if pid is None:
-        report.failures.append(f"no process listens on {victim}'s port: nothing to kill")
-        back = None
-    else:
-        os.kill(pid, signal.SIGKILL)
-        report.step(f"SIGKILL {victim} (pid {pid}) at +{killed - started:.1f} s, mid-saga")
-        back = wait_healthy(services[victim], 120)
-        if back is None:
-            report.failures.append(f"{victim} did not come back within 120 s (is `make dev` up?)")
-        else:
-            report.step(
-                f"{victim} answered again {back:.1f} s after the kill (make dev restarted it)"
-            )
-            report.figures.append(f"{victim} healthy again: {back:.1f} s after the SIGKILL")
+    killed = _kill_and_time(report, args.kill, services[args.kill], started)
     load.join()
     ended = time.monotonic()
     report.step(f"on-sale over after {ended - started:.0f} s: {tally.render()}")
@@ -359,19 +404,7 @@ def chaos(args: argparse.Namespace) -> int:
         f"checking the invariants from the end of the on-sale ({ended - killed:.1f} s after the "
         "SIGKILL) until each holds"
     )
-    held_at: dict[str, float] = {}
-    last: list[correctness.Violation] = []
-    deadline = ended + args.settle
-    while True:
-        kinds, last = findings(read, event_id)
-        now = time.monotonic()
-        for invariant, breaking in INVARIANTS.items():
-            unreadable = any(k.startswith("unreadable") for k in kinds)
-            if invariant not in held_at and not unreadable and not kinds & breaking:
-                held_at[invariant] = now
-        if len(held_at) == len(INVARIANTS) or now > deadline:
-            break
-        time.sleep(1)
+    held_at, last = _await_invariants(read, event_id, ended + args.settle)
     for invariant in INVARIANTS:
         if invariant in held_at:
             report.figures.append(
@@ -389,22 +422,7 @@ def chaos(args: argparse.Namespace) -> int:
     except ApiError as exc:
         say(f"summary unavailable: {exc}")
     pool.shutdown()
-
-    print("\n=== chaos: what happened", flush=True)
-    for step in report.steps:
-        print(f"  - {step}", flush=True)
-    print("=== chaos: how long each invariant took to hold again", flush=True)
-    for figure in report.figures:
-        print(f"  - {figure}", flush=True)
-    if report.failures:
-        print("=== chaos: FAILED", flush=True)
-        for failure in report.failures:
-            print(f"  - {failure}", flush=True)
-        for violation in last[:20]:
-            print(f"    {violation.kind}: {violation.detail}", flush=True)
-        return 1
-    print("=== chaos: PASSED (every invariant holds)", flush=True)
-    return 0
+    return _verdict(report, last)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,16 +19,12 @@ import json
 import os
 import re
 import subprocess
-import time
-import uuid
 from pathlib import Path
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
 from ticketing_devkit.bench import RatioResult, run_ratio
 from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stores import temporary_redis_db
+from ticketing_devkit.tokens import FakeIssuer
 
 HERE = Path(__file__).resolve().parent
 SEED_RPS_PER_VCPU = 2000
@@ -63,28 +59,8 @@ end
 
 
 def signing_material() -> tuple[str, str]:
-    key = ed25519.Ed25519PrivateKey.generate()
-    jwks = {
-        "keys": [
-            {**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "bench", "use": "sig"}
-        ]
-    }
-    now = int(time.time())
-    token = jwt.encode(
-        {
-            "iss": "ticketing-auth",
-            "aud": "ticketing",
-            "sub": "bench-user",
-            "role": "customer",
-            "iat": now,
-            "exp": now + 3600,
-            "jti": uuid.uuid4().hex,
-        },
-        key,
-        algorithm="EdDSA",
-        headers={"kid": "bench"},
-    )
-    return json.dumps(jwks), token
+    issuer = FakeIssuer("bench")
+    return json.dumps(issuer.jwks()), issuer.token("bench-user", ttl_s=3600)
 
 
 def ratio(

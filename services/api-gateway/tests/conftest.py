@@ -4,25 +4,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from ticketing_devkit.processes import ServiceProcess, serve_app
+from ticketing_devkit.processes import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).parent))  # the tests' helpers (support.py, upstream_app.py)
 
-from support import PREFIXES, Issuer, gateway_env, running_gateway, start_upstream
+from support import PREFIXES, gateway_env, running_gateway, start_upstream
+from ticketing_devkit.tokens import FakeIssuer
 
 
 @pytest.fixture(scope="session")
-def issuer() -> Issuer:
-    return Issuer()
-
-
-@pytest.fixture(scope="session")
-def jwks_url(issuer: Issuer) -> Iterator[str]:
-    app = FastAPI()
-    app.get("/jwks")(issuer.jwks)
-    with serve_app(app) as url:
-        yield f"{url}/jwks"
+def jwks_url(issuer: FakeIssuer) -> str:
+    return issuer.jwks_url  # the devkit's issuer fixture serves it
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +56,6 @@ def client(gateway: ServiceProcess) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def user(issuer: Issuer) -> dict[str, str]:
+def user(issuer: FakeIssuer) -> dict[str, str]:
     """Headers of a signed-in customer (a fresh user each test)."""
     return {"Authorization": f"Bearer {issuer.token()}"}

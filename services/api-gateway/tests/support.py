@@ -1,17 +1,12 @@
 """Helpers the gateway's tests share: a token issuer, upstream and gateway processes."""
 
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
 from ticketing_devkit.processes import ServiceProcess
 
 TESTS = Path(__file__).parent
@@ -27,55 +22,6 @@ PREFIXES = (
     "/api/v1/notifications",
 )
 GENEROUS = {"rate": 100_000, "burst": 100_000}
-
-
-class Issuer:
-    """Plays the auth service: signing keys and a JWKS endpoint that counts its fetches."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, ed25519.Ed25519PrivateKey] = {}
-        self.fetches = 0
-        self.rotate()
-
-    def rotate(self) -> str:
-        kid = uuid.uuid4().hex[:8]
-        self.keys[kid] = ed25519.Ed25519PrivateKey.generate()
-        self.active = kid
-        return kid
-
-    def jwks(self) -> dict[str, Any]:
-        self.fetches += 1
-        return {
-            "keys": [
-                {
-                    **OKPAlgorithm.to_jwk(key.public_key(), as_dict=True),
-                    "kid": kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                }
-                for kid, key in self.keys.items()
-            ]
-        }
-
-    def token(
-        self,
-        *,
-        key: ed25519.Ed25519PrivateKey | None = None,
-        kid: str | None = None,
-        **overrides: Any,
-    ) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": "ticketing-auth",
-            "aud": "ticketing",
-            "sub": f"user-{uuid.uuid4().hex[:8]}",
-            "role": "customer",
-            "iat": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        } | overrides
-        kid = kid or self.active
-        return jwt.encode(claims, key or self.keys[kid], algorithm="EdDSA", headers={"kid": kid})
 
 
 def start_upstream(name: str, port: int | None = None, **env: str) -> ServiceProcess:

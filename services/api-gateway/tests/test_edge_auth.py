@@ -8,9 +8,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from support import Issuer, echoed_headers, hits
+from support import echoed_headers, hits
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.tokens import FakeIssuer
 
 PROTECTED = "/api/v1/bookings"
 
@@ -19,7 +20,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def alg_none(issuer: Issuer) -> str:
+def alg_none(issuer: FakeIssuer) -> str:
     now = int(time.time())
     claims = {
         "iss": "ticketing-auth",
@@ -33,7 +34,7 @@ def alg_none(issuer: Issuer) -> str:
     return jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.active})
 
 
-def tampered(issuer: Issuer) -> str:
+def tampered(issuer: FakeIssuer) -> str:
     header, _, signature = issuer.token().split(".")
     forged = jwt.utils.base64url_encode(
         b'{"sub":"admin","role":"admin","exp":9999999999,"iat":1,"jti":"x",'
@@ -87,7 +88,7 @@ def test_a_protected_route_without_a_token_is_401_and_never_reaches_the_service(
 
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
 def test_a_bad_token_on_a_protected_route_is_401_and_never_reaches_the_service(
-    client: httpx.Client, upstream: ServiceProcess, issuer: Issuer, case: str
+    client: httpx.Client, upstream: ServiceProcess, issuer: FakeIssuer, case: str
 ) -> None:
     token = BAD_TOKENS[case](issuer)
     before = hits(upstream)
@@ -102,13 +103,13 @@ def test_an_authorization_header_without_a_bearer_token_is_401(
     assert_problem(client.get(PROTECTED, headers={"Authorization": header}), 401)
 
 
-def test_the_expired_token_says_so(client: httpx.Client, issuer: Issuer) -> None:
+def test_the_expired_token_says_so(client: httpx.Client, issuer: FakeIssuer) -> None:
     response = client.get(PROTECTED, headers=bearer(BAD_TOKENS["expired"](issuer)))
     assert_problem(response, 401, detail="The token has expired")
 
 
 def test_a_valid_token_passes_and_reaches_the_service_unchanged(
-    client: httpx.Client, issuer: Issuer
+    client: httpx.Client, issuer: FakeIssuer
 ) -> None:
     token = issuer.token(role="organizer")
     response = client.post("/api/v1/events", json={"title": "x"}, headers=bearer(token))
@@ -143,7 +144,7 @@ def test_public_routes_are_open(client: httpx.Client, method: str, path: str) ->
 
 
 def test_a_bad_token_on_a_public_route_is_forwarded_for_the_service_to_judge(
-    client: httpx.Client, issuer: Issuer
+    client: httpx.Client, issuer: FakeIssuer
 ) -> None:
     token = BAD_TOKENS["expired"](issuer)
     response = client.get("/api/v1/events/e-1", headers=bearer(token))
@@ -152,7 +153,7 @@ def test_a_bad_token_on_a_public_route_is_forwarded_for_the_service_to_judge(
 
 
 def test_a_rotated_key_is_fetched_once_on_its_first_unknown_kid(
-    client: httpx.Client, issuer: Issuer
+    client: httpx.Client, issuer: FakeIssuer
 ) -> None:
     time.sleep(0.6)  # past the gateway's minimum JWKS refetch interval (0.5 s in these tests)
     before = issuer.fetches
@@ -166,7 +167,7 @@ def test_a_rotated_key_is_fetched_once_on_its_first_unknown_kid(
 
 
 def test_random_kids_cannot_make_the_gateway_hammer_auth(
-    client: httpx.Client, issuer: Issuer
+    client: httpx.Client, issuer: FakeIssuer
 ) -> None:
     time.sleep(0.6)
     before = issuer.fetches

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import redis
-from support import PREFIXES, Issuer, access_lines, gateway_env, hits, running_gateway
+from support import PREFIXES, access_lines, gateway_env, hits, running_gateway
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.tokens import FakeIssuer
 
 # Slow refill, so a test's burst is what counts. Leases: anonymous L = 2, user L = 5.
 ANONYMOUS = {"rate": 0.5, "burst": 10}
@@ -89,7 +90,7 @@ def test_addresses_have_separate_buckets(replicas: tuple[ServiceProcess, Service
 
 
 def test_users_are_limited_per_user_not_per_address(
-    replicas: tuple[ServiceProcess, ServiceProcess], issuer: Issuer
+    replicas: tuple[ServiceProcess, ServiceProcess], issuer: FakeIssuer
 ) -> None:
     gateway, _ = replicas
     busy = issuer.token()
@@ -127,7 +128,7 @@ def test_a_forged_token_spends_the_addresses_tokens(
 
 
 def test_two_replicas_share_one_bucket_sequentially(
-    replicas: tuple[ServiceProcess, ServiceProcess], issuer: Issuer
+    replicas: tuple[ServiceProcess, ServiceProcess], issuer: FakeIssuer
 ) -> None:
     token = issuer.token()
     ip = client_ip()
@@ -143,7 +144,7 @@ def test_two_replicas_share_one_bucket_sequentially(
 
 
 def test_two_replicas_share_one_bucket_under_concurrency(
-    replicas: tuple[ServiceProcess, ServiceProcess], issuer: Issuer, upstream: ServiceProcess
+    replicas: tuple[ServiceProcess, ServiceProcess], issuer: FakeIssuer, upstream: ServiceProcess
 ) -> None:
     token = issuer.token()
     before = hits(upstream)

@@ -33,10 +33,9 @@ from typing import Any
 import aioboto3
 import aiohttp
 from botocore.config import Config
-from ticketing_booking.dynamo import TABLE_DEFINITION
+from ticketing_booking.dynamo import TABLE_DEFINITION, to_attributes
 from ticketing_booking.dynamo_http import Credentials, DynamoHttp
 from ticketing_booking.models import Booking
-from ticketing_booking.outbox import to_attributes
 from ticketing_devkit.processes import free_port, wait_until_healthy
 
 REGION = "us-east-1"

@@ -62,7 +62,7 @@ def test_attribute_values_are_boto3s() -> None:
     from decimal import Decimal
 
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-    from ticketing_booking.outbox import from_attributes, to_attributes
+    from ticketing_booking.dynamo import from_attributes, to_attributes
 
     item = {
         "booking_id": "b1",

@@ -8,11 +8,12 @@ import orjson
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import delete
+from ticketing_common.contracts import QuoteIn
 from ticketing_common.database import Database
 from ticketing_common.problems import Problem
 from ticketing_events import cursors, repository
 from ticketing_events.pricing import min_price_cents, quote
-from ticketing_events.schemas import QuoteIn, VenueIn
+from ticketing_events.schemas import VenueIn
 from ticketing_events.seatmap import EventLayout
 from ticketing_events.tables import venues
 from ticketing_events.venues import VenueCache, find_seat, inventory_layout

@@ -3,10 +3,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from ticketing_common.http_client import ServiceClient, ServiceUnavailable
+from ticketing_common.errors import PeerUnavailable
+from ticketing_common.http_client import ServiceClient
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
-from ticketing_events.inventory import Inventory
+from ticketing_events.clients import InventoryClient
 
 EVENT_FIELDS = {
     "venue_id",
@@ -273,10 +274,10 @@ async def test_closing_an_event_inventory_never_had_counts_as_closed(
     client = ServiceClient("dev-service-token-not-for-production")
     await client.start()
     try:
-        seats = Inventory(client, inventory.url, layout_timeout_s=5, timeout_s=5)
+        seats = InventoryClient(client, inventory.url, layout_timeout_s=5, timeout_s=5)
         await seats.close("never-published")  # 404 there: nothing to stop selling, no error
         # Asked only for published events: inventory without their state cannot answer (503).
-        with pytest.raises(ServiceUnavailable):
+        with pytest.raises(PeerUnavailable):
             await seats.availability_bits("never-published")
     finally:
         await client.stop()

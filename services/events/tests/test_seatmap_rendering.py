@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
-from ticketing_common.problems import Problem
+from ticketing_common.contracts import AvailabilityBits, SectionAvailability
+from ticketing_common.errors import PeerUnavailable
 from ticketing_events.seatmap import EventLayout, LayoutCache
 
 SHUFFLED_VENUE: dict[str, Any] = {
@@ -36,7 +37,7 @@ EVENT: dict[str, Any] = {
 }
 
 
-def random_bits(layout: EventLayout, rng: random.Random) -> tuple[dict[str, Any], dict[str, str]]:
+def random_bits(layout: EventLayout, rng: random.Random) -> tuple[AvailabilityBits, dict[str, str]]:
     """Inventory's answer for random seat states, and the states by seat id."""
     document = orjson.loads(layout.document)
     size = (layout.seat_count + 7) // 8
@@ -50,12 +51,18 @@ def random_bits(layout: EventLayout, rng: random.Random) -> tuple[dict[str, Any]
                     sold[bit >> 3] |= 0x80 >> (bit & 7)
                 if state == "held":
                     held[bit >> 3] |= 0x80 >> (bit & 7)
-    bits = {
-        "seat_count": layout.seat_count,
-        "sold": base64.b64encode(sold).decode(),
-        "held": base64.b64encode(held).decode(),
-        "sections": [{"section_id": "F", "available": 41, "held": 3, "sold": 6}],
-    }
+    bits = AvailabilityBits(
+        event_id="e1",
+        status="open",
+        seat_count=layout.seat_count,
+        sold=base64.b64encode(sold).decode(),
+        held=base64.b64encode(held).decode(),
+        sections=[
+            SectionAvailability(
+                section_id="F", kind="standing", capacity=50, available=41, held=3, sold=6
+            )
+        ],
+    )
     return bits, states
 
 
@@ -93,9 +100,9 @@ def test_every_seat_gets_its_own_state_whatever_the_venue_order() -> None:
 def test_bits_for_another_layout_are_refused() -> None:
     layout = EventLayout.build(EVENT, SHUFFLED_VENUE)
     bits, _ = random_bits(layout, random.Random(1))
-    with pytest.raises(Problem) as refused:
-        layout.seatmap("on_sale", bits | {"seat_count": 24})
-    assert refused.value.status == 502
+    with pytest.raises(PeerUnavailable) as refused:
+        layout.seatmap("on_sale", bits.model_copy(update={"seat_count": 24}))
+    assert refused.value.service == "inventory"
 
 
 def test_the_layout_version_follows_what_the_layout_is_made_of() -> None:

@@ -25,12 +25,12 @@ import time
 import uuid
 
 import redis.asyncio as aioredis
+from ticketing_common.contracts import LayoutIn
 from ticketing_devkit.bench import cpu_seconds
 from ticketing_devkit.processes import free_port
 from ticketing_inventory.ids import new_hold_id
 from ticketing_inventory.keys import hold_keys
 from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import LayoutIn
 from ticketing_inventory.scripts import ScriptCaller, Scripts
 from ticketing_inventory.store import Inventory, Limits
 

@@ -2,7 +2,7 @@
 (`ratio`, in ../shared/bench beside the repository: server pinned to core 1, wrk on core 0).
 
     uv run python services/inventory/bench/holds.py [--runs 2] [--seconds 8]
-        [--scenarios ...] [--variants product ...] [--batching true false]
+        [--scenarios ...] [--variants product ...]
 
 Scenarios (wrk repeats one body, so each is built to keep answering the same way):
   standing          201 via ratio: {"section_id": "GA", "quantity": 1} on a 1,000,000-place
@@ -19,8 +19,7 @@ Every scenario is also measured that way, with the CPU time the server spent per
 /proc, over the wrk run). On a machine that other work shares, requests/s swing with the
 neighbours' load while CPU per request hardly moves: compare variants by it.
 
-Variants (bench/variants.py) are the other ways of writing the hold route that were measured;
-REDIS_BATCHING=false sends each Lua call on its own instead of coalescing them into pipelines.
+Variants (bench/variants.py) are the other ways of writing the hold route that were measured.
 Redis is not pinned and the machine is shared: run it several times and look at every figure.
 """
 
@@ -33,24 +32,16 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from ticketing_common.contracts import LayoutIn
 from ticketing_common.redis import RedisClient
-from ticketing_devkit.processes import free_port, serve_app, wait_until_healthy
+from ticketing_devkit.processes import free_port, wait_until_healthy
 from ticketing_devkit.stores import temporary_redis_db
+from ticketing_devkit.tokens import FakeIssuer
 from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import LayoutIn
 from ticketing_inventory.scripts import ScriptCaller, Scripts
 from ticketing_inventory.store import Inventory, Limits
 
@@ -75,34 +66,12 @@ SCENARIOS = [
     "seated-cycle-100k",
 ]
 SECTIONS, ROWS, PER_ROW = "ABCDEFGHIJ", 200, 50  # 10 sections x 10,000 seats
-KEY = ed25519.Ed25519PrivateKey.generate()
+ISSUER = FakeIssuer("bench")
 TOKEN = ""  # set in main(): one user's bearer token for every request
 
 
 def bearer(user: str) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": user,
-        "role": "customer",
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "iat": now,
-        "exp": now + 7200,
-        "jti": uuid.uuid4().hex,
-    }
-    return "Bearer " + jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "bench"})
-
-
-@contextmanager
-def jwks_server() -> Iterator[str]:
-    jwk = OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True)
-    document = {"keys": [{**jwk, "kid": "bench", "alg": "EdDSA"}]}
-
-    async def jwks(_: object) -> JSONResponse:
-        return JSONResponse(document)
-
-    with serve_app(Starlette(routes=[Route("/jwks", jwks)])) as url:
-        yield f"{url}/jwks"
+    return "Bearer " + ISSUER.token(user, ttl_s=7200)
 
 
 def seat_id(k: int) -> str:
@@ -385,42 +354,39 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
     parser.add_argument("--variants", nargs="+", default=["product"], choices=list(APPS))
-    parser.add_argument("--batching", nargs="+", default=["true"], choices=["true", "false"])
     parser.add_argument(
         "--no-ratio", action="store_true", help="skip the `ratio` runs (own harness only)"
     )
     options = parser.parse_args()
     TOKEN = bearer("bench")
     summary: list[str] = []
-    with temporary_redis_db() as redis_url, jwks_server() as jwks_url:
+    with temporary_redis_db() as redis_url, ISSUER.serve() as jwks_url:
         for number in range(1, options.runs + 1):
             for variant in options.variants:
-                for batching in options.batching:
-                    env = {
-                        **os.environ,
-                        "PYTHONPATH": str(HERE),
-                        "REDIS_URL": redis_url,
-                        "JWKS_URL": jwks_url,
-                        "LOG_LEVEL": "WARNING",
-                        "ENVIRONMENT": "test",
-                        "REDIS_BATCHING": batching,
-                        "MAX_ACTIVE_HOLDS_PER_USER": "100000000",
-                        "HOLD_TTL_S": "3600",
-                        "SWEEP_INTERVAL_S": "3600",
-                    }
-                    for scenario in options.scenarios:
-                        title = f"run {number} · {scenario} · {variant} · batching={batching}"
-                        print(f"== {title}", flush=True)
-                        out = run(
-                            scenario,
-                            APPS[variant],
-                            env,
-                            redis_url,
-                            options.seconds,
-                            not options.no_ratio,
-                        )
-                        print(out, flush=True)
-                        summary.append(f"{title}: {summarise(out)}")
+                env = {
+                    **os.environ,
+                    "PYTHONPATH": str(HERE),
+                    "REDIS_URL": redis_url,
+                    "JWKS_URL": jwks_url,
+                    "LOG_LEVEL": "WARNING",
+                    "ENVIRONMENT": "test",
+                    "MAX_ACTIVE_HOLDS_PER_USER": "100000000",
+                    "HOLD_TTL_S": "3600",
+                    "SWEEP_INTERVAL_S": "3600",
+                }
+                for scenario in options.scenarios:
+                    title = f"run {number} · {scenario} · {variant}"
+                    print(f"== {title}", flush=True)
+                    out = run(
+                        scenario,
+                        APPS[variant],
+                        env,
+                        redis_url,
+                        options.seconds,
+                        not options.no_ratio,
+                    )
+                    print(out, flush=True)
+                    summary.append(f"{title}: {summarise(out)}")
     print("\n== summary (ratio to the hello-world of the same run; CPU per request of the server)")
     print("\n".join(summary))
 

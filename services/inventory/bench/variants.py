@@ -28,7 +28,7 @@ from ticketing_inventory.fastpath import FastPath, bearer_user, parse_body
 from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.main import create_app
 from ticketing_inventory.schemas import Hold, HoldIn
-from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
+from ticketing_inventory.scripts import CallBatcher, Scripts
 from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import HoldView, Inventory, Limits
 
@@ -57,8 +57,9 @@ def _app(router: APIRouter) -> FastAPI:
     async def prepare(app: FastAPI) -> None:
         scripts = Scripts(redis.connection)
         await scripts.load()
-        call = CallBatcher(redis.connection) if settings.redis_batching else ScriptCaller()
-        app.state.inventory = Inventory(redis.connection, scripts, call, limits)
+        app.state.inventory = Inventory(
+            redis.connection, scripts, CallBatcher(redis.connection), limits
+        )
 
     return create_service_app(
         settings,

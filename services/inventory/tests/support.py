@@ -8,36 +8,22 @@ from typing import Any
 
 import aiohttp
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from ticketing_devkit.processes import ServiceProcess
+from ticketing_devkit.tokens import FakeIssuer
 
 SERVICE_TOKEN = "inventory-test-service-token"
 INTERNAL = {"X-Service-Token": SERVICE_TOKEN}
 APP = "ticketing_inventory.main:create_app"
-KEY = ed25519.Ed25519PrivateKey.generate()
-JWKS = {
-    "keys": [{**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "test", "alg": "EdDSA"}]
-}
+ISSUER = FakeIssuer("test")
+JWKS = ISSUER.jwks()
 
 
 def _token(user_id: str, role: str = "customer") -> str:
-    now = int(time.time())
-    claims = {
-        "sub": user_id,
-        "role": role,
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "iat": now,
-        "exp": now + 3600,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "test"})
+    return ISSUER.token(user_id, role, ttl_s=3600)
 
 
 def _layout(

@@ -2,11 +2,12 @@
 
 import pytest
 from pydantic import ValidationError
+from ticketing_common.contracts import LayoutIn, SoldIn
 from ticketing_common.problems import Problem
 from ticketing_inventory.availability import SeatIds, decode_availability
 from ticketing_inventory.ids import event_of_hold, new_hold_id, section_of_seat
 from ticketing_inventory.layout import prepare_layout, prepare_sold
-from ticketing_inventory.schemas import HoldIn, LayoutIn, SoldIn
+from ticketing_inventory.schemas import HoldIn
 
 
 def _layout(seats: list[str], standing: dict[str, int] | None = None) -> LayoutIn:

@@ -9,10 +9,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.cluster import key_slot
 from redis.exceptions import ResponseError
+from ticketing_common.contracts import LayoutIn
 from ticketing_common.redis import RedisClient
 from ticketing_inventory.keys import event_keys, hold_keys
 from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import LayoutIn
 from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
 from ticketing_inventory.store import Inventory, Limits
 from ticketing_inventory.sweeper import sweep_once

@@ -13,15 +13,14 @@ from email.parser import BytesParser
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 import redis
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from ticketing_common.facts import FACT_TYPES, Envelope, FactData, Ticket
 from ticketing_devkit.processes import ServiceProcess, free_port, run_command, serve_app
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
+from ticketing_devkit.tokens import FakeIssuer
 
 SERVICE_TOKEN = "dev-service-token-not-for-production"
 SENDER = "Ticketing <tickets@ticketing.dev>"
@@ -80,7 +79,7 @@ class Peers:
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
-    key: ed25519.Ed25519PrivateKey = field(default_factory=ed25519.Ed25519PrivateKey.generate)
+    issuer: FakeIssuer = field(default_factory=FakeIssuer)
     url: str = ""
 
     def app(self) -> FastAPI:
@@ -109,8 +108,7 @@ class Peers:
 
         @app.get("/api/v1/auth/jwks")
         def jwks() -> Any:
-            public = jwt.algorithms.OKPAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-            return {"keys": [public | {"kid": "test", "use": "sig", "alg": "EdDSA"}]}
+            return self.issuer.jwks()
 
         return app
 
@@ -130,7 +128,9 @@ class Peers:
         event_id = uuid.uuid4().hex
         self.events[event_id] = {
             "event_id": event_id,
+            "organizer_id": "organizer-1",
             "title": title,
+            "status": "on_sale",
             "venue_name": "Olympiastadion",
             "city": "Berlin",
             "starts_at": "2026-12-24T19:30:00+00:00",
@@ -140,17 +140,7 @@ class Peers:
         return event_id
 
     def token(self, user_id: str) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": "ticketing-auth",
-            "aud": "ticketing",
-            "sub": user_id,
-            "role": "customer",
-            "iat": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": "test"})
+        return self.issuer.token(user_id)
 
 
 def booking_fact(kind: str, user_id: str, event_id: str, tickets: int = 2, **extra: Any) -> Any:

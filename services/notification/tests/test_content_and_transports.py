@@ -9,8 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from ticketing_common.facts import BookingConfirmed, BookingRefunded, Ticket
 from ticketing_devkit.processes import free_port
+from ticketing_notification.clients import EventDetails, Recipient
 from ticketing_notification.content import Composer, money
-from ticketing_notification.directory import EventDetails, Recipient
 from ticketing_notification.mime import build_message
 from ticketing_notification.transports import PermanentSendError, SmtpTransport, TransientSendError
 

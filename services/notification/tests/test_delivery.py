@@ -9,8 +9,8 @@ from ticketing_common.database import Database
 from ticketing_common.facts import Envelope
 from ticketing_common.http_client import ServiceClient
 from ticketing_devkit.processes import free_port
+from ticketing_notification.clients import AuthClient, EventsClient
 from ticketing_notification.content import Composer
-from ticketing_notification.directory import Directory
 from ticketing_notification.notifier import Notifier
 from ticketing_notification.repository import Busy
 from ticketing_notification.transports import SmtpTransport
@@ -58,7 +58,8 @@ async def test_concurrent_deliveries_of_one_fact_send_one_email(
     try:
         notifier = Notifier(
             database,
-            Directory(services, stack.peers.url, stack.peers.url),
+            AuthClient(services, stack.peers.url),
+            EventsClient(services, stack.peers.url),
             Composer("http://127.0.0.1"),
             SmtpTransport("127.0.0.1", catcher.smtp_port),
             sender="tickets@ticketing.dev",

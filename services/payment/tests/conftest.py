@@ -5,68 +5,23 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import jwt
 import orjson
 import pytest
 import redis
 import stripe
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-from ticketing_devkit.processes import ServiceProcess, run_command, serve_app
+from ticketing_devkit.processes import ServiceProcess, run_command
+from ticketing_devkit.tokens import FakeIssuer
 
 SERVICE_TOKEN = "payment-tests-service-token"
 WEBHOOK_SECRET = "whsec_payment_tests_secret"
 
 
-class Issuer:
-    """Plays the auth service for payment's own tests: a JWKS endpoint and token minting."""
-
-    def __init__(self) -> None:
-        self.key = ed25519.Ed25519PrivateKey.generate()
-        self.kid = uuid.uuid4().hex[:8]
-
-    def jwks(self) -> dict[str, Any]:
-        jwk = OKPAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        return {"keys": [{**jwk, "kid": self.kid, "alg": "EdDSA", "use": "sig"}]}
-
-    def token(self, user_id: str, role: str = "customer") -> str:
-        now = int(time.time())
-        claims = {
-            "iss": "ticketing-auth",
-            "aud": "ticketing",
-            "sub": user_id,
-            "role": role,
-            "iat": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
-
-    def headers(self, user_id: str, role: str = "customer") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user_id, role)}"}
-
-
 @pytest.fixture(scope="session")
-def issuer() -> Iterator[Issuer]:
-    issuer = Issuer()
-
-    async def jwks(request: Any) -> JSONResponse:
-        return JSONResponse(issuer.jwks())
-
-    with serve_app(Starlette(routes=[Route("/jwks", jwks)])) as url:
-        issuer.jwks_url = f"{url}/jwks"  # type: ignore[attr-defined]
-        yield issuer
-
-
-@pytest.fixture(scope="session")
-def payment_env(database_url: str, redis_url: str, issuer: Issuer) -> dict[str, str]:
+def payment_env(database_url: str, redis_url: str, issuer: FakeIssuer) -> dict[str, str]:
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "JWKS_URL": issuer.jwks_url,  # type: ignore[attr-defined]
+        "JWKS_URL": issuer.jwks_url,
         "SERVICE_TOKEN": SERVICE_TOKEN,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "ENVIRONMENT": "test",

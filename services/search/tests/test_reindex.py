@@ -169,8 +169,8 @@ def test_a_failed_reindex_leaves_the_index_alone(fresh_stack: Stack, events) -> 
 
     fake.documents = [newcomer, stack.event()]
     fake.fail_on_page = 1
-    attempt(url, "the events service answered 500")
+    attempt(url, "(answered 500)")
     fake.fail_on_page = None
     fake.documents = [newcomer, broken]
-    attempt(url, "unreadable page")
+    attempt(url, "answered outside its contract")
     attempt("http://127.0.0.1:9", "events service is unavailable")

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from ticketing_common.logging import configure_logging
 from ticketing_common.middleware import RequestContextMiddleware
-from ticketing_common.problems import Problem, install_problem_handlers
+from ticketing_common.problems import Problem, ProblemType, install_problem_handlers
 from ticketing_common.resources import Degraded, Resource
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.settings import ServiceSettings
@@ -174,6 +174,10 @@ def _add_health_routes(app: FastAPI, resources: Sequence[Resource]) -> None:
             status = "degraded" if degraded else "ready"
             return JSONResponse({"status": status, "service": service, "checks": checks})
         problem = Problem(
-            503, "A dependency is not reachable", slug="not-ready", service=service, checks=checks
+            503,
+            "A dependency is not reachable",
+            slug=ProblemType.NOT_READY,
+            service=service,
+            checks=checks,
         )
         return problem.to_response("/ready")

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from pydantic import ValidationError
@@ -36,6 +36,40 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope, Any], Awaitable[None]]
 DEAD_LETTER_PREFIX = "deadletter:"
+F = TypeVar("F", bound=FactData)
+
+
+class Subscriptions:
+    """Which fact drives which handler, typed by the fact's schema:
+    `Subscriptions().on(PaymentSucceeded, saga.payment_succeeded)`. An `on` handler takes the
+    fact; an `on_delivery` handler also the envelope (its id, its time). One handler a fact."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def on(self, kind: type[F], handler: Callable[[F], Awaitable[None]]) -> Subscriptions:
+        async def run(envelope: Envelope, fact: Any) -> None:
+            await handler(fact)
+
+        return self._add(kind, run)
+
+    def on_delivery(
+        self, kind: type[F], handler: Callable[[Envelope, F], Awaitable[None]]
+    ) -> Subscriptions:
+        return self._add(kind, handler)
+
+    def _add(self, kind: type[FactData], handler: Handler) -> Subscriptions:
+        if kind.type in self._handlers:
+            raise ValueError(f"{kind.type} has a handler already")
+        self._handlers[kind.type] = handler
+        return self
+
+    def handler(self, fact_type: str) -> Handler | None:
+        return self._handlers.get(fact_type)
+
+    @property
+    def fact_types(self) -> list[str]:
+        return sorted(self._handlers)
 
 
 class PermanentFailure(Exception):
@@ -82,7 +116,7 @@ class Delivery:
 
 
 class Consumer:
-    """Runs handlers for fact types, as one member of the consumer group `group`.
+    """Runs the handlers of its subscriptions, as one member of the consumer group `group`.
 
     `run(app)` is a background loop for `create_service_app(background=[...])`.
     """
@@ -91,7 +125,7 @@ class Consumer:
         self,
         redis: RedisClient,
         group: str,
-        handlers: Mapping[str, Handler],
+        subscriptions: Subscriptions,
         *,
         consumer_name: str | None = None,
         max_attempts: int = 5,
@@ -104,7 +138,7 @@ class Consumer:
     ) -> None:
         self.redis = redis
         self.group = group
-        self.handlers = dict(handlers)
+        self.subscriptions = subscriptions
         self.name = consumer_name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
@@ -113,7 +147,7 @@ class Consumer:
         self.block_ms = block_ms
         self.batch_size = batch_size
         self.dedupe_ttl_s = dedupe_ttl_s
-        self.streams = sorted({stream_of(fact_type) for fact_type in self.handlers})
+        self.streams = sorted({stream_of(fact_type) for fact_type in subscriptions.fact_types})
         self.dead_letters = DEAD_LETTER_PREFIX + group
         self._in_flight: set[str] = set()
         self.tracing: Tracing | None = None  # the app's (run() picks it up)
@@ -244,7 +278,7 @@ class Consumer:
     async def _handle(self, delivery: Delivery) -> None:
         try:
             envelope = Envelope.model_validate_json(delivery.fields[b"envelope"])
-            handler = self.handlers.get(envelope.type)
+            handler = self.subscriptions.handler(envelope.type)
             fact = envelope.fact() if handler else None
         except (KeyError, ValidationError, ValueError) as exc:
             await self._dead_letter(delivery, f"unreadable message: {exc!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 
 def encode(position: list[Any]) -> str:
@@ -24,7 +24,7 @@ def invalid_cursor() -> Problem:
     return Problem(
         422,
         "not a cursor this API issued",
-        slug="validation-error",
+        slug=ProblemType.VALIDATION_ERROR,
         title="Invalid request",
         errors=[
             {

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import ExceptionHandler, Resource, resource
 
 
@@ -79,7 +79,7 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     """Text a caller sent that PostgreSQL refuses is the caller's 400; anything else is ours."""
     if getattr(getattr(exc, "orig", None), "sqlstate", None) in _NUL_IN_TEXT:
         problem = Problem(
-            400, "Text may not contain the NUL character (U+0000)", slug="nul-in-text"
+            400, "Text may not contain the NUL character (U+0000)", slug=ProblemType.NUL_IN_TEXT
         )
         return problem.to_response(request.url.path)
     raise exc

@@ -1,5 +1,5 @@
 """Calling other services' `/internal/...` commands: a pooled aiohttp client that carries the
-service credential, the request id and the trace header."""
+service credential, the request id and the trace header (the transport under `peers`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import orjson
 
+from ticketing_common.errors import PeerUnavailable
 from ticketing_common.internal import SERVICE_TOKEN_HEADER
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import Problem
 from ticketing_common.resources import Resource
 from ticketing_common.tracing import TRACE_HEADER, outgoing_trace_header
 
@@ -27,17 +27,6 @@ class ServiceResponse:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
-
-
-class ServiceUnavailable(Problem):
-    def __init__(self, service: str, reason: str) -> None:
-        super().__init__(
-            503,
-            f"The {service} service is unavailable ({reason}); try again shortly",
-            slug="dependency-unavailable",
-            headers={"Retry-After": "2"},
-            service=service,
-        )
 
 
 class ServiceClient(Resource):
@@ -74,7 +63,7 @@ class ServiceClient(Resource):
         timeout_s: float | None = None,
     ) -> ServiceResponse:
         """One request to another service. Connection failures and timeouts raise
-        ServiceUnavailable (503); any HTTP answer is returned for the caller to interpret."""
+        PeerUnavailable; any HTTP answer is returned for the caller (a `PeerClient`) to read."""
         if self._session is None:
             raise RuntimeError("service client is not started")
         headers = {SERVICE_TOKEN_HEADER: self.service_token}
@@ -94,9 +83,9 @@ class ServiceClient(Resource):
                 return ServiceResponse(response.status, body)
         except TimeoutError as exc:
             log.warning("call timed out", extra={"service": service, "url": url})
-            raise ServiceUnavailable(service, "timed out") from exc
+            raise PeerUnavailable(service, "timed out") from exc
         except aiohttp.ClientError as exc:
             log.warning("call failed", extra={"service": service, "url": url, "error": repr(exc)})
-            raise ServiceUnavailable(service, "unreachable") from exc
+            raise PeerUnavailable(service, "unreachable") from exc
         except orjson.JSONDecodeError as exc:
-            raise ServiceUnavailable(service, "answered with invalid JSON") from exc
+            raise PeerUnavailable(service, "answered with invalid JSON") from exc

@@ -13,7 +13,7 @@ from fastapi import Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from ticketing_common.problems import PROBLEM_JSON, Problem
+from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType
 from ticketing_common.redis import AnyRedis, RedisClient
 from ticketing_common.resources import resource
 from ticketing_common.security import CurrentUser
@@ -83,20 +83,20 @@ class Idempotency:
             raise Problem(
                 409,
                 "The first request with this Idempotency-Key just ended; retry",
-                slug="idempotency-retry",
+                slug=ProblemType.IDEMPOTENCY_RETRY,
             )
         record = orjson.loads(raw)
         if record["hash"] != self.body_hash:
             raise Problem(
                 422,
                 "This Idempotency-Key was already used with a different request body",
-                slug="idempotency-key-reused",
+                slug=ProblemType.IDEMPOTENCY_KEY_REUSED,
             )
         if record["state"] != "done":
             raise Problem(
                 409,
                 "A request with this Idempotency-Key is still being processed",
-                slug="idempotency-in-progress",
+                slug=ProblemType.IDEMPOTENCY_IN_PROGRESS,
             )
         return Response(
             orjson.dumps(record["body"]),
@@ -123,7 +123,7 @@ def idempotency(success_status: int = 200, ttl_s: int = 86_400) -> Callable[...,
             raise Problem(
                 400,
                 "Idempotency-Key must be 1-255 visible ASCII characters",
-                slug="bad-idempotency-key",
+                slug=ProblemType.BAD_IDEMPOTENCY_KEY,
             )
         body_hash = hashlib.sha256(await request.body()).hexdigest()
         route = f"{request.method} {request.url.path}"

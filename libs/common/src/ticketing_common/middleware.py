@@ -3,34 +3,45 @@ access log line, and the 500 problem for an unexpected error."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketing_common.logging import request_id_var
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType, body_too_large
 
 access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
-_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _QUIET_PATHS = frozenset({"/health", "/ready"})
 
 
+# Fresh request ids: a random per-process prefix and a counter (unique, and no syscall).
+_REQUEST_ID_PREFIX = os.urandom(8).hex()
+_request_ids = itertools.count()
+
+
+def request_id_from(value: bytes | None) -> str:
+    """The caller's X-Request-ID when it is sane, otherwise a fresh one (the gateway's proxy
+    and every service read it this way)."""
+    if value is not None and _SAFE_REQUEST_ID.fullmatch(value):
+        return bytes(value).decode()
+    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):016x}"
+
+
 def incoming_request_id(scope: Scope) -> str:
-    """The caller's X-Request-ID when it is sane, otherwise a fresh one."""
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
-            if _SAFE_REQUEST_ID.match(value):
-                return bytes(value).decode()
-            break
-    return uuid.uuid4().hex
+            return request_id_from(value)
+    return request_id_from(None)
 
 
 class RequestContextMiddleware:
@@ -51,10 +62,10 @@ class RequestContextMiddleware:
         declared = _content_length(scope)
         refusal = None
         if declared is not None and declared > limit:
-            refusal = Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+            refusal = body_too_large(limit)
         elif "\x00" in scope["path"] or _has_nul(scope["query_string"]):
             # No store takes it (PostgreSQL text cannot hold U+0000) and no id or query needs it.
-            refusal = Problem(400, "The URL contains a NUL character", slug="nul-in-url")
+            refusal = Problem(400, "The URL contains a NUL character", slug=ProblemType.NUL_IN_URL)
         if refusal is not None:
             response = refusal.to_response(scope["path"])
             response.headers["x-request-id"] = request_id
@@ -96,7 +107,7 @@ class RequestContextMiddleware:
             if started_response:
                 raise  # half a response went out: only closing the connection can end it
             problem = Problem(
-                500, "An unexpected error occurred; it has been logged", slug="internal"
+                500, "An unexpected error occurred; it has been logged", slug=ProblemType.INTERNAL
             )
             await problem.to_response(scope["path"])(scope, receive, send_with_id)
         finally:
@@ -136,14 +147,18 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def client_ip(conn: HTTPConnection, trusted_proxy_hops: int) -> str:
+def forwarded_client(peer: str, forwarded_for: str | None, trusted_proxy_hops: int) -> str:
     """The caller's address: with N trusted proxies in front, the Nth entry from the right of
-    X-Forwarded-For (entries further left are whatever the client chose to send)."""
-    peer = conn.client.host if conn.client else "unknown"
-    if trusted_proxy_hops <= 0:
+    X-Forwarded-For (entries further left are whatever the client chose to send); else the
+    connection's `peer`."""
+    if trusted_proxy_hops <= 0 or not forwarded_for:
         return peer
-    forwarded = conn.headers.get("x-forwarded-for")
-    if not forwarded:
+    hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
+    if not hops:
         return peer
-    hops = [part.strip() for part in forwarded.split(",") if part.strip()]
     return hops[-trusted_proxy_hops] if len(hops) >= trusted_proxy_hops else hops[0]
+
+
+def client_ip(conn: HTTPConnection, trusted_proxy_hops: int) -> str:
+    peer = conn.client.host if conn.client else "unknown"
+    return forwarded_client(peer, conn.headers.get("x-forwarded-for"), trusted_proxy_hops)

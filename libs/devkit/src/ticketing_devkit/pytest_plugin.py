@@ -14,6 +14,7 @@ from ticketing_devkit.stores import (
     temporary_redis_cluster,
     temporary_redis_db,
 )
+from ticketing_devkit.tokens import FakeIssuer
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +59,11 @@ def assert_problem(response: Any, status: int, **fields: Any) -> dict[str, Any]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[FakeIssuer]:
+    """The fake auth service: signs access tokens, serves their JWKS (`issuer.jwks_url`)."""
+    issuer = FakeIssuer()
+    with issuer.serve():
+        yield issuer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_api_gateway.deps import History, Status
 from ticketing_api_gateway.history import BUCKET_MINUTES, StatusHistory
@@ -50,7 +50,7 @@ async def status_history(
         raise Problem(
             422,
             "bucket_minutes must be 5, 10, 15, 30 or 60",
-            slug="validation-error",
+            slug=ProblemType.VALIDATION_ERROR,
             title="Invalid request",
             errors=[
                 {

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.redis import RedisClient
 
 from ticketing_api_gateway.status import StatusPage, StatusReport
@@ -176,7 +176,7 @@ class StatusRecorder:
             raise Problem(
                 503,
                 "The status history cannot be read right now; the current status is at /status",
-                slug="history-unavailable",
+                slug=ProblemType.HISTORY_UNAVAILABLE,
             ) from exc
         history = build_history(
             [orjson.loads(_text(item)) for item in raw],

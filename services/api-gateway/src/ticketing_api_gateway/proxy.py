@@ -11,9 +11,7 @@ itself is application/problem+json, and every request writes one JSON access log
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import logging
-import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -23,11 +21,19 @@ import aiohttp
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 from ticketing_common.logging import request_id_var, trace_id_var
-from ticketing_common.problems import PROBLEM_JSON, Problem
-from ticketing_common.security import InvalidToken, TokenVerifier
+from ticketing_common.middleware import forwarded_client, request_id_from
+from ticketing_common.problems import (
+    PROBLEM_JSON,
+    Problem,
+    ProblemType,
+    body_too_large,
+    unauthorized,
+)
+from ticketing_common.security import InvalidToken, Principal, TokenVerifier, bearer_token
 from yarl import URL
 
 from ticketing_api_gateway.access_log import AccessLog
+from ticketing_api_gateway.breaker import CircuitBreaker
 from ticketing_api_gateway.public_routes import PublicRoutes
 from ticketing_api_gateway.ratelimit import Decision, RateLimiter
 from ticketing_api_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
@@ -101,13 +107,13 @@ _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 _URL_HEADERS = frozenset({b"location", b"content-location", b"link", b"refresh"})
 _ABSOLUTE_URL = re.compile(rb"https?://(\[[0-9A-Fa-f:.]+\]|[^/:\s<>;,\"']+)(:\d+)?")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_ROOM_METHODS = _BODY_METHODS | {"DELETE"}  # what may end an admission (rooms.finished)
 # aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
 # then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
 _SKIP_NO_USER_AGENT = ("User-Agent",)
 _SKIP_NO_CONTENT_TYPE = ("Content-Type",)
 _SKIP_NEITHER = ("User-Agent", "Content-Type")
 _SLOT_COUNT = _DROPPED + 1
-_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
 # Responses up to this size with a declared length are read whole and sent in one message;
 # larger or unsized ones are streamed chunk by chunk.
@@ -142,6 +148,62 @@ class InternalAddresses:
 
 class _ClientGone(Exception):
     pass
+
+
+class _Incoming:
+    """One request as the gateway read it, and what it learnt of its caller on the way."""
+
+    __slots__ = (
+        "client_ip",
+        "forward",
+        "method",
+        "path",
+        "peer",
+        "principal",
+        "request_id",
+        "room",
+        "seen",
+        "skip",
+        "trace_id",
+        "upstream_ms",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        seen: list[bytes | None],
+        forward: list[tuple[str, str]],
+        skip: tuple[str, ...] | None,
+        request_id: str,
+        trace_id: str | None,
+        peer: str,
+        client_ip: str,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.seen = seen  # the headers the gateway looks at, by slot
+        self.forward = forward  # the headers passed on as they came
+        self.skip = skip  # headers aiohttp must not add
+        self.request_id = request_id
+        self.trace_id = trace_id
+        self.peer = peer
+        self.client_ip = client_ip
+        self.principal: Principal | None = None
+        self.user_id: str | None = None
+        self.upstream_ms: float | None = None
+        self.room: str | None = None  # the event whose waiting room this request passed
+
+
+class _Body:
+    """What is forwarded as the request body: nothing, one piece, or chunks as they arrive."""
+
+    __slots__ = ("data", "upload")
+
+    def __init__(self, data: bytes | AsyncIterator[bytes] | None, upload: _Upload | None) -> None:
+        self.data = data
+        self.upload = upload
 
 
 class _BodyTooLarge(Exception):
@@ -206,9 +268,6 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.trusted_proxy_hops = trusted_proxy_hops
         self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
-        # Request ids: a random per-process prefix and a counter (unique, and no syscall).
-        self._id_prefix = os.urandom(8).hex()
-        self._ids = itertools.count()
         self._trace_header: Callable[[], str | None] | None = None
         if forward_xray_segment:
             # Imported only when X-Ray is on: the SDK is slow to import.
@@ -224,12 +283,82 @@ class Proxy:
         self._internal = InternalAddresses(route.upstream for route in routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One proxied request, in named steps: read the headers, authenticate, admit (rate
+        limit), read the body, pass the breaker, call the service, relay its answer. A step that
+        answers the client itself (a problem) ends the request."""
         started = time.perf_counter()
         route: Route = scope[ROUTE_SCOPE_KEY]
-        method: str = scope["method"]
-        path: str = scope["path"]
+        incoming = self._read_headers(scope)
+        rid_token = request_id_var.set(incoming.request_id)
+        trace_token = trace_id_var.set(incoming.trace_id) if incoming.trace_id else None
+        exchange = _Exchange(
+            send, incoming.request_id, incoming.method, incoming.path, self._internal
+        )
+        try:
+            await self._proxy(route, incoming, scope, receive, exchange)
+        except Exception:
+            log.exception("proxy failure", extra={"path": incoming.path})
+            if not exchange.started:
+                await exchange.problem(
+                    Problem(
+                        500,
+                        "An unexpected error occurred; it has been logged",
+                        slug=ProblemType.INTERNAL,
+                    )
+                )
+        finally:
+            if self.access_log.enabled:
+                exchange.log(
+                    self.access_log,
+                    started,
+                    route,
+                    incoming.client_ip,
+                    incoming.user_id,
+                    incoming.upstream_ms,
+                )
+            request_id_var.reset(rid_token)
+            if trace_token is not None:
+                trace_id_var.reset(trace_token)
 
-        # One pass over the request headers: pick out what the gateway needs, copy the rest.
+    async def _proxy(
+        self, route: Route, incoming: _Incoming, scope: Scope, receive: Receive, exchange: _Exchange
+    ) -> None:
+        auth_problem = await self._authenticate(incoming)
+        if not await self._admit(route, incoming, exchange):
+            return
+        if auth_problem is not None:
+            await exchange.problem(unauthorized(auth_problem))
+            return
+        rooms = self.rooms
+        if rooms is not None and not await self._through_room(rooms, incoming, exchange):
+            return
+        body = await self._read_body(incoming, receive, exchange)
+        if body is None:
+            return
+        if rooms is not None and incoming.method == "POST" and incoming.path == BOOKINGS_PATH:
+            body = await self._booking_through_room(rooms, incoming, body, exchange)
+            if body is None:
+                return
+        breaker = self.upstreams.breakers[route.upstream]
+        if not breaker.allow():
+            await exchange.problem(_circuit_open(breaker.retry_after_s()))
+            return
+        self._add_forwarding_headers(incoming, scope)
+        response = await self._call_upstream(route, incoming, scope, body, breaker, exchange)
+        if response is None:
+            return
+        try:
+            await exchange.relay(response)
+        finally:
+            response.release()
+        if rooms is not None and incoming.method in _ROOM_METHODS:
+            await rooms.finished(
+                incoming.method, incoming.path, exchange.status, incoming.user_id, incoming.room
+            )
+
+    def _read_headers(self, scope: Scope) -> _Incoming:
+        """One pass over the request headers: pick out what the gateway needs, copy the rest."""
+        method: str = scope["method"]
         slots = self._slots
         seen: list[bytes | None] = [None] * _SLOT_COUNT
         forward: list[tuple[str, str]] = []
@@ -250,254 +379,222 @@ class Proxy:
             skip = _SKIP_NEITHER if seen[_USER_AGENT] is None else _SKIP_NO_CONTENT_TYPE
         elif seen[_USER_AGENT] is None:
             skip = _SKIP_NO_USER_AGENT
-        authorization = seen[_AUTHORIZATION]
-        forwarded_for = seen[_FORWARDED_FOR]
-
-        request_id = seen[_REQUEST_ID]
-        if request_id is not None and _SAFE_REQUEST_ID.fullmatch(request_id):
-            rid = request_id.decode()
-        else:
-            rid = f"{self._id_prefix}{next(self._ids):016x}"
-        rid_token = request_id_var.set(rid)
-        trace_token = None
+        trace_id = None
         trace = seen[_TRACE]
         if trace is not None and (root := _TRACE_ROOT.search(trace.decode("latin-1"))):
-            trace_token = trace_id_var.set(root.group(1))
-
+            trace_id = root.group(1)
         peer = scope["client"][0] if scope.get("client") else "unknown"
-        client_ip = self._client_ip(peer, forwarded_for)
-        exchange = _Exchange(send, rid, method, path, self._internal)
-        user_id: str | None = None
-        upstream_ms: float | None = None
+        forwarded_for = seen[_FORWARDED_FOR]
+        client = forwarded_client(
+            peer,
+            forwarded_for.decode("latin-1") if forwarded_for else None,
+            self.trusted_proxy_hops,
+        )
+        return _Incoming(
+            method,
+            scope["path"],
+            seen,
+            forward,
+            skip,
+            request_id_from(seen[_REQUEST_ID]),
+            trace_id,
+            peer,
+            client,
+        )
+
+    async def _authenticate(self, incoming: _Incoming) -> str | None:
+        """Edge auth: the caller's principal, or why it has none on a route that needs one. An
+        invalid token on a public route is treated as no token (the service decides what it
+        means); on any other route it is a 401."""
+        problem: str | None = None
+        authorization = incoming.seen[_AUTHORIZATION]
+        if authorization is not None:
+            token = bearer_token(authorization.decode("latin-1"))
+            if token is None:
+                problem = "The Authorization header does not carry a bearer token"
+            else:
+                try:
+                    incoming.principal = await self.verifier.verify(token)
+                except InvalidToken as exc:
+                    problem = str(exc)
+        if incoming.principal is not None or self.public.is_public(incoming.method, incoming.path):
+            return None
+        return problem or "This endpoint needs a bearer token"
+
+    async def _admit(self, route: Route, incoming: _Incoming, exchange: _Exchange) -> bool:
+        """The rate limit: per user when the token is valid, else per client address (a caller
+        with a bad token spends its address's tokens, so forged tokens cannot flood)."""
+        principal = incoming.principal
+        if principal is not None:
+            incoming.user_id = principal.user_id
+            key, limit = f"{route.group}:user:{principal.user_id}", route.user_limit
+        else:
+            key, limit = f"{route.group}:ip:{incoming.client_ip}", route.anonymous_limit
+        decision = await self.limiter.admit(key, limit)
+        exchange.rate_headers = _rate_limit_headers(decision)
+        if not decision.admitted:
+            await exchange.problem(_rate_limited(decision.retry_after_s))
+            return False
+        if not decision.checked:
+            exchange.log_extra["rate_limit"] = "unchecked"
+        return True
+
+    async def _read_body(
+        self, incoming: _Incoming, receive: Receive, exchange: _Exchange
+    ) -> _Body | None:
+        """The request body, forwarded as it arrives when it is large or unsized. What is
+        declared too large is refused before a byte of it is read. None: answered already."""
+        seen = incoming.seen
+        declared = _declared_length(seen[_CONTENT_LENGTH])
+        if declared == -1:
+            await exchange.problem(
+                Problem(400, "Content-Length is not a number", slug=ProblemType.BAD_REQUEST)
+            )
+            return None
+        if declared is not None and declared > self.max_body_bytes:
+            await exchange.problem(body_too_large(self.max_body_bytes))
+            return None
+        if not ((declared is not None and declared > 0) or seen[_TRANSFER_ENCODING] is not None):
+            return _Body(None, None)
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            exchange.status = 499
+            return None
+        first: bytes = message.get("body", b"")
+        if len(first) > self.max_body_bytes:
+            await exchange.problem(body_too_large(self.max_body_bytes))
+            return None
+        if message.get("more_body", False):
+            upload = _Upload(first, receive, self.max_body_bytes)
+            return _Body(upload.chunks(), upload)
+        return _Body(first, None)
+
+    async def _through_room(
+        self, rooms: RoomGuard, incoming: _Incoming, exchange: _Exchange
+    ) -> bool:
+        """Waiting rooms: a hold of an event whose room is on needs an admission token."""
+        incoming.room = rooms.guarded_event(incoming.method, incoming.path)
+        if incoming.room and (
+            refused := await rooms.admit(incoming.room, incoming.user_id, incoming.seen[_ADMISSION])
+        ):
+            await exchange.problem(refused)
+            return False
+        return True
+
+    async def _booking_through_room(
+        self, rooms: RoomGuard, incoming: _Incoming, body: _Body, exchange: _Exchange
+    ) -> _Body | None:
+        """A booking's event is its hold's: read from the body, which is then forwarded as the
+        gateway read it (the service judges exactly what was checked here)."""
+        data = body.data
+        if body.upload is not None:
+            try:
+                data = b"".join([chunk async for chunk in body.upload.chunks()])
+            except _BodyTooLarge:
+                await exchange.problem(body_too_large(self.max_body_bytes))
+                return None
+            except _ClientGone:
+                exchange.status = 499
+                return None
+        found = booking_event(data if isinstance(data, bytes) else b"")
+        if found is None:
+            if rooms.needs_body(incoming.method, incoming.path):
+                await exchange.problem(
+                    Problem(
+                        400,
+                        "The body must be a JSON object naming the hold to book",
+                        slug=ProblemType.BAD_REQUEST,
+                    )
+                )
+                return None
+            return _Body(data, None)
+        incoming.room, data = found
+        incoming.forward = [(n, v) for n, v in incoming.forward if n.lower() != "content-length"]
+        if incoming.room is not None and (
+            refused := await rooms.admit(incoming.room, incoming.user_id, incoming.seen[_ADMISSION])
+        ):
+            await exchange.problem(refused)
+            return None
+        return _Body(data, None)
+
+    def _add_forwarding_headers(self, incoming: _Incoming, scope: Scope) -> None:
+        seen, forward = incoming.seen, incoming.forward
+        forward.append(("X-Request-ID", incoming.request_id))
+        forward.append(("X-Forwarded-For", _append_forwarded(seen[_FORWARDED_FOR], incoming.peer)))
+        forward.append(("X-Forwarded-Proto", self._proto(seen[_FORWARDED_PROTO], scope)))
+        forwarded_host = self._forwarded_host(seen[_FORWARDED_HOST], seen[_HOST])
+        if forwarded_host is not None:
+            forward.append(("X-Forwarded-Host", forwarded_host))
+        if self._trace_header is not None and (segment := self._trace_header()):
+            forward.append(("X-Amzn-Trace-Id", segment))
+
+    async def _call_upstream(
+        self,
+        route: Route,
+        incoming: _Incoming,
+        scope: Scope,
+        body: _Body,
+        breaker: CircuitBreaker,
+        exchange: _Exchange,
+    ) -> aiohttp.ClientResponse | None:
+        """The service's answer, recorded in its breaker; None when the gateway answered (the
+        service unreachable or too slow, or the client's body too slow, too large or gone)."""
+        target = route.upstream + scope.get("raw_path", incoming.path.encode()).decode("latin-1")
+        if query := scope.get("query_string"):
+            target += "?" + query.decode("latin-1")
+        asked = time.perf_counter()
+        upload = body.upload
         try:
-            # Edge auth. An invalid token on a public route is treated as no token (the service
-            # decides what it means); on any other route it is a 401.
-            auth_problem: str | None = None
-            principal = None
-            if authorization is not None:
-                scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credentials.strip():
-                    try:
-                        principal = await self.verifier.verify(credentials.strip())
-                    except InvalidToken as exc:
-                        auth_problem = str(exc)
-                else:
-                    auth_problem = "The Authorization header does not carry a bearer token"
-            if principal is None and not self.public.is_public(method, path):
-                auth_problem = auth_problem or "This endpoint needs a bearer token"
-            else:
-                auth_problem = None
-
-            # Rate limit: per user when the token is valid, else per client address (a caller
-            # with a bad token spends its address's tokens, so forged tokens cannot flood).
-            if principal is not None:
-                user_id = principal.user_id
-                decision = await self.limiter.admit(
-                    f"{route.group}:user:{user_id}", route.user_limit
-                )
-            else:
-                decision = await self.limiter.admit(
-                    f"{route.group}:ip:{client_ip}", route.anonymous_limit
-                )
-            exchange.rate_headers = _rate_limit_headers(decision)
-            if not decision.admitted:
+            response = await self.upstreams.session.request(
+                incoming.method,
+                URL(target, encoded=True),
+                headers=incoming.forward,
+                data=body.data,
+                allow_redirects=False,
+                timeout=self._timeouts[route.prefix],
+                skip_auto_headers=incoming.skip,
+            )
+        except TimeoutError:
+            if upload is not None and not upload.finished:
+                # Still waiting for the client's body: the client is slow, not the service.
+                breaker.release_probe()
                 await exchange.problem(
                     Problem(
-                        429,
-                        f"Too many requests; retry in {decision.retry_after_s} seconds",
-                        slug="rate-limited",
-                        headers={"Retry-After": str(decision.retry_after_s)},
+                        408,
+                        "The request body did not arrive in time",
+                        slug=ProblemType.REQUEST_TIMEOUT,
                     )
                 )
-                return
-            if not decision.checked:
-                exchange.log_extra["rate_limit"] = "unchecked"
-            if auth_problem is not None:
-                await exchange.problem(
-                    Problem(
-                        401,
-                        auth_problem,
-                        slug="unauthorized",
-                        headers={"WWW-Authenticate": "Bearer"},
-                    )
-                )
-                return
-
-            # Waiting rooms: a hold of an event whose room is on needs an admission token.
-            rooms = self.rooms
-            room_event: str | None = None
-            if (
-                rooms is not None
-                and (room_event := rooms.guarded_event(method, path))
-                and (refused := await rooms.admit(room_event, user_id, seen[_ADMISSION]))
-            ):
-                await exchange.problem(refused)
-                return
-
-            # Request body: refuse what is declared too large before reading a byte of it.
-            data: bytes | AsyncIterator[bytes] | None = None
-            upload: _Upload | None = None
-            declared = _declared_length(seen[_CONTENT_LENGTH])
-            if declared == -1:
-                await exchange.problem(
-                    Problem(400, "Content-Length is not a number", slug="bad-request")
-                )
-                return
-            if declared is not None and declared > self.max_body_bytes:
-                await exchange.problem(_too_large(self.max_body_bytes))
-                return
-            if (declared is not None and declared > 0) or seen[_TRANSFER_ENCODING] is not None:
-                message = await receive()
-                if message["type"] == "http.disconnect":
+                return None
+            breaker.record_failure()
+            await exchange.problem(_timed_out())
+            return None
+        except aiohttp.ClientError as exc:
+            if upload is not None and (upload.too_large or upload.client_gone):
+                breaker.release_probe()
+                if upload.client_gone:
                     exchange.status = 499
-                    return
-                first: bytes = message.get("body", b"")
-                if len(first) > self.max_body_bytes:
-                    await exchange.problem(_too_large(self.max_body_bytes))
-                    return
-                if message.get("more_body", False):
-                    upload = _Upload(first, receive, self.max_body_bytes)
-                    data = upload.chunks()
                 else:
-                    data = first
-
-            if rooms is not None and method == "POST" and path == BOOKINGS_PATH:
-                # A booking's event is its hold's: read from the body, which is then forwarded
-                # as the gateway read it (the service judges exactly what was checked here).
-                if upload is not None:
-                    try:
-                        data = b"".join([chunk async for chunk in upload.chunks()])
-                    except _BodyTooLarge:
-                        await exchange.problem(_too_large(self.max_body_bytes))
-                        return
-                    except _ClientGone:
-                        exchange.status = 499
-                        return
-                    upload = None
-                found = booking_event(data if isinstance(data, bytes) else b"")
-                if found is None:
-                    if rooms.needs_body(method, path):
-                        await exchange.problem(
-                            Problem(
-                                400,
-                                "The body must be a JSON object naming the hold to book",
-                                slug="bad-request",
-                            )
-                        )
-                        return
-                else:
-                    room_event, data = found
-                    forward = [(n, v) for n, v in forward if n.lower() != "content-length"]
-                    if room_event is not None and (
-                        refused := await rooms.admit(room_event, user_id, seen[_ADMISSION])
-                    ):
-                        await exchange.problem(refused)
-                        return
-
-            breaker = self.upstreams.breakers[route.upstream]
-            if not breaker.allow():
-                retry = breaker.retry_after_s()
-                await exchange.problem(
-                    Problem(
-                        503,
-                        "The service behind this path is failing; try again shortly",
-                        slug="upstream-unavailable",
-                        headers={"Retry-After": str(retry)},
-                    )
+                    await exchange.problem(body_too_large(self.max_body_bytes))
+                return None
+            breaker.record_failure()
+            log.warning(
+                "upstream unreachable", extra={"upstream": route.upstream, "error": repr(exc)}
+            )
+            await exchange.problem(
+                Problem(
+                    502,
+                    "The service behind this path could not be reached",
+                    slug=ProblemType.UPSTREAM_UNREACHABLE,
                 )
-                return
-
-            forward.append(("X-Request-ID", rid))
-            forward.append(("X-Forwarded-For", _append_forwarded(forwarded_for, peer)))
-            forward.append(("X-Forwarded-Proto", self._proto(seen[_FORWARDED_PROTO], scope)))
-            forwarded_host = self._forwarded_host(seen[_FORWARDED_HOST], seen[_HOST])
-            if forwarded_host is not None:
-                forward.append(("X-Forwarded-Host", forwarded_host))
-            if self._trace_header is not None and (segment := self._trace_header()):
-                forward.append(("X-Amzn-Trace-Id", segment))
-
-            target = route.upstream + scope.get("raw_path", path.encode()).decode("latin-1")
-            if query := scope.get("query_string"):
-                target += "?" + query.decode("latin-1")
-            asked = time.perf_counter()
-            try:
-                response = await self.upstreams.session.request(
-                    method,
-                    URL(target, encoded=True),
-                    headers=forward,
-                    data=data,
-                    allow_redirects=False,
-                    timeout=self._timeouts[route.prefix],
-                    skip_auto_headers=skip,
-                )
-            except TimeoutError:
-                if upload is not None and not upload.finished:
-                    # Still waiting for the client's body: the client is slow, not the service.
-                    breaker.release_probe()
-                    await exchange.problem(
-                        Problem(408, "The request body did not arrive in time", slug="timeout")
-                    )
-                    return
-                breaker.record_failure()
-                await exchange.problem(_timed_out())
-                return
-            except aiohttp.ClientError as exc:
-                if upload is not None and (upload.too_large or upload.client_gone):
-                    breaker.release_probe()
-                    if upload.client_gone:
-                        exchange.status = 499
-                    else:
-                        await exchange.problem(_too_large(self.max_body_bytes))
-                    return
-                breaker.record_failure()
-                log.warning(
-                    "upstream unreachable",
-                    extra={"upstream": route.upstream, "error": repr(exc)},
-                )
-                await exchange.problem(
-                    Problem(
-                        502,
-                        "The service behind this path could not be reached",
-                        slug="upstream-unreachable",
-                    )
-                )
-                return
-            except BaseException:
-                breaker.release_probe()  # a probe that ended this way told nothing
-                raise
-            breaker.record_success()
-            upstream_ms = (time.perf_counter() - asked) * 1000
-            try:
-                await exchange.relay(response)
-            finally:
-                response.release()
-            if rooms is not None and method in _BODY_METHODS | {"DELETE"}:
-                await rooms.finished(method, path, exchange.status, user_id, room_event)
-        except Exception:
-            log.exception("proxy failure", extra={"path": path})
-            if not exchange.started:
-                await exchange.problem(
-                    Problem(
-                        500, "An unexpected error occurred; it has been logged", slug="internal"
-                    )
-                )
-        finally:
-            if self.access_log.enabled:
-                exchange.log(self.access_log, started, route, client_ip, user_id, upstream_ms)
-            request_id_var.reset(rid_token)
-            if trace_token is not None:
-                trace_id_var.reset(trace_token)
-
-    def _client_ip(self, peer: str, forwarded_for: bytes | None) -> str:
-        """With N trusted proxies in front, the Nth X-Forwarded-For entry from the right; entries
-        further left are whatever the client chose to send."""
-        if self.trusted_proxy_hops <= 0 or not forwarded_for:
-            return peer
-        hops = [part.strip() for part in forwarded_for.decode("latin-1").split(",")]
-        hops = [hop for hop in hops if hop]
-        if not hops:
-            return peer
-        return hops[-self.trusted_proxy_hops] if len(hops) >= self.trusted_proxy_hops else hops[0]
+            )
+            return None
+        except BaseException:
+            breaker.release_probe()  # a probe that ended this way told nothing
+            raise
+        breaker.record_success()
+        incoming.upstream_ms = (time.perf_counter() - asked) * 1000
+        return response
 
     def _proto(self, forwarded_proto: bytes | None, scope: Scope) -> str:
         if self.trusted_proxy_hops > 0 and forwarded_proto:
@@ -587,7 +684,9 @@ class _Exchange:
                 return
             except aiohttp.ClientError:
                 await self.problem(
-                    Problem(502, "The service's answer broke off", slug="upstream-unreachable")
+                    Problem(
+                        502, "The service's answer broke off", slug=ProblemType.UPSTREAM_UNREACHABLE
+                    )
                 )
                 return
             self.status = response.status
@@ -671,13 +770,29 @@ def _declared_length(value: bytes | None) -> int | None:
     return length if length >= 0 else -1
 
 
-def _too_large(limit: int) -> Problem:
-    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
+def _rate_limited(retry_after_s: int) -> Problem:
+    return Problem(
+        429,
+        f"Too many requests; retry in {retry_after_s} seconds",
+        slug=ProblemType.RATE_LIMITED,
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def _circuit_open(retry_after_s: int) -> Problem:
+    return Problem(
+        503,
+        "The service behind this path is failing; try again shortly",
+        slug=ProblemType.UPSTREAM_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after_s)},
+    )
 
 
 def _timed_out() -> Problem:
     return Problem(
-        504, "The service behind this path did not answer in time", slug="upstream-timeout"
+        504,
+        "The service behind this path did not answer in time",
+        slug=ProblemType.UPSTREAM_TIMEOUT,
     )
 
 

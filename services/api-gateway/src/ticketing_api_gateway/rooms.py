@@ -12,9 +12,10 @@ from typing import Any
 import aiohttp
 import orjson
 from fastapi import FastAPI
+from ticketing_common.contracts import WaitingRooms
 from ticketing_common.ids import event_of_hold
 from ticketing_common.internal import SERVICE_TOKEN_HEADER
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_api_gateway.admission import AdmissionKeys, InvalidAdmission
 from ticketing_api_gateway.upstreams import Upstreams
@@ -65,10 +66,10 @@ class RoomDirectory:
                 raw = await response.read()
                 if response.status != 200:
                     raise ValueError(f"events answered {response.status}")
-            items = orjson.loads(raw)["items"]
+            answer = WaitingRooms.model_validate_json(raw)  # contracts.WAITING_ROOMS
             rooms = {}
-            for item in items:
-                config = RoomConfig.from_settings(item)
+            for item in answer.items:
+                config = RoomConfig.from_settings(item.model_dump())
                 rooms[config.event_id] = config
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             if not self._failing:
@@ -151,7 +152,7 @@ def waiting_room_required(event_id: str, detail: str) -> Problem:
     return Problem(
         403,
         detail,
-        slug="waiting-room-required",
+        slug=ProblemType.WAITING_ROOM_REQUIRED,
         title="Join the waiting room",
         event_id=event_id,
         join=f"/api/v1/waiting-room/{event_id}/join",
@@ -189,7 +190,7 @@ class RoomGuard:
             return Problem(
                 503,
                 "The gateway does not know yet which events have a waiting room; try again shortly",
-                slug="waiting-room-unknown",
+                slug=ProblemType.WAITING_ROOM_UNKNOWN,
                 headers={"Retry-After": str(UNKNOWN_RETRY_S)},
             )
         config = self.rooms.get(event_id)

@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common import cursors
-from ticketing_common.problems import Problem, conflict, forbidden, not_found, unauthorized
+from ticketing_common.problems import (
+    Problem,
+    ProblemType,
+    conflict,
+    forbidden,
+    not_found,
+    unauthorized,
+)
 from ticketing_common.security import Principal
 
 from ticketing_auth import repository
@@ -48,7 +55,7 @@ class Accounts:
             raise Problem(
                 422,
                 "The password is too weak: " + "; ".join(problems),
-                slug="weak-password",
+                slug=ProblemType.WEAK_PASSWORD,
                 title="Invalid request",
                 errors=[
                     {"loc": ["body", "password"], "msg": p, "type": "weak_password"}
@@ -66,7 +73,7 @@ class Accounts:
             )
         except repository.EmailTaken:
             raise conflict(
-                "An account with this email already exists", slug="email-taken"
+                "An account with this email already exists", slug=ProblemType.EMAIL_TAKEN
             ) from None
         log.info("user registered", extra={"user_id": user["id"], "role": role})
         return user
@@ -138,7 +145,7 @@ class Accounts:
             raise Problem(
                 422,
                 "Only staff work for an organizer; leave organizer_id out for this role",
-                slug="validation-error",
+                slug=ProblemType.VALIDATION_ERROR,
                 title="Invalid request",
                 errors=[
                     {
@@ -202,7 +209,7 @@ class Accounts:
             raise Problem(
                 404,
                 "No account has this email; ask them to register first",
-                slug="not-found",
+                slug=ProblemType.NOT_FOUND,
             )
         if found["role"] == "staff" and found["organizer_id"] == organizer.user_id:
             return found  # already on the team
@@ -210,13 +217,15 @@ class Accounts:
             raise conflict(
                 f"This account is {_article(found['role'])}; only a customer account can become "
                 "staff",
-                slug="not-a-customer",
+                slug=ProblemType.NOT_A_CUSTOMER,
             )
         user = await repository.set_role(
             self.db, found["id"], "staff", organizer.user_id, only_if_role="customer"
         )
         if user is None:
-            raise conflict("The account changed meanwhile; try again", slug="not-a-customer")
+            raise conflict(
+                "The account changed meanwhile; try again", slug=ProblemType.NOT_A_CUSTOMER
+            )
         log.info("staff added", extra={"user_id": user["id"], "organizer_id": organizer.user_id})
         return user
 
@@ -287,7 +296,7 @@ def _invalid_organizer(organizer_id: str | None) -> Problem:
     return Problem(
         422,
         message,
-        slug="validation-error",
+        slug=ProblemType.VALIDATION_ERROR,
         title="Invalid request",
         errors=[{"loc": ["body", "organizer_id"], "msg": message, "type": "invalid_organizer"}],
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 
 import redis.asyncio as aioredis
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 # KEYS: attempts per address, failures per address, failures per account
 # ARGV: address window s, attempts ceiling, address failure limit, account failure limit
@@ -48,7 +48,7 @@ def _too_many(retry_after: int, what: str) -> Problem:
     return Problem(
         429,
         f"Too many login attempts {what}; try again in {max(retry_after, 1)} seconds",
-        slug="login-throttled",
+        slug=ProblemType.LOGIN_THROTTLED,
         headers={"Retry-After": str(max(retry_after, 1))},
     )
 

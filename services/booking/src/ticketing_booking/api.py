@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
+from ticketing_common.contracts import Sales
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
-from ticketing_common.problems import conflict, forbidden
+from ticketing_common.problems import ProblemType, conflict, forbidden
 from ticketing_common.security import CurrentUser
 
 from ticketing_booking.deps import Saga
@@ -17,7 +18,6 @@ from ticketing_booking.schemas import (
     BookingPage,
     BookingStatus,
     PublicKey,
-    SoldOut,
     TicketOut,
 )
 from ticketing_booking.tickets import qr_svg
@@ -69,17 +69,13 @@ async def list_bookings(
     list may be narrowed to one `status` or the bookings holding a `seat_id`."""
     filters = {"status": status, "seat_id": seat_id}
     if event_id is None:
-        items, next_cursor = await saga.store.page(
-            "user-index", "user_id", user.user_id, limit, cursor, **filters
-        )
+        items, next_cursor = await saga.store.user_bookings(user.user_id, limit, cursor, **filters)
     else:
         if user.role not in ("organizer", "admin"):
             raise forbidden("Only organizers and admins list an event's bookings")
         if not user.is_admin and await saga.events.organizer_of(event_id) != user.user_id:
             raise forbidden("This event is not yours")
-        items, next_cursor = await saga.store.page(
-            "event-index", "event_id", event_id, limit, cursor, **filters
-        )
+        items, next_cursor = await saga.store.event_bookings(event_id, limit, cursor, **filters)
     page = BookingPage.model_validate(
         {"items": [b.public() for b in items], "next_cursor": next_cursor}
     )
@@ -123,7 +119,7 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     if booking.status != "confirmed":
         raise conflict(
             f"Tickets exist only for confirmed bookings (this one is {booking.status})",
-            "not-confirmed",
+            ProblemType.NOT_CONFIRMED,
             booking_status=booking.status,
         )
     return [
@@ -137,7 +133,7 @@ async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     ]
 
 
-@internal.get("/events/{event_id}/sold", response_model=SoldOut)
+@internal.get("/events/{event_id}/sold", response_model=Sales)
 async def sold(event_id: str, saga: Saga) -> Any:
     """What is sold for an event, per booking, and the holds of bookings awaiting payment
     (inventory rebuilds and reconciles its state from this)."""

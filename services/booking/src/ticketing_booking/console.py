@@ -11,7 +11,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ticketing_common.problems import Problem, not_found
+from ticketing_common.contracts import Contact
+from ticketing_common.problems import not_found
 from ticketing_common.security import Principal
 
 from ticketing_booking.clients import AuthClient, InventoryClient
@@ -89,19 +90,19 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def bookings_csv(bookings: list[Booking], people: dict[str, dict[str, Any]]) -> str:
+def bookings_csv(bookings: list[Booking], people: dict[str, Contact]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
     writer.writerow(CSV_COLUMNS)
     for booking in bookings:
-        person = people.get(booking.user_id, {})
+        person = people.get(booking.user_id)
         writer.writerow(
             [
                 booking.booking_id,
                 booking.status,
                 booking.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                _cell(str(person.get("name", ""))),
-                _cell(str(person.get("email", ""))),
+                _cell(person.name if person else ""),
+                _cell(person.email if person else ""),
                 booking.user_id,
                 " ".join(booking.seat_ids),
                 booking.section_id or "",
@@ -144,10 +145,9 @@ class SalesConsole:
         if cached is not None and time.monotonic() - cached[0] < self.summary_cache_s:
             return cached[1]
         bookings = await self.store.all_for_event(event_id)
-        availability = await self.inventory.availability(event_id)
-        sections = availability["sections"] if availability else []
+        sections = await self.inventory.availability(event_id) or []
         seats = {
-            name: sum(int(section[name]) for section in sections)
+            name: sum(getattr(section, name) for section in sections)
             for name in ("capacity", "available", "held", "sold")
         }
         summary = {
@@ -155,10 +155,7 @@ class SalesConsole:
             "currency": next((b.currency for b in bookings), None),
             "generated_at": datetime.now(UTC),
             "sections": [
-                {
-                    name: section[name]
-                    for name in ("section_id", "capacity", "available", "held", "sold")
-                }
+                section.model_dump(include={"section_id", "capacity", "available", "held", "sold"})
                 for section in sections
             ],
             "seats": seats,
@@ -183,8 +180,8 @@ class SalesConsole:
         cursor: str | None,
     ) -> tuple[list[Booking], str | None]:
         await self.owners.check(user, event_id, "list this event's bookings")
-        return await self.store.page(
-            "event-index", "event_id", event_id, limit, cursor, status=status, seat_id=seat_id
+        return await self.store.event_bookings(
+            event_id, limit, cursor, status=status, seat_id=seat_id
         )
 
     async def export(self, user: Principal, event_id: str, status: str | None) -> str:
@@ -216,9 +213,4 @@ class SalesConsole:
         return refunded
 
     async def _owner(self, event_id: str) -> str | None:
-        try:
-            return await self.owners.organizer_of(event_id)
-        except Problem as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return await self.owners.organizer_of(event_id)

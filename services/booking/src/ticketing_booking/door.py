@@ -27,10 +27,16 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from ticketing_common.security import Principal
 
+from ticketing_booking.dynamo import (
+    EVENT_INDEX,
+    decode_cursor,
+    encode_cursor,
+    from_attributes,
+    to_attributes,
+)
 from ticketing_booking.models import Booking
-from ticketing_booking.outbox import from_attributes, to_attributes
 from ticketing_booking.owners import EventOwners
-from ticketing_booking.store import BookingStore, decode_cursor, encode_cursor
+from ticketing_booking.store import BookingStore
 from ticketing_booking.tickets import InvalidTicket, TicketSigner, verify
 
 log = logging.getLogger(__name__)
@@ -103,7 +109,7 @@ class CheckInStore:
     ) -> tuple[list[dict[str, Any]], str | None]:
         arguments: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": "event-index",
+            "IndexName": EVENT_INDEX,
             "KeyConditionExpression": "event_id = :p",
             "ExpressionAttributeValues": to_attributes({":p": CHECKIN_PARTITION + event_id}),
             "Limit": limit,
@@ -118,7 +124,7 @@ class CheckInStore:
     async def count(self, event_id: str) -> int:
         arguments: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": "event-index",
+            "IndexName": EVENT_INDEX,
             "KeyConditionExpression": "event_id = :p",
             "ExpressionAttributeValues": to_attributes({":p": CHECKIN_PARTITION + event_id}),
             "Select": "COUNT",

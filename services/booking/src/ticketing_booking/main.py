@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from fastapi import FastAPI
 from ticketing_common.app import create_service_app
-from ticketing_common.bus import Bus, Consumer
-from ticketing_common.facts import Envelope
+from ticketing_common.bus import Bus, Consumer, Subscriptions
+from ticketing_common.facts import EventCancelled, PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.logging import configure_logging
 from ticketing_common.redis import RedisClient
@@ -66,21 +65,14 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
     owners = EventOwners(events)
     checkins = CheckInStore(store)
 
-    def handle(method: Any) -> Any:
-        async def handler(envelope: Envelope, fact: Any) -> None:
-            await method(fact)
-
-        return handler
-
     consumer = Consumer(
         redis,
         "booking",
-        {
-            "payment.succeeded": handle(saga.payment_succeeded),
-            "payment.failed": handle(saga.payment_failed),
-            "payment.refunded": handle(saga.payment_refunded),
-            "event.cancelled": handle(saga.event_cancelled),
-        },
+        Subscriptions()
+        .on(PaymentSucceeded, saga.payment_succeeded)
+        .on(PaymentFailed, saga.payment_failed)
+        .on(PaymentRefunded, saga.payment_refunded)
+        .on(EventCancelled, saga.event_cancelled),
         claim_idle_s=settings.bus_claim_idle_s,
         backoff_s=settings.bus_backoff_s,
         max_attempts=settings.bus_max_attempts,

@@ -10,7 +10,22 @@ from typing import Any, Literal
 from ticketing_common.facts import Ticket
 
 Status = Literal["pending_payment", "confirmed", "cancelled", "expired", "refunded", "failed"]
-FINAL: frozenset[str] = frozenset({"cancelled", "refunded", "failed"})
+
+# Which status may follow which: the saga's one state machine (docs/architecture.md draws it).
+# A paid booking ends confirmed or with its money back; a late payment revives an expired or
+# failed booking (its seats re-claimed if still free). Staying in a status is always allowed.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    "pending_payment": frozenset({"confirmed", "cancelled", "expired", "failed", "refunded"}),
+    "expired": frozenset({"confirmed", "failed", "refunded"}),  # paid after the hold lapsed
+    "failed": frozenset({"confirmed", "refunded"}),  # a success after a failed attempt
+    "cancelled": frozenset({"refunded"}),  # paid after it was cancelled: the money goes back
+    "confirmed": frozenset({"refunded"}),
+    "refunded": frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    """A bug: the saga tried to move a booking along an edge TRANSITIONS does not have."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +75,14 @@ class Booking:
             return list(self.seat_ids)
         return [self.section_id or ""] * self.quantity
 
+    def may_become(self, status: Status) -> bool:
+        return status == self.status or status in TRANSITIONS[self.status]
+
     def evolve(self, **changes: Any) -> Booking:
+        """The next version of the booking; every change of status is checked here."""
+        status = changes.get("status", self.status)
+        if not self.may_become(status):
+            raise IllegalTransition(f"booking {self.booking_id}: {self.status} → {status}")
         return replace(self, **changes, version=self.version + 1)
 
     def to_item(self) -> dict[str, Any]:

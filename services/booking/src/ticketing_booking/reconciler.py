@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import FastAPI
+from ticketing_common.contracts import PaymentState
 from ticketing_common.redis import RedisClient
 
 from ticketing_booking.clients import PaymentClient
@@ -81,8 +81,8 @@ class PaymentReconciler:
             )
         return changed
 
-    async def _settle(self, payment: dict[str, Any], changed: dict[str, str]) -> None:
-        payment_id = payment["payment_id"]
+    async def _settle(self, payment: PaymentState, changed: dict[str, str]) -> None:
+        payment_id = payment.payment_id
         try:
             done = await self.saga.reconcile_payment(payment)
         except Exception as exc:
@@ -94,4 +94,4 @@ class PaymentReconciler:
             return
         self.retry.discard(payment_id)
         if done is not None:
-            changed[payment["booking_id"]] = done
+            changed[payment.booking_id] = done

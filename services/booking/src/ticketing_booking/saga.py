@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ticketing_common.contracts import PaymentState
 from ticketing_common.facts import (
     BookingCancelled,
     BookingConfirmed,
@@ -31,7 +32,8 @@ from ticketing_common.facts import (
     PaymentRefunded,
     PaymentSucceeded,
 )
-from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.peers import PeerUnavailable
+from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.security import Principal
 
 from ticketing_booking import store as errors
@@ -84,32 +86,32 @@ class BookingSaga:
         hold = await self.inventory.hold(hold_id)
         if hold is None:
             raise not_found("Hold", hold_id)
-        if hold["user_id"] != user.user_id:
-            raise conflict("This hold belongs to someone else", "hold-not-yours")
-        expires_at = datetime.fromisoformat(str(hold["expires_at"]).replace("Z", "+00:00"))
-        if hold["status"] != "held" or expires_at <= datetime.now(UTC):
+        if hold.user_id != user.user_id:
+            raise conflict("This hold belongs to someone else", ProblemType.HOLD_NOT_YOURS)
+        expires_at = hold.expires_at
+        if hold.status != "held" or expires_at <= datetime.now(UTC):
             # No longer bookable; but if it was booked, booking it again answers that booking.
             existing = await self.store.booking_for_hold(hold_id)
             if existing:
                 return await self._existing(user, existing), False
             raise conflict(
-                f"The hold is {hold['status'] if hold['status'] != 'held' else 'expired'}",
-                "hold-expired",
+                f"The hold is {hold.status if hold.status != 'held' else 'expired'}",
+                ProblemType.HOLD_EXPIRED,
             )
         # A live hold booked already (a retried request) is found by the create below failing.
         quote = await self.events.quote(hold)
-        seat_ids = tuple(hold.get("seat_ids") or ())
+        seat_ids = tuple(hold.seat_ids)
         booking = Booking(
             booking_id=uuid.uuid4().hex,
             user_id=user.user_id,
-            event_id=hold["event_id"],
+            event_id=hold.event_id,
             hold_id=hold_id,
             seat_ids=seat_ids,
-            section_id=hold.get("section_id"),
-            quantity=int(hold.get("quantity") or len(seat_ids)),
+            section_id=hold.section_id,
+            quantity=hold.quantity or len(seat_ids),
             status="pending_payment",
-            amount_cents=int(quote["amount_cents"]),
-            currency=str(quote["currency"]),
+            amount_cents=quote.amount_cents,
+            currency=quote.currency,
             hold_expires_at=expires_at,
             created_at=datetime.now(UTC),
         )
@@ -124,7 +126,7 @@ class BookingSaga:
     async def _existing(self, user: Principal, booking_id: str) -> Booking:
         booking = await self.store.get(booking_id)
         if booking is None or booking.user_id != user.user_id:
-            raise conflict("This hold is already booked", "hold-booked")
+            raise conflict("This hold is already booked", ProblemType.HOLD_BOOKED)
         if booking.status == "pending_payment" and booking.payment is None:
             booking = await self._with_payment(booking)
         return booking
@@ -140,7 +142,7 @@ class BookingSaga:
                 if current.payment is not None:
                     return current
                 booking = current
-        raise Problem(503, "The booking is changing too fast; try again", slug="busy")
+        raise Problem(503, "The booking is changing too fast; try again", slug=ProblemType.BUSY)
 
     async def visible(self, user: Principal, booking_id: str) -> Booking:
         """The booking as its owner (or an admin) reads it; a confirmed one may come from
@@ -167,10 +169,12 @@ class BookingSaga:
             if booking.paid:
                 raise conflict(
                     "The payment has just arrived and is being confirmed; try again shortly",
-                    "payment-in-progress",
+                    ProblemType.PAYMENT_IN_PROGRESS,
                 )
             return await self._cancel_unpaid(booking, "cancelled by the customer")
-        raise conflict(f"A booking that is {booking.status} cannot be cancelled", "not-cancellable")
+        raise conflict(
+            f"A booking that is {booking.status} cannot be cancelled", ProblemType.NOT_CANCELLABLE
+        )
 
     async def refund(self, booking_id: str, reason: str) -> Booking | None:
         """An organizer's or admin's refund of a paid booking (the money back, the seats back on
@@ -183,7 +187,7 @@ class BookingSaga:
             if booking.status != "confirmed":
                 raise conflict(
                     f"Only a confirmed booking can be refunded; this one is {booking.status}",
-                    "not-refundable",
+                    ProblemType.NOT_REFUNDABLE,
                     booking_status=booking.status,
                 )
             return await self._refund_confirmed(booking, reason)
@@ -203,7 +207,7 @@ class BookingSaga:
             booking = await self.store.save(
                 booking, booking.evolve(paid=True, payment=booking.payment or payment)
             )
-        if booking.status in ("pending_payment", "expired", "failed"):
+        if booking.status != "confirmed" and booking.may_become("confirmed"):
             return await self._confirm(booking)
         if booking.status == "cancelled":
             return await self._refund_unconfirmed(
@@ -271,7 +275,10 @@ class BookingSaga:
         if booking.refund_id is not None or booking.status in ("cancelled", "expired", "failed"):
             # Our own refund completing, or a booking that holds nothing: bookkeeping only.
             return await self.store.save(booking, booking.evolve(payment_refunded=True))
-        reason = "refunded at the payment provider"
+        # The fact carries the reason the refund was asked for: when it is our own refund (an
+        # organizer's, say) settling the booking before the request that asked for it does, the
+        # organizer's reason is the one kept.
+        reason = fact.reason or "refunded at the payment provider"
         refunded = booking.evolve(
             status="refunded",
             paid=True,
@@ -307,43 +314,43 @@ class BookingSaga:
 
     # --- reconciliation: payment's store is the truth about money --------------------------
 
-    async def reconcile_payment(self, payment: dict[str, Any]) -> str | None:
+    async def reconcile_payment(self, payment: PaymentState) -> str | None:
         """Bring a booking in line with its payment's state in payment's store, as the lost or
         dead-lettered fact would have. Returns the fact it stood in for, or None if the booking
         agreed already."""
-        booking = await self.store.get(str(payment["booking_id"]))
+        booking = await self.store.get(payment.booking_id)
         if booking is None:
             return None
-        status = payment["status"]
+        status = payment.status
         money_kept = booking.refund_id is None and not booking.payment_refunded
         if status == "succeeded" and booking.status != "confirmed" and money_kept:
             await self.payment_succeeded(
                 PaymentSucceeded(
-                    payment_id=payment["payment_id"],
+                    payment_id=payment.payment_id,
                     booking_id=booking.booking_id,
-                    amount_cents=payment["amount_cents"],
-                    currency=payment["currency"],
-                    provider=payment["provider"],
+                    amount_cents=payment.amount_cents,
+                    currency=payment.currency,
+                    provider=payment.provider,
                 )
             )
             return "payment.succeeded"
-        if status == "refunded" and not booking.payment_refunded and payment["refund_id"]:
+        if status == "refunded" and not booking.payment_refunded and payment.refund_id:
             await self.payment_refunded(
                 PaymentRefunded(
-                    payment_id=payment["payment_id"],
+                    payment_id=payment.payment_id,
                     booking_id=booking.booking_id,
-                    refund_id=payment["refund_id"],
-                    amount_cents=payment["amount_cents"],
-                    currency=payment["currency"],
+                    refund_id=payment.refund_id,
+                    amount_cents=payment.amount_cents,
+                    currency=payment.currency,
                 )
             )
             return "payment.refunded"
         if status == "failed" and booking.status == "pending_payment" and not booking.paid:
             await self.payment_failed(
                 PaymentFailed(
-                    payment_id=payment["payment_id"],
+                    payment_id=payment.payment_id,
                     booking_id=booking.booking_id,
-                    reason=payment.get("failure_reason") or "",
+                    reason=payment.failure_reason or "",
                 )
             )
             return "payment.failed"
@@ -386,7 +393,7 @@ class BookingSaga:
         if booking.payment is not None:
             # Never expire a booking whose money arrived: ask payment's store, not only the bus.
             payment = await self.payments.state(booking.payment.payment_id)
-            if payment["status"] in ("succeeded", "refunded"):
+            if payment.status in ("succeeded", "refunded"):
                 await self.reconcile_payment(payment)
                 current = await self.store.get(booking.booking_id)
                 assert current is not None
@@ -454,10 +461,10 @@ class BookingSaga:
         booking's claims no longer hold them."""
         try:
             await self.inventory.release_sold(booking, seat_ids)
-        except Problem as exc:
+        except PeerUnavailable as exc:
             log.warning(
                 "inventory not told of seats given back; its reconciler will release them",
-                extra={"booking_id": booking.booking_id, "error": exc.detail},
+                extra={"booking_id": booking.booking_id, "error": str(exc)},
             )
 
     def _standing(self, booking: Booking) -> Standing | None:
@@ -469,8 +476,8 @@ class BookingSaga:
         """Seats back on sale now; if this fails the hold's TTL frees them anyway."""
         try:
             await self.inventory.release_hold(booking.hold_id)
-        except Problem as exc:
+        except PeerUnavailable as exc:
             log.warning(
                 "hold not released; it will expire",
-                extra={"hold_id": booking.hold_id, "error": exc.detail},
+                extra={"hold_id": booking.hold_id, "error": str(exc)},
             )

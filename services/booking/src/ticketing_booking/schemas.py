@@ -55,34 +55,6 @@ class PublicKey(BaseModel):
     secret_format: str
 
 
-class SoldEntry(BaseModel):
-    booking_id: str
-    seat_ids: list[str]
-    section_id: str | None
-    quantity: int
-
-
-class BookedHold(BaseModel):
-    hold_id: str
-    booking_id: str
-    user_id: str
-    seat_ids: list[str]
-    section_id: str | None
-    quantity: int
-    expires_at: datetime
-
-
-class SoldOut(BaseModel):
-    """An event's durable truth, as inventory rebuilds and reconciles its state from it."""
-
-    sold: list[SoldEntry] = Field(description="Confirmed bookings: what they bought")
-    holds: list[BookedHold] = Field(description="Holds of bookings awaiting payment")
-    unsettled: list[str] = Field(
-        description="Bookings that may be sold their seats any moment (awaiting or confirming "
-        "a payment): inventory keeps their sales"
-    )
-
-
 # --- the organizer's console ------------------------------------------------------------------
 
 BookingStatus = Literal[

@@ -22,7 +22,6 @@ steps) always read DynamoDB.
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections import OrderedDict
@@ -31,14 +30,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from botocore.exceptions import ClientError
 from ticketing_common.facts import FactData
-from ticketing_common.problems import Problem
 
-from ticketing_booking.dynamo import DynamoDB
+from ticketing_booking.dynamo import (
+    EVENT_INDEX,
+    USER_INDEX,
+    DynamoDB,
+    decode_cursor,
+    encode_cursor,
+    from_attributes,
+    shard_of,
+    to_attributes,
+)
 from ticketing_booking.models import Booking
-from ticketing_booking.outbox import Outbox, from_attributes, shard_of, to_attributes
+from ticketing_booking.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -149,16 +155,40 @@ class BookingStore:
                 owners[seat_id] = item["owner"]
         return owners
 
-    async def page(
+    async def user_bookings(
+        self,
+        user_id: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+        seat_id: str | None = None,
+    ) -> tuple[list[Booking], str | None]:
+        """One page of a user's bookings, optionally only those in `status` or holding
+        `seat_id`."""
+        return await self._page(USER_INDEX, "user_id", user_id, limit, cursor, status, seat_id)
+
+    async def event_bookings(
+        self,
+        event_id: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+        seat_id: str | None = None,
+    ) -> tuple[list[Booking], str | None]:
+        """One page of an event's bookings, narrowed like `user_bookings`."""
+        return await self._page(EVENT_INDEX, "event_id", event_id, limit, cursor, status, seat_id)
+
+    async def _page(
         self,
         index: str,
         key: str,
         value: str,
         limit: int,
         cursor: str | None,
-        *,
-        status: str | None = None,
-        seat_id: str | None = None,
+        status: str | None,
+        seat_id: str | None,
     ) -> tuple[list[Booking], str | None]:
         """One page of bookings from a GSI (`user-index`/`user_id`, `event-index`/`event_id`),
         optionally only those in `status` or holding `seat_id`."""
@@ -198,7 +228,7 @@ class BookingStore:
         bookings: list[Booking] = []
         cursor = None
         while True:
-            page, cursor = await self.page("event-index", "event_id", event_id, 500, cursor)
+            page, cursor = await self.event_bookings(event_id, 500, cursor)
             bookings.extend(page)
             if cursor is None:
                 return bookings
@@ -208,7 +238,7 @@ class BookingStore:
         for shard in range(SHARDS):
             arguments: dict[str, Any] = {
                 "TableName": self.table,
-                "IndexName": "event-index",
+                "IndexName": EVENT_INDEX,
                 "KeyConditionExpression": "event_id = :p",
                 "FilterExpression": "expires_at <= :before",
                 "ExpressionAttributeValues": to_attributes(
@@ -463,17 +493,3 @@ def _reasons_from_message(message: str) -> list[str]:
         return []
     inside = message[message.rindex("[") + 1 : message.rindex("]")]
     return [part.strip() for part in inside.split(",")]
-
-
-def encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(key)).decode()
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "The cursor is not valid", slug="bad-cursor") from exc
-    if not isinstance(key, dict):
-        raise Problem(400, "The cursor is not valid", slug="bad-cursor")
-    return key

@@ -5,6 +5,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
+from ticketing_common.contracts import (
+    InventoryEvents,
+    InventoryLayout,
+    Quote,
+    QuoteIn,
+    SearchDocuments,
+    WaitingRooms,
+    WaitingRoomSettings,
+)
 from ticketing_common.http_cache import (
     IMMUTABLE,
     NO_STORE,
@@ -23,18 +32,11 @@ from ticketing_events.schemas import (
     EventPatch,
     EventStatus,
     InternalEvent,
-    InventoryEvents,
-    InventoryLayout,
     Layout,
-    Quote,
-    QuoteIn,
-    SearchDocuments,
     Seatmap,
     Venue,
     VenueIn,
     VenuePage,
-    WaitingRooms,
-    WaitingRoomSettings,
     WaitingRoomSettingsIn,
 )
 

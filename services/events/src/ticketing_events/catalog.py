@@ -7,16 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from ticketing_common.contracts import QuoteIn
 from ticketing_common.facts import EventPublished
 from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
+from ticketing_events.clients import InventoryClient
 from ticketing_events.events import check_visible, event_fact
-from ticketing_events.inventory import Inventory
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
-from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage, QuoteIn
+from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage
 from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, inventory_layout, venue_view
 
@@ -33,7 +34,7 @@ class Catalog:
     def __init__(
         self,
         connect: Callable[[], Awaitable[repository.Reader]],
-        inventory: Inventory,
+        inventory: InventoryClient,
         venues: VenueCache,
         reads: ReadCache,
         layouts: LayoutCache,

@@ -10,15 +10,20 @@ from fastapi import FastAPI
 from ticketing_common.database import Database
 
 from ticketing_events import repository
+from ticketing_events.clients import InventoryClient
 from ticketing_events.events import close_inventory
-from ticketing_events.inventory import Inventory
 
 log = logging.getLogger(__name__)
 
 
 class InventoryCloser:
     def __init__(
-        self, database: Database, inventory: Inventory, *, interval_s: float, batch_size: int = 50
+        self,
+        database: Database,
+        inventory: InventoryClient,
+        *,
+        interval_s: float,
+        batch_size: int = 50,
     ) -> None:
         self.database = database
         self.inventory = inventory

@@ -13,8 +13,8 @@ from ticketing_common.database import Database, DbSession
 from ticketing_common.resources import resource
 
 from ticketing_events.catalog import Catalog
+from ticketing_events.clients import InventoryClient
 from ticketing_events.events import Events
-from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
 from ticketing_events.seatmap import LayoutCache
 from ticketing_events.venues import VenueCache, Venues
@@ -23,8 +23,8 @@ from ticketing_events.venues import VenueCache, Venues
 # thread hop per dependency per request for what is an attribute lookup.
 
 
-def _inventory(conn: HTTPConnection) -> Inventory:
-    inventory: Inventory = conn.app.state.inventory
+def _inventory(conn: HTTPConnection) -> InventoryClient:
+    inventory: InventoryClient = conn.app.state.inventory
     return inventory
 
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.errors import PeerUnavailable
 from ticketing_common.facts import EventCancelled, EventFact, EventPublished, EventUpdated
 from ticketing_common.outbox import add_fact
-from ticketing_common.problems import Problem, conflict, forbidden, not_found
+from ticketing_common.problems import ProblemType, conflict, forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
-from ticketing_events.inventory import Inventory, LayoutMismatch
+from ticketing_events.clients import InventoryClient, LayoutMismatch
 from ticketing_events.pricing import currency_of, min_price_cents
 from ticketing_events.readcache import ReadCache
 from ticketing_events.rules import (
@@ -69,7 +70,7 @@ def check_visible(user: Principal | None, event: dict[str, Any] | None, event_id
 
 class Events:
     def __init__(
-        self, db: AsyncSession, inventory: Inventory, venues: VenueCache, reads: ReadCache
+        self, db: AsyncSession, inventory: InventoryClient, venues: VenueCache, reads: ReadCache
     ) -> None:
         self.db = db
         self.inventory = inventory
@@ -116,7 +117,7 @@ class Events:
             if event["status"] != "draft":
                 raise conflict(
                     f"Only draft events can be edited; this one is {event['status']}",
-                    slug="not-a-draft",
+                    slug=ProblemType.NOT_A_DRAFT,
                 )
             current = {field: event[field] for field in EDITABLE}
             try:
@@ -157,9 +158,11 @@ class Events:
                 await self.db.rollback()
                 return event  # publishing twice is harmless
             if event["status"] == "cancelled":
-                raise conflict("A cancelled event cannot be published", slug="event-cancelled")
+                raise conflict(
+                    "A cancelled event cannot be published", slug=ProblemType.EVENT_CANCELLED
+                )
             if event["starts_at"] <= datetime.now(UTC):
-                raise conflict("The event has already started", slug="event-started")
+                raise conflict("The event has already started", slug=ProblemType.EVENT_STARTED)
             venue = await self.venues.get(self.db, event["venue_id"])
             assert venue is not None  # foreign key
             layout = inventory_layout(venue["sections"], event["section_tiers"])
@@ -216,7 +219,7 @@ class Events:
             if event["status"] == "cancelled":
                 raise conflict(
                     "A cancelled event sells nothing: it needs no waiting room",
-                    slug="event-cancelled",
+                    slug=ProblemType.EVENT_CANCELLED,
                 )
             check_waiting_room(body.enabled, body.opens_at)
             room = await repository.put_waiting_room(self.db, event_id, **body.model_dump())
@@ -244,12 +247,12 @@ class Events:
         return venue
 
 
-async def close_inventory(db: AsyncSession, inventory: Inventory, event_id: str) -> bool:
+async def close_inventory(db: AsyncSession, inventory: InventoryClient, event_id: str) -> bool:
     """Stop inventory selling a cancelled event and remember it did. False if inventory could
     not be told now (the closer retries)."""
     try:
         await inventory.close(event_id)
-    except Problem as exc:
+    except PeerUnavailable as exc:
         log.warning(
             "inventory not closed yet; will retry", extra={"event_id": event_id, "error": str(exc)}
         )

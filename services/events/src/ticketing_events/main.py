@@ -9,8 +9,8 @@ from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
 
 from ticketing_events.api import events_api, internal, venues_api
+from ticketing_events.clients import InventoryClient
 from ticketing_events.closing import InventoryCloser
-from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
 from ticketing_events.seatmap import LayoutCache
 from ticketing_events.settings import EventsSettings
@@ -30,7 +30,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     services = ServiceClient(
         settings.service_token.get_secret_value(), timeout_s=settings.inventory_timeout_s
     )
-    inventory = Inventory(
+    inventory = InventoryClient(
         services,
         settings.inventory_url,
         layout_timeout_s=settings.inventory_layout_timeout_s,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ticketing_common.contracts import QuoteIn
+
 from ticketing_events.rules import unprocessable
-from ticketing_events.schemas import QuoteIn
 from ticketing_events.venues import find_seat
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 
 def unprocessable(*errors: tuple[list[str | int], str, str]) -> Problem:
@@ -14,7 +14,7 @@ def unprocessable(*errors: tuple[list[str | int], str, str]) -> Problem:
     return Problem(
         422,
         "; ".join(message for _, message, _ in errors),
-        slug="validation-error",
+        slug=ProblemType.VALIDATION_ERROR,
         title="Invalid request",
         errors=[{"loc": loc, "msg": msg, "type": kind} for loc, msg, kind in errors],
     )

@@ -362,21 +362,6 @@ class WaitingRoomSettingsIn(Strict):
     )
 
 
-class WaitingRoomSettings(BaseModel):
-    event_id: str
-    enabled: bool
-    opens_at: datetime | None
-    admission_per_minute: int
-    max_shoppers: int
-    shopping_minutes: int
-
-
-class WaitingRooms(BaseModel):
-    items: list[WaitingRoomSettings] = Field(
-        description="Every room that is on, of events that are not cancelled"
-    )
-
-
 # --- internal ----------------------------------------------------------------------------------
 
 
@@ -384,50 +369,3 @@ class InternalEvent(Event):
     venue_name: str
     currency: str
     min_price_cents: int
-
-
-class QuoteIn(Strict):
-    seat_ids: Annotated[
-        list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=100)
-    ] = []
-    section_id: str | None = None
-    quantity: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
-
-
-class QuoteLine(BaseModel):
-    seat_id: str | None
-    section_id: str
-    tier: str
-    price_cents: int
-
-
-class Quote(BaseModel):
-    event_id: str
-    event_status: EventStatus
-    amount_cents: int
-    currency: str
-    lines: list[QuoteLine]
-
-
-class SearchDocuments(BaseModel):
-    items: list[dict[str, Any]] = Field(description="event.published fact data, one per event")
-    next_cursor: str | None
-
-
-class InventoryEvent(BaseModel):
-    event_id: str
-    status: Literal["open", "closed"] = Field(description="closed: cancelled, no new holds")
-
-
-class InventoryEvents(BaseModel):
-    items: list[InventoryEvent]
-    next_cursor: str | None
-
-
-class InventoryLayout(BaseModel):
-    event_id: str
-    status: Literal["open", "closed"]
-    layout: dict[str, list[dict[str, Any]]] = Field(
-        description="`seats` [{seat_id, section_id, price_tier}] and `standing` [{section_id, "
-        "capacity, price_tier}], as inventory's PUT layout takes them"
-    )

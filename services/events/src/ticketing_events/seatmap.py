@@ -28,7 +28,8 @@ from itertools import chain
 from typing import Any
 
 import orjson
-from ticketing_common.problems import Problem
+from ticketing_common.contracts import AvailabilityBits, SectionAvailability
+from ticketing_common.errors import PeerUnavailable
 from ticketing_common.seats import bit_indexes
 
 from ticketing_events.venues import capacity_of, seat_ids
@@ -213,28 +214,23 @@ class EventLayout:
             pieces=_cut(seatmap, mark.encode(), order),
         )
 
-    def seatmap(self, event_status: str, bits: dict[str, Any] | None) -> bytes:
+    def seatmap(self, event_status: str, bits: AvailabilityBits | None) -> bytes:
         """The contract's seat map with inventory's `bits` (None: nothing sold or held yet, as
         for a draft, which inventory does not know)."""
         sold = held = 0
-        counts: dict[str, dict[str, Any]] = {}
+        counts: dict[str, SectionAvailability] = {}
         total = (self.seat_count + 7) // 8 * 8
         if bits is not None:
-            if bits["seat_count"] != self.seat_count:
-                raise Problem(
-                    502,
-                    "Inventory's seats do not match the event's layout",
-                    slug="dependency-error",
-                    service="inventory",
-                )
-            sold = int.from_bytes(base64.b64decode(bits["sold"]), "big")
-            held = int.from_bytes(base64.b64decode(bits["held"]), "big") & ~sold
-            counts = {s["section_id"]: s for s in bits["sections"]}
+            if bits.seat_count != self.seat_count:
+                raise PeerUnavailable("inventory", "its seats do not match the event's layout")
+            sold = int.from_bytes(base64.b64decode(bits.sold), "big")
+            held = int.from_bytes(base64.b64decode(bits.held), "big") & ~sold
+            counts = {s.section_id: s for s in bits.sections}
         values: list[bytes] = [orjson.dumps(event_status)]
         for section in self.sections:
-            live = counts.get(section.section_id, {})
-            held_here, sold_here = int(live.get("held", 0)), int(live.get("sold", 0))
-            available = int(live.get("available", section.capacity - held_here - sold_here))
+            live = counts.get(section.section_id)
+            held_here, sold_here = (live.held, live.sold) if live else (0, 0)
+            available = live.available if live else section.capacity - held_here - sold_here
             values += (b"%d" % available, b"%d" % held_here, b"%d" % sold_here)
         parts: list[bytes] = []
         for piece in self.pieces:

@@ -21,8 +21,8 @@ from ticketing_common.problems import Problem
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
+from ticketing_events.clients import InventoryClient
 from ticketing_events.events import Events
-from ticketing_events.inventory import Inventory
 from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import EventIn, VenueIn
 from ticketing_events.settings import SeedSettings
@@ -259,7 +259,7 @@ async def seed(settings: SeedSettings, today: date | None = None) -> dict[str, i
     await services.start()
     created = {"venues": 0, "events": 0, "published": 0}
     try:
-        inventory = Inventory(
+        inventory = InventoryClient(
             services,
             settings.inventory_url,
             layout_timeout_s=settings.inventory_layout_timeout_s,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from ticketing_common.problems import conflict, forbidden, not_found
+from ticketing_common.problems import ProblemType, conflict, forbidden, not_found
 from ticketing_common.security import Principal
 
 from ticketing_events import cursors, repository
@@ -109,7 +109,7 @@ class Venues:
                 raise conflict(
                     "This venue already has events, so its sections can no longer change; "
                     "create a new venue instead",
-                    slug="venue-in-use",
+                    slug=ProblemType.VENUE_IN_USE,
                 )
             updated = await repository.update_venue(self.db, venue_id, **_stored(body))
             await self.db.commit()

@@ -4,22 +4,11 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from ticketing_common.idempotency import idempotency
-from ticketing_common.internal import internal_router
-from ticketing_common.security import CurrentUser
-
-from ticketing_inventory.deps import EventId, HoldId, InventoryService
-from ticketing_inventory.fastpath import bearer_user, parse_body, path_event_id, small_body
-from ticketing_inventory.ids import EVENT_ID_PATTERN
-from ticketing_inventory.layout import prepare_layout
-from ticketing_inventory.schemas import (
-    Availability,
+from ticketing_common.contracts import (
     AvailabilityBits,
     ClosedOut,
     ConfirmIn,
     ConfirmOut,
-    Hold,
-    HoldIn,
     HoldRecord,
     LayoutIn,
     LayoutOut,
@@ -28,6 +17,15 @@ from ticketing_inventory.schemas import (
     ReleasedOut,
     SoldIn,
 )
+from ticketing_common.idempotency import idempotency
+from ticketing_common.internal import internal_router
+from ticketing_common.security import CurrentUser, authenticated
+
+from ticketing_inventory.deps import EventId, HoldId, InventoryService
+from ticketing_inventory.fastpath import parse_body, path_event_id, small_body
+from ticketing_inventory.ids import EVENT_ID_PATTERN
+from ticketing_inventory.layout import prepare_layout
+from ticketing_inventory.schemas import Availability, Hold, HoldIn
 from ticketing_inventory.store import HoldView, Inventory
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
@@ -121,7 +119,7 @@ async def create_hold(request: Request) -> Response:
     # The seat-hold hot path: served by fastpath.FastPath, it reads its own inputs (the
     # parameters and responses above are declared for the OpenAPI schema).
     event_id = path_event_id(request)
-    user = await bearer_user(request)
+    user = await authenticated(request)
     body = parse_body(HoldIn, await small_body(request, MAX_HOLD_BODY_BYTES))
     inventory: Inventory = request.app.state.inventory
     idem = await _hold_idempotency(request, user, request.headers.get("idempotency-key"))

@@ -33,8 +33,8 @@ async def _run(command: str, event_id: str | None, settings: InventorySettings) 
     await services.start()
     try:
         healer = healer_of(settings, services)
-        healer.attach(await load_inventory(settings, redis.connection, batching=False))
-        events = [event_id] if event_id else sorted(await healer.truth.events())
+        healer.attach(await load_inventory(settings, redis.connection))
+        events = [event_id] if event_id else sorted(await healer.events.events())
         _say(f"{command}: {len(events)} event(s)")
         failed = 0
         for number, event in enumerate(events, 1):

@@ -8,8 +8,9 @@ problems itself. The routes stay ordinary FastAPI routes: documented in the Open
 served by FastAPI as usual in an app without this middleware. Measured with bench/holds.py
 (variants in bench/variants.py): a third less CPU per hold than through the router.
 
-The helpers below read what the endpoints need the way FastAPI would: the token as CurrentUser
-does, and bodies and path parameters with the same problem answers as the service's handlers.
+The helpers below read what the endpoints need with the shared library's pieces, as FastAPI's
+routes do: the caller (`security.authenticated`, as CurrentUser), and bodies and path parameters
+with the same problems (`problems.invalid_request`, `problems.body_too_large`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from ticketing_common.problems import Problem, unauthorized
-from ticketing_common.resources import resource
-from ticketing_common.security import InvalidToken, Principal, TokenVerifier
+from ticketing_common.problems import Problem, body_too_large, invalid_request
 
 from ticketing_inventory.ids import EVENT_ID_PATTERN
 
@@ -83,22 +82,6 @@ def _errors(
     ]
 
 
-def invalid_request(errors: list[dict[str, Any]]) -> Problem:
-    """The problem the service answers for a request that fails validation (see
-    ticketing_common.problems): 400 for malformed JSON, else 422, each listing `errors`."""
-    if any(error["type"] == "json_invalid" for error in errors):
-        return Problem(
-            400, "The request body is not valid JSON", slug="malformed-json", errors=errors
-        )
-    return Problem(
-        422,
-        "The request does not match the schema",
-        slug="validation-error",
-        title="Invalid request",
-        errors=errors,
-    )
-
-
 def path_event_id(request: Request) -> str:
     event_id: str = request.path_params["event_id"]
     if not _EVENT_ID.match(event_id):
@@ -111,30 +94,15 @@ def path_event_id(request: Request) -> str:
     return event_id
 
 
-async def bearer_user(request: Request) -> Principal:
-    """The caller, as CurrentUser would resolve it (401 without a valid bearer token)."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
-        raise unauthorized("This endpoint needs a bearer token")
-    try:
-        return await resource(request, TokenVerifier).verify(credentials)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
-
-
 async def small_body(request: Request, limit: int) -> bytes:
     """The body, refused (413) past `limit` bytes: the service-wide limit is sized for layouts."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     body = await request.body()  # cached: the idempotency key's check reads it again
     if len(body) > limit:  # a chunked body (no Content-Length)
-        raise _too_large(limit)
+        raise body_too_large(limit)
     return body
-
-
-def _too_large(limit: int) -> Problem:
-    return Problem(413, f"The request body exceeds {limit} bytes", slug="body-too-large")
 
 
 def parse_body(model: type[M], raw: bytes) -> M:

@@ -25,13 +25,13 @@ import uuid
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Degraded, Resource
 
+from ticketing_inventory.clients import BookingClient, EventsClient
 from ticketing_inventory.keys import EPOCH_KEY, RECONCILER_LOCK_KEY
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.store import Inventory, Rebuilt, Repairs, StateWatcher, unknown_event
-from ticketing_inventory.truth import Truth
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def rebuilding(event_id: str, retry_after_s: int) -> Problem:
     return Problem(
         503,
         f"The seat inventory of event {event_id!r} is being rebuilt; try again in a moment",
-        slug="inventory-rebuilding",
+        slug=ProblemType.INVENTORY_REBUILDING,
         headers={"Retry-After": str(retry_after_s)},
         retry_after=retry_after_s,
     )
@@ -67,8 +67,11 @@ class Healer(Resource, StateWatcher):
 
     name = "state"
 
-    def __init__(self, truth: Truth, settings: HealerSettings) -> None:
-        self.truth = truth
+    def __init__(
+        self, events: EventsClient, booking: BookingClient, settings: HealerSettings
+    ) -> None:
+        self.events = events
+        self.booking = booking
         self.settings = settings
         self.known: dict[str, str] | None = None  # event -> open | closed; None: not listed yet
         self.listed_at = 0.0
@@ -148,7 +151,7 @@ class Healer(Resource, StateWatcher):
         stale = now - self.listed_at >= self.settings.events_refresh_s
         if self.known is None or epoch is None or stale:
             try:
-                self.known = await self.truth.events()
+                self.known = await self.events.events()
                 self.listed_at = now
             except Exception as exc:
                 if now - self._warned_at >= self.settings.events_refresh_s:  # not every tick
@@ -229,10 +232,10 @@ class Healer(Resource, StateWatcher):
     async def rebuild_from_truth(self, event_id: str, *, force: bool) -> Rebuilt | None:
         """Rebuild one event from events and booking. Not forced: only if it has no state (None
         when it had). Raises NotOnSale when events says it never went on sale."""
-        layout = await self.truth.layout(event_id)
+        layout = await self.events.layout(event_id)
         if layout is None:
             raise NotOnSale(event_id)
-        sales = await self.truth.sales(event_id)
+        sales = await self.booking.sales(event_id)
         return await self.inventory.rebuild(
             event_id,
             prepare_layout(layout.layout),
@@ -277,7 +280,7 @@ class Healer(Resource, StateWatcher):
         """Compare one event with booking's truth and repair it. A sale that no booking holds is
         released only once it was extra for `RECONCILE_GRACE_S` (a confirmation may be between
         inventory and booking's write when first seen)."""
-        sales = await self.truth.sales(event_id)
+        sales = await self.booking.sales(event_id)
         now = time.monotonic()
         seen = self._extra.get(event_id, {})
         due = [b for b, first in seen.items() if now - first >= self.settings.reconcile_grace_s]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from ticketing_common.problems import Problem
+from ticketing_common.contracts import BookedHold, LayoutIn, SoldIn
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.seats import natural_key
 
 from ticketing_inventory.ids import section_of_seat
-from ticketing_inventory.schemas import BookedHold, LayoutIn, SoldIn
 
 MAX_SECTIONS = 1024  # the Lua scripts pack a section number into 10 bits
 
@@ -44,7 +44,9 @@ class PreparedLayout:
 
 
 def _invalid(detail: str, **extensions: Any) -> Problem:
-    return Problem(422, detail, slug="invalid-layout", title="Invalid layout", **extensions)
+    return Problem(
+        422, detail, slug=ProblemType.INVALID_LAYOUT, title="Invalid layout", **extensions
+    )
 
 
 def prepare_layout(layout: LayoutIn) -> PreparedLayout:
@@ -110,7 +112,7 @@ def prepare_sold(layout: PreparedLayout, sold: list[SoldIn]) -> list[list[object
                 raise Problem(
                     409,
                     f"Seat {seat!r} is sold to both {owner[seat]!r} and {sale.booking_id!r}",
-                    slug="sold-twice",
+                    slug=ProblemType.SOLD_TWICE,
                     seat_id=seat,
                 )
         section_no = -1
@@ -123,7 +125,7 @@ def prepare_sold(layout: PreparedLayout, sold: list[SoldIn]) -> list[list[object
                 raise Problem(
                     409,
                     f"More places of {sale.section_id!r} are sold than it holds",
-                    slug="oversold",
+                    slug=ProblemType.OVERSOLD,
                     section_id=sale.section_id,
                 )
         seats = [layout.packed(index_of[seat]) for seat in sale.seat_ids]

@@ -6,13 +6,13 @@ from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import AnyRedis, RedisClient
 
 from ticketing_inventory.api import create_hold, internal, router
+from ticketing_inventory.clients import BookingClient, EventsClient
 from ticketing_inventory.fastpath import serve_ahead_of_router
 from ticketing_inventory.healer import Healer, HealerSettings
-from ticketing_inventory.scripts import CallBatcher, ScriptCaller, Scripts
+from ticketing_inventory.scripts import CallBatcher, Scripts
 from ticketing_inventory.settings import InventorySettings
 from ticketing_inventory.store import Inventory, Limits
 from ticketing_inventory.sweeper import sweep_forever
-from ticketing_inventory.truth import Truth
 
 
 def redis_of(settings: InventorySettings) -> RedisClient:
@@ -23,9 +23,9 @@ def redis_of(settings: InventorySettings) -> RedisClient:
     )
 
 
-async def load_inventory(
-    settings: InventorySettings, redis: AnyRedis, *, batching: bool
-) -> Inventory:
+async def load_inventory(settings: InventorySettings, redis: AnyRedis) -> Inventory:
+    """The inventory over `redis`: the Lua calls of one event-loop turn go out as one pipeline
+    (CallBatcher; bench/holds.py measured it against a call each)."""
     scripts = Scripts(redis)
     await scripts.load()
     limits = Limits(
@@ -34,16 +34,14 @@ async def load_inventory(
         max_active_holds_per_user=settings.max_active_holds_per_user,
         record_ttl_ms=settings.hold_record_retention_s * 1000,
     )
-    call = CallBatcher(redis) if batching else ScriptCaller()
-    return Inventory(redis, scripts, call, limits)
+    return Inventory(redis, scripts, CallBatcher(redis), limits)
 
 
 def healer_of(settings: InventorySettings, services: ServiceClient) -> Healer:
-    truth = Truth(
-        services, settings.events_url, settings.booking_url, timeout_s=settings.truth_timeout_s
-    )
+    timeout_s = settings.truth_timeout_s
     return Healer(
-        truth,
+        EventsClient(services, settings.events_url, timeout_s=timeout_s),
+        BookingClient(services, settings.booking_url, timeout_s=timeout_s),
         HealerSettings(
             interval_s=settings.heal_interval_s,
             events_refresh_s=settings.events_refresh_s,
@@ -62,9 +60,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
     healer = healer_of(settings, services)
 
     async def prepare(app: FastAPI) -> None:
-        inventory = await load_inventory(
-            settings, redis.connection, batching=settings.redis_batching
-        )
+        inventory = await load_inventory(settings, redis.connection)
         healer.attach(inventory)
         app.state.inventory = inventory
 

@@ -22,7 +22,6 @@ class InventorySettings(ServiceSettings, RedisSettings):
     sweep_batch: int = Field(default=1000, ge=1, le=5000)
 
     # Send the Lua calls that requests make in the same event-loop turn as one pipeline.
-    redis_batching: bool = True
 
     # Where the truth lives when Redis loses it (healer.py): events (which events went on sale,
     # their layouts) and booking (what is sold, holds of bookings awaiting payment).

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.contracts import BookedHold, Claim, SoldIn
+from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.redis import AnyRedis
 
 from ticketing_inventory.availability import SeatIds, decode_availability, decode_bits
@@ -24,7 +25,6 @@ from ticketing_inventory.keys import (
     user_holds_key,
 )
 from ticketing_inventory.layout import PreparedLayout, prepare_holds, prepare_sold
-from ticketing_inventory.schemas import BookedHold, Claim, SoldIn
 from ticketing_inventory.scripts import Arg, ScriptCaller, Scripts
 
 SEAT_ID_CACHE_EVENTS = 32  # events whose seat ids (up to megabytes each) a process keeps
@@ -94,7 +94,7 @@ class Repairs:
 
 
 def unknown_event(event_id: str) -> Problem:
-    return Problem(404, f"Event {event_id!r} has no inventory", slug="unknown-event")
+    return Problem(404, f"Event {event_id!r} has no inventory", slug=ProblemType.UNKNOWN_EVENT)
 
 
 class StateWatcher:
@@ -149,7 +149,7 @@ class Inventory:
             raise Problem(
                 422,
                 f"A hold takes at most {self.limits.max_seats_per_hold} seats or places",
-                slug="too-many-seats",
+                slug=ProblemType.TOO_MANY_SEATS,
                 limit=self.limits.max_seats_per_hold,
             )
 
@@ -186,7 +186,7 @@ class Inventory:
             what = "places" if section_id else "seats"
             raise conflict(
                 f"Some {what} are not available; nothing was held",
-                slug="seats-unavailable",
+                slug=ProblemType.SEATS_UNAVAILABLE,
                 unavailable=unavailable,
                 **({"available": int(reply[2])} if section_id else {}),
             )
@@ -194,23 +194,27 @@ class Inventory:
             raise self.watcher.missing_state(event_id)
         if outcome == b"unknown-seats":
             unknown = _texts(reply[1])
-            raise Problem(404, "Some seats do not exist", slug="unknown-seats", unknown=unknown)
+            raise Problem(
+                404, "Some seats do not exist", slug=ProblemType.UNKNOWN_SEATS, unknown=unknown
+            )
         if outcome == b"unknown-section":
-            raise Problem(404, f"Section {section_id!r} does not exist", slug="unknown-section")
+            raise Problem(
+                404, f"Section {section_id!r} does not exist", slug=ProblemType.UNKNOWN_SECTION
+            )
         if outcome == b"not-standing":
             raise Problem(
                 422,
                 f"Section {section_id!r} is seated: hold its seats by seat_ids",
-                slug="not-standing",
+                slug=ProblemType.NOT_STANDING,
             )
         if outcome == b"closed":
-            raise conflict("This event takes no new holds", slug="event-closed")
+            raise conflict("This event takes no new holds", slug=ProblemType.EVENT_CLOSED)
         if outcome == b"too-many-holds":
             limit = self.limits.max_active_holds_per_user
             raise conflict(
                 f"You already have {int(reply[1])} active holds on this event (the limit is "
                 f"{limit}); release one or let it expire",
-                slug="too-many-holds",
+                slug=ProblemType.TOO_MANY_HOLDS,
                 limit=limit,
             )
         raise RuntimeError(f"unexpected answer from the hold script: {reply!r}")
@@ -267,7 +271,7 @@ class Inventory:
         if outcome == b"confirmed":
             raise conflict(
                 "This hold was confirmed: its seats are sold (release-sold gives them back)",
-                slug="hold-confirmed",
+                slug=ProblemType.HOLD_CONFIRMED,
             )
 
     async def confirm(
@@ -302,17 +306,20 @@ class Inventory:
         if outcome == b"taken":
             raise conflict(
                 "The hold expired and some of its seats were taken since; nothing was sold",
-                slug="seats-taken",
+                slug=ProblemType.SEATS_TAKEN,
                 unavailable=_texts(reply[1]),
             )
         if outcome == b"released":
-            raise conflict("The hold was released", slug="hold-released")
+            raise conflict("The hold was released", slug=ProblemType.HOLD_RELEASED)
         if outcome == b"confirmed-elsewhere":
             raise conflict(
-                "The hold is confirmed for another booking", slug="hold-confirmed-elsewhere"
+                "The hold is confirmed for another booking",
+                slug=ProblemType.HOLD_CONFIRMED_ELSEWHERE,
             )
         if outcome == b"closed":
-            raise conflict("The hold expired and the event takes no new holds", slug="event-closed")
+            raise conflict(
+                "The hold expired and the event takes no new holds", slug=ProblemType.EVENT_CLOSED
+            )
         if outcome == b"unknown-event":
             raise self.watcher.missing_state(event_id)
         raise RuntimeError(f"unexpected answer from the confirm script: {reply!r}")
@@ -363,7 +370,7 @@ class Inventory:
         if outcome == b"mismatch":
             raise conflict(
                 "This event's inventory was initialised with a different layout",
-                slug="layout-mismatch",
+                slug=ProblemType.LAYOUT_MISMATCH,
             )
         await self.redis.sadd(EVENTS_KEY, event_id)
         self.watcher.initialised(event_id, "open")
@@ -463,10 +470,15 @@ class Inventory:
             raise self.watcher.missing_state(event_id)
         if outcome == b"unknown-seats":
             raise Problem(
-                404, "Some seats do not exist", slug="unknown-seats", unknown=_texts(reply[1])
+                404,
+                "Some seats do not exist",
+                slug=ProblemType.UNKNOWN_SEATS,
+                unknown=_texts(reply[1]),
             )
         if outcome == b"unknown-section":
-            raise Problem(404, f"{section_id!r} is not a standing section", slug="unknown-section")
+            raise Problem(
+                404, f"{section_id!r} is not a standing section", slug=ProblemType.UNKNOWN_SECTION
+            )
         raise RuntimeError(f"unexpected answer from the release-sold script: {reply!r}")
 
     async def availability(self, event_id: str, with_seats: bool) -> dict[str, Any]:

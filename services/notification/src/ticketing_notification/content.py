@@ -24,7 +24,7 @@ from ticketing_common.facts import (
     BookingRefunded,
 )
 
-from ticketing_notification.directory import EventDetails, Recipient
+from ticketing_notification.clients import EventDetails, Recipient
 
 SUBJECTS = {
     BookingConfirmed.type: "Your tickets for {title}",

@@ -8,8 +8,8 @@ from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import RedisClient
 
 from ticketing_notification.api import router
+from ticketing_notification.clients import AuthClient, EventsClient
 from ticketing_notification.content import Composer
-from ticketing_notification.directory import Directory
 from ticketing_notification.notifier import Notifier
 from ticketing_notification.settings import NotificationSettings
 from ticketing_notification.transports import MailTransport, SesTransport, SmtpTransport
@@ -44,7 +44,8 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     transport = build_transport(settings)
     notifier = Notifier(
         database,
-        Directory(services, settings.auth_url, settings.events_url),
+        AuthClient(services, settings.auth_url),
+        EventsClient(services, settings.events_url),
         Composer(settings.site_url),
         transport,
         sender=settings.mail_from,
@@ -52,7 +53,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     consumer = Consumer(
         redis,
         "notification",
-        notifier.handlers(),
+        notifier.subscriptions(),
         max_attempts=settings.bus_max_attempts,
         backoff_s=settings.bus_backoff_s,
         max_backoff_s=settings.bus_max_backoff_s,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ticketing_common.bus import Handler, PermanentFailure
+from ticketing_common.bus import PermanentFailure, Subscriptions
 from ticketing_common.database import Database
-from ticketing_common.facts import BookingFact, Envelope
+from ticketing_common.facts import FACT_TYPES, BookingFact, Envelope
 
 from ticketing_notification import repository
+from ticketing_notification.clients import AuthClient, EventsClient, RecipientUnknown
 from ticketing_notification.content import KINDS, Composer
-from ticketing_notification.directory import Directory, RecipientUnknown
 from ticketing_notification.mime import build_message
 from ticketing_notification.transports import MailTransport, PermanentSendError
 
@@ -29,20 +29,25 @@ class Notifier:
     def __init__(
         self,
         database: Database,
-        directory: Directory,
+        auth: AuthClient,
+        events: EventsClient,
         composer: Composer,
         transport: MailTransport,
         *,
         sender: str,
     ) -> None:
         self.database = database
-        self.directory = directory
+        self.auth = auth
+        self.events = events
         self.composer = composer
         self.transport = transport
         self.sender = sender
 
-    def handlers(self) -> dict[str, Handler]:
-        return dict.fromkeys(sorted(KINDS), self.handle)
+    def subscriptions(self) -> Subscriptions:
+        subscriptions = Subscriptions()
+        for kind in sorted(KINDS):
+            subscriptions.on_delivery(FACT_TYPES[kind], self.handle)
+        return subscriptions
 
     async def handle(self, envelope: Envelope, fact: Any) -> None:
         if not isinstance(fact, BookingFact) or envelope.type not in KINDS:
@@ -59,11 +64,11 @@ class Notifier:
                 log.info("already sent; skipped", extra={"envelope_id": envelope.id})
                 return
         try:
-            recipient = await self.directory.recipient(fact.user_id)
+            recipient = await self.auth.recipient(fact.user_id)
         except RecipientUnknown:
             await self._failed(envelope, f"user {fact.user_id} is unknown to auth", final=True)
             raise PermanentFailure(f"no such user {fact.user_id}") from None
-        event = await self.directory.event(fact.event_id)
+        event = await self.events.event(fact.event_id)
         email = self.composer.compose(envelope.type, fact, recipient, event)
         message = build_message(email, self.sender, f"<{envelope.id}@notification.ticketing>")
         try:

@@ -4,6 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import AwareDatetime
+from ticketing_common.contracts import (
+    PaymentChanges,
+    PaymentCreated,
+    PaymentIn,
+    PaymentState,
+    RefundIn,
+    RefundOut,
+)
 from ticketing_common.internal import internal_router
 from ticketing_common.security import AdminUser, CurrentUser
 
@@ -12,12 +20,6 @@ from ticketing_payment.payments import public
 from ticketing_payment.schemas import (
     Anomaly,
     Payment,
-    PaymentChanges,
-    PaymentCreated,
-    PaymentIn,
-    PaymentState,
-    RefundIn,
-    RefundOut,
     SimulateAccepted,
     SimulateIn,
     WebhookReceived,

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
-from ticketing_common.problems import Problem, conflict, not_found
+from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.security import Principal
 
 from ticketing_payment import repository as repo
@@ -87,7 +87,8 @@ class Payments:
             currency,
         ):
             raise conflict(
-                "This booking already has a payment with other details", "payment-mismatch"
+                "This booking already has a payment with other details",
+                ProblemType.PAYMENT_MISMATCH,
             )
         if payment["provider_payment_id"] is None:
             intent = await self.provider.create_intent(reference(payment))
@@ -112,7 +113,7 @@ class Payments:
             if payment["status"] != "succeeded":
                 raise conflict(
                     f"Only a succeeded payment can be refunded (this one is {payment['status']})",
-                    "payment-not-refundable",
+                    ProblemType.PAYMENT_NOT_REFUNDABLE,
                     payment_status=payment["status"],
                 )
             await repo.insert_refund(
@@ -152,7 +153,7 @@ class Payments:
             raise Problem(
                 409,
                 f"The payment is {payment['status']}; only an open payment can be confirmed",
-                slug="payment-not-open",
+                slug=ProblemType.PAYMENT_NOT_OPEN,
                 payment_status=payment["status"],
             )
         await self.db.commit()  # end the read transaction: the webhook applies in its own
@@ -205,4 +206,4 @@ def _decode_position(cursor: str) -> tuple[datetime, str]:
         at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(at), str(payment_id)
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "The cursor is not valid", slug="bad-cursor") from exc
+        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR) from exc

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 import orjson
 import stripe
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Resource
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ProviderUnavailable(Problem):
         super().__init__(
             503,
             f"The payment provider is unavailable ({reason}); try again shortly",
-            slug="provider-unavailable",
+            slug=ProblemType.PROVIDER_UNAVAILABLE,
             headers={"Retry-After": "2"},
         )
 
@@ -179,7 +179,7 @@ class StripeProvider(Resource):
             raise Problem(
                 502,
                 "The payment provider refused the request",
-                slug="provider-error",
+                slug=ProblemType.PROVIDER_ERROR,
                 provider_code=exc.code,
             ) from exc
 

@@ -1,40 +1,13 @@
+"""Payment's public bodies (docs/api.md); its internal ones are the commands' in
+ticketing_common.contracts."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-PaymentStatus = Literal["creating", "requires_payment", "succeeded", "failed", "refunded"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PaymentIn(Strict):
-    booking_id: Id
-    user_id: Id
-    amount_cents: int = Field(ge=0, le=100_000_000)
-    currency: Currency
-
-
-class PaymentCreated(BaseModel):
-    payment_id: str
-    provider: str
-    client_secret: str
-    status: PaymentStatus
-
-
-class RefundIn(Strict):
-    reason: Annotated[str, StringConstraints(max_length=255)] = ""
-
-
-class RefundOut(BaseModel):
-    refund_id: str
-    status: Literal["pending", "succeeded", "failed"]
+from pydantic import BaseModel, Field
+from ticketing_common.contracts import PaymentStatus, Strict
 
 
 class Payment(BaseModel):
@@ -61,24 +34,6 @@ class WebhookReceived(BaseModel):
         description="applied | duplicate | stale | ignored | unknown-payment | amount-mismatch "
         "(signed, but for another amount or currency: not applied, kept for admins)"
     )
-
-
-class PaymentState(BaseModel):
-    payment_id: str
-    booking_id: str
-    status: PaymentStatus
-    provider: str
-    amount_cents: int
-    currency: str
-    failure_reason: str | None
-    refund_id: str | None
-    refund_status: Literal["pending", "succeeded", "failed"] | None
-    updated_at: datetime
-
-
-class PaymentChanges(BaseModel):
-    items: list[PaymentState]
-    next_cursor: str | None
 
 
 class Anomaly(BaseModel):

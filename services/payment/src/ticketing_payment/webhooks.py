@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common.database import Database
 from ticketing_common.facts import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ticketing_common.outbox import add_fact
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_payment import repository as repo
 from ticketing_payment.tables import outbox
@@ -29,6 +29,7 @@ from ticketing_payment.tables import outbox
 log = logging.getLogger(__name__)
 
 SOURCE = "payment"
+REFUNDED_AT_PROVIDER = "refunded at the payment provider"  # a refund made in Stripe's dashboard
 PAYABLE = ("creating", "requires_payment", "failed")  # states a success may still move on from
 
 
@@ -95,7 +96,9 @@ class WebhookProcessor:
             # cannot carry a valid signature either.
             log.warning("webhook signature refused", extra={"error": str(exc)})
             raise Problem(
-                400, "The Stripe-Signature is missing, invalid or too old", slug="bad-signature"
+                400,
+                "The Stripe-Signature is missing, invalid or too old",
+                slug=ProblemType.BAD_SIGNATURE,
             ) from exc
         # stripe only refuses signatures too old; one from the future is as suspect (a clock
         # far off, or a signature made to outlive the replay window).
@@ -105,12 +108,14 @@ class WebhookProcessor:
             raise Problem(
                 400,
                 "The Stripe-Signature is dated in the future beyond the tolerance",
-                slug="bad-signature",
+                slug=ProblemType.BAD_SIGNATURE,
             )
         try:
             event = StripeEvent.model_validate(orjson.loads(payload))
         except (orjson.JSONDecodeError, ValidationError) as exc:
-            raise Problem(400, "The body is not a Stripe event", slug="malformed-event") from exc
+            raise Problem(
+                400, "The body is not a Stripe event", slug=ProblemType.MALFORMED_EVENT
+            ) from exc
         obj = event.data.object
         async with self.database.session() as db, db.begin():
             created = datetime.fromtimestamp(event.created, UTC)
@@ -215,7 +220,7 @@ class WebhookProcessor:
                 provider_refund_id=obj.get("id"),
                 amount_cents=int(obj.get("amount") or payment["amount_cents"]),
                 currency=payment["currency"],
-                reason="refunded at the provider",
+                reason=REFUNDED_AT_PROVIDER,
                 status="pending",
             )
             refund = await repo.refund_of_payment(db, payment["id"], lock=True)
@@ -238,6 +243,7 @@ class WebhookProcessor:
                     refund_id=refund["id"],
                     amount_cents=refund["amount_cents"],
                     currency=refund["currency"],
+                    reason=refund["reason"],
                 ),
                 SOURCE,
             )

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Resource
 
 from ticketing_search.model import SearchDocument, SearchQuery, SearchResult
@@ -33,7 +33,7 @@ class SearchUnavailable(Problem):
         super().__init__(
             503,
             f"Search is unavailable ({reason}); try again shortly",
-            slug="search-unavailable",
+            slug=ProblemType.SEARCH_UNAVAILABLE,
             headers={"Retry-After": "2"},
         )
 

@@ -14,7 +14,7 @@ from ticketing_common.logging import configure_logging
 from ticketing_common.problems import Problem
 
 from ticketing_search.backend import ReindexFailed, ReindexReport
-from ticketing_search.events_client import search_documents
+from ticketing_search.clients import EventsClient
 from ticketing_search.main import build_backend
 from ticketing_search.settings import SearchSettings
 
@@ -43,7 +43,8 @@ async def reindex(settings: SearchSettings) -> ReindexReport:
             await item.start()
             started.append(item)
         started_at = datetime.now(UTC)  # before the first page: facts after it win
-        pages = search_documents(client, settings.events_url, settings.reindex_page_size)
+        events = EventsClient(client, settings.events_url)
+        pages = events.search_documents(settings.reindex_page_size)
         return await backend.reindex(pages, started_at)
     finally:
         for item in reversed(started):

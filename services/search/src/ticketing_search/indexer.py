@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ticketing_common.bus import Handler, PermanentFailure
+from ticketing_common.bus import PermanentFailure, Subscriptions
 from ticketing_common.facts import (
     Envelope,
     EventCancelled,
@@ -24,12 +24,13 @@ class Indexer:
     def __init__(self, backend: SearchBackend) -> None:
         self.backend = backend
 
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            EventPublished.type: self.on_event,
-            EventUpdated.type: self.on_event,
-            EventCancelled.type: self.on_event,
-        }
+    def subscriptions(self) -> Subscriptions:
+        return (
+            Subscriptions()
+            .on_delivery(EventPublished, self.on_event)
+            .on_delivery(EventUpdated, self.on_event)
+            .on_delivery(EventCancelled, self.on_event)
+        )
 
     async def on_event(self, envelope: Envelope, fact: Any) -> None:
         # The envelope's time versions the write: a redelivered or overtaken fact is a no-op.

@@ -45,7 +45,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     consumer = Consumer(
         redis,
         "search",
-        Indexer(backend).handlers(),
+        Indexer(backend).subscriptions(),
         max_attempts=settings.bus_max_attempts,
         backoff_s=settings.bus_backoff_s,
         max_backoff_s=settings.bus_max_backoff_s,
