@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,11 @@ OPENSEARCH = "<opensearch stand-in>"
 # CloudFront answers during an on-sale: thousands of people reading the same few events and the
 # first page of the listing within the 5 s their answers may be cached.
 EDGE_HIT_RATIO = 0.9
+# The crowds the waiting room is sized for: (people arriving per second, for how long, admitted
+# per minute). The load test's burst (loadtest/README.md, "The waiting room": 240 people at 8 a
+# second, 180 admitted a minute), and on-sales of 60,000 and 300,000 people arriving within a
+# minute, admitted at the room's default rate.
+ROOM_CROWDS = ((8.0, 30.0, 180), (1_000.0, 60.0, 600), (5_000.0, 60.0, 600))
 
 
 @dataclass
@@ -111,6 +116,7 @@ class Fixture:
     confirmed_booking: str
     hold_id: str
     user_id: str
+    room_event: str  # an event whose waiting room is on, with the first account waiting in it
 
 
 def subject(token: str) -> str:
@@ -168,6 +174,25 @@ def prepare_fixture(accounts: int) -> Fixture:
         time.sleep(0.25)
     else:
         raise SystemExit("the confirmed booking never confirmed: is the stack healthy?")
+    room_event = create_onsale_event(
+        organizer, f"Capacity Room {tag}", venue_body(f"room {tag}", 1, 1, 10, 0)
+    )
+    # Opened a minute ago at one a minute: nobody is admitted while it is measured (a room
+    # turned on after its opening starts with an empty bucket), everyone who joins waits.
+    organizer.call(
+        "PUT",
+        f"/api/v1/events/{room_event}/waiting-room",
+        json={
+            "enabled": True,
+            "opens_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+            "admission_per_minute": 1,
+            "max_shoppers": 1,
+            "shopping_minutes": 10,
+        },
+    )
+    time.sleep(3)  # the gateway reads the rooms every 2 s
+    for token in reversed(tokens[:50]):  # 49 ahead of the first account, which polls
+        api(GATEWAY, token=token).post(f"/api/v1/waiting-room/{room_event}/join")
     return Fixture(
         tokens=[(subject(t), t) for t in tokens],
         steady=steady,
@@ -176,6 +201,7 @@ def prepare_fixture(accounts: int) -> Fixture:
         confirmed_booking=confirmed["booking_id"],
         hold_id=hold(first, steady, {"seat_ids": ["S1-3-1"]}),
         user_id=subject(first),
+        room_event=room_event,
     )
 
 
@@ -199,6 +225,13 @@ def cases(fx: Fixture) -> list[Case]:
             "api-gateway/proxy",
             "authenticated GET, JWT verified, rate-limited, proxied to a trivial upstream",
             "/api/v1/bookings/any",
+            headers=user,
+        ),
+        Case(
+            "api-gateway/room-poll",
+            "GET /api/v1/waiting-room/{id}: JWT verified, the place ranked in Redis (one batched "
+            "script call), the estimate and Retry-After",
+            f"/api/v1/waiting-room/{fx.room_event}",
             headers=user,
         ),
         Case("events/list", "GET /api/v1/events?limit=20", "/api/v1/events?limit=20"),
@@ -661,6 +694,15 @@ def main() -> None:
             capacity.render_measurements(measured),
             f"Mix (share of public requests): {capacity.render_shares(shares)}.",
             capacity.render_needs(args.rps, result, cached, args.edge_hit_ratio),
+            "The waiting room at an on-sale (`capacity.room_load`: each waiting person polls at "
+            "the pace the room sets, a join counted at a poll's cost; only the admitted move on "
+            "to the seat map and inventory):",
+            capacity.render_room(
+                [
+                    capacity.room_load(arrivals, seconds, per_minute, measured)
+                    for arrivals, seconds, per_minute in ROOM_CROWDS
+                ]
+            ),
         ]
     )
     print(text, flush=True)

@@ -5,6 +5,7 @@ can compare Locust's counts with the server's."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import uuid
@@ -32,10 +33,23 @@ class Platform:
         self.fail_every: dict[str, int] = {}  # route -> answer 500 to every n-th request
         self.contest_every = 0  # answer every n-th hold 409, as if someone had been faster
         self.seen: Counter[str] = Counter()
+        # Waiting rooms: event -> settings; everyone who joins is admitted at once, in order.
+        self.rooms: dict[str, Any] = {}
+        self.admitted: list[str] = []
+        self.admission = ""  # the X-Admission-Token of the request being answered
+        self.refused_without_admission = 0
 
     # --- routing --------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: Any, user: str | None):
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: Any,
+        user: str | None,
+        admission: str = "",
+    ):
         parts = [p for p in path.split("/") if p]
         route = (
             method
@@ -47,6 +61,7 @@ class Platform:
             every = self.fail_every.get(route)
             if every and self.seen[route] % every == 0:
                 return route, 500, {"type": "about:blank", "title": "boom", "status": 500}
+            self.admission = admission
             status, answer = self.dispatch(method, parts, query, body, user)
         return route, status, answer
 
@@ -67,6 +82,8 @@ class Platform:
             return 201, {"venue_id": venue_id}
         if p[:3] == ["api", "v1", "events"]:
             return self.events_api(method, p[3:], q, body)
+        if p[:3] == ["api", "v1", "waiting-room"]:
+            return self.room_api(method, p[3:], user)
         if p[:3] == ["api", "v1", "search"]:
             items = [self.listing(e) for e in self.events.values()]
             if p[3] == "suggest":
@@ -123,7 +140,38 @@ class Platform:
             return 200, event
         if p[1:] == ["seatmap"]:
             return 200, self.seatmap(p[0])
+        if p[1:] == ["waiting-room"] and method == "PUT":
+            self.rooms[p[0]] = {**body, "event_id": p[0]}
+            return 200, self.rooms[p[0]]
         return 200, event
+
+    def room_api(self, method: str, p: list[str], user: str | None):
+        event_id = p[0]
+        if event_id not in self.rooms:
+            return 200, {"event_id": event_id, "state": "off", "poll_after_seconds": 30}
+        if method == "DELETE":
+            return 204, None
+        if user not in self.admitted:
+            if method == "GET":
+                return 404, {"title": "not in queue"}
+            self.admitted.append(user or "")
+        sequence = self.admitted.index(user or "") + 1
+        claims = {"sub": user, "evt": event_id, "jti": f"e-{sequence}", "iat": 1, "exp": 2}
+        payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        return 200, {
+            "event_id": event_id,
+            "state": "admitted",
+            "admission_token": f"h.{payload}.s",
+            "poll_after_seconds": 1,
+            "receipt": None,
+        }
+
+    def guarded(self, event_id: str) -> bool:
+        """A hold or booking of a roomed event without its token (the gateway's 403)."""
+        if event_id in self.rooms and not self.admission:
+            self.refused_without_admission += 1
+            return True
+        return False
 
     def listing(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"event_id": event["event_id"], "title": event["title"]}
@@ -186,6 +234,8 @@ class Platform:
                 return 204, None
             return 200, hold
         event_id = p[1]
+        if p[2] == "holds" and self.guarded(event_id):
+            return 403, {"title": "Join the waiting room"}
         if p[2] == "availability":
             answer: dict[str, Any] = {"event_id": event_id, "sections": self.sections(event_id)}
             if q.get("seats") == "true":
@@ -235,6 +285,8 @@ class Platform:
     def bookings_api(self, method: str, p: list[str], q: dict[str, str], body: Any, user):
         if not p and method == "POST":
             hold = self.holds.get(body["hold_id"])
+            if hold is not None and self.guarded(hold["event_id"]):
+                return 403, {"title": "Join the waiting room"}
             if hold is None or hold["user_id"] != user or hold["state"] != "held":
                 return 409, {"title": "hold not bookable"}
             booking_id, payment_id = uuid.uuid4().hex, uuid.uuid4().hex
@@ -314,7 +366,8 @@ def serve(platform: Platform) -> ThreadingHTTPServer:
             auth = self.headers.get("Authorization", "")
             user = auth.removeprefix("Bearer t-") if auth.startswith("Bearer t-") else None
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            route, status, answer = platform.handle(method, url.path, query, body, user)
+            admission = self.headers.get("X-Admission-Token", "")
+            route, status, answer = platform.handle(method, url.path, query, body, user, admission)
             with platform.lock:
                 platform.answers[(route, status)] += 1
             payload = b"" if answer is None else json.dumps(answer).encode()
@@ -332,6 +385,9 @@ def serve(platform: Platform) -> ThreadingHTTPServer:
 
         def do_DELETE(self) -> None:
             self._answer("DELETE")
+
+        def do_PUT(self) -> None:
+            self._answer("PUT")
 
         def log_message(self, *args: Any) -> None:
             pass

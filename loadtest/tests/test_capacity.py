@@ -134,3 +134,27 @@ def test_a_cdn_takes_its_hits_off_the_origin_and_nothing_else() -> None:
     assert not mix.PUBLIC_REQUESTS["booking.get"].edge_cacheable
     with pytest.raises(ValueError, match="hit ratio"):
         operation_rates(10_000, shares, edge_hit_ratio=1)
+
+
+def test_the_waiting_room_is_sized_from_the_crowds_arrival_rate() -> None:
+    # 100 people a second for a minute, 600 admitted a minute (10/s): 5,400 wait at the peak.
+    poll = Measurement("api-gateway", "room-poll", rps=5000, baseline_rps=20000, cpu_rps=8000)
+    load = capacity.room_load(100, 60, 600, {poll.key: poll})
+    assert load.peak_waiting == 5400
+    assert load.arrivals == 6000
+    assert load.admitted_per_s == 10
+    # Everyone polls every 2-30 s, about four times over their wait: bounded by N/2 and N/30.
+    assert 5400 / 30 < load.peak_polls_per_s < 5400 / 2
+    assert load.peak_polls_per_s == pytest.approx(capacity.polls_per_second(5400, 600))
+    assert load.vcpu == pytest.approx((100 + load.peak_polls_per_s) / 8000)
+    # The front of the queue polls every 2 s, the back every 30 s.
+    assert capacity.poll_interval(1, 600) == 2
+    assert capacity.poll_interval(5000, 600) == 30
+    assert capacity.poll_interval(400, 600) == 10
+    # Without a measurement the table says so rather than pretending it is free.
+    unmeasured = capacity.room_load(100, 60, 600, {})
+    assert not unmeasured.measured
+    assert "not measured" in capacity.render_room([unmeasured])
+    assert "5,400" in capacity.render_room([load])
+    # A crowd slower than the admissions never waits.
+    assert capacity.room_load(5, 60, 600, {}).peak_waiting == 0

@@ -4,6 +4,7 @@ verdict, correctness check) against a small local stand-in of the platform."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_platform import Platform, serve
+from ticketing_devkit.processes import free_port
 
 SUGGEST = "GET api/v1/search/suggest"
 
@@ -48,6 +50,8 @@ def test_a_short_run_counts_5xx_as_failures_409_as_answers_and_judges_them(
             *("run", "-u", "8", "-r", "8", "-t", "8s", "--accounts", "8", "--settle", "2"),
             *("--csv", str(tmp_path / "run"), "--slo", str(thresholds)),
             *("--inventory-url", url, "--booking-url", url, "--payment-url", url),
+            # No gateway Redis here: the room's count of shoppers comes from the customers.
+            *("--room-redis-url", f"redis://127.0.0.1:{free_port()}/0"),
         ],
         capture_output=True,
         text=True,
@@ -75,6 +79,17 @@ def test_a_short_run_counts_5xx_as_failures_409_as_answers_and_judges_them(
     assert answered_409 > 0
     assert 0 < sum(int(row["Request Count"]) for row in contested) <= answered_409
     assert sum(int(row["Failure Count"]) for row in holds) == 0
+    # The burst went through the event's waiting room: joined, admitted, shopped with the token
+    # (nothing refused for the lack of one), and the run reports it.
+    burst = json.loads((tmp_path / "fixture.json").read_text())["events"]["burst"]
+    assert burst in fake.rooms
+    assert fake.admitted
+    assert fake.refused_without_admission == 0
+    assert "[room] /api/v1/waiting-room/[id]/join" in rows
+    report = json.loads((tmp_path / "run_room.json").read_text())
+    assert report["admitted"] == len(fake.admitted)
+    assert report["most_shopping_measured_by"] == "the customers' records"
+    assert "waiting room:" in out
     # The verdict fails on the search flow's errors; the correctness check passes; exit 1.
     assert re.search(r"^search\s+error ratio .* FAIL", out, re.MULTILINE), out
     assert "SLO verdict: FAIL" in out, out

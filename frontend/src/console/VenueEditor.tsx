@@ -65,7 +65,7 @@ function VenueForm({ initial, venueId, locked }: { initial: VenueIn; venueId?: s
       navigate("/console", { state: { notice: t("venue.saved") } });
     },
   });
-  const errors = fieldErrors(save.error);
+  const errors = fieldErrors(save.error, t);
   const set = (patch: Partial<VenueIn>) => setVenue((current) => ({ ...current, ...patch }));
   const setSection = (index: number, section: SeatedSectionIn | StandingSectionIn) =>
     set({ sections: venue.sections.map((existing, i) => (i === index ? section : existing)) });

@@ -13,6 +13,10 @@ With a CDN in front (`edge_hit_ratio`), the edge-cacheable public requests (mix.
 reach the gateway and the services only on a miss; the model shows both, so nobody mistakes a
 cache for a faster service.
 
+The waiting room (`room_load`) is sized apart from the mix: at an on-sale, people arrive at a
+rate for a while and wait; the gateway answers their joins and polls itself, and only the
+admitted reach the seat map and inventory, at the room's admission rate.
+
 One core of this machine stands for one vCPU. The target utilisation is the seed's autoscaling
 target (70 % CPU): tasks run at it in steady state, the rest is headroom for the scale-out lag.
 """
@@ -160,6 +164,84 @@ def needs(
             )
         )
     return result
+
+
+# The gateway's poll interval (ticketing_api_gateway.waiting_room.poll_after_waiting), restated:
+# about four polls over a person's estimated wait, between 2 and 30 s.
+POLL_MIN_S, POLL_MAX_S, POLLS_PER_WAIT = 2, 30, 4
+
+
+def poll_interval(position: int, admission_per_minute: float) -> float:
+    wait_s = position * 60 / admission_per_minute
+    return min(POLL_MAX_S, max(POLL_MIN_S, math.ceil(wait_s / POLLS_PER_WAIT)))
+
+
+def polls_per_second(waiting: int, admission_per_minute: float) -> float:
+    """What `waiting` people polling at the room's pace ask per second."""
+    return sum(1 / poll_interval(i, admission_per_minute) for i in range(1, waiting + 1))
+
+
+@dataclass(frozen=True)
+class RoomLoad:
+    arrivals_per_s: float
+    arrival_s: float  # how long the crowd keeps arriving
+    admission_per_minute: int
+    peak_waiting: int
+    joins_per_s: float  # while the crowd arrives
+    peak_polls_per_s: float
+    admitted_per_s: float  # what moves on to the seat map and inventory
+    vcpu: float  # the gateway's, for the peak of joins and polls
+    measured: bool
+
+    @property
+    def peak_room_rps(self) -> float:
+        return self.joins_per_s + self.peak_polls_per_s
+
+    @property
+    def arrivals(self) -> int:
+        return round(self.arrivals_per_s * self.arrival_s)
+
+
+def room_load(
+    arrivals_per_s: float,
+    arrival_s: float,
+    admission_per_minute: int,
+    measurements: Mapping[str, Measurement],
+) -> RoomLoad:
+    """The room at the moment it is fullest: everyone who arrived less those admitted."""
+    admitted_per_s = admission_per_minute / 60
+    peak = max(0, round((arrivals_per_s - admitted_per_s) * arrival_s))
+    polls = polls_per_second(peak, admission_per_minute)
+    poll = measurements.get("api-gateway/room-poll")
+    per_core = poll.per_core if poll is not None else 0.0
+    return RoomLoad(
+        arrivals_per_s=arrivals_per_s,
+        arrival_s=arrival_s,
+        admission_per_minute=admission_per_minute,
+        peak_waiting=peak,
+        joins_per_s=arrivals_per_s,
+        peak_polls_per_s=polls,
+        admitted_per_s=admitted_per_s,
+        vcpu=(arrivals_per_s + polls) / per_core if per_core else 0.0,
+        measured=per_core > 0,
+    )
+
+
+def render_room(loads: list[RoomLoad]) -> str:
+    lines = [
+        "| crowd arriving | admitted per minute | most waiting at once | joins/s | polls/s at "
+        "the peak | gateway vCPU for the room | moving on to inventory |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in loads:
+        vcpu = f"{load.vcpu:.2f}" if load.measured else "not measured"
+        lines.append(
+            f"| {load.arrivals_per_s:,.0f}/s for {load.arrival_s:.0f} s ({load.arrivals:,} "
+            f"people) | {load.admission_per_minute:,} | {load.peak_waiting:,} "
+            f"| {load.joins_per_s:,.0f} | {load.peak_polls_per_s:,.0f} | {vcpu} "
+            f"| {load.admitted_per_s:,.1f} people/s |"
+        )
+    return "\n".join(lines)
 
 
 def render_measurements(measurements: Mapping[str, Measurement]) -> str:

@@ -5,6 +5,7 @@
                                                    verdict and the correctness check
     ticketing-loadtest slo results/run             the SLO verdict of a run's CSV
     ticketing-loadtest check                       the correctness check on its own
+    ticketing-loadtest room-report results/run     the burst's way through the waiting room
 
 Everything targets 127.0.0.1 (the gateway of `make dev` by default) and nothing else.
 """
@@ -18,10 +19,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ticketing_loadtest import correctness, slo
+from ticketing_devkit.stack import REDIS as STACK_REDIS
+
+from ticketing_loadtest import correctness, room, slo
 from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
 from ticketing_loadtest.choices import require_loopback
-from ticketing_loadtest.prepare import prepare
+from ticketing_loadtest.prepare import RoomPlan, prepare
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DEMO_ADMIN = ("admin@ticketing.dev", "Admin-demo-2026")
@@ -115,7 +118,7 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         "--fixture-file",
         str(Path(args.dir) / "fixture.json"),
     ]
-    command += ["--think-time", args.think_time]
+    command += ["--think-time", args.think_time, "--room-redis-url", args.room_redis_url]
     if args.processes:
         command += ["--processes", str(args.processes)]
     return command + list(args.user_classes)
@@ -125,12 +128,15 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.users <= MAX_USERS or not 1 <= args.time <= MAX_SECONDS:
         raise SystemExit(f"runs are bounded: 1-{MAX_USERS} users, 1-{MAX_SECONDS} s")
     if not args.skip_prepare:
-        prepare(args.gateway, Path(args.dir), max(args.accounts, 1))
+        prepare(args.gateway, Path(args.dir), max(args.accounts, 1), room_plan(args))
     Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+    for stale in room.record_paths(args.csv):
+        stale.unlink()
     command = locust_command(args)
     print("$ " + " ".join(command[2:]), flush=True)
     # Locust's own exit code says only whether any request failed; the SLO decides.
     subprocess.run(command, check=False, timeout=args.time + 120)  # noqa: S603
+    room.summarize(args.csv)
     verdict = run_slo(args.csv, Path(args.slo))
     if not args.event:
         # The run's own events; `check` alone also reads every other on-sale event.
@@ -139,13 +145,45 @@ def run(args: argparse.Namespace) -> int:
     return max(verdict, checked)
 
 
+def room_plan(args: argparse.Namespace) -> RoomPlan | None:
+    if args.no_waiting_room:
+        return None
+    return RoomPlan(
+        admission_per_minute=args.room_rate,
+        max_shoppers=args.room_slots,
+        shopping_minutes=args.room_minutes,
+        opens_in_s=args.room_opens_in,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="ticketing-loadtest", description=__doc__)
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument("--dir", default=".loadtest", help="accounts and fixture files")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    prep = commands.add_parser("prepare", help="register accounts, create on-sale events")
+    planning = argparse.ArgumentParser(add_help=False)
+    planning.add_argument(
+        "--no-waiting-room", action="store_true", help="the burst event without its room"
+    )
+    planning.add_argument("--room-rate", type=int, default=300, help="admitted per minute")
+    planning.add_argument("--room-slots", type=int, default=50, help="most shopping at once")
+    planning.add_argument("--room-minutes", type=int, default=2, help="shopping time")
+    planning.add_argument(
+        "--room-redis-url",
+        default=STACK_REDIS,
+        help="the gateway's Redis, read during the run for how many shop at once",
+    )
+    planning.add_argument(
+        "--room-opens-in",
+        type=float,
+        default=15.0,
+        help="seconds from the end of the setup step to the opening",
+    )
+
+    prep = commands.add_parser(
+        "prepare", parents=[planning], help="register accounts, create on-sale events"
+    )
     prep.add_argument("--accounts", type=int, default=200)
 
     checking = argparse.ArgumentParser(add_help=False)
@@ -167,7 +205,12 @@ def main() -> None:
     verdict.add_argument("csv", help="the --csv prefix of the run")
     verdict.add_argument("--thresholds", default=str(DEFAULT_SLO))
 
-    running = commands.add_parser("run", parents=[checking], help="prepare, load, judge, check")
+    reporting = commands.add_parser("room-report", help="the burst's way through the room")
+    reporting.add_argument("csv", help="the --csv prefix of the run")
+
+    running = commands.add_parser(
+        "run", parents=[checking, planning], help="prepare, load, judge, check"
+    )
     running.add_argument("-u", "--users", type=int, default=100)
     running.add_argument("-r", "--spawn-rate", type=float, default=50)
     running.add_argument("-t", "--time", type=seconds, default=45, help="e.g. 45s, 5m")
@@ -182,7 +225,9 @@ def main() -> None:
     args = parser.parse_args()
     require_loopback(args.gateway)
     if args.command == "prepare":
-        prepare(args.gateway, Path(args.dir), args.accounts)
+        prepare(args.gateway, Path(args.dir), args.accounts, room_plan(args))
+    elif args.command == "room-report":
+        sys.exit(0 if room.summarize(args.csv) is not None else 2)
     elif args.command == "slo":
         sys.exit(run_slo(args.csv, Path(args.thresholds)))
     elif args.command == "check":

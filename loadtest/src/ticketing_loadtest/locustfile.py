@@ -7,9 +7,12 @@ Two kinds of simulated customer (pick with the class names; both by default):
 - OnSaleUser: the steady mix of an on-sale, weighted as in `mix.FLOWS` — browsing and searching
   (most traffic), seat maps, purchases (hold → book → pay with the local provider → wait for the
   confirmation → tickets), abandoned holds and cancellations.
-- BurstUser: the crowd at one event's on-sale. Every BurstUser logs in, then waits until the
-  whole crowd has arrived (every user spawned and logged in) and then all go for the best seats
-  of the `burst` event at once; contested seats answer 409 and the customer tries other seats.
+- BurstUser: the crowd at one event's on-sale, through its waiting room (the setup step turns it
+  on): every BurstUser logs in, joins the queue at once (those spawned before the opening are
+  drawn in a random order at it, later ones queue in order), polls at the pace the room asks
+  (Retry-After) and, once admitted, goes for the best seats with its admission token; contested
+  seats answer 409 and the customer tries other seats. Without a room (a fixture of an older
+  setup) the crowd waits until everyone has arrived and then all go at once.
 With both classes, three in four users are OnSaleUsers.
 
 Accounts and events come from the setup step (`ticketing-loadtest prepare`); every user logs in
@@ -21,17 +24,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gevent
+import redis
 from gevent.event import Event
 from locust import FastHttpUser, between, events
 from locust.env import Environment
 from locust.exception import StopUser
+from ticketing_devkit.stack import REDIS as STACK_REDIS
 
 from ticketing_loadtest.choices import (
     SeatChoice,
@@ -43,6 +50,7 @@ from ticketing_loadtest.choices import (
     seats_wanted,
 )
 from ticketing_loadtest.mix import locust_weights
+from ticketing_loadtest.room import Records, Visit, admission_claims, sequence_of
 
 WEIGHTS = locust_weights()
 SETTLED = ("confirmed", "failed", "cancelled", "expired", "refunded")
@@ -62,6 +70,10 @@ class Run:
     think_time = (0.5, 2.0)
     crowd_started = 0  # BurstUsers of this process that began logging in
     crowd_arrived = 0  # ... and are logged in, waiting for the sale to open
+    room: Records | None = None  # the burst event's waiting room, when it has one
+    csv_prefix: str | None = None
+    room_redis_url = STACK_REDIS
+    sampling = False  # this process reads the room's count of shoppers
 
 
 def _arguments(parser: Any) -> None:
@@ -73,6 +85,11 @@ def _arguments(parser: Any) -> None:
     )
     parser.add_argument(
         "--confirm-wait", type=float, default=10.0, help="how long a buyer waits for confirmation"
+    )
+    parser.add_argument(
+        "--room-redis-url",
+        default=STACK_REDIS,
+        help="the gateway's Redis, read (never written) for how many shop at once",
     )
     parser.add_argument(
         "--think-time",
@@ -99,7 +116,12 @@ def _load(environment: Environment, **_: Any) -> None:
             f"{accounts} or {fixture} is missing: run `ticketing-loadtest prepare` first"
         )
     Run.accounts = json.loads(accounts.read_text())
-    Run.events = json.loads(fixture.read_text())["events"]
+    loaded = json.loads(fixture.read_text())
+    Run.events = loaded["events"]
+    if loaded.get("waiting_room"):
+        Run.room = Records(loaded["waiting_room"])
+    Run.csv_prefix = getattr(options, "csv_prefix", None)
+    Run.room_redis_url = options.room_redis_url
     # Workers on other machines start at different accounts, so users rarely share one.
     Run.account_numbers = itertools.count(getattr(runner, "worker_index", 0) * 7919)
 
@@ -108,10 +130,44 @@ def _all_spawned(**_: Any) -> None:
     SPAWNED.set()
 
 
+def _count_shoppers(**_: Any) -> None:
+    """How many the room has shopping at once, from its own state: the gateway's Redis, read
+    every quarter second while the run lasts (one process of the run does it)."""
+    room = Run.room
+    if room is None or Run.sampling:
+        return
+    Run.sampling = True
+    shopping_key = f"wr:{{{Run.events['burst']}}}:act"
+
+    def sample() -> None:
+        client = redis.Redis.from_url(Run.room_redis_url, socket_timeout=1)
+        try:
+            while True:
+                now = time.time()
+                try:
+                    count = int(client.zcount(shopping_key, int(now * 1e6), "+inf"))
+                except redis.RedisError:
+                    return  # not this machine's stack: the report says so
+                room.shopping_samples.append((now, count))
+                gevent.sleep(0.25)
+        finally:
+            client.close()
+
+    gevent.spawn(sample)
+
+
+def _write_room_records(**_: Any) -> None:
+    """This process's customers' way through the room, for the run's report (room.py)."""
+    if Run.room is not None and Run.csv_prefix and Run.room.visits:
+        Run.room.write(Path(f"{Run.csv_prefix}_room-{os.getpid()}.json"))
+
+
 # Locust's EventHook.add_listener carries no annotations.
 events.init_command_line_parser.add_listener(_arguments)  # type: ignore[no-untyped-call]
 events.init.add_listener(_load)  # type: ignore[no-untyped-call]
 events.spawning_complete.add_listener(_all_spawned)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_count_shoppers)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_write_room_records)  # type: ignore[no-untyped-call]
 
 
 class Customer(FastHttpUser):
@@ -152,6 +208,7 @@ class Customer(FastHttpUser):
     ) -> tuple[int, Any]:
         """One request; `ok` and `expected` answers count as successes, anything else (5xx,
         429, timeouts, other 4xx) as a failure. Returns the status and the decoded body."""
+        self.count_inventory(path)
         with self.client.request(
             method,
             path,
@@ -272,8 +329,11 @@ class Customer(FastHttpUser):
     # --- steps ---------------------------------------------------------------------------------
 
     def shop(self) -> str:
-        """The event a customer buys for: mostly the steady on-sale, sometimes the burst one."""
-        return Run.events["burst"] if self.rng.random() < 0.2 else Run.events["steady"]
+        """The event a customer buys for: mostly the steady on-sale, sometimes the burst one
+        (unless its waiting room guards it: that crowd is the BurstUsers')."""
+        if Run.room is None and self.rng.random() < 0.2:
+            return Run.events["burst"]
+        return Run.events["steady"]
 
     def hold(
         self, event_id: str, flow: str, front_rows: int, tries: int = 3
@@ -303,7 +363,14 @@ class Customer(FastHttpUser):
             refused.update((body or {}).get("unavailable") or choice.seat_ids)
         return {}
 
+    def count_inventory(self, path: str) -> None:
+        """Inventory's load during the burst: its own paths, and the seat map (one inventory
+        read each)."""
+        if Run.room is not None and (path.startswith("/api/v1/inventory/") or "/seatmap" in path):
+            Run.room.inventory_calls.append(time.time())
+
     def post_hold(self, event_id: str, choice: SeatChoice, flow: str) -> tuple[int, Any]:
+        self.count_inventory("/api/v1/inventory/")
         with self.client.request(
             "POST",
             f"/api/v1/inventory/events/{event_id}/holds",
@@ -379,6 +446,7 @@ class BurstUser(Customer):
 
     def on_start(self) -> None:
         self.done = False
+        self.visit: Visit | None = None
         Run.crowd_started += 1
         try:
             super().on_start()
@@ -386,20 +454,72 @@ class BurstUser(Customer):
             Run.crowd_started -= 1  # could not log in: the crowd does not wait for them
             raise
         Run.crowd_arrived += 1
-        # The sale opens when the whole crowd is spawned and logged in: everyone goes at the
-        # same moment (bounded by --onsale-wait).
+        if Run.room is not None:
+            self.queue()
+            return
+        # No room: the sale opens when the whole crowd is spawned and logged in; everyone goes
+        # at the same moment (bounded by --onsale-wait).
         deadline = time.monotonic() + Run.onsale_wait_s
         while time.monotonic() < deadline and not (
             SPAWNED.is_set() and Run.crowd_arrived >= Run.crowd_started
         ):
             gevent.sleep(0.05)
 
+    def queue(self) -> None:
+        """Join the room, poll when it says (Retry-After), until admitted."""
+        assert Run.room is not None
+        event_id = Run.events["burst"]
+        opens = datetime.fromisoformat(Run.room.settings["opens_at"]).timestamp()
+        visit = Visit(arrived_at=time.time(), early=time.time() < opens)
+        Run.room.visits.append(visit)
+        self.visit = visit
+        path = f"/api/v1/waiting-room/{event_id}"
+        _, state = self.call("POST", f"{path}/join", "[room] /api/v1/waiting-room/[id]/join")
+        receipt: str | None = None
+        while state and state["state"] == "waiting":
+            receipt = state.get("receipt") or receipt
+            gevent.sleep(float(state["poll_after_seconds"]))
+            visit.polls += 1
+            _, state = self.call(
+                "GET",
+                path,
+                "[room] /api/v1/waiting-room/[id]",
+                headers={"X-Queue-Receipt": receipt} if receipt else None,
+            )
+        if state and state["state"] == "admitted":
+            claims = admission_claims(state["admission_token"])
+            visit.admitted_seq = sequence_of(claims["jti"])
+            visit.admitted_at = float(claims["iat"])
+            visit.seen_admitted_at = time.time()
+            visit.left_at = float(claims["exp"])  # unless they finish sooner
+            self.auth["X-Admission-Token"] = state["admission_token"]
+
+    def call(self, method: str, path: str, name: str, **kwargs: Any) -> tuple[int, Any]:
+        status, body = super().call(method, path, name, **kwargs)
+        if (method, path, status) == ("POST", "/api/v1/bookings", 201) and self.visit is not None:
+            self.visit.left_at = time.time()  # the booking ended the admission
+        return status, body
+
     def go_for_tickets(self) -> None:
         """Buy once (trying again while seats are contested); afterwards, or once the event is
         sold out, keep refreshing its availability like a customer hoping for returns."""
         event_id = Run.events["burst"]
         if not self.done:
-            self.done = self.purchase(event_id, flow="onsale", front_rows=3) != "contested"
+            outcome = self.purchase(event_id, flow="onsale", front_rows=3)
+            self.done = outcome != "contested"
+            if self.done and self.visit is not None and self.visit.admitted_seq is not None:
+                if outcome in ("sold-out", "not-booked"):
+                    self.visit.left_at = time.time()
+                    # Nothing to buy: give the shopping slot back to the queue.
+                    self.visit.outcome = "gave-up"
+                    self.call(
+                        "DELETE",
+                        f"/api/v1/waiting-room/{event_id}",
+                        "[room] /api/v1/waiting-room/[id] (leave)",
+                        ok=(204,),
+                    )
+                else:
+                    self.visit.outcome = "booked"  # booking ended the admission
             return
         self.call(
             "GET",

@@ -22,6 +22,16 @@ ACCOUNT_DOMAIN = "loadtest.ticketing.dev"
 
 
 @dataclass(frozen=True)
+class RoomPlan:
+    """The burst event's waiting room: opening `opens_in_s` after the setup step ends."""
+
+    admission_per_minute: int = 300
+    max_shoppers: int = 50
+    shopping_minutes: int = 2
+    opens_in_s: float = 15.0
+
+
+@dataclass(frozen=True)
 class Account:
     email: str
     password: str
@@ -134,9 +144,36 @@ def await_token_acceptance(gateway: str, account: Account, timeout_s: float = 90
             time.sleep(1)
 
 
-def prepare(gateway: str, out_dir: Path, accounts: int) -> dict[str, Any]:
+def open_waiting_room(gateway: str, organizer: Platform, event_id: str, plan: RoomPlan) -> Any:
+    """Turn the event's room on, and wait until the gateway enforces it (it reads the rooms
+    every couple of seconds): a crowd let in before that would shop past the room."""
+    opens_at = datetime.now(UTC) + timedelta(seconds=plan.opens_in_s)
+    _, room = organizer.request(
+        "PUT",
+        f"/api/v1/events/{event_id}/waiting-room",
+        json={
+            "enabled": True,
+            "opens_at": opens_at.isoformat(),
+            "admission_per_minute": plan.admission_per_minute,
+            "max_shoppers": plan.max_shoppers,
+            "shopping_minutes": plan.shopping_minutes,
+        },
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, state = organizer.request("GET", f"/api/v1/waiting-room/{event_id}", ok=(200, 404))
+        if status == 404 or (state or {}).get("state") != "off":
+            return room
+        time.sleep(0.5)
+    raise SystemExit(f"the gateway at {gateway} never enforced the waiting room of {event_id}")
+
+
+def prepare(
+    gateway: str, out_dir: Path, accounts: int, room: RoomPlan | None = None
+) -> dict[str, Any]:
     """Accounts (reused between runs) and two fresh on-sale events: `steady` for the weighted
-    mix, `burst` (smaller, so the crowd contends for the same seats) for the on-sale burst."""
+    mix, `burst` (smaller, so the crowd contends for the same seats) for the on-sale burst,
+    behind a waiting room unless `room` is None."""
     started = time.monotonic()
     registered = register_accounts(gateway, out_dir / "accounts.json", accounts)
     await_token_acceptance(gateway, registered[0])
@@ -148,7 +185,7 @@ def prepare(gateway: str, out_dir: Path, accounts: int) -> dict[str, Any]:
         ) from exc
     organizer = api(gateway, token=token)
     tag = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    fixture = {
+    fixture: dict[str, Any] = {
         "created_at": datetime.now(UTC).isoformat(),
         "events": {
             "steady": create_onsale_event(
@@ -159,6 +196,10 @@ def prepare(gateway: str, out_dir: Path, accounts: int) -> dict[str, Any]:
             ),
         },
     }
+    if room is not None:
+        fixture["waiting_room"] = open_waiting_room(
+            gateway, organizer, fixture["events"]["burst"], room
+        )
     (out_dir / "fixture.json").write_text(json.dumps(fixture, indent=2))
     print(
         f"prepare: {len(registered)} accounts in {out_dir / 'accounts.json'}, events "

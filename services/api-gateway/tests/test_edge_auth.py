@@ -127,6 +127,7 @@ def test_a_valid_token_passes_and_reaches_the_service_unchanged(
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/events/e-1"),
         ("GET", "/api/v1/events/e-1/seatmap"),
+        ("GET", "/api/v1/events/e-1/waiting-room"),
         ("GET", "/api/v1/venues/v-1"),
         ("GET", "/api/v1/search/events"),
         ("GET", "/api/v1/search/suggest"),

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +22,7 @@ from ticketing_api_gateway.openapi import PublicApi
 from ticketing_api_gateway.proxy import Proxy
 from ticketing_api_gateway.public_routes import PublicRoutes
 from ticketing_api_gateway.ratelimit import RateLimiter
-from ticketing_api_gateway.room_api import PollFastPath, RoomApi
+from ticketing_api_gateway.room_api import PollEdge, RoomApi
 from ticketing_api_gateway.room_api import router as room_router
 from ticketing_api_gateway.rooms import Admitter, RoomDirectory, RoomGuard
 from ticketing_api_gateway.routing import RouteTable
@@ -148,8 +147,8 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     control.state.status_page = status_page
     control.state.status_recorder = recorder
     room_limits = settings.rate_limits.get("waiting-room", settings.rate_limits["default"])
-    control.state.waiting_room_api = RoomApi(rooms, room, admission_keys, limiter, room_limits.user)
-    control.user_middleware.append(Middleware(PollFastPath))  # innermost
+    room_api = RoomApi(rooms, room, admission_keys, limiter, room_limits.user)
+    control.state.waiting_room_api = room_api
     public_api = PublicApi(
         upstreams,
         routes.upstreams,
@@ -168,7 +167,8 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     ]
     control.add_route(openapi_url, openapi_document, include_in_schema=False)
 
-    proxy: ASGIApp = Proxy(
+    access_log = AccessLog(settings.service_name)
+    proxy = Proxy(
         upstreams=upstreams,
         limiter=limiter,
         verifier=verifier,
@@ -176,21 +176,26 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         max_body_bytes=settings.max_body_bytes,
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,
-        access_log=AccessLog(settings.service_name),
+        access_log=access_log,
         rooms=guard,
         forward_xray_segment=control.state.tracing is not None,
     )
-    # The FastAPI app has its own CORS and tracing middleware (create_service_app); the proxy path
-    # gets the same (the same tracer: the control app's lifespan starts and stops it), outside
-    # the proxy so preflights never reach a service.
-    if settings.cors_origins:
-        proxy = CORSMiddleware(
-            proxy,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=EXPOSED_HEADERS,
-        )
-    if control.state.tracing is not None:
-        proxy = TracingMiddleware(proxy, tracing=control.state.tracing)
-    return Gateway(routes, proxy, control)
+    room_poll = PollEdge(room_api, verifier, access_log)
+
+    # The FastAPI app has its own CORS and tracing middleware (create_service_app); the raw paths
+    # (the proxy, the room's poll) get the same (the same tracer: the control app's lifespan
+    # starts and stops it), outside them so preflights never reach a service.
+    def edge(app: ASGIApp) -> ASGIApp:
+        if settings.cors_origins:
+            app = CORSMiddleware(
+                app,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED_HEADERS,
+            )
+        if control.state.tracing is not None:
+            app = TracingMiddleware(app, tracing=control.state.tracing)
+        return app
+
+    return Gateway(routes, edge(proxy), control, edge(room_poll))

@@ -21,6 +21,9 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/api/v1/events/{event_id}"),
     ("GET", "/api/v1/events/{event_id}/seatmap"),
     ("GET", "/api/v1/events/{event_id}/layout"),
+    # Whether an event's on-sale runs through a waiting room: the event page asks, signed in
+    # or not.
+    ("GET", "/api/v1/events/{event_id}/waiting-room"),
     ("GET", "/api/v1/venues/{venue_id}"),
     ("GET", "/api/v1/search/events"),
     ("GET", "/api/v1/search/suggest"),

@@ -1,22 +1,35 @@
 """The waiting room's public routes, served by the gateway itself.
 
-The position poll is what a crowd calls every few seconds: `PollFastPath` serves it ahead of
-FastAPI's router (inside the app's middleware, so request ids, the access log and CORS still
-apply), with a cached token check, a local rate-limit decision and one batched Redis call.
+The position poll is what a crowd calls every few seconds: `PollEdge` serves it as a raw ASGI
+handler, like the proxy path (the gateway hands it the poll's path before the FastAPI app; the
+same CORS and tracing wrap it, and it writes the proxy's access log line): one pass over the
+headers, a cached token check, a local rate-limit decision, one batched Redis call. The FastAPI
+route of the same path documents it (and serves it in an app without the gateway's dispatch).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from ticketing_common.ids import EVENT_ID_PATTERN
-from ticketing_common.problems import Problem, ProblemType, unauthorized
-from ticketing_common.security import CurrentUser, InvalidToken, Principal, TokenVerifier
+from ticketing_common.logging import request_id_var
+from ticketing_common.middleware import request_id_from
+from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType, unauthorized
+from ticketing_common.security import (
+    CurrentUser,
+    InvalidToken,
+    Principal,
+    TokenVerifier,
+    bearer_token,
+)
 
+from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.admission import AdmissionKeys
 from ticketing_api_gateway.ratelimit import RateLimiter
 from ticketing_api_gateway.rooms import RoomDirectory
@@ -26,7 +39,8 @@ from ticketing_api_gateway.waiting_room import RoomUnavailable, WaitingRoom, off
 PREFIX = "/api/v1/waiting-room"
 RECEIPT_HEADER = "X-Queue-Receipt"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
-_POLL_PATH = re.compile(r"^/api/v1/waiting-room/(?!keys$)([^/]+)$")
+POLL_PATH = re.compile(r"^/api/v1/waiting-room/(?!keys$)([^/]+)$")
+log = logging.getLogger(__name__)
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _STATE_DOC = (
     "`state`: `off` (no room: shop directly), `waiting` (with `position`, `people_ahead` and "
@@ -81,12 +95,12 @@ class RoomApi:
         except RoomUnavailable as exc:
             raise _unavailable() from exc
 
-    async def poll(self, user: Principal, event_id: str, receipt: str | None) -> Response:
+    async def poll(self, user: Principal, event_id: str, receipt: str | None) -> dict[str, Any]:
         _check_event_id(event_id)
         await self.limited(user)
         config = self.rooms.get(event_id)
         if config is None:
-            return _state(off_state(event_id))
+            return off_state(event_id)
         try:
             answer = await self.room.poll(config, user.user_id, receipt)
         except RoomUnavailable as exc:
@@ -99,7 +113,7 @@ class RoomApi:
                 slug=ProblemType.NOT_IN_QUEUE,
                 join=f"{PREFIX}/{event_id}/join",
             )
-        return _state(answer)
+        return answer
 
     async def leave(self, user: Principal, event_id: str) -> Response:
         _check_event_id(event_id)
@@ -188,12 +202,9 @@ async def join(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = No
         503: _PROBLEM,
     },
 )
-async def poll(request: Request) -> Response:
-    # Served by PollFastPath; it reads its own inputs (as the declared dependencies would).
-    principal = await _bearer_user(request)
-    match = _POLL_PATH.match(request.url.path)
-    assert match is not None
-    return await _api(request).poll(principal, match.group(1), request.headers.get(RECEIPT_HEADER))
+async def poll(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = None) -> Response:
+    # Under the gateway, PollEdge answers this path before the FastAPI app sees it.
+    return _state(await api.poll(user, event_id, receipt))
 
 
 @router.delete(
@@ -206,35 +217,110 @@ async def leave(event_id: str, user: CurrentUser, api: Api) -> Response:
     return await api.leave(user, event_id)
 
 
-async def _bearer_user(request: Request) -> Principal:
-    authorization = request.headers.get("authorization")
-    scheme, _, credentials = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        raise unauthorized("This endpoint needs a bearer token")
-    verifier: TokenVerifier = request.app.state.tokens
-    try:
-        return await verifier.verify(credentials.strip())
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
+class PollEdge:
+    """`GET /api/v1/waiting-room/{event_id}` as a raw ASGI handler (see the module's doc)."""
 
-
-class PollFastPath:
-    """Serves `GET /api/v1/waiting-room/{event_id}` straight to its endpoint: no router, no
-    dependency machinery (the route stays an ordinary, documented FastAPI route)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, api: RoomApi, verifier: TokenVerifier, access_log: AccessLog) -> None:
+        self.api = api
+        self.verifier = verifier
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] in ("GET", "HEAD")
-            and _POLL_PATH.match(scope["path"])
-        ):
+        started = time.perf_counter()
+        path: str = scope["path"]
+        authorization = receipt = request_id = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-queue-receipt":
+                receipt = value
+            elif name == b"x-request-id":
+                request_id = value
+        rid = request_id_from(request_id)
+        token = request_id_var.set(rid)
+        user_id: str | None = None
+        status = 500
+        try:
             try:
-                response = await poll(Request(scope, receive, send))
+                principal = await self._principal(authorization)
+                user_id = principal.user_id
+                match = POLL_PATH.match(path)
+                assert match is not None  # the gateway dispatches only this path here
+                answer = await self.api.poll(
+                    principal,
+                    match.group(1),
+                    receipt.decode("latin-1") if receipt is not None else None,
+                )
             except Problem as problem:
-                response = problem.to_response(scope["path"])
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+                status = problem.status
+                await _send(
+                    send,
+                    status,
+                    orjson.dumps(problem.to_dict(path), default=str),
+                    PROBLEM_JSON.encode(),
+                    rid,
+                    [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()],
+                )
+                return
+            status = 200
+            await _send(
+                send,
+                200,
+                orjson.dumps(answer),
+                b"application/json",
+                rid,
+                [
+                    (b"retry-after", str(answer["poll_after_seconds"]).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            )
+        except Exception:
+            log.exception("waiting room poll failed", extra={"path": path})
+            if status == 500:
+                body = Problem(
+                    500,
+                    "An unexpected error occurred; it has been logged",
+                    slug=ProblemType.INTERNAL,
+                )
+                await _send(
+                    send, 500, orjson.dumps(body.to_dict(path)), PROBLEM_JSON.encode(), rid, []
+                )
+        finally:
+            if self.access_log.enabled:
+                self.access_log.write(
+                    f"{scope['method']} {path} {status}",
+                    {
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user_id": user_id,
+                    },
+                )
+            request_id_var.reset(token)
+
+    async def _principal(self, authorization: bytes | None) -> Principal:
+        token = bearer_token((authorization or b"").decode("latin-1"))
+        if token is None:
+            raise unauthorized("This endpoint needs a bearer token")
+        try:
+            return await self.verifier.verify(token)
+        except InvalidToken as exc:
+            raise unauthorized(str(exc)) from exc
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    request_id: str,
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    headers += [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

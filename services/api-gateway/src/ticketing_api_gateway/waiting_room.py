@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from redis.commands.core import AsyncScript
@@ -248,7 +249,7 @@ class RoomUnavailable(Exception):
     """Redis did not answer in time."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: the cached properties live in its __dict__
 class RoomConfig:
     """An event's room as its organizer set it (events service), in the units the room uses."""
 
@@ -269,7 +270,11 @@ class RoomConfig:
             shopping_us=int(room["shopping_minutes"]) * 60_000_000,
         )
 
-    @property
+    @cached_property
+    def opens_at(self) -> str:
+        return _iso(self.opens_at_us)
+
+    @cached_property
     def people_per_minute(self) -> float:
         """What the room can sustain: the rate, or the slots turning over if they are fewer."""
         return min(
@@ -447,7 +452,7 @@ class WaitingRoom:
         now = self.now_us()
         answer = off_state(config.event_id) | {
             "state": state,
-            "opens_at": _iso(config.opens_at_us),
+            "opens_at": config.opens_at,
         }
         if state == "waiting":
             score = int(float(_text(detail)))
