@@ -230,12 +230,15 @@ test("the admin finds a user, makes them door staff of an organizer, and sees ev
   await signIn(page, "admin@ticketing.dev", "Admin-demo-2026");
   await page.getByRole("link", { name: "Admin" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Admin" })).toBeVisible();
-  await page.getByRole("searchbox", { name: "Search by email or name" }).fill(email);
-  await page.getByRole("button", { name: "Search" }).first().click();
+  const users = page.getByRole("search", { name: "Users" });
+  await users.getByRole("searchbox", { name: "Search by email or name" }).fill(email);
+  await users.getByRole("button", { name: "Search" }).click();
   const form = page.getByRole("form", { name: "Change role of Door Staffer" });
   await expect(page.getByRole("form", { name: /Change role of/ })).toHaveCount(1);
   await form.getByRole("combobox", { name: "Role" }).selectOption({ label: "Door staff" });
-  await form.getByRole("textbox", { name: "Organizer they work for" }).fill(organizerId);
+  const worksFor = form.getByRole("textbox", { name: "Organizer they work for" });
+  await expect(worksFor).toHaveAccessibleDescription("For door staff: the organizer's account id.");
+  await worksFor.fill(organizerId);
   await form.getByRole("button", { name: "Change role" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Door Staffer is now Door staff." })).toBeVisible();
   // Their next login carries the role, and the organizer sees them on the team.

@@ -49,7 +49,7 @@ function Users() {
   return (
     <section aria-labelledby="admin-users">
       <h2 id="admin-users">{t("admin.users")}</h2>
-      <form className="console-actions" onSubmit={submit} role="search">
+      <form className="console-actions" onSubmit={submit} role="search" aria-labelledby="admin-users">
         <label>
           {t("admin.search")} <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
         </label>
@@ -112,7 +112,17 @@ function UserRow({ user }: { user: ConsoleUser }) {
         {role === "staff" && (
           <>
             <label htmlFor={organizerId}>{t("admin.organizer")}</label>
-            <input id={organizerId} value={organizer} onChange={(e) => setOrganizer(e.target.value)} />
+            <input
+              id={organizerId}
+              value={organizer}
+              onChange={(e) => setOrganizer(e.target.value)}
+              aria-describedby={`${organizerId}-hint`}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <span id={`${organizerId}-hint`} className="hint">
+              {t("admin.organizerHint")}
+            </span>
           </>
         )}
         <button type="submit" className="button secondary" disabled={change.isPending}>
@@ -140,6 +150,7 @@ function Events() {
       <form
         className="console-actions"
         role="search"
+        aria-labelledby="admin-events"
         onSubmit={(event) => {
           event.preventDefault();
           setSearch(q.trim());
