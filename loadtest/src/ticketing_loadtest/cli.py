@@ -19,6 +19,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ticketing_devkit.stack import REDIS as STACK_REDIS
+
 from ticketing_loadtest import correctness, room, slo
 from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, login
 from ticketing_loadtest.choices import require_loopback
@@ -116,7 +118,7 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         "--fixture-file",
         str(Path(args.dir) / "fixture.json"),
     ]
-    command += ["--think-time", args.think_time]
+    command += ["--think-time", args.think_time, "--room-redis-url", args.room_redis_url]
     if args.processes:
         command += ["--processes", str(args.processes)]
     return command + list(args.user_classes)
@@ -167,6 +169,11 @@ def main() -> None:
     planning.add_argument("--room-rate", type=int, default=300, help="admitted per minute")
     planning.add_argument("--room-slots", type=int, default=50, help="most shopping at once")
     planning.add_argument("--room-minutes", type=int, default=2, help="shopping time")
+    planning.add_argument(
+        "--room-redis-url",
+        default=STACK_REDIS,
+        help="the gateway's Redis, read during the run for how many shop at once",
+    )
     planning.add_argument(
         "--room-opens-in",
         type=float,
