@@ -34,7 +34,9 @@ test("an organizer creates a venue and an event, sees a sale arrive, exports it 
   await seats.fill("8");
   await page.getByRole("button", { name: "Add a row" }).click();
   await expect(page.getByText("Stalls (A): 2 rows, 16 seats")).toBeVisible(); // the live preview
+  await expect(page.getByText("1 section, 16 places", { exact: true })).toBeVisible();
   await expectAccessible(page, "the venue editor");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshots(page, "console-venue");
   await page.getByRole("button", { name: "Save venue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Organizer console" })).toBeVisible();
@@ -46,6 +48,7 @@ test("an organizer creates a venue and an event, sees a sale arrive, exports it 
   await page.getByRole("textbox", { name: "Starts (venue's local time)" }).fill("2027-06-01T19:30");
   await page.getByRole("textbox", { name: "Price", exact: true }).fill("45");
   await expectAccessible(page, "the event editor");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshots(page, "console-event");
   await page.getByRole("button", { name: "Save draft" }).click();
   await expect(page.getByRole("heading", { level: 1, name: `Sales: E2E Night ${stamp}` })).toBeVisible();

@@ -5,11 +5,10 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
-import { formatShortDateTime } from "../i18n/format";
 import { StatusBoard } from "../status/StatusPage";
 import type { ConsoleUser, Role } from "./api";
 import { StatusBadge } from "./ConsoleHome";
-import { Problem, RequireRole, useConsole } from "./shared";
+import { Problem, RequireRole, useConsole, VenueTime } from "./shared";
 import "./console.css";
 
 const ROLES: Role[] = ["customer", "organizer", "staff", "admin"];
@@ -140,7 +139,7 @@ function UserRow({ user }: { user: ConsoleUser }) {
 }
 
 function Events() {
-  const { t, api, locale } = useConsole();
+  const { t, api } = useConsole();
   const [q, setQ] = useState("");
   const [search, setSearch] = useState("");
   const events = useQuery({ queryKey: ["admin-events", search], queryFn: () => api.managedEvents({ q: search || undefined }) });
@@ -170,7 +169,7 @@ function Events() {
           <li key={event.event_id}>
             <StatusBadge status={event.status} /> <Link to={`/console/events/${event.event_id}`}>{event.title}</Link>{" "}
             <span className="muted">
-              {formatShortDateTime(event.starts_at, locale)} · {event.city} · {t("admin.organizerId")}{" "}
+              <VenueTime iso={event.starts_at} venueId={event.venue_id} /> · {event.city} · {t("admin.organizerId")}{" "}
               <code>{event.organizer_id.slice(0, 8)}</code>
             </span>
           </li>
