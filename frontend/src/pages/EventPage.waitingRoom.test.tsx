@@ -145,6 +145,30 @@ describe("an event with a waiting room", () => {
     expect(sessionStorage.getItem("ticketing.admission.e1")).toBeNull();
   });
 
+  it("holds once per turn: releasing the seats ends the turn, said before and after", async () => {
+    admit(5 * 60_000);
+    const calls = fakeGateway(
+      eventRoutes(true, {
+        "POST /api/v1/inventory/events/e1/holds": jsonResponse(201, HOLD),
+        "DELETE /api/v1/inventory/holds/h1": jsonResponse(204, null),
+      }),
+    );
+    open();
+    await userEvent.click(await screen.findByRole("button", { name: "A-1-1, available, Standard €45" }));
+    await userEvent.click(screen.getByRole("button", { name: "Hold 1 seat" }));
+    expect(await screen.findByText("Releasing your seats ends your turn to shop: you would queue again.")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "A-1-2, available, Standard €45" }));
+    const holdAgain = screen.getByRole("button", { name: "Hold 1 seat" });
+    expect(holdAgain).toBeDisabled();
+    expect(holdAgain).toHaveAccessibleDescription("Check out the seats you hold, or release them first (which ends your turn to shop).");
+
+    await userEvent.click(screen.getByRole("button", { name: "Release seats" }));
+    expect(await screen.findByText("Your held seats were released, which ended your turn to shop, so you are back in the queue.")).toBeInTheDocument();
+    expect(await screen.findByRole("progressbar", { name: "Your place in the queue" })).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "POST" && c.path.endsWith("/holds"))).toHaveLength(1);
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/v1/inventory/holds/h1")).toBe(true);
+  });
+
   it("sends the customer back to the queue when a hold is refused for want of a valid token", async () => {
     admit(5 * 60_000);
     fakeGateway(eventRoutes(true, { "POST /api/v1/inventory/events/e1/holds": jsonResponse(403, REQUIRED) }));
