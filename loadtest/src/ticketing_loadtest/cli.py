@@ -22,7 +22,7 @@ from pathlib import Path
 from ticketing_devkit.stack import REDIS as STACK_REDIS
 
 from ticketing_loadtest import correctness, room, slo
-from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, login
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
 from ticketing_loadtest.choices import require_loopback
 from ticketing_loadtest.prepare import RoomPlan, prepare
 
@@ -72,7 +72,7 @@ def run_check(args: argparse.Namespace) -> int:
     if fixture.exists():
         event_ids += json.loads(fixture.read_text())["events"].values()
     if not args.only_fixture:
-        event_ids += [e["event_id"] for e in Api(args.gateway).pages("/api/v1/events", limit=100)]
+        event_ids += [e["event_id"] for e in api(args.gateway).pages("/api/v1/events", limit=100)]
     with ThreadPoolExecutor(16) as pool:
         violations = correctness.run_check(
             lambda event_id: correctness.read_event(services, event_id, pool),
