@@ -30,11 +30,13 @@ test("an organizer creates a venue and an event, sees a sale arrive, exports it 
   await page.getByRole("button", { name: "Save venue" }).click();
   await expect(page.getByRole("alert")).toBeVisible();
   await expect(seats).toHaveAttribute("aria-invalid", "true");
-  await expect(seats).toHaveAccessibleDescription(/greater than or equal to 1/);
+  await expect(seats).toHaveAccessibleDescription("Must be at least 1."); // pydantic's check, in the page's words
   await seats.fill("8");
   await page.getByRole("button", { name: "Add a row" }).click();
   await expect(page.getByText("Stalls (A): 2 rows, 16 seats")).toBeVisible(); // the live preview
+  await expect(page.getByText("1 section, 16 places", { exact: true })).toBeVisible();
   await expectAccessible(page, "the venue editor");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshots(page, "console-venue");
   await page.getByRole("button", { name: "Save venue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Organizer console" })).toBeVisible();
@@ -46,6 +48,7 @@ test("an organizer creates a venue and an event, sees a sale arrive, exports it 
   await page.getByRole("textbox", { name: "Starts (venue's local time)" }).fill("2027-06-01T19:30");
   await page.getByRole("textbox", { name: "Price", exact: true }).fill("45");
   await expectAccessible(page, "the event editor");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshots(page, "console-event");
   await page.getByRole("button", { name: "Save draft" }).click();
   await expect(page.getByRole("heading", { level: 1, name: `Sales: E2E Night ${stamp}` })).toBeVisible();
@@ -230,12 +233,15 @@ test("the admin finds a user, makes them door staff of an organizer, and sees ev
   await signIn(page, "admin@ticketing.dev", "Admin-demo-2026");
   await page.getByRole("link", { name: "Admin" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Admin" })).toBeVisible();
-  await page.getByRole("searchbox", { name: "Search by email or name" }).fill(email);
-  await page.getByRole("button", { name: "Search" }).first().click();
+  const users = page.getByRole("search", { name: "Users" });
+  await users.getByRole("searchbox", { name: "Search by email or name" }).fill(email);
+  await users.getByRole("button", { name: "Search" }).click();
   const form = page.getByRole("form", { name: "Change role of Door Staffer" });
   await expect(page.getByRole("form", { name: /Change role of/ })).toHaveCount(1);
   await form.getByRole("combobox", { name: "Role" }).selectOption({ label: "Door staff" });
-  await form.getByRole("textbox", { name: "Organizer they work for" }).fill(organizerId);
+  const worksFor = form.getByRole("textbox", { name: "Organizer they work for" });
+  await expect(worksFor).toHaveAccessibleDescription("For door staff: the organizer's account id.");
+  await worksFor.fill(organizerId);
   await form.getByRole("button", { name: "Change role" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Door Staffer is now Door staff." })).toBeVisible();
   // Their next login carries the role, and the organizer sees them on the team.

@@ -51,7 +51,7 @@ from ticketing_devkit.bench import (
 from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stack import discover, service_env
 from ticketing_loadtest import capacity
-from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, login
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
 from ticketing_loadtest.mix import request_shares
 from ticketing_loadtest.prepare import (
     DEMO_ORGANIZER,
@@ -126,14 +126,14 @@ def subject(token: str) -> str:
 
 
 def hold(token: str, event_id: str, body: dict[str, Any]) -> str:
-    hold_id: str = Api(INVENTORY, token=token).post(
+    hold_id: str = api(INVENTORY, token=token).post(
         f"/api/v1/inventory/events/{event_id}/holds", body
     )["hold_id"]
     return hold_id
 
 
 def book(token: str, hold_id: str) -> dict[str, Any]:
-    booking: dict[str, Any] = Api(GATEWAY, token=token).post(
+    booking: dict[str, Any] = api(GATEWAY, token=token).post(
         "/api/v1/bookings", {"hold_id": hold_id}
     )
     return booking
@@ -148,7 +148,7 @@ def prepare_fixture(accounts: int) -> Fixture:
         tokens = list(
             pool.map(lambda a: login(GATEWAY, a.email, a.password, patience_s=60), registered)
         )
-    organizer = Api(GATEWAY, token=login(GATEWAY, *DEMO_ORGANIZER, patience_s=60))
+    organizer = api(GATEWAY, token=login(GATEWAY, *DEMO_ORGANIZER, patience_s=60))
     tag = datetime.now(UTC).strftime("%H%M%S")
     steady = create_onsale_event(
         organizer, f"Capacity Steady {tag}", venue_body(f"cap {tag}", 6, 20, 25, 1000)
@@ -162,13 +162,13 @@ def prepare_fixture(accounts: int) -> Fixture:
     first = tokens[0]
     pending = book(first, hold(first, steady, {"seat_ids": ["S1-1-1", "S1-1-2"]}))
     confirmed = book(first, hold(first, steady, {"seat_ids": ["S1-2-1", "S1-2-2"]}))
-    Api(GATEWAY, token=first).call(
+    api(GATEWAY, token=first).call(
         "POST",
         f"/api/v1/payments/{confirmed['payment']['payment_id']}/simulate",
         json={"outcome": "succeeded"},
     )
     for _ in range(40):
-        status = Api(GATEWAY, token=first).get(f"/api/v1/bookings/{confirmed['booking_id']}")
+        status = api(GATEWAY, token=first).get(f"/api/v1/bookings/{confirmed['booking_id']}")
         if status["status"] == "confirmed":
             break
         time.sleep(0.25)
@@ -192,7 +192,7 @@ def prepare_fixture(accounts: int) -> Fixture:
     )
     time.sleep(3)  # the gateway reads the rooms every 2 s
     for token in reversed(tokens[:50]):  # 49 ahead of the first account, which polls
-        Api(GATEWAY, token=token).post(f"/api/v1/waiting-room/{room_event}/join")
+        api(GATEWAY, token=token).post(f"/api/v1/waiting-room/{room_event}/join")
     return Fixture(
         tokens=[(subject(t), t) for t in tokens],
         steady=steady,
@@ -581,7 +581,7 @@ def top_up_bookings(unused: list[tuple[str, str, str]]) -> None:
 def payments_pool(fx: Fixture) -> list[tuple[str, str, str]]:
     """The payments of the bookings the booking measurement made, each with its owner's token."""
     tokens = dict(fx.tokens)
-    admin = Api(
+    admin = api(
         "http://127.0.0.1:8004", token=login(GATEWAY, "admin@ticketing.dev", "Admin-demo-2026")
     )
     items = []
@@ -639,7 +639,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     try:
-        Api(GATEWAY).get("/health")
+        api(GATEWAY).get("/health")
     except OSError as exc:
         raise SystemExit(f"the stack is not up on {GATEWAY} (make loadtest-stack): {exc}") from exc
     started = time.monotonic()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_platform import Platform, serve
+from ticketing_devkit.processes import free_port
 
 SUGGEST = "GET api/v1/search/suggest"
 
@@ -49,6 +50,8 @@ def test_a_short_run_counts_5xx_as_failures_409_as_answers_and_judges_them(
             *("run", "-u", "8", "-r", "8", "-t", "8s", "--accounts", "8", "--settle", "2"),
             *("--csv", str(tmp_path / "run"), "--slo", str(thresholds)),
             *("--inventory-url", url, "--booking-url", url, "--payment-url", url),
+            # No gateway Redis here: the room's count of shoppers comes from the customers.
+            *("--room-redis-url", f"redis://127.0.0.1:{free_port()}/0"),
         ],
         capture_output=True,
         text=True,
@@ -85,6 +88,7 @@ def test_a_short_run_counts_5xx_as_failures_409_as_answers_and_judges_them(
     assert "[room] /api/v1/waiting-room/[id]/join" in rows
     report = json.loads((tmp_path / "run_room.json").read_text())
     assert report["admitted"] == len(fake.admitted)
+    assert report["most_shopping_measured_by"] == "the customers' records"
     assert "waiting room:" in out
     # The verdict fails on the search flow's errors; the correctness check passes; exit 1.
     assert re.search(r"^search\s+error ratio .* FAIL", out, re.MULTILINE), out

@@ -82,3 +82,15 @@ def test_the_report_measures_what_the_room_did(tmp_path: Path) -> None:
     summary = summarize(str(tmp_path / "run"))
     assert summary == found
     assert json.loads((tmp_path / "run_room.json").read_text()) == found
+
+
+def test_the_rooms_own_count_of_shoppers_wins_over_the_customers_records() -> None:
+    records = Records(SETTINGS)
+    visit = Visit(arrived_at=OPENS + 1, early=False, admitted_seq=1, admitted_at=OPENS + 2)
+    visit.left_at = OPENS + 3
+    records.visits = [visit]
+    assert report(records)["most_shopping_measured_by"] == "the customers' records"
+    records.shopping_samples = [(OPENS + 1, 0), (OPENS + 2, 3), (OPENS + 3, 2)]
+    found = report(records)
+    assert found["most_shopping_at_once"] == 3
+    assert found["most_shopping_measured_by"] == "the room's state"

@@ -5,11 +5,10 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
-import { formatShortDateTime } from "../i18n/format";
 import { StatusBoard } from "../status/StatusPage";
 import type { ConsoleUser, Role } from "./api";
 import { StatusBadge } from "./ConsoleHome";
-import { Problem, RequireRole, useConsole } from "./shared";
+import { Problem, RequireRole, useConsole, VenueTime } from "./shared";
 import "./console.css";
 
 const ROLES: Role[] = ["customer", "organizer", "staff", "admin"];
@@ -49,7 +48,7 @@ function Users() {
   return (
     <section aria-labelledby="admin-users">
       <h2 id="admin-users">{t("admin.users")}</h2>
-      <form className="console-actions" onSubmit={submit} role="search">
+      <form className="console-actions" onSubmit={submit} role="search" aria-labelledby="admin-users">
         <label>
           {t("admin.search")} <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
         </label>
@@ -112,7 +111,17 @@ function UserRow({ user }: { user: ConsoleUser }) {
         {role === "staff" && (
           <>
             <label htmlFor={organizerId}>{t("admin.organizer")}</label>
-            <input id={organizerId} value={organizer} onChange={(e) => setOrganizer(e.target.value)} />
+            <input
+              id={organizerId}
+              value={organizer}
+              onChange={(e) => setOrganizer(e.target.value)}
+              aria-describedby={`${organizerId}-hint`}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <span id={`${organizerId}-hint`} className="hint">
+              {t("admin.organizerHint")}
+            </span>
           </>
         )}
         <button type="submit" className="button secondary" disabled={change.isPending}>
@@ -130,7 +139,7 @@ function UserRow({ user }: { user: ConsoleUser }) {
 }
 
 function Events() {
-  const { t, api, locale } = useConsole();
+  const { t, api } = useConsole();
   const [q, setQ] = useState("");
   const [search, setSearch] = useState("");
   const events = useQuery({ queryKey: ["admin-events", search], queryFn: () => api.managedEvents({ q: search || undefined }) });
@@ -140,6 +149,7 @@ function Events() {
       <form
         className="console-actions"
         role="search"
+        aria-labelledby="admin-events"
         onSubmit={(event) => {
           event.preventDefault();
           setSearch(q.trim());
@@ -159,7 +169,7 @@ function Events() {
           <li key={event.event_id}>
             <StatusBadge status={event.status} /> <Link to={`/console/events/${event.event_id}`}>{event.title}</Link>{" "}
             <span className="muted">
-              {formatShortDateTime(event.starts_at, locale)} · {event.city} · {t("admin.organizerId")}{" "}
+              <VenueTime iso={event.starts_at} venueId={event.venue_id} /> · {event.city} · {t("admin.organizerId")}{" "}
               <code>{event.organizer_id.slice(0, 8)}</code>
             </span>
           </li>

@@ -5,8 +5,7 @@ import { Link } from "react-router";
 import type { EventStatus } from "../api/types";
 import { Loading } from "../components/Loading";
 import { Page } from "../components/Page";
-import { formatDateTime } from "../i18n/format";
-import { Problem, RequireRole, useConsole } from "./shared";
+import { Problem, RequireRole, useConsole, VenueTime } from "./shared";
 import "./console.css";
 
 export function Component() {
@@ -23,15 +22,13 @@ export function StatusBadge({ status }: { status: EventStatus }) {
 }
 
 function ConsoleHome() {
-  const { t, api, locale } = useConsole();
+  const { t, api } = useConsole();
   const [status, setStatus] = useState<EventStatus | "">("");
   const events = useQuery({
     queryKey: ["managed-events", status],
     queryFn: () => api.managedEvents(status ? { status } : {}),
   });
   const venues = useQuery({ queryKey: ["venues"], queryFn: () => api.venues() });
-  // Times in the venue's own zone, as the editor takes them and customers see them.
-  const zones = new Map(venues.data?.items.map((venue) => [venue.venue_id, venue.timezone]));
   return (
     <Page title={t("home.title")} wide>
       <div className="console-actions">
@@ -64,7 +61,8 @@ function ConsoleHome() {
             <li key={event.event_id}>
               <StatusBadge status={event.status} /> <strong>{event.title}</strong>{" "}
               <span className="muted">
-                {t("home.startsAt", { date: formatDateTime(event.starts_at, locale, zones.get(event.venue_id)) })} · {event.city}
+                <VenueTime iso={event.starts_at} venueId={event.venue_id} long say={(date) => t("home.startsAt", { date })} /> ·{" "}
+                {event.city}
               </span>
               <div className="console-actions">
                 <Link to={`/console/events/${event.event_id}`}>

@@ -122,7 +122,7 @@ function EventForm({ existing, children }: { existing?: Event; children?: ReactN
       navigate(`/console/events/${saved.event_id}`, { state: { notice: t("event.saved") } });
     },
   });
-  const errors = fieldErrors(save.error);
+  const errors = fieldErrors(save.error, t);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();

@@ -10,7 +10,7 @@ import { Page } from "../components/Page";
 import { formatMoney, formatShortDateTime } from "../i18n/format";
 import { Confirm } from "./Confirm";
 import { StatusBadge } from "./ConsoleHome";
-import { Problem, RequireRole, useConsole } from "./shared";
+import { Problem, RequireRole, useConsole, VenueTime } from "./shared";
 import "./console.css";
 
 const REFRESH_MS = 3_000;
@@ -26,14 +26,12 @@ export function Component() {
 
 function Dashboard() {
   const { eventId } = useParams() as { eventId: string };
-  const { t, api, locale } = useConsole();
+  const { t, api } = useConsole();
   const location = useLocation();
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState<string | null>((location.state as { notice?: string } | null)?.notice ?? null);
   const [cancelling, setCancelling] = useState(false);
   const event = useQuery({ queryKey: ["event", eventId], queryFn: () => api.event(eventId) });
-  const venueId = event.data?.venue_id;
-  const venue = useQuery({ queryKey: ["venue", venueId], queryFn: () => api.venue(venueId!), enabled: Boolean(venueId) });
   const publish = useMutation({
     mutationFn: () => api.publishEvent(eventId),
     onSuccess: (saved) => {
@@ -56,8 +54,7 @@ function Dashboard() {
     <Page title={t("sales.title", { title: current.title })} wide>
       <p>
         <StatusBadge status={current.status} />{" "}
-        <span className="muted">{/* the venue's local time, as the editor takes it and customers see it */}
-          {venue.isPending ? "" : formatShortDateTime(current.starts_at, locale, venue.data?.timezone)} · {current.city}</span>
+        <span className="muted"><VenueTime iso={current.starts_at} venueId={current.venue_id} /> · {current.city}</span>
       </p>
       {notice && (
         <p className="notice notice-success" role="status">

@@ -65,7 +65,7 @@ function VenueForm({ initial, venueId, locked }: { initial: VenueIn; venueId?: s
       navigate("/console", { state: { notice: t("venue.saved") } });
     },
   });
-  const errors = fieldErrors(save.error);
+  const errors = fieldErrors(save.error, t);
   const set = (patch: Partial<VenueIn>) => setVenue((current) => ({ ...current, ...patch }));
   const setSection = (index: number, section: SeatedSectionIn | StandingSectionIn) =>
     set({ sections: venue.sections.map((existing, i) => (i === index ? section : existing)) });
@@ -255,13 +255,20 @@ function SeatMapPreview({ venue }: { venue: VenueIn }) {
   return (
     <section className="preview" aria-labelledby="venue-preview" aria-live="polite">
       <h2 id="venue-preview">{t("venue.preview")}</h2>
-      <p>{t("venue.previewSummary", { sections: venue.sections.length, places })}</p>
+      <p>{t("venue.previewSummary", {
+          sections: t("venue.countSections", { count: venue.sections.length }),
+          places: t("venue.countPlaces", { count: places }),
+        })}</p>
       {shortened && <p className="muted">{t("venue.previewTooBig", { max: PREVIEW_SEATS_PER_ROW })}</p>}
       {venue.sections.map((section, index) => (
         <div className="preview-section" key={index}>
           {section.kind === "standing" ? (
             <p className="preview-standing">
-              {t("venue.previewStanding", { name: section.name, id: section.section_id, capacity: section.capacity })}
+              {t("venue.previewStanding", {
+                name: section.name,
+                id: section.section_id,
+                capacity: t("venue.countPlaces", { count: section.capacity }),
+              })}
             </p>
           ) : (
             <>
@@ -269,12 +276,12 @@ function SeatMapPreview({ venue }: { venue: VenueIn }) {
                 {t("venue.previewSeated", {
                   name: section.name,
                   id: section.section_id,
-                  rows: section.rows.length,
-                  seats: section.rows.reduce((n, row) => n + (row.seats || 0), 0),
+                  rows: t("venue.countRows", { count: section.rows.length }),
+                  seats: t("venue.countSeats", { count: section.rows.reduce((n, row) => n + (row.seats || 0), 0) }),
                 })}
               </p>
               {section.rows.slice(0, 50).map((row, r) => (
-                <div className="preview-row" key={r} role="img" aria-label={t("venue.previewRow", { label: row.label, seats: row.seats })}>
+                <div className="preview-row" key={r} role="img" aria-label={t("venue.previewRow", { label: row.label, seats: t("venue.countSeats", { count: row.seats }) })}>
                   <b aria-hidden="true">{row.label}</b>
                   {Array.from({ length: Math.min(Math.max(row.seats, 0), PREVIEW_SEATS_PER_ROW) }, (_, n) => (
                     <span key={n} className="preview-seat" />

@@ -1,5 +1,6 @@
 /** What every console, door, admin and status page shares: its messages (namespace "console",
  * registered when the first such page loads), its endpoints, its error sentences, its role gate. */
+import { useQuery } from "@tanstack/react-query";
 import { useMemo, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError } from "../api/client";
@@ -8,6 +9,7 @@ import { useServices } from "../app/services";
 import { useAuth } from "../auth/AuthProvider";
 import { RequireAuth } from "../auth/RequireAuth";
 import { Loading } from "../components/Loading";
+import { formatDateTime, formatShortDateTime } from "../i18n/format";
 import { consoleEndpoints, doorApi, type Role } from "./api";
 import { en, ko } from "./messages";
 
@@ -79,4 +81,24 @@ function RoleGate({ roles, children }: { roles: Role[]; children: ReactNode }) {
     );
   }
   return <>{children}</>;
+}
+
+/** When an event starts, in its venue's own time zone (as the editor takes it and customers see
+ * it, next to the venue's city); nothing until the venue's zone is known. */
+export function VenueTime({
+  iso,
+  venueId,
+  long = false,
+  say = (date) => date,
+}: {
+  iso: string;
+  venueId: string;
+  long?: boolean;
+  say?: (date: string) => string;
+}) {
+  const { api, locale } = useConsole();
+  const venue = useQuery({ queryKey: ["venue", venueId], queryFn: () => api.venue(venueId), staleTime: 300_000 });
+  if (venue.isPending) return null;
+  const zone = venue.data?.timezone;
+  return <time dateTime={iso}>{say(long ? formatDateTime(iso, locale, zone) : formatShortDateTime(iso, locale, zone))}</time>;
 }

@@ -156,10 +156,13 @@ export const en = {
     joining: "Joining the queue…",
     signInIntro: "Tickets for this event are sold through a waiting room. Sign in to get your place in the queue; you come back here afterwards.",
     signIn: "Sign in to join the queue",
+    released: "Your held seats were released, which ended your turn to shop, so you are back in the queue.",
     timeUp: "Your time to shop has ended, so you are back in the queue.",
     required: "Your time to shop has ended or has not begun yet, so you are back in the queue.",
   },
   shop: {
+    releaseEndsTurn: "Releasing your seats ends your turn to shop: you would queue again.",
+    holdOnce: "Check out the seats you hold, or release them first (which ends your turn to shop).",
     timeLeft: "You have {{time}} left to shop",
     timerLabel: "Time left to shop",
     minuteLeft: "One minute left to shop. Complete your booking now.",

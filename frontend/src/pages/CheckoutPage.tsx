@@ -29,6 +29,9 @@ export function Component() {
 }
 
 const keyName = (holdId: string) => `ticketing.booking-key.${holdId}`;
+// The booking made of this hold, once made: a reload reads it instead of asking to book again
+// (which a waiting room would refuse: the booking used the admission up).
+const madeName = (holdId: string) => `ticketing.booking-of.${holdId}`;
 
 /** The key for booking this hold: made once, reused by every retry and reload. */
 export function bookingKey(holdId: string, storage: Storage = sessionStorage): string {
@@ -93,7 +96,9 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
   const book = useCallback(async () => {
     dispatch({ type: "book" });
     try {
-      const created = await api.book(hold, bookingKey(hold.hold_id));
+      const made = sessionStorage.getItem(madeName(hold.hold_id));
+      const created = made ? await api.booking(made) : await api.book(hold, bookingKey(hold.hold_id));
+      sessionStorage.setItem(madeName(hold.hold_id), created.booking_id);
       holds.consumed(); // the booking owns the seats now: leaving must not release them
       admissions.forget(hold.event_id); // and the waiting room's admission is used up (the gateway ends it)
       dispatch({ type: "booked", booking: created });
@@ -107,7 +112,8 @@ function CheckoutFlow({ hold, event }: { hold: Hold; event: Event }) {
     }
   }, [api, hold, holds, admissions, backToQueue]);
 
-  // Booked before a reload (the key exists) or paid already: the same key finds that booking.
+  // Booked before a reload (the key exists) or paid already: that booking, read again (or found by
+  // the same key).
   useEffect(() => {
     if (sessionStorage.getItem(keyName(hold.hold_id)) || hold.status === "confirmed") void book();
     // eslint-disable-next-line react-hooks/exhaustive-deps -- on arrival only

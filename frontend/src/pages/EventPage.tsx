@@ -161,7 +161,7 @@ function EventView({
             <Loading />
           </div>
         )}
-        {onSale && layout && <Picker event={event} layout={layout} zoomed={zoomed} live={live} />}
+        {onSale && layout && <Picker event={event} layout={layout} zoomed={zoomed} live={live} admitted={!!room?.admission} />}
       </div>
     </Page>
   );
@@ -172,11 +172,14 @@ function Picker({
   layout,
   zoomed,
   live,
+  admitted,
 }: {
   event: Event;
   layout: Layout;
   zoomed: string | null;
   live: ReturnType<typeof useLiveAvailability>;
+  /** Let in by the event's waiting room: one hold per turn (releasing it ends the turn). */
+  admitted: boolean;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
@@ -285,7 +288,13 @@ function Picker({
           </div>
         )}
         {hold && (
-          <HoldPanel hold={hold} event={event} layout={layout} onEnded={(text) => setMessage({ text, kind: "info" })} />
+          <HoldPanel
+            hold={hold}
+            event={event}
+            layout={layout}
+            onEnded={(text) => setMessage({ text, kind: "info" })}
+            endsTurn={admitted}
+          />
         )}
         <h2 id="selection-heading">{t("event.selection")}</h2>
         {selection.length === 0 ? (
@@ -320,11 +329,17 @@ function Picker({
           <button
             type="button"
             className="button"
-            disabled={selection.length === 0 || holding}
+            disabled={selection.length === 0 || holding || (admitted && !!hold)}
+            aria-describedby={admitted && hold ? "hold-once" : undefined}
             onClick={() => void requestHold({ seat_ids: selection })}
           >
             {holding ? t("event.holding") : t("event.holdSeats", { count: selection.length || 1 })}
           </button>
+        )}
+        {admitted && hold && (
+          <p id="hold-once" className="hint">
+            {t("shop.holdOnce")}
+          </p>
         )}
       </aside>
     </div>

@@ -145,6 +145,51 @@ describe("an event with a waiting room", () => {
     expect(sessionStorage.getItem("ticketing.admission.e1")).toBeNull();
   });
 
+  it("after a reload of a booked checkout, reads the booking instead of booking again (the admission is used up)", async () => {
+    const booking = {
+      booking_id: "b1", user_id: "u1", event_id: "e1", seat_ids: ["A-1-1"], quantity: 1, status: "pending_payment",
+      amount_cents: 4500, currency: "EUR", hold_expires_at: HOLD.expires_at, created_at: "",
+      payment: { payment_id: "p1", provider: "local", client_secret: "s" },
+    };
+    sessionStorage.setItem("ticketing.booking-key.h1", "k1");
+    sessionStorage.setItem("ticketing.booking-of.h1", "b1");
+    const calls = fakeGateway(
+      eventRoutes(true, {
+        "GET /api/v1/inventory/holds/h1": jsonResponse(200, HOLD),
+        "POST /api/v1/bookings": jsonResponse(403, REQUIRED),
+        "GET /api/v1/bookings/b1": jsonResponse(200, booking),
+      }),
+    );
+    open("/checkout/h1");
+    expect(await screen.findByRole("button", { name: "Pay €45 (test payment)" })).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST" && c.path === "/api/v1/bookings")).toBe(false);
+    expect(screen.queryByText(/back in the queue/)).toBeNull();
+  });
+
+  it("holds once per turn: releasing the seats ends the turn, said before and after", async () => {
+    admit(5 * 60_000);
+    const calls = fakeGateway(
+      eventRoutes(true, {
+        "POST /api/v1/inventory/events/e1/holds": jsonResponse(201, HOLD),
+        "DELETE /api/v1/inventory/holds/h1": jsonResponse(204, null),
+      }),
+    );
+    open();
+    await userEvent.click(await screen.findByRole("button", { name: "A-1-1, available, Standard €45" }));
+    await userEvent.click(screen.getByRole("button", { name: "Hold 1 seat" }));
+    expect(await screen.findByText("Releasing your seats ends your turn to shop: you would queue again.")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "A-1-2, available, Standard €45" }));
+    const holdAgain = screen.getByRole("button", { name: "Hold 1 seat" });
+    expect(holdAgain).toBeDisabled();
+    expect(holdAgain).toHaveAccessibleDescription("Check out the seats you hold, or release them first (which ends your turn to shop).");
+
+    await userEvent.click(screen.getByRole("button", { name: "Release seats" }));
+    expect(await screen.findByText("Your held seats were released, which ended your turn to shop, so you are back in the queue.")).toBeInTheDocument();
+    expect(await screen.findByRole("progressbar", { name: "Your place in the queue" })).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "POST" && c.path.endsWith("/holds"))).toHaveLength(1);
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/v1/inventory/holds/h1")).toBe(true);
+  });
+
   it("sends the customer back to the queue when a hold is refused for want of a valid token", async () => {
     admit(5 * 60_000);
     fakeGateway(eventRoutes(true, { "POST /api/v1/inventory/events/e1/holds": jsonResponse(403, REQUIRED) }));

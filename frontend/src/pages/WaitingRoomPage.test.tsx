@@ -174,6 +174,8 @@ describe("the waiting page", () => {
     const { services } = open();
     await wait(0);
     expect(screen.getByText("Nobody is ahead of you: you are next.")).toBeInTheDocument();
+    // Nobody ahead, a slot to wait for: the bar follows the wait, it is not full yet.
+    expect(screen.getByRole("progressbar", { name: "Your place in the queue" })).toHaveAttribute("aria-valuenow", "0");
     await wait(2_000);
     expect(screen.getByText("Event page /events/e1")).toBeInTheDocument();
     expect(services.admissions.get("e1")).toEqual({ token: "tok-e1", until });

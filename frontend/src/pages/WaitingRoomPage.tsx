@@ -66,9 +66,13 @@ function Queue({ eventId }: { eventId: string }) {
   const navigate = useNavigate();
   const { room, error, updatedAt, rejoin } = useRoom(eventId, true);
   const [rejoining, setRejoining] = useState(false);
-  // The most people ever ahead of this customer: the bar fills as they are let in.
-  const [start, setStart] = useState(0);
-  if (room?.people_ahead != null && room.people_ahead > start) setStart(room.people_ahead);
+  // The most people ever ahead of this customer, and the longest wait since the order was drawn:
+  // the bar fills as those ahead are let in (or, with nobody ahead, as a shopping slot nears).
+  const [start, setStart] = useState({ ahead: 0, wait: 0 });
+  const drawnWait = room?.position != null ? (room.estimated_wait_seconds ?? 0) : 0;
+  if ((room?.people_ahead ?? 0) > start.ahead || drawnWait > start.wait) {
+    setStart({ ahead: Math.max(start.ahead, room?.people_ahead ?? 0), wait: Math.max(start.wait, drawnWait) });
+  }
 
   useEffect(() => {
     if (room?.state === "admitted" && room.admission_token && room.admitted_until) {
@@ -114,7 +118,9 @@ function Queue({ eventId }: { eventId: string }) {
   }
   const drawn = room.position !== null;
   const ahead = room.people_ahead ?? 0;
-  const percent = start > 0 ? Math.round(((start - ahead) / start) * 100) : drawn ? 100 : 0;
+  const wait = room.estimated_wait_seconds ?? 0;
+  const share = start.ahead > 0 ? (start.ahead - ahead) / start.ahead : start.wait > 0 ? (start.wait - wait) / start.wait : 1;
+  const percent = Math.round(Math.min(1, Math.max(0, share)) * 100);
   const beforeOpening = !drawn && room.opens_at !== null;
   return (
     <div className="room">

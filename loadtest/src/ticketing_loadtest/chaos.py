@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import redis
-import requests
+from ticketing_devkit.platform import Platform, PlatformError
 from ticketing_devkit.processes import listening_pid
 from ticketing_devkit.stack import REDIS as STACK_REDIS  # make dev's: its own database, DB 0
 
 from ticketing_loadtest import correctness
-from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, ApiError, login
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
 from ticketing_loadtest.choices import require_loopback
 from ticketing_loadtest.prepare import (
     DEMO_ORGANIZER,
@@ -115,9 +116,9 @@ def wait_healthy(url: str, timeout_s: float) -> float | None:
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return time.monotonic() - started
-        except requests.RequestException:
+        except httpx.HTTPError:
             pass
         time.sleep(0.2)
     return None
@@ -130,12 +131,12 @@ class Customer:
     """One simulated customer: hold free seats, book, pay; sometimes fail or cancel."""
 
     def __init__(self, gateway: str, token: str, event_id: str, rng: random.Random) -> None:
-        self.api = Api(gateway, token=token, timeout_s=30)
+        self.api = api(gateway, token=token, timeout_s=30)
         self.event_id = event_id
         self.rng = rng
 
     def shop_once(self, tally: Tally) -> None:
-        status, availability = self.api.call(
+        status, availability = self.api.request(
             "GET",
             f"/api/v1/inventory/events/{self.event_id}/availability",
             params={"seats": "true"},
@@ -151,7 +152,7 @@ class Customer:
             time.sleep(0.5)
             return
         seats = self.rng.sample(free, min(len(free), self.rng.choice((1, 1, 2))))
-        status, hold = self.api.call(
+        status, hold = self.api.request(
             "POST",
             f"/api/v1/inventory/events/{self.event_id}/holds",
             json={"seat_ids": seats},
@@ -180,14 +181,14 @@ class Customer:
         for _ in range(attempts):
             try:
                 api = self.api.with_headers(**{"Idempotency-Key": key})
-                status, answer = api.call(method, path, json=body, ok=(200, 201, 202, 409))
+                status, answer = api.request(method, path, json=body, ok=(200, 201, 202, 409))
                 return answer if status != 409 else None
-            except ApiError as exc:
+            except PlatformError as exc:
                 if exc.status < 500:
                     tally.add(f"{path.split('/')[3]} {exc.status}")
                     return None
                 tally.add(f"{path.split('/')[3]} {exc.status} (retried)")
-            except requests.RequestException:
+            except httpx.HTTPError:
                 tally.add(f"{path.split('/')[3]} connection error (retried)")
             time.sleep(1)
         return None
@@ -209,7 +210,7 @@ def run_customers(
         while not stop.is_set() and time.monotonic() < deadline:
             try:
                 shopper.shop_once(tally)
-            except (ApiError, requests.RequestException) as exc:
+            except (PlatformError, httpx.HTTPError) as exc:
                 tally.add(f"error {type(exc).__name__}")
                 time.sleep(0.5)
 
@@ -221,14 +222,14 @@ def run_customers(
 
 
 def on_sale_events(events_url: str) -> list[str]:
-    return [e["event_id"] for e in Api(events_url).pages("/api/v1/events", limit=100)]
+    return [e["event_id"] for e in api(events_url).pages("/api/v1/events", limit=100)]
 
 
-def sellable(inventory: Api, event_ids: list[str]) -> list[str]:
+def sellable(inventory: Platform, event_ids: list[str]) -> list[str]:
     """The events inventory cannot sell right now (no 200 availability)."""
     missing = []
     for event_id in event_ids:
-        status, _ = inventory.call(
+        status, _ = inventory.request(
             "GET", f"/api/v1/inventory/events/{event_id}/availability", ok=(200, 404, 503)
         )
         if status != 200:
@@ -242,7 +243,7 @@ def findings(
     """The kinds of violation now (reading again when inventory is still rebuilding)."""
     try:
         violations = correctness.check_event(read(event_id))
-    except ApiError as exc:
+    except PlatformError as exc:
         return {f"unreadable ({exc.status})"}, []
     return {v.kind for v in violations}, violations
 
@@ -259,7 +260,12 @@ class Report:
 
 
 def _flush_and_time(
-    report: Report, redis_url: str, inventory: Api, events: list[str], started: float, settle: float
+    report: Report,
+    redis_url: str,
+    inventory: Platform,
+    events: list[str],
+    started: float,
+    settle: float,
 ) -> float:
     """FLUSHDB the stack's Redis; how long until every on-sale event sells again. Returns when
     the flush happened."""
@@ -353,7 +359,7 @@ def chaos(args: argparse.Namespace) -> int:
         raise SystemExit(f"no stack at {gateway}: start `make dev` first")
 
     # 1. The event and the customers.
-    organizer = Api(gateway, token=login(gateway, *DEMO_ORGANIZER, patience_s=60))
+    organizer = api(gateway, token=login(gateway, *DEMO_ORGANIZER, patience_s=60))
     tag = time.strftime("%Y%m%d-%H%M%S")
     event_id = create_onsale_event(
         organizer, f"Chaos Night {tag}", venue_body(f"chaos {tag}", 2, 10, 20, 0)
@@ -370,7 +376,7 @@ def chaos(args: argparse.Namespace) -> int:
         payment_url=services["payment"],
         service_token=DEV_SERVICE_TOKEN,
     )
-    inventory = Api(services["inventory"])
+    inventory = api(services["inventory"])
     pool = ThreadPoolExecutor(8)
 
     def read(event: str) -> correctness.EventState:
@@ -419,7 +425,7 @@ def chaos(args: argparse.Namespace) -> int:
         report.failures.append(f"not sellable at the end: {', '.join(still)}")
     try:
         say(correctness.summary(read(event_id)))
-    except ApiError as exc:
+    except PlatformError as exc:
         say(f"summary unavailable: {exc}")
     pool.shutdown()
     return _verdict(report, last)

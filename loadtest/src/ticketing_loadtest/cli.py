@@ -19,8 +19,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ticketing_devkit.stack import REDIS as STACK_REDIS
+
 from ticketing_loadtest import correctness, room, slo
-from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api, login
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
 from ticketing_loadtest.choices import require_loopback
 from ticketing_loadtest.prepare import RoomPlan, prepare
 
@@ -70,7 +72,7 @@ def run_check(args: argparse.Namespace) -> int:
     if fixture.exists():
         event_ids += json.loads(fixture.read_text())["events"].values()
     if not args.only_fixture:
-        event_ids += [e["event_id"] for e in Api(args.gateway).pages("/api/v1/events", limit=100)]
+        event_ids += [e["event_id"] for e in api(args.gateway).pages("/api/v1/events", limit=100)]
     with ThreadPoolExecutor(16) as pool:
         violations = correctness.run_check(
             lambda event_id: correctness.read_event(services, event_id, pool),
@@ -116,7 +118,7 @@ def locust_command(args: argparse.Namespace) -> list[str]:
         "--fixture-file",
         str(Path(args.dir) / "fixture.json"),
     ]
-    command += ["--think-time", args.think_time]
+    command += ["--think-time", args.think_time, "--room-redis-url", args.room_redis_url]
     if args.processes:
         command += ["--processes", str(args.processes)]
     return command + list(args.user_classes)
@@ -167,6 +169,11 @@ def main() -> None:
     planning.add_argument("--room-rate", type=int, default=300, help="admitted per minute")
     planning.add_argument("--room-slots", type=int, default=50, help="most shopping at once")
     planning.add_argument("--room-minutes", type=int, default=2, help="shopping time")
+    planning.add_argument(
+        "--room-redis-url",
+        default=STACK_REDIS,
+        help="the gateway's Redis, read during the run for how many shop at once",
+    )
     planning.add_argument(
         "--room-opens-in",
         type=float,

@@ -22,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticketing_loadtest.api import DEV_SERVICE_TOKEN, Api
+from ticketing_devkit.platform import Platform
+
+from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api
 
 MONEY_BACK = frozenset({"refunded", "failed", "cancelled", "expired"})
 
@@ -185,10 +187,10 @@ class Services:
     """Where the check reads: the services themselves (not the gateway, whose per-user rate
     limits would throttle one admin reading thousands of payments)."""
 
-    inventory: Api
-    booking_internal: Api
-    booking: Api
-    payment: Api
+    inventory: Platform
+    booking_internal: Platform
+    booking: Platform
+    payment: Platform
 
 
 def connect(
@@ -200,10 +202,10 @@ def connect(
     service_token: str = DEV_SERVICE_TOKEN,
 ) -> Services:
     return Services(
-        inventory=Api(inventory_url),
-        booking_internal=Api(booking_url).with_headers(**{"X-Service-Token": service_token}),
-        booking=Api(booking_url, token=admin_token),
-        payment=Api(payment_url, token=admin_token),
+        inventory=api(inventory_url),
+        booking_internal=api(booking_url).with_headers(**{"X-Service-Token": service_token}),
+        booking=api(booking_url, token=admin_token),
+        payment=api(payment_url, token=admin_token),
     )
 
 

@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import redis
 from gevent.event import Event
 from locust import FastHttpUser, between, events
 from locust.env import Environment
 from locust.exception import StopUser
+from ticketing_devkit.stack import REDIS as STACK_REDIS
 
 from ticketing_loadtest.choices import (
     SeatChoice,
@@ -70,6 +72,8 @@ class Run:
     crowd_arrived = 0  # ... and are logged in, waiting for the sale to open
     room: Records | None = None  # the burst event's waiting room, when it has one
     csv_prefix: str | None = None
+    room_redis_url = STACK_REDIS
+    sampling = False  # this process reads the room's count of shoppers
 
 
 def _arguments(parser: Any) -> None:
@@ -81,6 +85,11 @@ def _arguments(parser: Any) -> None:
     )
     parser.add_argument(
         "--confirm-wait", type=float, default=10.0, help="how long a buyer waits for confirmation"
+    )
+    parser.add_argument(
+        "--room-redis-url",
+        default=STACK_REDIS,
+        help="the gateway's Redis, read (never written) for how many shop at once",
     )
     parser.add_argument(
         "--think-time",
@@ -112,12 +121,39 @@ def _load(environment: Environment, **_: Any) -> None:
     if loaded.get("waiting_room"):
         Run.room = Records(loaded["waiting_room"])
     Run.csv_prefix = getattr(options, "csv_prefix", None)
+    Run.room_redis_url = options.room_redis_url
     # Workers on other machines start at different accounts, so users rarely share one.
     Run.account_numbers = itertools.count(getattr(runner, "worker_index", 0) * 7919)
 
 
 def _all_spawned(**_: Any) -> None:
     SPAWNED.set()
+
+
+def _count_shoppers(**_: Any) -> None:
+    """How many the room has shopping at once, from its own state: the gateway's Redis, read
+    every quarter second while the run lasts (one process of the run does it)."""
+    room = Run.room
+    if room is None or Run.sampling:
+        return
+    Run.sampling = True
+    shopping_key = f"wr:{{{Run.events['burst']}}}:act"
+
+    def sample() -> None:
+        client = redis.Redis.from_url(Run.room_redis_url, socket_timeout=1)
+        try:
+            while True:
+                now = time.time()
+                try:
+                    count = int(client.zcount(shopping_key, int(now * 1e6), "+inf"))
+                except redis.RedisError:
+                    return  # not this machine's stack: the report says so
+                room.shopping_samples.append((now, count))
+                gevent.sleep(0.25)
+        finally:
+            client.close()
+
+    gevent.spawn(sample)
 
 
 def _write_room_records(**_: Any) -> None:
@@ -130,6 +166,7 @@ def _write_room_records(**_: Any) -> None:
 events.init_command_line_parser.add_listener(_arguments)  # type: ignore[no-untyped-call]
 events.init.add_listener(_load)  # type: ignore[no-untyped-call]
 events.spawning_complete.add_listener(_all_spawned)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_count_shoppers)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_write_room_records)  # type: ignore[no-untyped-call]
 
 
@@ -457,6 +494,12 @@ class BurstUser(Customer):
             visit.left_at = float(claims["exp"])  # unless they finish sooner
             self.auth["X-Admission-Token"] = state["admission_token"]
 
+    def call(self, method: str, path: str, name: str, **kwargs: Any) -> tuple[int, Any]:
+        status, body = super().call(method, path, name, **kwargs)
+        if (method, path, status) == ("POST", "/api/v1/bookings", 201) and self.visit is not None:
+            self.visit.left_at = time.time()  # the booking ended the admission
+        return status, body
+
     def go_for_tickets(self) -> None:
         """Buy once (trying again while seats are contested); afterwards, or once the event is
         sold out, keep refreshing its availability like a customer hoping for returns."""
@@ -465,8 +508,8 @@ class BurstUser(Customer):
             outcome = self.purchase(event_id, flow="onsale", front_rows=3)
             self.done = outcome != "contested"
             if self.done and self.visit is not None and self.visit.admitted_seq is not None:
-                self.visit.left_at = time.time()
                 if outcome in ("sold-out", "not-booked"):
+                    self.visit.left_at = time.time()
                     # Nothing to buy: give the shopping slot back to the queue.
                     self.visit.outcome = "gave-up"
                     self.call(

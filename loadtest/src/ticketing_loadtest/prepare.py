@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ticketing_loadtest.api import Api, ApiError, login
+from ticketing_devkit.platform import Platform, PlatformError
+
+from ticketing_loadtest.api import api, login
 
 DEMO_ORGANIZER = ("organizer@ticketing.dev", "Organizer-demo-2026")
 ACCOUNT_DOMAIN = "loadtest.ticketing.dev"
@@ -60,14 +62,11 @@ def register_accounts(gateway: str, path: Path, count: int, workers: int = 8) ->
         return accounts
     batch = secrets.token_hex(3)
     fresh = [new_account(batch, n) for n in range(missing)]
-    api = Api(gateway, patience_s=300)
+    client = api(gateway, patience_s=300)
 
     def register(account: Account) -> Account:
         name = account.email.split("@")[0]
-        api.post(
-            "/api/v1/auth/register",
-            {"email": account.email, "password": account.password, "name": name},
-        )
+        client.register(account.email, account.password, name)
         return account
 
     with ThreadPoolExecutor(workers) as pool:
@@ -100,7 +99,7 @@ def venue_body(tag: str, seated_sections: int, rows: int, seats_per_row: int, st
     }
 
 
-def create_onsale_event(organizer: Api, title: str, venue: Any) -> str:
+def create_onsale_event(organizer: Platform, title: str, venue: Any) -> str:
     """A venue, an event on it and its publication: the event is on sale when this returns."""
     venue_id = organizer.post("/api/v1/venues", venue)["venue_id"]
     starts = datetime.now(UTC) + timedelta(days=30)
@@ -132,12 +131,12 @@ def await_token_acceptance(gateway: str, account: Account, timeout_s: float = 90
     """Waits until the services behind the gateway accept a fresh customer token. Right after
     `make dev` starts, services whose first JWKS fetch found auth not yet up answer 401 until
     they fetch the keys again; a run started then would measure that, not the on-sale."""
-    customer = Api(gateway, token=login(gateway, account.email, account.password, patience_s=60))
+    customer = api(gateway, token=login(gateway, account.email, account.password, patience_s=60))
     probes = ("/api/v1/bookings?limit=1", "/api/v1/inventory/holds/warm-up", "/api/v1/payments/x")
     deadline = time.monotonic() + timeout_s
     for probe in probes:
         while True:
-            status, _ = customer.call("GET", probe, ok=(200, 401, 404))
+            status, _ = customer.request("GET", probe, ok=(200, 401, 404))
             if status != 401:
                 break
             if time.monotonic() > deadline:
@@ -145,11 +144,11 @@ def await_token_acceptance(gateway: str, account: Account, timeout_s: float = 90
             time.sleep(1)
 
 
-def open_waiting_room(gateway: str, organizer: Api, event_id: str, plan: RoomPlan) -> Any:
+def open_waiting_room(gateway: str, organizer: Platform, event_id: str, plan: RoomPlan) -> Any:
     """Turn the event's room on, and wait until the gateway enforces it (it reads the rooms
     every couple of seconds): a crowd let in before that would shop past the room."""
     opens_at = datetime.now(UTC) + timedelta(seconds=plan.opens_in_s)
-    _, room = organizer.call(
+    _, room = organizer.request(
         "PUT",
         f"/api/v1/events/{event_id}/waiting-room",
         json={
@@ -162,7 +161,7 @@ def open_waiting_room(gateway: str, organizer: Api, event_id: str, plan: RoomPla
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        status, state = organizer.call("GET", f"/api/v1/waiting-room/{event_id}", ok=(200, 404))
+        status, state = organizer.request("GET", f"/api/v1/waiting-room/{event_id}", ok=(200, 404))
         if status == 404 or (state or {}).get("state") != "off":
             return room
         time.sleep(0.5)
@@ -180,11 +179,11 @@ def prepare(
     await_token_acceptance(gateway, registered[0])
     try:
         token = login(gateway, *DEMO_ORGANIZER, patience_s=120)
-    except ApiError as exc:
+    except PlatformError as exc:
         raise SystemExit(
             f"cannot log in the demo organizer (is `make dev` running?): {exc}"
         ) from exc
-    organizer = Api(gateway, token=token)
+    organizer = api(gateway, token=token)
     tag = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     fixture: dict[str, Any] = {
         "created_at": datetime.now(UTC).isoformat(),

@@ -1,11 +1,13 @@
 import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 import httpx
 import pytest
+from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
@@ -142,12 +144,30 @@ def test_failures_from_one_address_are_throttled_across_emails(api: httpx.Client
     assert response.json()["detail"].startswith("Too many login attempts from this address")
 
 
+# The per-address ceiling counted over 10 minutes instead of one: a thousand sign-ins take more
+# than a minute on a loaded 2-core machine (argon2 is meant to be slow), and under the default
+# minute's window they would spread over two windows and prove nothing. 3,000 in 10 minutes is a
+# stricter ceiling than 3,000 in one, so passing it implies passing the default.
+SLOW_MACHINE_WINDOW_S = 600
+
+
+@pytest.fixture
+def patient_auth(auth_env: dict[str, str]) -> Iterator[httpx.Client]:
+    env = auth_env | {"LOGIN_IP_WINDOW_S": str(SLOW_MACHINE_WINDOW_S)}
+    with (
+        ServiceProcess("ticketing_auth.main:create_app", env, name="auth-patient") as process,
+        httpx.Client(base_url=f"{process.url}/api/v1/auth", timeout=30) as client,
+    ):
+        yield client
+
+
 def test_a_thousand_customers_behind_one_address_all_sign_in(
-    api: httpx.Client, auth_env: dict[str, str]
+    patient_auth: httpx.Client, auth_env: dict[str, str]
 ) -> None:
     """A carrier NAT, a campus, an office: the minute an on-sale opens, a thousand different
-    customers sign in from one address. Every one succeeds (the service's default limits); a few
-    typos among them do not lock the others out either."""
+    customers sign in from one address. Every one succeeds (the service's default ceiling of
+    attempts per address); a few typos among them do not lock the others out either."""
+    api = patient_auth
     password = "Correct-horse-9"
     emails = asyncio.run(_many_accounts(auth_env["DATABASE_URL"], 1000, password))
     address = {"X-Forwarded-For": "198.51.100.77"}
@@ -165,7 +185,8 @@ def test_a_thousand_customers_behind_one_address_all_sign_in(
         statuses = list(pool.map(sign_in, emails))
     assert [t.status_code for t in typos] == [401] * 10
     assert statuses.count(200) == 1000, sorted(set(statuses))
-    assert time.monotonic() - started < 60, "not within a minute: the test says nothing"
+    elapsed = time.monotonic() - started
+    assert elapsed < SLOW_MACHINE_WINDOW_S, "not within one window: the test says nothing"
 
 
 async def _many_accounts(database_url: str, count: int, password: str) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 import stripe
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_devkit.platform import Platform as PublicApi
 from ticketing_devkit.processes import ServiceProcess, free_port, run_command, wait_until_healthy
 from ticketing_devkit.pytest_plugin import bearer
 from ticketing_devkit.stores import temporary_database
@@ -187,10 +188,13 @@ def booking(booking_env: dict[str, str], ports: dict[str, int]) -> Iterator[Rest
 
 
 class Platform:
-    """What a test does through the services' public and internal APIs."""
+    """What a test does through the services' public and internal APIs: the devkit's client
+    for each service (the same public paths the gateway routes), plus raw HTTP where a test
+    looks at the answer itself."""
 
     def __init__(self, services: dict[str, ServiceProcess | Restartable]) -> None:
         self.urls = {name: service.url for name, service in services.items()}
+        self.api = {name: PublicApi(url) for name, url in self.urls.items()}
         self.http = httpx.Client(timeout=30)
         self.admin_token = self.login(ADMIN["email"], ADMIN["password"])
 
@@ -198,37 +202,24 @@ class Platform:
         return self.urls[service] + path
 
     def login(self, email: str, password: str) -> str:
-        response = self.http.post(
-            self.url("auth", "/api/v1/auth/login"), json={"email": email, "password": password}
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
+        return self.api["auth"].login(email, password)
 
     def user(
         self, role: str = "customer", *, name: str = "Test", organizer_id: str | None = None
     ) -> tuple[str, str]:
         """(user_id, access token) of a fresh account with `role` (staff: of `organizer_id`)."""
         email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
-        response = self.http.post(
-            self.url("auth", "/api/v1/auth/register"),
-            json={"email": email, "password": password, "name": name},
-        )
-        assert response.status_code == 201, response.text
-        user_id = response.json()["id"]
+        user_id = self.api["auth"].register(email, password, name)["id"]
         if role != "customer":
-            promoted = self.http.patch(
-                self.url("auth", f"/api/v1/auth/users/{user_id}/role"),
-                json={"role": role} | ({"organizer_id": organizer_id} if organizer_id else {}),
-                headers=bearer(self.admin_token),
-            )
-            assert promoted.status_code == 200, promoted.text
+            self.api["auth"].set_role(self.admin_token, user_id, role, organizer_id)
         return user_id, self.login(email, password)
 
     def event(self, organizer_token: str, rows: int = 2, seats: int = 5) -> dict[str, Any]:
         """A published event: section A (`rows` rows of `seats`) at 40.00 EUR, standing GA."""
-        venue = self.http.post(
-            self.url("events", "/api/v1/venues"),
-            json={
+        events = self.api["events"]
+        venue = events.create_venue(
+            organizer_token,
+            {
                 "name": "Saga Hall",
                 "city": "Testville",
                 "country": "DE",
@@ -244,14 +235,12 @@ class Platform:
                     {"section_id": "GA", "name": "Floor", "kind": "standing", "capacity": 20},
                 ],
             },
-            headers=bearer(organizer_token),
         )
-        assert venue.status_code == 201, venue.text
         starts = datetime.now(UTC) + timedelta(days=30)
-        event = self.http.post(
-            self.url("events", "/api/v1/events"),
-            json={
-                "venue_id": venue.json()["venue_id"],
+        event = events.create_event(
+            organizer_token,
+            {
+                "venue_id": venue["venue_id"],
                 "title": "Saga Night",
                 "description": "",
                 "category": "concert",
@@ -263,16 +252,8 @@ class Platform:
                 ],
                 "section_tiers": {"A": "seat", "GA": "floor"},
             },
-            headers=bearer(organizer_token),
         )
-        assert event.status_code == 201, event.text
-        event_id = event.json()["event_id"]
-        published = self.http.post(
-            self.url("events", f"/api/v1/events/{event_id}/publish"),
-            headers=bearer(organizer_token),
-        )
-        assert published.status_code == 200, published.text
-        return published.json()  # type: ignore[no-any-return]
+        return dict(events.publish(organizer_token, event["event_id"]))
 
     def hold(self, token: str, event_id: str, seat_ids: list[str]) -> httpx.Response:
         return self.http.post(

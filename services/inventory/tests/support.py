@@ -10,8 +10,8 @@ import aiohttp
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from ticketing_common import contracts
+from ticketing_devkit.peers import peer_routes
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.tokens import FakeIssuer
 
@@ -198,27 +198,31 @@ class Truth:
         return self.sales.setdefault(event_id, {"sold": [], "holds": [], "unsettled": []})
 
     def app(self) -> Starlette:
-        async def events(_: Request) -> JSONResponse:
-            items = [{"event_id": e, "status": v["status"]} for e, v in sorted(self.events.items())]
-            return JSONResponse({"items": items, "next_cursor": None})
+        """Events' and booking's commands, as contracts.py has them."""
 
-        async def layout(request: Request) -> JSONResponse:
+        async def events(_: Request) -> dict[str, Any]:
+            items = [{"event_id": e, "status": v["status"]} for e, v in sorted(self.events.items())]
+            return {"items": items, "next_cursor": None}
+
+        async def layout(request: Request) -> dict[str, Any] | None:
             event_id = request.path_params["event_id"]
             if event_id not in self.events:
-                return JSONResponse({"status": 404}, status_code=404)
-            return JSONResponse({"event_id": event_id, **self.events[event_id]})
+                return None
+            return {"event_id": event_id, **self.events[event_id]}
 
-        async def sold(request: Request) -> JSONResponse:
+        async def sold(request: Request) -> dict[str, Any]:
             self.sales_asked += 1
             await asyncio.sleep(self.delay_s)
-            return JSONResponse(self.sales_of(request.path_params["event_id"]))
+            return self.sales_of(request.path_params["event_id"])
 
         return Starlette(
-            routes=[
-                Route("/internal/inventory/events", events),
-                Route("/internal/events/{event_id}/inventory-layout", layout),
-                Route("/internal/events/{event_id}/sold", sold),
-            ]
+            routes=peer_routes(
+                {
+                    contracts.INVENTORY_EVENTS: events,
+                    contracts.INVENTORY_LAYOUT: layout,
+                    contracts.SALES: sold,
+                }
+            )
         )
 
 

@@ -153,6 +153,7 @@ def test_refunds_are_separate_records_and_idempotent(
     published = facts(payment["booking_id"], 2)
     assert [f["type"] for f in published] == ["payment.succeeded", "payment.refunded"]
     assert published[1]["data"]["refund_id"] == first.json()["refund_id"]
+    assert published[1]["data"]["reason"] == "customer cancelled"  # booking keeps its reason
     assert_problem(internal.post("/payments/nope/refund", json={}), 404)
 
 

@@ -91,6 +91,8 @@ def test_a_refund_arriving_before_the_success_implies_it(webhooks, new_payment, 
     assert late_success.json()["outcome"] == "stale"
     published = facts(payment["booking_id"], 2)
     assert sorted(f["type"] for f in published) == ["payment.refunded", "payment.succeeded"]
+    refunded = next(f for f in published if f["type"] == "payment.refunded")
+    assert refunded["data"]["reason"] == "refunded at the payment provider"  # not asked by booking
 
 
 def test_a_signature_a_little_ahead_of_our_clock_is_accepted(webhooks, new_payment) -> None:

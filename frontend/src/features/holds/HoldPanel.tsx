@@ -12,11 +12,14 @@ export function HoldPanel({
   event,
   layout,
   onEnded,
+  endsTurn = false,
 }: {
   hold: Hold;
   event: Event;
   layout: Layout;
   onEnded: (message: string) => void;
+  /** Shopping from a waiting room: releasing ends the customer's turn (said before they do). */
+  endsTurn?: boolean;
 }) {
   const { t } = useTranslation();
   const holds = useHold();
@@ -55,6 +58,7 @@ export function HoldPanel({
           {t("hold.release")}
         </button>
       </div>
+      {endsTurn && <p className="hint">{t("shop.releaseEndsTurn")}</p>}
     </section>
   );
 }

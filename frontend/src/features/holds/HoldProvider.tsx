@@ -6,7 +6,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { useLocation } from "react-router";
 import type { HoldRequest } from "../../api/endpoints";
 import type { Hold } from "../../api/types";
-import { useApi } from "../../app/services";
+import { useServices } from "../../app/services";
 import { useAuth } from "../../auth/AuthProvider";
 
 const STORAGE_KEY = "ticketing.hold";
@@ -37,7 +37,7 @@ export function holdPages(hold: Hold): string[] {
 }
 
 export function HoldProvider({ children }: { children: ReactNode }) {
-  const api = useApi();
+  const { api, admissions } = useServices();
   const { status } = useAuth();
   const location = useLocation();
   const [hold, setHold] = useState<Hold | null>(stored);
@@ -57,7 +57,9 @@ export function HoldProvider({ children }: { children: ReactNode }) {
     remember(null);
     // Already gone (expired, booked) is fine: the seats are not ours either way.
     await api.releaseHold(held.hold_id).catch(() => undefined);
-  }, [api, remember]);
+    // A waiting room counts a released hold as the shopper leaving: their turn is over.
+    admissions.forget(held.event_id, "released");
+  }, [api, admissions, remember]);
 
   const create = useCallback(
     async (eventId: string, request: HoldRequest) => {

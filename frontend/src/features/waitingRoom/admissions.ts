@@ -57,9 +57,9 @@ export class Admissions {
   /** The shopping time ended or the server refused the token: drop it here and in the other tabs
    * (unless one of them has a newer one meanwhile), remembering why for the waiting page. */
   forget(eventId: string, why?: string): void {
-    if (why) this.ended.set(eventId, why);
     const token = this.read(eventId)?.token;
     if (!token) return;
+    if (why) this.ended.set(eventId, why);
     this.store(eventId, null);
     this.channel?.postMessage({ eventId, admission: null, forgotten: token } satisfies Message);
   }

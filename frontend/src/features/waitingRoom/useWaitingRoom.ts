@@ -11,7 +11,7 @@ import type { Admission } from "./admissions";
 export const waitingRoomPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}/waiting-room`;
 
 /** Why the customer is back in the queue: said on the waiting page in a sentence. */
-export type QueueNotice = "timeUp" | "required";
+export type QueueNotice = "timeUp" | "required" | "released";
 
 /** The gateway's answer to a hold or booking without a valid admission token. */
 export function isWaitingRoomRequired(error: unknown): boolean {

@@ -130,6 +130,9 @@ class PaymentRefunded(FactData):
     refund_id: str
     amount_cents: int
     currency: str
+    # What the refund was asked for with: booking's own reason (an organizer's refund, a
+    # cancelled event), or "refunded at the payment provider" for one made there.
+    reason: str = ""
 
 
 # --- booking.* (producer: booking) -------------------------------------------------------------

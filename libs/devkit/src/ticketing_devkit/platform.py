@@ -11,8 +11,9 @@ with the problem the API sent (`status`, `problem`), naming what was being done.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TypedDict, cast
 
 import httpx
@@ -101,15 +102,65 @@ def bearer(token: str) -> dict[str, str]:
 
 
 class Platform:
-    def __init__(self, gateway: str, *, timeout_s: float = 30) -> None:
-        self.http = httpx.Client(base_url=gateway.rstrip("/"), timeout=timeout_s)
+    """JSON over HTTP to one base URL: the gateway, or a service (the same paths). One pooled
+    client, safe to share between threads; `patience_s` waits out 429s (Retry-After) first."""
 
-    @property
-    def base_url(self) -> str:
-        return str(self.http.base_url)
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 30,
+        patience_s: float = 0,
+        headers: Mapping[str, str] | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.patience_s = patience_s
+        self.headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            self.headers |= bearer(token)
+        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+
+    def with_headers(self, **headers: str) -> Platform:
+        """The same client, sending `headers` too."""
+        return Platform(
+            self.base_url,
+            patience_s=self.patience_s,
+            headers=self.headers | headers,
+            http=self.http,
+        )
 
     def close(self) -> None:
         self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+        token: str | None = None,
+        idempotent: bool = False,
+        what: str | None = None,
+    ) -> tuple[int, Any]:
+        """(status, body) of an answer in `ok`; any other raises PlatformError."""
+        headers = dict(self.headers)
+        if token:
+            headers |= bearer(token)
+        if idempotent:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        deadline = time.monotonic() + self.patience_s
+        while True:
+            response = self.http.request(method, path, headers=headers, json=json, params=params)
+            if response.status_code != 429 or time.monotonic() >= deadline:
+                break
+            time.sleep(min(float(response.headers.get("Retry-After") or 1), 5))
+        if response.status_code not in ok:
+            raise _error(response, what, ok)
+        return response.status_code, (response.json() if response.content else None)
 
     def call(
         self,
@@ -120,25 +171,37 @@ class Platform:
         expect: int = 200,
         token: str | None = None,
         json: Any = None,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
         idempotent: bool = False,
     ) -> Any:
-        """One request; the body of the expected answer, else PlatformError."""
-        headers = bearer(token) if token else {}
-        if idempotent:
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        response = self.http.request(method, path, headers=headers, json=json, params=params)
-        if response.status_code != expect:
-            try:
-                problem: Any = response.json()
-            except ValueError:
-                problem = response.text[:500]
-            message = (
-                f"{what}: expected {expect}, got {response.status_code} from "
-                f"{method} {response.request.url.path}: {response.text[:500]}"
-            )
-            raise PlatformError(message, response.status_code, problem)
-        return response.json() if response.content else None
+        """The body of the one answer `what` expects."""
+        _, body = self.request(
+            method,
+            path,
+            json=json,
+            params=params,
+            ok=(expect,),
+            token=token,
+            idempotent=idempotent,
+            what=what,
+        )
+        return body
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)[1]
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.request("POST", path, json=body)[1]
+
+    def pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a `{items, next_cursor}` listing."""
+        cursor = None
+        while True:
+            page = self.get(path, **params, **({"cursor": cursor} if cursor else {}))
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
 
     # --- the gateway ----------------------------------------------------------------------
 
@@ -157,6 +220,14 @@ class Platform:
         body = {"email": email, "password": password}
         tokens = self.call("POST", "/api/v1/auth/login", f"log in as {email}", json=body)
         return str(tokens["access_token"])
+
+    def set_role(
+        self, admin_token: str, user_id: str, role: str, organizer_id: str | None = None
+    ) -> User:
+        body = {"role": role} | ({"organizer_id": organizer_id} if organizer_id else {})
+        path = f"/api/v1/auth/users/{user_id}/role"
+        user = self.call("PATCH", path, "change the role", token=admin_token, json=body)
+        return cast(User, user)
 
     def me(self, token: str) -> User:
         return cast(User, self.call("GET", "/api/v1/auth/me", "read /me", token=token))
@@ -241,3 +312,20 @@ class Platform:
     def notifications(self, token: str) -> list[dict[str, Any]]:
         log = self.call("GET", "/api/v1/notifications", "read the notification log", token=token)
         return cast(list[dict[str, Any]], log["items"] if isinstance(log, dict) else log)
+
+
+def _error(response: httpx.Response, what: str | None, ok: tuple[int, ...]) -> PlatformError:
+    try:
+        problem: Any = response.json()
+    except ValueError:
+        problem = response.text[:500]
+    request = response.request
+    if what:
+        message = (
+            f"{what}: expected {' or '.join(map(str, ok))}, got {response.status_code} from "
+            f"{request.method} {request.url.path}: {response.text[:500]}"
+        )
+    else:
+        message = f"{request.method} {request.url} answered {response.status_code}: "
+        message += response.text[:300]
+    return PlatformError(message, response.status_code, problem)

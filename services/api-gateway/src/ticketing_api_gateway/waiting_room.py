@@ -241,8 +241,7 @@ return 'ok'
 """
 )
 
-State = Literal["off", "waiting", "admitted", "expired"]
-CheckOutcome = Literal["ok", "carried-over", "ended", "superseded", "unchecked"]
+CheckOutcome = Literal["ok", "carried-over", "ended", "superseded"]
 
 
 class RoomUnavailable(Exception):

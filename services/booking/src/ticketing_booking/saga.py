@@ -275,7 +275,10 @@ class BookingSaga:
         if booking.refund_id is not None or booking.status in ("cancelled", "expired", "failed"):
             # Our own refund completing, or a booking that holds nothing: bookkeeping only.
             return await self.store.save(booking, booking.evolve(payment_refunded=True))
-        reason = "refunded at the payment provider"
+        # The fact carries the reason the refund was asked for: when it is our own refund (an
+        # organizer's, say) settling the booking before the request that asked for it does, the
+        # organizer's reason is the one kept.
+        reason = fact.reason or "refunded at the payment provider"
         refunded = booking.evolve(
             status="refunded",
             paid=True,

@@ -29,6 +29,7 @@ from ticketing_payment.tables import outbox
 log = logging.getLogger(__name__)
 
 SOURCE = "payment"
+REFUNDED_AT_PROVIDER = "refunded at the payment provider"  # a refund made in Stripe's dashboard
 PAYABLE = ("creating", "requires_payment", "failed")  # states a success may still move on from
 
 
@@ -219,7 +220,7 @@ class WebhookProcessor:
                 provider_refund_id=obj.get("id"),
                 amount_cents=int(obj.get("amount") or payment["amount_cents"]),
                 currency=payment["currency"],
-                reason="refunded at the provider",
+                reason=REFUNDED_AT_PROVIDER,
                 status="pending",
             )
             refund = await repo.refund_of_payment(db, payment["id"], lock=True)
@@ -242,6 +243,7 @@ class WebhookProcessor:
                     refund_id=refund["id"],
                     amount_cents=refund["amount_cents"],
                     currency=refund["currency"],
+                    reason=refund["reason"],
                 ),
                 SOURCE,
             )
