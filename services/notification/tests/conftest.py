@@ -15,9 +15,13 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from fastapi import FastAPI, Header
-from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from ticketing_common import contracts
 from ticketing_common.facts import FACT_TYPES, Envelope, FactData, Ticket
+from ticketing_devkit.peers import peer_routes
 from ticketing_devkit.processes import ServiceProcess, free_port, run_command, serve_app
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
 from ticketing_devkit.tokens import FakeIssuer
@@ -82,35 +86,23 @@ class Peers:
     issuer: FakeIssuer = field(default_factory=FakeIssuer)
     url: str = ""
 
-    def app(self) -> FastAPI:
-        app = FastAPI()
+    def app(self) -> Starlette:
+        async def user(request: Request) -> dict[str, Any] | None:
+            return self.users.get(request.path_params["user_id"])
 
-        def refuse(token: str | None) -> JSONResponse | None:
-            if token != SERVICE_TOKEN:
-                return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
-            return None
+        async def event(request: Request) -> dict[str, Any] | None:
+            return self.events.get(request.path_params["event_id"])
 
-        @app.get("/internal/users/{user_id}")
-        def user(user_id: str, x_service_token: str | None = Header(default=None)) -> Any:
-            if denied := refuse(x_service_token):
-                return denied
-            if user_id not in self.users:
-                return JSONResponse({"title": "Not Found", "status": 404}, status_code=404)
-            return self.users[user_id]
+        async def jwks(_: Request) -> JSONResponse:
+            return JSONResponse(self.issuer.jwks())
 
-        @app.get("/internal/events/{event_id}")
-        def event(event_id: str, x_service_token: str | None = Header(default=None)) -> Any:
-            if denied := refuse(x_service_token):
-                return denied
-            if event_id not in self.events:
-                return JSONResponse({"title": "Not Found", "status": 404}, status_code=404)
-            return self.events[event_id]
-
-        @app.get("/api/v1/auth/jwks")
-        def jwks() -> Any:
-            return self.issuer.jwks()
-
-        return app
+        answers = {contracts.CONTACT: user, contracts.EVENT: event}
+        return Starlette(
+            routes=[
+                *peer_routes(answers, service_token=SERVICE_TOKEN),
+                Route("/api/v1/auth/jwks", jwks),
+            ]
+        )
 
     def add_user(self, name: str = "Ada Lovelace") -> dict[str, Any]:
         user_id = str(uuid.uuid4())

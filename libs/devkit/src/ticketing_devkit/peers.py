@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from starlette.routing import Route
 
 Handler = Callable[["Request"], Awaitable[Any]]
+UNAUTHORIZED = {
+    "type": "https://ticketing-pro.com/problems/unauthorized",
+    "title": "Unauthorized",
+    "status": 401,
+}
 NOT_FOUND = {
     "type": "https://ticketing-pro.com/problems/not-found",
     "title": "Not Found",
@@ -26,16 +31,19 @@ NOT_FOUND = {
 }
 
 
-def peer_routes(answers: Mapping[Any, Handler]) -> list[Route]:
-    """Routes playing the commands in `answers` ({Command: handler})."""
-    return [_route(command, handler) for command, handler in answers.items()]
+def peer_routes(answers: Mapping[Any, Handler], *, service_token: str | None = None) -> list[Route]:
+    """Routes playing the commands in `answers` ({Command: handler}); with `service_token`, a
+    call without that credential is refused (401), as the real peer refuses it."""
+    return [_route(command, handler, service_token) for command, handler in answers.items()]
 
 
-def _route(command: Any, handler: Handler) -> Route:
+def _route(command: Any, handler: Handler, service_token: str | None) -> Route:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     async def endpoint(request: Request) -> Response:
+        if service_token is not None and request.headers.get("x-service-token") != service_token:
+            return JSONResponse(UNAUTHORIZED, 401, media_type="application/problem+json")
         answer = await handler(request)
         if answer is None:
             return JSONResponse(NOT_FOUND, 404, media_type="application/problem+json")
