@@ -64,7 +64,7 @@ function Queue({ eventId }: { eventId: string }) {
   const locale = i18n.language;
   const { admissions } = useServices();
   const navigate = useNavigate();
-  const { room, error, updatedAt, rejoin } = useRoom(eventId, true);
+  const { room, error, updatedAt, rejoin } = useRoom(eventId);
   const [rejoining, setRejoining] = useState(false);
   // The most people ever ahead of this customer, and the longest wait since the order was drawn:
   // the bar fills as those ahead are let in (or, with nobody ahead, as a shopping slot nears).

@@ -22,7 +22,7 @@ export interface Room {
   rejoin(): Promise<void>;
 }
 
-export function useRoom(eventId: string, active: boolean): Room {
+export function useRoom(eventId: string): Room {
   const { api, admissions } = useServices();
   const [room, setRoom] = useState<RoomState | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -30,7 +30,6 @@ export function useRoom(eventId: string, active: boolean): Room {
   const [round, setRound] = useState(0);
 
   useEffect(() => {
-    if (!active) return;
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let joined = false;
@@ -74,7 +73,7 @@ export function useRoom(eventId: string, active: boolean): Room {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [api, admissions, eventId, active, round]);
+  }, [api, admissions, eventId, round]);
 
   const rejoin = useCallback(async () => {
     await api.leaveRoom(eventId).catch(() => undefined); // gone already is fine
