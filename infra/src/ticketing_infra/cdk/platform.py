@@ -677,7 +677,8 @@ class PlatformStack(Stack):
             wildcard_reasons = [
                 ("Resource::*", "X-Ray's trace actions have no resource-level permissions.")
             ]
-            if spec.name == "booking":
+            # The DynamoDB tables a service declares it owns (its pyproject's dynamodb-tables).
+            if catalog.BOOKINGS_TABLE in catalog.TOPOLOGY[spec.name].dynamodb_tables:
                 self.bookings_table.grant_read_write_data(role)
                 wildcard_reasons.append(
                     (
