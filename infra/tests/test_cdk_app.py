@@ -672,3 +672,20 @@ def test_the_api_edge_caches_exactly_the_public_reads(edge: Template) -> None:
         env = {e["name"]: e["value"] for e in definition["containerDefinitions"][0]["environment"]}
         hops[service] = env["TRUSTED_PROXY_HOPS"]
     assert hops == {"api-gateway": "2", "auth": "3"}
+
+
+def test_only_the_services_that_declare_the_bookings_table_may_use_it(platform: Template) -> None:
+    table = logical_id(platform, "AWS::DynamoDB::Table", {"TableName": catalog.BOOKINGS_TABLE})
+    allowed = set()
+    for policy in resources(platform, "AWS::IAM::Policy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(table in json.dumps(s.get("Resource")) for s in statements):
+            for role in policy["Properties"]["Roles"]:
+                name = role["Ref"]
+                allowed.add(platform.to_json()["Resources"][name]["Properties"]["RoleName"])
+    declared = {
+        f"ticketing-{name}-task"
+        for name, spec in catalog.TOPOLOGY.items()
+        if catalog.BOOKINGS_TABLE in spec.dynamodb_tables
+    }
+    assert allowed == declared == {"ticketing-booking-task"}
