@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ticketing_common.problems import Problem, ProblemType
+from ticketing_common.problems import Problem, unprocessable
 
 
 def encode(position: list[Any]) -> str:
@@ -21,19 +21,7 @@ def encode(position: list[Any]) -> str:
 
 
 def invalid_cursor() -> Problem:
-    return Problem(
-        422,
-        "not a cursor this API issued",
-        slug=ProblemType.VALIDATION_ERROR,
-        title="Invalid request",
-        errors=[
-            {
-                "loc": ["query", "cursor"],
-                "msg": "not a cursor this API issued",
-                "type": "invalid_cursor",
-            }
-        ],
-    )
+    return unprocessable((["query", "cursor"], "not a cursor this API issued", "invalid_cursor"))
 
 
 def decode(cursor: str) -> Any:

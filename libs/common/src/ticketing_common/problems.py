@@ -199,6 +199,19 @@ def invalid_request(errors: list[dict[str, Any]]) -> Problem:
     )
 
 
+def unprocessable(*errors: tuple[list[str | int], str, str], detail: str | None = None) -> Problem:
+    """A 422 for a rule the schema cannot state, with the same `errors` shape as schema
+    validation; each error is (loc, message, type) like pydantic's. `detail`: by default the
+    messages."""
+    return Problem(
+        422,
+        detail or "; ".join(message for _, message, _ in errors),
+        slug=ProblemType.VALIDATION_ERROR,
+        title="Invalid request",
+        errors=[{"loc": loc, "msg": msg, "type": kind} for loc, msg, kind in errors],
+    )
+
+
 def body_too_large(limit: int) -> Problem:
     return Problem(413, f"The request body exceeds {limit} bytes", slug=ProblemType.BODY_TOO_LARGE)
 

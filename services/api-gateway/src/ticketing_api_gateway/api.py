@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from ticketing_common.problems import Problem, ProblemType
+from ticketing_common.problems import unprocessable
 
 from ticketing_api_gateway.deps import History, Status
 from ticketing_api_gateway.history import BUCKET_MINUTES, StatusHistory
@@ -47,18 +47,9 @@ async def status_history(
     ] = 60,
 ) -> StatusHistory:
     if bucket_minutes not in BUCKET_MINUTES:
-        raise Problem(
-            422,
-            "bucket_minutes must be 5, 10, 15, 30 or 60",
-            slug=ProblemType.VALIDATION_ERROR,
-            title="Invalid request",
-            errors=[
-                {
-                    "loc": ["query", "bucket_minutes"],
-                    "msg": "must be 5, 10, 15, 30 or 60",
-                    "type": "bucket_minutes",
-                }
-            ],
+        raise unprocessable(
+            (["query", "bucket_minutes"], "must be 5, 10, 15, 30 or 60", "bucket_minutes"),
+            detail="bucket_minutes must be 5, 10, 15, 30 or 60",
         )
     response.headers["Cache-Control"] = "public, max-age=30"
     return await history.history(bucket_minutes)

@@ -648,16 +648,16 @@ class _Exchange:
             (b"content-length", str(len(body)).encode()),
         ]
         headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
-        self.status = problem.status
+        await self._start(problem.status, headers)
+        await self.send({"type": "http.response.body", "body": body})
+
+    async def _start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        """The status line and headers, ours added; from here on only the body may follow."""
+        self.status = status
         self.started = True
         await self.send(
-            {
-                "type": "http.response.start",
-                "status": problem.status,
-                "headers": self._headers(headers),
-            }
+            {"type": "http.response.start", "status": status, "headers": self._headers(headers)}
         )
-        await self.send({"type": "http.response.body", "body": body})
 
     async def relay(self, response: aiohttp.ClientResponse) -> None:
         headers: list[tuple[bytes, bytes]] = []
@@ -689,27 +689,11 @@ class _Exchange:
                     )
                 )
                 return
-            self.status = response.status
-            self.started = True
-            await self.send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status,
-                    "headers": self._headers(headers),
-                }
-            )
+            await self._start(response.status, headers)
             await self.send({"type": "http.response.body", "body": body})
             return
 
-        self.status = response.status
-        self.started = True
-        await self.send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": self._headers(headers),
-            }
-        )
+        await self._start(response.status, headers)
         message: Message
         try:
             async for chunk in response.content.iter_any():

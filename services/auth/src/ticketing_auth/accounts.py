@@ -19,6 +19,7 @@ from ticketing_common.problems import (
     forbidden,
     not_found,
     unauthorized,
+    unprocessable,
 )
 from ticketing_common.security import Principal
 
@@ -142,18 +143,13 @@ class Accounts:
             if organizer is None or organizer["role"] != "organizer" or organizer_id == user_id:
                 raise _invalid_organizer(organizer_id)
         elif organizer_id is not None:
-            raise Problem(
-                422,
-                "Only staff work for an organizer; leave organizer_id out for this role",
-                slug=ProblemType.VALIDATION_ERROR,
-                title="Invalid request",
-                errors=[
-                    {
-                        "loc": ["body", "organizer_id"],
-                        "msg": "only staff work for an organizer",
-                        "type": "organizer_not_allowed",
-                    }
-                ],
+            raise unprocessable(
+                (
+                    ["body", "organizer_id"],
+                    "only staff work for an organizer",
+                    "organizer_not_allowed",
+                ),
+                detail="Only staff work for an organizer; leave organizer_id out for this role",
             )
         user = await repository.set_role(self.db, user_id, role, organizer_id)
         if user is None:
@@ -293,10 +289,4 @@ def _invalid_organizer(organizer_id: str | None) -> Problem:
         if organizer_id is None
         else f"{organizer_id!r} is not an organizer's account"
     )
-    return Problem(
-        422,
-        message,
-        slug=ProblemType.VALIDATION_ERROR,
-        title="Invalid request",
-        errors=[{"loc": ["body", "organizer_id"], "msg": message, "type": "invalid_organizer"}],
-    )
+    return unprocessable((["body", "organizer_id"], message, "invalid_organizer"))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_common.errors import PeerUnavailable
 from ticketing_common.facts import EventCancelled, EventFact, EventPublished, EventUpdated
 from ticketing_common.outbox import add_fact
-from ticketing_common.problems import ProblemType, conflict, forbidden, not_found
+from ticketing_common.problems import ProblemType, conflict, forbidden, not_found, unprocessable
 from ticketing_common.security import Principal
 
 from ticketing_events import repository
@@ -27,7 +27,6 @@ from ticketing_events.rules import (
     check_section_tiers,
     check_starts_in_future,
     check_waiting_room,
-    unprocessable,
 )
 from ticketing_events.schemas import EventIn, WaitingRoomSettingsIn
 from ticketing_events.tables import outbox

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ticketing_common.contracts import QuoteIn
+from ticketing_common.problems import unprocessable
 
-from ticketing_events.rules import unprocessable
 from ticketing_events.venues import find_seat
 
 

@@ -6,18 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ticketing_common.problems import Problem, ProblemType
-
-
-def unprocessable(*errors: tuple[list[str | int], str, str]) -> Problem:
-    """A 422 problem; each error is (loc, message, type) like pydantic's."""
-    return Problem(
-        422,
-        "; ".join(message for _, message, _ in errors),
-        slug=ProblemType.VALIDATION_ERROR,
-        title="Invalid request",
-        errors=[{"loc": loc, "msg": msg, "type": kind} for loc, msg, kind in errors],
-    )
+from ticketing_common.problems import unprocessable
 
 
 def check_section_tiers(section_tiers: dict[str, str], sections: list[dict[str, Any]]) -> None:

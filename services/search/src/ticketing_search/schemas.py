@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from ticketing_common.problems import Problem, ProblemType
+from ticketing_common.problems import Problem, unprocessable
 
 from ticketing_search.model import BadCursor, SearchQuery, decode_cursor
 
@@ -72,13 +72,7 @@ def _moment(value: datetime | date, day_edge: time) -> datetime:
 
 
 def _invalid(parameter: str, message: str) -> Problem:
-    return Problem(
-        422,
-        message,
-        slug=ProblemType.VALIDATION_ERROR,
-        title="Invalid request",
-        errors=[{"loc": ["query", parameter], "msg": message, "type": "value_error"}],
-    )
+    return unprocessable((["query", parameter], message, "value_error"))
 
 
 class SuggestParams(BaseModel):
