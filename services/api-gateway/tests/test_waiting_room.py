@@ -24,6 +24,7 @@ from jwt.algorithms import OKPAlgorithm
 from pydantic import ValidationError
 from support import PREFIXES, gateway_env, hits
 from ticketing_api_gateway.settings import GatewaySettings
+from ticketing_common.security import new_ed25519_pem
 from ticketing_devkit.processes import ServiceProcess, free_port, serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_devkit.tokens import FakeIssuer
@@ -69,15 +70,7 @@ def events() -> Iterator[tuple[FakeEvents, str]]:
 
 @pytest.fixture(scope="module")
 def signing_key() -> str:
-    return (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    return new_ed25519_pem()
 
 
 @pytest.fixture(scope="module")

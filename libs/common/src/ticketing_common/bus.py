@@ -30,6 +30,7 @@ from ticketing_common.facts import Envelope, FactData, stream_of
 from ticketing_common.logging import request_id_var
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import Resource
+from ticketing_common.settings import ConsumerSettings
 from ticketing_common.tracing import Tracing
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,25 @@ class Consumer:
         self.dead_letters = DEAD_LETTER_PREFIX + group
         self._in_flight: set[str] = set()
         self.tracing: Tracing | None = None  # the app's (run() picks it up)
+
+    @classmethod
+    def from_settings(
+        cls,
+        redis: RedisClient,
+        group: str,
+        subscriptions: Subscriptions,
+        settings: ConsumerSettings,
+    ) -> Consumer:
+        """The service's consumer as its settings say (BUS_MAX_ATTEMPTS, BUS_BACKOFF_S, ...)."""
+        return cls(
+            redis,
+            group,
+            subscriptions,
+            max_attempts=settings.bus_max_attempts,
+            backoff_s=settings.bus_backoff_s,
+            max_backoff_s=settings.bus_max_backoff_s,
+            claim_idle_s=settings.bus_claim_idle_s,
+        )
 
     @property
     def _redis(self) -> Any:

@@ -9,11 +9,24 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
+from pydantic import BaseModel, Field
 
 from ticketing_common.problems import Problem, unprocessable
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """A page of a list (`?limit=&cursor=`); a route's answer is a named subclass of one,
+    `class UserPage(Page[User])`, so its schema keeps the name."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 def encode(position: list[Any]) -> str:

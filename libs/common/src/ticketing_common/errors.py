@@ -4,6 +4,11 @@ problem only at the HTTP edge (`problems.install_problem_handlers`)."""
 from __future__ import annotations
 
 
+class InvalidCursor(Exception):
+    """A list cursor the API did not issue (made up, cut short, or another list's): the caller's
+    400 `bad-cursor`."""
+
+
 class PeerUnavailable(Exception):
     """Another service could not give a usable answer: unreachable, slower than its timeout, a
     5xx, a status its command does not name, or an answer outside its contract. Trying again

@@ -1,9 +1,10 @@
-"""Alembic, driven from code: each service's `migrate` command calls `upgrade()`."""
+"""Alembic, driven from code: each service's `migrate` job (`migrate_job`) calls `upgrade()`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, make_url
+
+from ticketing_common.jobs import Job
+from ticketing_common.settings import PostgresSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,15 @@ def upgrade(database_url: str, script_location: Path, revision: str = "head") ->
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     command.upgrade(config, revision)
+
+
+def migrate_job(settings: Callable[[], PostgresSettings], package_file: str) -> Job:
+    """The `migrate` job of a service whose migrations live by the package of `package_file`."""
+
+    def migrate(_: object) -> None:
+        upgrade(settings().database_url, migrations_dir(package_file))
+
+    return Job("create the database if needed and apply migrations", migrate)
 
 
 def run_migrations(target_metadata: MetaData) -> None:

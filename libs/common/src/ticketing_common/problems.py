@@ -12,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ticketing_common.errors import PeerUnavailable
+from ticketing_common.errors import InvalidCursor, PeerUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://ticketing-pro.com/problems/"
+# A route's OpenAPI answer for a status it sends as a problem: `responses={404: PROBLEM}`.
+PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
 
 class ProblemType(StrEnum):
@@ -279,9 +281,15 @@ async def _on_peer_unavailable(request: Request, exc: Exception) -> Response:
     return peer_unavailable(exc).to_response(request.url.path)
 
 
+async def _on_invalid_cursor(request: Request, exc: Exception) -> Response:
+    problem = Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR)
+    return problem.to_response(request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(PeerUnavailable, _on_peer_unavailable)
+    app.add_exception_handler(InvalidCursor, _on_invalid_cursor)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     # Unexpected errors become a 500 problem in RequestContextMiddleware (middleware.py).

@@ -29,6 +29,12 @@ def production_setting(dev_value: str) -> Any:
     return Field(default=dev_value, json_schema_extra={_PRODUCTION: True})
 
 
+def local_database(name: str) -> Any:
+    """A service's DATABASE_URL: database `name` on the local server in dev and tests; production
+    must set it."""
+    return production_setting(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+
+
 class ServiceSettings(BaseSettings):
     """What every service reads. A service subclasses it and adds its own fields."""
 
@@ -103,7 +109,7 @@ class ServiceSettings(BaseSettings):
 
 
 class PostgresSettings(BaseSettings):
-    database_url: str = production_setting("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    database_url: str = local_database("postgres")
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
 
@@ -113,3 +119,14 @@ class RedisSettings(BaseSettings):
     redis_max_connections: int = Field(default=100, ge=1)
     # REDIS_URL names any node of a Redis Cluster (for RedisClient(cluster=True)).
     redis_cluster: bool = False
+
+
+class ConsumerSettings(BaseSettings):
+    """A service's bus consumer (ticketing_common.bus.Consumer): how often and how patiently a
+    failed fact is retried before it goes to the dead letters, and how long a consumer that went
+    silent keeps its messages before another member of the group claims them."""
+
+    bus_max_attempts: int = Field(default=5, ge=1)
+    bus_backoff_s: float = Field(default=0.5, gt=0)
+    bus_max_backoff_s: float = Field(default=30.0, gt=0)
+    bus_claim_idle_s: float = Field(default=30.0, gt=0)

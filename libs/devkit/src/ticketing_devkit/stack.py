@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticketing_common import topology
+from ticketing_common.security import new_ed25519_pem
 from ticketing_common.topology import Service
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -90,21 +91,6 @@ def discover(root: Path = ROOT) -> list[ServiceSpec]:
     return topology.discover(root)
 
 
-def _ed25519_pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    return (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-
-
 def _kept(filename: str, make: Callable[[], str]) -> str:
     """A dev secret made once and kept in .dev/, so what it signs survives restarts."""
     path = DEV_DIR / filename
@@ -127,11 +113,11 @@ PROVIDED: dict[str, Callable[[str], str]] = {
     # A JWT signing key set: [{kid, private_key}] (auth's SIGNING_KEYS).
     "signing-keys": lambda variable: _kept(
         _kept_file(variable, ".json"),
-        lambda: json.dumps([{"kid": "dev-1", "private_key": _ed25519_pem()}]),
+        lambda: json.dumps([{"kid": "dev-1", "private_key": new_ed25519_pem()}]),
     ),
     # An Ed25519 private key, PEM (booking's TICKET_SIGNING_KEY, the gateway's
     # WAITING_ROOM_SIGNING_KEY).
-    "ed25519-key": lambda variable: _kept(_kept_file(variable, ".pem"), _ed25519_pem),
+    "ed25519-key": lambda variable: _kept(_kept_file(variable, ".pem"), new_ed25519_pem),
     "demo-admin-email": lambda _: DEMO_ADMIN[0],
     "demo-admin-password": lambda _: DEMO_ADMIN[1],
     # The web app's origins, which may call the gateway (CORS_ORIGINS).

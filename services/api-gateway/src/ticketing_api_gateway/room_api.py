@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from ticketing_common.ids import EVENT_ID_PATTERN
 from ticketing_common.logging import request_id_var
 from ticketing_common.middleware import request_id_from
-from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType, unauthorized
+from ticketing_common.problems import PROBLEM, PROBLEM_JSON, Problem, ProblemType, unauthorized
 from ticketing_common.security import (
     CurrentUser,
     InvalidToken,
@@ -41,7 +41,6 @@ RECEIPT_HEADER = "X-Queue-Receipt"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 POLL_PATH = re.compile(r"^/api/v1/waiting-room/(?!keys$)([^/]+)$")
 log = logging.getLogger(__name__)
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _STATE_DOC = (
     "`state`: `off` (no room: shop directly), `waiting` (with `position`, `people_ahead` and "
     "`estimated_wait_seconds` once the opening has drawn the order; before it, position is null "
@@ -185,7 +184,7 @@ async def keys(api: Api) -> Response:
     summary="Take a place in the event's waiting room (or see the one you have)",
     description="One place per account: joining again, from another tab or device, answers the "
     "same place. " + _STATE_DOC,
-    responses={401: _PROBLEM, 429: _PROBLEM, 503: _PROBLEM},
+    responses={401: PROBLEM, 429: PROBLEM, 503: PROBLEM},
 )
 async def join(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = None) -> Response:
     return await api.join(user, event_id, receipt)
@@ -196,10 +195,10 @@ async def join(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = No
     summary="Your place in the event's waiting room",
     description=_STATE_DOC,
     responses={
-        401: _PROBLEM,
-        404: _PROBLEM | {"description": "`not-in-queue`: no place (join first)"},
-        429: _PROBLEM,
-        503: _PROBLEM,
+        401: PROBLEM,
+        404: PROBLEM | {"description": "`not-in-queue`: no place (join first)"},
+        429: PROBLEM,
+        503: PROBLEM,
     },
 )
 async def poll(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = None) -> Response:
@@ -211,7 +210,7 @@ async def poll(event_id: str, user: CurrentUser, api: Api, receipt: Receipt = No
     "/{event_id}",
     status_code=204,
     summary="Leave the waiting room (gives up the place, or the shopping time and its slot)",
-    responses={401: _PROBLEM},
+    responses={401: PROBLEM},
 )
 async def leave(event_id: str, user: CurrentUser, api: Api) -> Response:
     return await api.leave(user, event_id)

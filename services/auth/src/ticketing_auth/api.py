@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from ticketing_common.internal import internal_router
+from ticketing_common.problems import PROBLEM
 from ticketing_common.security import AdminUser, CurrentUser, OrganizerUser
 
 from ticketing_auth.deps import AccountsService, ClientIp, Keys, Throttle
@@ -24,8 +25,7 @@ from ticketing_auth.schemas import (
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 internal = internal_router()
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
+_AUTH: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM}
 # Lists of people are one caller's view: no shared cache may keep them.
 PRIVATE = "private, no-store"
 
@@ -34,7 +34,7 @@ PRIVATE = "private, no-store"
     "/register",
     status_code=201,
     response_model=User,
-    responses={409: _PROBLEM | {"description": "Email taken"}},
+    responses={409: PROBLEM | {"description": "Email taken"}},
 )
 async def register(body: RegisterIn, accounts: AccountsService) -> dict[str, Any]:
     return await accounts.register(body.email, body.password, body.name)
@@ -44,8 +44,8 @@ async def register(body: RegisterIn, accounts: AccountsService) -> dict[str, Any
     "/login",
     response_model=TokenPair,
     responses={
-        401: _PROBLEM | {"description": "Wrong email or password"},
-        429: _PROBLEM | {"description": "Too many attempts"},
+        401: PROBLEM | {"description": "Wrong email or password"},
+        429: PROBLEM | {"description": "Too many attempts"},
     },
 )
 async def login(
@@ -54,7 +54,7 @@ async def login(
     return await accounts.login(body.email, body.password, ip, throttle)
 
 
-@router.post("/refresh", response_model=TokenPair, responses={401: _PROBLEM})
+@router.post("/refresh", response_model=TokenPair, responses={401: PROBLEM})
 async def refresh(body: RefreshIn, accounts: AccountsService) -> TokenPair:
     return await accounts.refresh(body.refresh_token)
 
@@ -65,7 +65,7 @@ async def logout(body: RefreshIn, accounts: AccountsService) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=User, responses={401: _PROBLEM})
+@router.get("/me", response_model=User, responses={401: PROBLEM})
 async def me(user: CurrentUser, accounts: AccountsService) -> dict[str, Any]:
     return await accounts.user(user.user_id)
 
@@ -80,7 +80,7 @@ async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
     "/users",
     response_model=UserPage,
     summary="Find users (admins): newest first, by part of the email or name, by role",
-    responses=_AUTH | {422: _PROBLEM},
+    responses=_AUTH | {422: PROBLEM},
 )
 async def search_users(
     _: AdminUser,
@@ -107,7 +107,7 @@ async def search_users(
     response_model=User,
     description="`staff` needs `organizer_id`, the organizer's account they check tickets in "
     "for. The new role is in the user's tokens from their next login or refresh.",
-    responses=_AUTH | {404: _PROBLEM, 422: _PROBLEM},
+    responses=_AUTH | {404: PROBLEM, 422: PROBLEM},
 )
 async def change_role(
     user_id: str, body: RoleIn, _: AdminUser, accounts: AccountsService
@@ -119,7 +119,7 @@ async def change_role(
     "/staff",
     response_model=UserPage,
     summary="An organizer's door staff (admins: `organizer_id`, or every organizer's)",
-    responses=_AUTH | {422: _PROBLEM},
+    responses=_AUTH | {422: PROBLEM},
 )
 async def list_staff(
     user: OrganizerUser,
@@ -141,9 +141,9 @@ async def list_staff(
     "organizer can. Adding someone already on the team returns them unchanged.",
     responses=_AUTH
     | {
-        404: _PROBLEM | {"description": "No account has this email"},
-        409: _PROBLEM | {"description": "The account is not a customer's"},
-        422: _PROBLEM,
+        404: PROBLEM | {"description": "No account has this email"},
+        409: PROBLEM | {"description": "The account is not a customer's"},
+        422: PROBLEM,
     },
 )
 async def add_staff(
@@ -156,20 +156,20 @@ async def add_staff(
     "/staff/{user_id}",
     status_code=204,
     summary="Take someone off the organizer's door staff (back to customer)",
-    responses=_AUTH | {404: _PROBLEM},
+    responses=_AUTH | {404: PROBLEM},
 )
 async def remove_staff(user_id: str, user: OrganizerUser, accounts: AccountsService) -> Response:
     await accounts.remove_staff(user, user_id)
     return Response(status_code=204)
 
 
-@internal.get("/users/{user_id}", response_model=User, responses={404: _PROBLEM})
+@internal.get("/users/{user_id}", response_model=User, responses={404: PROBLEM})
 async def user_by_id(user_id: str, accounts: AccountsService) -> dict[str, Any]:
     """For services that need a user's contact details (notification emails)."""
     return await accounts.profile(user_id)
 
 
-@internal.post("/users/lookup", response_model=Users, responses={422: _PROBLEM})
+@internal.post("/users/lookup", response_model=Users, responses={422: PROBLEM})
 async def users_by_id(body: UserIds, accounts: AccountsService) -> dict[str, Any]:
     """Many users at once (booking's CSV export names each booking's customer); unknown ids are
     left out."""

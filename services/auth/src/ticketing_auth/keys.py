@@ -15,6 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+from ticketing_common.security import new_ed25519_pem
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,6 @@ class SigningKey:
         return {**jwk, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
 
-def generate_ed25519_pem() -> str:
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
 class KeyRing:
     def __init__(self, keys: list[SigningKey], access_token_ttl_s: int) -> None:
         active = [k for k in keys if k.retired_at is None]
@@ -70,7 +64,7 @@ class KeyRing:
                 "SIGNING_KEYS is not set: using a generated key; tokens will not survive a "
                 "restart. Never run production like this."
             )
-            pem = generate_ed25519_pem()
+            pem = new_ed25519_pem()
             raw = json.dumps([{"kid": f"dev-{uuid.uuid4().hex[:8]}", "private_key": pem}])
         try:
             entries = json.loads(raw)

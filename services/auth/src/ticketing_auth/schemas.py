@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from ticketing_common.cursors import Page
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -73,11 +74,8 @@ class Users(BaseModel):
     users: list[User]
 
 
-class UserPage(BaseModel):
-    items: list[User]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page"
-    )
+class UserPage(Page[User]):
+    pass
 
 
 class TokenPair(BaseModel):

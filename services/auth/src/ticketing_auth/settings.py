@@ -5,16 +5,14 @@ from ticketing_common.settings import (
     PostgresSettings,
     RedisSettings,
     ServiceSettings,
+    local_database,
     production_secret,
-    production_setting,
 )
 
 
 class AuthSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "auth"
-    database_url: str = production_setting(
-        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_auth"
-    )
+    database_url: str = local_database("ticketing_auth")
 
     access_token_ttl_s: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=3600)

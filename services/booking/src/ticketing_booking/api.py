@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from ticketing_common.contracts import Sales
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
-from ticketing_common.problems import ProblemType, conflict, forbidden
+from ticketing_common.problems import PROBLEM, ProblemType, conflict, forbidden
 from ticketing_common.security import CurrentUser
 
 from ticketing_booking.deps import Saga
@@ -25,16 +25,14 @@ from ticketing_booking.tickets import qr_svg
 router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
 internal = internal_router()
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-
 
 @router.post(
     "",
     status_code=201,
     response_model=BookingOut,
     responses={
-        404: _PROBLEM | {"description": "Unknown hold"},
-        409: _PROBLEM | {"description": "Hold expired, used, or not the caller's"},
+        404: PROBLEM | {"description": "Unknown hold"},
+        409: PROBLEM | {"description": "Hold expired, used, or not the caller's"},
     },
 )
 async def book(
@@ -53,7 +51,7 @@ async def book(
     return await idem.run(work)
 
 
-@router.get("", response_model=BookingPage, responses={403: _PROBLEM})
+@router.get("", response_model=BookingPage, responses={403: PROBLEM})
 async def list_bookings(
     user: CurrentUser,
     saga: Saga,
@@ -89,7 +87,7 @@ async def ticket_public_key(saga: Saga, response: Response) -> Any:
     return saga.signer.public_key_document()
 
 
-@router.get("/{booking_id}", response_model=BookingOut, responses={404: _PROBLEM})
+@router.get("/{booking_id}", response_model=BookingOut, responses={404: PROBLEM})
 async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     return _json(BookingOut.model_validate((await saga.visible(user, booking_id)).public()))
 
@@ -102,7 +100,7 @@ def _json(model: BaseModel) -> Response:
 @router.post(
     "/{booking_id}/cancel",
     response_model=BookingOut,
-    responses={404: _PROBLEM, 409: _PROBLEM},
+    responses={404: PROBLEM, 409: PROBLEM},
 )
 async def cancel_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     """Unpaid → `cancelled` (seats released at once); paid → refunded → `refunded`."""
@@ -112,7 +110,7 @@ async def cancel_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
 @router.get(
     "/{booking_id}/tickets",
     response_model=list[TicketOut],
-    responses={404: _PROBLEM, 409: _PROBLEM | {"description": "Not confirmed"}},
+    responses={404: PROBLEM, 409: PROBLEM | {"description": "Not confirmed"}},
 )
 async def tickets(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     booking = await saga.visible(user, booking_id)

@@ -5,30 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_common.jobs import Job, run_job
+from ticketing_common.security import new_ed25519_pem
 
 from ticketing_booking.dynamo import create_table
 from ticketing_booking.settings import BookingSettings
 
 
+def _create_table(_: argparse.Namespace) -> None:
+    asyncio.run(create_table(BookingSettings()))
+
+
+def _generate_key(_: argparse.Namespace) -> None:
+    print(new_ed25519_pem(), end="")
+
+
+JOBS = {
+    "create-table": Job("create the DynamoDB table if it does not exist", _create_table),
+    "generate-key": Job("print a new TICKET_SIGNING_KEY (Ed25519, PEM)", _generate_key),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="ticketing-booking")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("create-table", help="create the DynamoDB table if it does not exist")
-    commands.add_parser("generate-key", help="print a new TICKET_SIGNING_KEY (Ed25519, PEM)")
-    args = parser.parse_args(argv)
-    if args.command == "create-table":
-        settings = BookingSettings()
-        asyncio.run(create_table(settings))
-    elif args.command == "generate-key":
-        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        print(pem.decode(), end="")
-
-
-if __name__ == "__main__":
-    main()
+    run_job("ticketing-booking", JOBS, argv)

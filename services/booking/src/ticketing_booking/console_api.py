@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from ticketing_common.problems import PROBLEM
 from ticketing_common.security import DoorUser, OrganizerUser
 
 from ticketing_booking.console import Interval
@@ -26,12 +27,11 @@ from ticketing_booking.schemas import (
 console = APIRouter(prefix="/api/v1/bookings", tags=["organizer console"])
 door = APIRouter(prefix="/api/v1/bookings", tags=["door check-in"])
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _EVENT: dict[int | str, dict[str, Any]] = {
-    401: _PROBLEM,
-    403: _PROBLEM | {"description": "Not the event's organizer (or their staff, at the door)"},
-    404: _PROBLEM | {"description": "No such event"},
-    422: _PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM | {"description": "Not the event's organizer (or their staff, at the door)"},
+    404: PROBLEM | {"description": "No such event"},
+    422: PROBLEM,
 }
 # One caller's view of an event's customers: never kept by a shared cache.
 PRIVATE = "private, no-store"
@@ -44,7 +44,7 @@ PRIVATE = "private, no-store"
     description="For the event's organizer and admins. Seats are live from inventory; the rest "
     "is computed from every booking of the event and shared by viewers for "
     "`SALES_SUMMARY_CACHE_S` (2 s).",
-    responses=_EVENT | {503: _PROBLEM},
+    responses=_EVENT | {503: PROBLEM},
 )
 async def sales(
     event_id: str,
@@ -89,11 +89,11 @@ async def export(
     "(the door refuses them once its scanners have synced). Refunding again returns the "
     "refunded booking.",
     responses={
-        401: _PROBLEM,
-        403: _PROBLEM,
-        404: _PROBLEM,
-        409: _PROBLEM | {"description": "Not confirmed (nothing was paid, or it is settling)"},
-        422: _PROBLEM,
+        401: PROBLEM,
+        403: PROBLEM,
+        404: PROBLEM,
+        409: PROBLEM | {"description": "Not confirmed (nothing was paid, or it is settling)"},
+        422: PROBLEM,
     },
 )
 async def refund(

@@ -21,7 +21,7 @@ import aiohttp
 import orjson
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from ticketing_common.problems import Problem, ProblemType
+from ticketing_common.errors import InvalidCursor
 from ticketing_common.resources import Resource
 
 from ticketing_booking.dynamo_http import Credentials, DynamoHttp
@@ -198,7 +198,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR) from exc
+        raise InvalidCursor(cursor) from exc
     if not isinstance(key, dict):
-        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR)
+        raise InvalidCursor(cursor)
     return key

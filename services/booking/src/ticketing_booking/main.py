@@ -64,7 +64,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
     owners = EventOwners(events)
     checkins = CheckInStore(store)
 
-    consumer = Consumer(
+    consumer = Consumer.from_settings(
         redis,
         "booking",
         Subscriptions()
@@ -72,9 +72,7 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         .on(PaymentFailed, saga.payment_failed)
         .on(PaymentRefunded, saga.payment_refunded)
         .on(EventCancelled, saga.event_cancelled),
-        claim_idle_s=settings.bus_claim_idle_s,
-        backoff_s=settings.bus_backoff_s,
-        max_attempts=settings.bus_max_attempts,
+        settings,
     )
 
     async def sweep_expired(app: FastAPI) -> None:

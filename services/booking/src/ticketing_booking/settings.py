@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from ticketing_common.settings import RedisSettings, ServiceSettings, production_secret
+from ticketing_common.settings import (
+    ConsumerSettings,
+    RedisSettings,
+    ServiceSettings,
+    production_secret,
+)
 
 
-class BookingSettings(ServiceSettings, RedisSettings):
+class BookingSettings(ServiceSettings, RedisSettings, ConsumerSettings):
     service_name: str = "booking"
 
     # DynamoDB: AWS in production; a moto server or DynamoDB Local when an endpoint is set.
@@ -44,8 +49,6 @@ class BookingSettings(ServiceSettings, RedisSettings):
     sales_summary_cache_s: float = Field(default=2.0, ge=0)
 
     # Consumer of payment.* and event.* facts.
-    bus_claim_idle_s: float = Field(default=30.0, gt=0)
-    bus_backoff_s: float = Field(default=0.5, gt=0)
     bus_max_attempts: int = Field(default=20, ge=1)
 
     # Reconciliation with payment's store (reconciler.py): how often, how far behind the clock

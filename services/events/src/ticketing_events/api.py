@@ -22,6 +22,7 @@ from ticketing_common.http_cache import (
     cached_response,
 )
 from ticketing_common.internal import internal_router
+from ticketing_common.problems import PROBLEM
 from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
 
 from ticketing_events.deps import CatalogService, EventsService, VenuesService
@@ -45,15 +46,14 @@ events_api = APIRouter(prefix="/api/v1/events", tags=["events"])
 internal = internal_router()
 
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_AUTH: dict[int | str, dict[str, Any]] = {401: _PROBLEM, 403: _PROBLEM}
+_AUTH: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM}
 _MANAGE: dict[int | str, dict[str, Any]] = _AUTH | {
-    404: _PROBLEM,
-    409: _PROBLEM | {"description": "Not allowed in this status"},
+    404: PROBLEM,
+    409: PROBLEM | {"description": "Not allowed in this status"},
 }
 
 
-@venues_api.post("", status_code=201, response_model=Venue, responses=_AUTH | {422: _PROBLEM})
+@venues_api.post("", status_code=201, response_model=Venue, responses=_AUTH | {422: PROBLEM})
 async def create_venue(body: VenueIn, user: OrganizerUser, venues: VenuesService) -> dict[str, Any]:
     return await venues.create(user, body)
 
@@ -62,7 +62,7 @@ async def create_venue(body: VenueIn, user: OrganizerUser, venues: VenuesService
     "",
     response_model=VenuePage,
     summary="The caller's venues, newest first (admins: every venue)",
-    responses=_AUTH | {422: _PROBLEM},
+    responses=_AUTH | {422: PROBLEM},
 )
 async def list_venues(
     user: OrganizerUser,
@@ -78,7 +78,7 @@ async def list_venues(
     return await venues.page(user, organizer_id, limit, cursor)
 
 
-@venues_api.get("/{venue_id}", response_model=Venue, responses={404: _PROBLEM})
+@venues_api.get("/{venue_id}", response_model=Venue, responses={404: PROBLEM})
 async def get_venue(venue_id: str, catalog: CatalogService) -> dict[str, Any]:
     return await catalog.venue(venue_id)
 
@@ -89,9 +89,9 @@ async def get_venue(venue_id: str, catalog: CatalogService) -> dict[str, Any]:
     summary="Replace a venue's details and sections (only while no event uses it)",
     responses=_AUTH
     | {
-        404: _PROBLEM,
-        409: _PROBLEM | {"description": "An event uses the venue: it can no longer change"},
-        422: _PROBLEM,
+        404: PROBLEM,
+        409: PROBLEM | {"description": "An event uses the venue: it can no longer change"},
+        422: PROBLEM,
     },
 )
 async def replace_venue(
@@ -100,7 +100,7 @@ async def replace_venue(
     return await venues.replace(user, venue_id, body)
 
 
-@events_api.post("", status_code=201, response_model=Event, responses=_AUTH | {422: _PROBLEM})
+@events_api.post("", status_code=201, response_model=Event, responses=_AUTH | {422: PROBLEM})
 async def create_event(body: EventIn, user: OrganizerUser, events: EventsService) -> dict[str, Any]:
     return await events.create(user, body)
 
@@ -112,7 +112,7 @@ async def create_event(body: EventIn, user: OrganizerUser, events: EventsService
     responses={
         200: {"description": "With a strong `ETag` and `Cache-Control: public, max-age=5`"},
         304: {"description": "`If-None-Match` names the current page"},
-        422: _PROBLEM,
+        422: PROBLEM,
     },
 )
 async def list_events(
@@ -148,7 +148,7 @@ async def list_events(
     description="An organizer's own events (drafts, on sale, cancelled); an admin sees every "
     "organizer's, or one's with `organizer_id`; door staff see their organizer's published and "
     "cancelled events.",
-    responses=_AUTH | {422: _PROBLEM},
+    responses=_AUTH | {422: PROBLEM},
 )
 async def managed_events(
     user: DoorUser,
@@ -179,7 +179,7 @@ async def managed_events(
             "which only its organizer and admins see: `private, no-cache`)"
         },
         304: {"description": "`If-None-Match` names the current representation"},
-        404: _PROBLEM,
+        404: PROBLEM,
     },
 )
 async def get_event(
@@ -193,7 +193,7 @@ async def get_event(
     return cached_response(request, body, cache_control if same_for_everyone else PRIVATE)
 
 
-@events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: _PROBLEM})
+@events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: PROBLEM})
 async def update_event(
     event_id: str, body: EventPatch, user: OrganizerUser, events: EventsService
 ) -> dict[str, Any]:
@@ -203,7 +203,7 @@ async def update_event(
 @events_api.post(
     "/{event_id}/publish",
     response_model=Event,
-    responses=_MANAGE | {503: _PROBLEM | {"description": "Inventory unreachable; still a draft"}},
+    responses=_MANAGE | {503: PROBLEM | {"description": "Inventory unreachable; still a draft"}},
 )
 async def publish_event(
     event_id: str, user: OrganizerUser, events: EventsService
@@ -219,7 +219,7 @@ async def cancel_event(event_id: str, user: OrganizerUser, events: EventsService
 @events_api.get(
     "/{event_id}/seatmap",
     response_model=Seatmap,
-    responses={404: _PROBLEM, 502: _PROBLEM, 503: _PROBLEM},
+    responses={404: PROBLEM, 502: PROBLEM, 503: PROBLEM},
 )
 async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) -> Response:
     """Every seat with its live status: the layout merged with inventory's availability.
@@ -243,7 +243,7 @@ async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) ->
             "clients that accept it.",
         },
         304: {"description": "`If-None-Match` names the current layout"},
-        404: _PROBLEM,
+        404: PROBLEM,
     },
 )
 async def layout(
@@ -265,7 +265,7 @@ async def layout(
     "/{event_id}/waiting-room",
     response_model=WaitingRoomSettings,
     summary="The event's virtual waiting room settings (off until its organizer turns it on)",
-    responses={404: _PROBLEM},
+    responses={404: PROBLEM},
 )
 async def waiting_room(
     event_id: str,
@@ -288,7 +288,7 @@ async def waiting_room(
     "`shopping_minutes`; holds and bookings of the event need the admission token. Who arrives "
     "before `opens_at` is put in a random order at the opening; later arrivals queue in order. "
     "The gateway picks a change up within seconds.",
-    responses=_MANAGE | {422: _PROBLEM},
+    responses=_MANAGE | {422: PROBLEM},
 )
 async def configure_waiting_room(
     event_id: str, body: WaitingRoomSettingsIn, user: OrganizerUser, events: EventsService
@@ -302,13 +302,13 @@ async def waiting_rooms_on(catalog: CatalogService) -> dict[str, Any]:
     return await catalog.waiting_rooms_on()
 
 
-@internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: _PROBLEM})
+@internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: PROBLEM})
 async def internal_event(event_id: str, catalog: CatalogService) -> dict[str, Any]:
     return await catalog.internal_view(event_id)
 
 
 @internal.post(
-    "/events/{event_id}/quote", response_model=Quote, responses={404: _PROBLEM, 422: _PROBLEM}
+    "/events/{event_id}/quote", response_model=Quote, responses={404: PROBLEM, 422: PROBLEM}
 )
 async def quote(event_id: str, body: QuoteIn, catalog: CatalogService) -> dict[str, Any]:
     return await catalog.quote(event_id, body)
@@ -335,7 +335,7 @@ async def inventory_events(
 
 
 @internal.get(
-    "/events/{event_id}/inventory-layout", response_model=InventoryLayout, responses={404: _PROBLEM}
+    "/events/{event_id}/inventory-layout", response_model=InventoryLayout, responses={404: PROBLEM}
 )
 async def inventory_layout(event_id: str, catalog: CatalogService) -> Response:
     """A published event's seats and standing areas, as inventory is initialised with them."""

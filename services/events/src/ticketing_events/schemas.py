@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from ticketing_common.cursors import Page
 
 from ticketing_events.currencies import ISO_4217
 
@@ -180,11 +181,8 @@ class Venue(BaseModel):
     created_at: datetime
 
 
-class VenuePage(BaseModel):
-    items: list[Venue]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page"
-    )
+class VenuePage(Page[Venue]):
+    pass
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -257,11 +255,8 @@ class Event(BaseModel):
     cancelled_at: datetime | None = None
 
 
-class EventPage(BaseModel):
-    items: list[Event]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page"
-    )
+class EventPage(Page[Event]):
+    pass
 
 
 # --- seat map ----------------------------------------------------------------------------------

@@ -5,15 +5,13 @@ from ticketing_common.settings import (
     PostgresSettings,
     RedisSettings,
     ServiceSettings,
-    production_setting,
+    local_database,
 )
 
 
 class EventsSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "events"
-    database_url: str = production_setting(
-        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_events"
-    )
+    database_url: str = local_database("ticketing_events")
 
     # The inventory service: publish initialises an event's seats there, cancel closes them,
     # and the seat map reads its availability.

@@ -19,6 +19,7 @@ from ticketing_common.contracts import (
 )
 from ticketing_common.idempotency import idempotency
 from ticketing_common.internal import internal_router
+from ticketing_common.problems import PROBLEM
 from ticketing_common.resources import provided_by
 from ticketing_common.security import CurrentUser, authenticated
 
@@ -32,7 +33,6 @@ from ticketing_inventory.store import HoldView, Inventory
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 internal = internal_router()
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _hold_idempotency = idempotency(201)
 
 
@@ -44,7 +44,7 @@ def _hold(view: HoldView) -> Hold:
     "/events/{event_id}/availability",
     response_model=Availability,
     response_model_exclude_none=True,
-    responses={404: _PROBLEM},
+    responses={404: PROBLEM},
 )
 async def availability(
     event_id: EventId,
@@ -62,7 +62,7 @@ async def availability(
 @router.get(
     "/events/{event_id}/availability/bits",
     response_model=AvailabilityBits,
-    responses={404: _PROBLEM},
+    responses={404: PROBLEM},
 )
 async def availability_bits(event_id: EventId, inventory: InventoryService) -> Response:
     """The counts per section and every seat's live state as two bitmaps, in the bit order of
@@ -103,15 +103,15 @@ _IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
         "security": [{"HTTPBearer": []}],
     },
     responses={
-        401: _PROBLEM,
-        404: _PROBLEM | {"description": "Unknown event, seat or section"},
-        409: _PROBLEM
+        401: PROBLEM,
+        404: PROBLEM | {"description": "Unknown event, seat or section"},
+        409: PROBLEM
         | {
             "description": "Seats taken (`unavailable` lists them; nothing held), too many "
             "active holds, or the event is closed"
         },
-        413: _PROBLEM,
-        422: _PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
+        413: PROBLEM,
+        422: PROBLEM | {"description": "Invalid body, duplicates, or over the per-hold limit"},
     },
 )
 async def create_hold(request: Request) -> Response:
@@ -142,12 +142,12 @@ async def create_hold(request: Request) -> Response:
     return Response(orjson.dumps(result), status_code=201, media_type="application/json")
 
 
-@router.get("/holds/{hold_id}", response_model=Hold, responses={404: _PROBLEM})
+@router.get("/holds/{hold_id}", response_model=Hold, responses={404: PROBLEM})
 async def get_hold(hold_id: HoldId, user: CurrentUser, inventory: InventoryService) -> Hold:
     return _hold(await inventory.owned_hold(hold_id, user.user_id))
 
 
-@router.delete("/holds/{hold_id}", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM})
+@router.delete("/holds/{hold_id}", status_code=204, responses={404: PROBLEM, 409: PROBLEM})
 async def release_hold(hold_id: HoldId, user: CurrentUser, inventory: InventoryService) -> Response:
     """Release your hold: its seats are available again at once."""
     await inventory.release(hold_id, owner=user.user_id)
@@ -158,7 +158,7 @@ async def release_hold(hold_id: HoldId, user: CurrentUser, inventory: InventoryS
 
 
 @internal.put(
-    "/events/{event_id}/layout", response_model=LayoutOut, responses={409: _PROBLEM, 422: _PROBLEM}
+    "/events/{event_id}/layout", response_model=LayoutOut, responses={409: PROBLEM, 422: PROBLEM}
 )
 async def put_layout(event_id: EventId, body: LayoutIn, inventory: InventoryService) -> LayoutOut:
     """Initialise an event's inventory (idempotent; a different layout is refused)."""
@@ -167,14 +167,14 @@ async def put_layout(event_id: EventId, body: LayoutIn, inventory: InventoryServ
     return LayoutOut(event_id=event_id, created=created, capacity=layout.capacity)
 
 
-@internal.get("/holds/{hold_id}", response_model=HoldRecord, responses={404: _PROBLEM})
+@internal.get("/holds/{hold_id}", response_model=HoldRecord, responses={404: PROBLEM})
 async def hold_record(hold_id: HoldId, inventory: InventoryService) -> HoldRecord:
     view = await inventory.hold(hold_id)
     return HoldRecord(**_hold(view).model_dump(), booking_id=view.booking_id)
 
 
 @internal.post(
-    "/holds/{hold_id}/confirm", response_model=ConfirmOut, responses={404: _PROBLEM, 409: _PROBLEM}
+    "/holds/{hold_id}/confirm", response_model=ConfirmOut, responses={404: PROBLEM, 409: PROBLEM}
 )
 async def confirm_hold(hold_id: HoldId, body: ConfirmIn, inventory: InventoryService) -> ConfirmOut:
     """Sell the hold to the booking (idempotent). With `claim`, a hold whose record was lost is
@@ -191,16 +191,14 @@ async def confirm_hold(hold_id: HoldId, body: ConfirmIn, inventory: InventorySer
     )
 
 
-@internal.post(
-    "/holds/{hold_id}/release", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM}
-)
+@internal.post("/holds/{hold_id}/release", status_code=204, responses={404: PROBLEM, 409: PROBLEM})
 async def release_hold_for_service(hold_id: HoldId, inventory: InventoryService) -> Response:
     await inventory.release(hold_id, owner=None)
     return Response(status_code=204)
 
 
 @internal.post(
-    "/events/{event_id}/release-sold", response_model=ReleasedOut, responses={404: _PROBLEM}
+    "/events/{event_id}/release-sold", response_model=ReleasedOut, responses={404: PROBLEM}
 )
 async def release_sold(event_id: EventId, body: SoldIn, inventory: InventoryService) -> ReleasedOut:
     """Give back what a refunded booking bought (idempotent per booking)."""
@@ -218,7 +216,7 @@ async def release_sold(event_id: EventId, body: SoldIn, inventory: InventoryServ
 @internal.post(
     "/events/{event_id}/rebuild",
     response_model=RebuildOut,
-    responses={409: _PROBLEM, 422: _PROBLEM},
+    responses={409: PROBLEM, 422: PROBLEM},
 )
 async def rebuild(event_id: EventId, body: RebuildIn, inventory: InventoryService) -> RebuildOut:
     """Re-create the event's state from its layout, its sales and the holds of bookings awaiting
@@ -237,7 +235,7 @@ async def rebuild(event_id: EventId, body: RebuildIn, inventory: InventoryServic
     )
 
 
-@internal.post("/events/{event_id}/close", response_model=ClosedOut, responses={404: _PROBLEM})
+@internal.post("/events/{event_id}/close", response_model=ClosedOut, responses={404: PROBLEM})
 async def close_event(event_id: EventId, inventory: InventoryService) -> ClosedOut:
     """No new holds from now on (the event was cancelled); existing state is untouched."""
     await inventory.close(event_id)

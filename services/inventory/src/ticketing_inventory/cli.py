@@ -15,6 +15,7 @@ import sys
 import time
 
 from ticketing_common.http_client import ServiceClient
+from ticketing_common.jobs import Job, run_job
 from ticketing_common.redis import RedisClient
 
 from ticketing_inventory.healer import Healer, NotOnSale
@@ -84,21 +85,27 @@ async def _reconcile(healer: Healer, event_id: str) -> str:
     return "; ".join(parts)
 
 
+def _which_events(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--event", metavar="ID", help="one event")
+    which.add_argument("--all", action="store_true", help="every event that went on sale")
+
+
+def _operate(args: argparse.Namespace) -> None:
+    sys.exit(asyncio.run(_run(args.command, args.event, InventorySettings())))
+
+
+JOBS = {
+    "rebuild": Job(
+        "re-create events' state from events and booking (now, even if present)",
+        _operate,
+        _which_events,
+    ),
+    "reconcile": Job(
+        "compare sales with booking's durable claims and repair them", _operate, _which_events
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ticketing_inventory")
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("rebuild", "re-create events' state from events and booking (now, even if present)"),
-        ("reconcile", "compare sales with booking's durable claims and repair them"),
-    ):
-        command = commands.add_parser(name, help=text)
-        which = command.add_mutually_exclusive_group(required=True)
-        which.add_argument("--event", metavar="ID", help="one event")
-        which.add_argument("--all", action="store_true", help="every event that went on sale")
-    args = parser.parse_args(argv)
-    settings = InventorySettings()
-    sys.exit(asyncio.run(_run(args.command, args.event, settings)))
-
-
-if __name__ == "__main__":
-    main()
+    run_job("python -m ticketing_inventory", JOBS, argv)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from ticketing_common.problems import PROBLEM
 from ticketing_common.security import CurrentUser
 
 from ticketing_notification import repository
@@ -10,8 +11,6 @@ from ticketing_notification.deps import Connection
 from ticketing_notification.schemas import NotificationOut
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 # API.md writes the path as "/" under the prefix; both spellings answer, with no redirect
@@ -21,7 +20,7 @@ _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
     "",
     response_model=list[NotificationOut],
     summary="The caller's sent notifications, newest first",
-    responses={401: _PROBLEM, 422: _PROBLEM},
+    responses={401: PROBLEM, 422: PROBLEM},
 )
 async def my_notifications(
     user: CurrentUser,

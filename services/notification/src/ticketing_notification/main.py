@@ -46,14 +46,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         transport,
         sender=settings.mail_from,
     )
-    consumer = Consumer(
-        redis,
-        "notification",
-        notifier.subscriptions(),
-        max_attempts=settings.bus_max_attempts,
-        backoff_s=settings.bus_backoff_s,
-        max_backoff_s=settings.bus_max_backoff_s,
-    )
+    consumer = Consumer.from_settings(redis, "notification", notifier.subscriptions(), settings)
     return create_service_app(
         settings,
         title="Notification service",

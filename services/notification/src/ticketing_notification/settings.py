@@ -4,19 +4,18 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 from ticketing_common.settings import (
+    ConsumerSettings,
     PostgresSettings,
     RedisSettings,
     ServiceSettings,
-    production_setting,
+    local_database,
 )
 
 
-class NotificationSettings(ServiceSettings, PostgresSettings, RedisSettings):
+class NotificationSettings(ServiceSettings, PostgresSettings, RedisSettings, ConsumerSettings):
     service_name: str = "notification"
     # The log of sent notifications and the once-per-fact record.
-    database_url: str = production_setting(
-        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_notifications"
-    )
+    database_url: str = local_database("ticketing_notifications")
 
     # Peers: recipients come from auth, event details from events.
     auth_url: str = "http://127.0.0.1:8001"

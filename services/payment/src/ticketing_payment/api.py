@@ -13,6 +13,7 @@ from ticketing_common.contracts import (
     RefundOut,
 )
 from ticketing_common.internal import internal_router
+from ticketing_common.problems import PROBLEM
 from ticketing_common.security import AdminUser, CurrentUser
 
 from ticketing_payment.deps import PaymentsService, Webhooks
@@ -28,13 +29,11 @@ from ticketing_payment.schemas import (
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 internal = internal_router()
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-
 
 @router.post(
     "/webhooks/stripe",
     response_model=WebhookReceived,
-    responses={400: _PROBLEM | {"description": "Bad or stale signature, or not an event"}},
+    responses={400: PROBLEM | {"description": "Bad or stale signature, or not an event"}},
     summary="Stripe webhook endpoint (authenticated by Stripe-Signature)",
 )
 async def stripe_webhook(
@@ -49,7 +48,7 @@ async def stripe_webhook(
 @router.get(
     "/anomalies",
     response_model=list[Anomaly],
-    responses={401: _PROBLEM, 403: _PROBLEM},
+    responses={401: PROBLEM, 403: PROBLEM},
     summary="Admins: webhook events refused for disagreeing with their payment",
 )
 async def anomalies(
@@ -62,7 +61,7 @@ async def anomalies(
     return await payments.anomalies(limit)
 
 
-@router.get("/{payment_id}", response_model=Payment, responses={404: _PROBLEM})
+@router.get("/{payment_id}", response_model=Payment, responses={404: PROBLEM})
 async def get_payment(payment_id: str, user: CurrentUser, payments: PaymentsService) -> Any:
     return public(await payments.visible_to(user, payment_id))
 
@@ -71,7 +70,7 @@ async def get_payment(payment_id: str, user: CurrentUser, payments: PaymentsServ
     "/{payment_id}/simulate",
     status_code=202,
     response_model=SimulateAccepted,
-    responses={404: _PROBLEM, 409: _PROBLEM},
+    responses={404: PROBLEM, 409: PROBLEM},
     summary="Local provider only: confirm the payment with a test outcome",
 )
 async def simulate(
@@ -90,19 +89,19 @@ async def create_payment(body: PaymentIn, payments: PaymentsService) -> Any:
 @internal.post(
     "/payments/{payment_id}/refund",
     response_model=RefundOut,
-    responses={404: _PROBLEM, 409: _PROBLEM},
+    responses={404: PROBLEM, 409: PROBLEM},
 )
 async def refund_payment(payment_id: str, body: RefundIn, payments: PaymentsService) -> Any:
     """Refund in full; idempotent (asking again returns the same refund)."""
     return await payments.refund(payment_id, body.reason)
 
 
-@internal.get("/payments/{payment_id}", response_model=PaymentState, responses={404: _PROBLEM})
+@internal.get("/payments/{payment_id}", response_model=PaymentState, responses={404: PROBLEM})
 async def payment_state(payment_id: str, payments: PaymentsService) -> Any:
     return await payments.state(payment_id)
 
 
-@internal.get("/payments", response_model=PaymentChanges, responses={400: _PROBLEM})
+@internal.get("/payments", response_model=PaymentChanges, responses={400: PROBLEM})
 async def payment_changes(
     payments: PaymentsService,
     until: Annotated[AwareDatetime, Query(description="Only changes up to this time")],

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
+from ticketing_common.errors import InvalidCursor
 from ticketing_common.problems import Problem, ProblemType, conflict, not_found
 from ticketing_common.security import Principal
 
@@ -206,4 +207,4 @@ def _decode_position(cursor: str) -> tuple[datetime, str]:
         at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(at), str(payment_id)
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise Problem(400, "The cursor is not valid", slug=ProblemType.BAD_CURSOR) from exc
+        raise InvalidCursor(cursor) from exc

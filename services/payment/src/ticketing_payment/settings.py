@@ -7,8 +7,8 @@ from ticketing_common.settings import (
     PostgresSettings,
     RedisSettings,
     ServiceSettings,
+    local_database,
     production_secret,
-    production_setting,
 )
 
 DEV_WEBHOOK_SECRET = "whsec_dev_local_simulator_not_for_production"  # noqa: S105 - refused in prod
@@ -16,9 +16,7 @@ DEV_WEBHOOK_SECRET = "whsec_dev_local_simulator_not_for_production"  # noqa: S10
 
 class PaymentSettings(ServiceSettings, PostgresSettings, RedisSettings):
     service_name: str = "payment"
-    database_url: str = production_setting(
-        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_payments"
-    )
+    database_url: str = local_database("ticketing_payments")
 
     # "local": the built-in simulator (dev, tests); "stripe": real PaymentIntents.
     payment_provider: Literal["local", "stripe"] = "local"

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from ticketing_common.http_cache import PublicCacheControl, cached_response
+from ticketing_common.problems import PROBLEM
 
 from ticketing_search.deps import Backend
 from ticketing_search.model import next_cursor
@@ -12,7 +13,6 @@ from ticketing_search.schemas import SearchPage, SearchParams, Suggestions, Sugg
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _CACHEABLE: dict[int | str, dict[str, Any]] = {
     200: {"description": "With a strong `ETag` and `Cache-Control: public, max-age=5`"},
     304: {"description": "`If-None-Match` names the current answer"},
@@ -23,7 +23,7 @@ _CACHEABLE: dict[int | str, dict[str, Any]] = {
     "/events",
     response_model=SearchPage,
     summary="Search events on sale",
-    responses=_CACHEABLE | {422: _PROBLEM, 503: _PROBLEM},
+    responses=_CACHEABLE | {422: PROBLEM, 503: PROBLEM},
 )
 async def search_events(
     params: Annotated[SearchParams, Query()],
@@ -48,7 +48,7 @@ async def search_events(
     "/suggest",
     response_model=Suggestions,
     summary="Event titles for what has been typed (prefix, typo tolerant)",
-    responses=_CACHEABLE | {422: _PROBLEM, 503: _PROBLEM},
+    responses=_CACHEABLE | {422: PROBLEM, 503: PROBLEM},
 )
 async def suggest(
     params: Annotated[SuggestParams, Query()],

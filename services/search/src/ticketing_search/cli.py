@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 
 from ticketing_common.http_client import ServiceClient
+from ticketing_common.jobs import Job, run_job
 from ticketing_common.problems import Problem
 
 from ticketing_search.backend import ReindexFailed, ReindexReport
@@ -50,32 +51,32 @@ async def reindex(settings: SearchSettings) -> ReindexReport:
             await item.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="ticketing-search")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "migrate",
-        help="create or upgrade the index (OpenSearch) or the tables (embedded PostgreSQL)",
-    )
-    commands.add_parser("reindex", help="rebuild the index from the events service")
-    args = parser.parse_args(argv)
+def _migrate(_: argparse.Namespace) -> None:
     settings = SearchSettings()
+    if settings.opensearch_url:
+        index = asyncio.run(migrate_opensearch(settings))
+        log.info("search index ready", extra={"index": index})
+    else:
+        from ticketing_common.migrations import migrations_dir, upgrade
 
-    if args.command == "migrate":
-        if settings.opensearch_url:
-            index = asyncio.run(migrate_opensearch(settings))
-            log.info("search index ready", extra={"index": index})
-        else:
-            from ticketing_common.migrations import migrations_dir, upgrade
-
-            upgrade(settings.database_url, migrations_dir(__file__))
-    elif args.command == "reindex":
-        try:
-            report = asyncio.run(reindex(settings))
-        except (ReindexFailed, Problem) as exc:
-            sys.exit(f"reindex failed: {exc}")
-        print(json.dumps({"indexed": report.indexed, "target": report.target}))
+        upgrade(settings.database_url, migrations_dir(__file__))
 
 
-if __name__ == "__main__":
-    main()
+def _reindex(_: argparse.Namespace) -> None:
+    try:
+        report = asyncio.run(reindex(SearchSettings()))
+    except (ReindexFailed, Problem) as exc:
+        sys.exit(f"reindex failed: {exc}")
+    print(json.dumps({"indexed": report.indexed, "target": report.target}))
+
+
+JOBS = {
+    "migrate": Job(
+        "create or upgrade the index (OpenSearch) or the tables (embedded PostgreSQL)", _migrate
+    ),
+    "reindex": Job("rebuild the index from the events service", _reindex),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_job("ticketing-search", JOBS, argv)

@@ -38,14 +38,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     settings = settings or SearchSettings()
     backend, stores = build_backend(settings)
     redis = RedisClient.from_settings(settings)
-    consumer = Consumer(
-        redis,
-        "search",
-        Indexer(backend).subscriptions(),
-        max_attempts=settings.bus_max_attempts,
-        backoff_s=settings.bus_backoff_s,
-        max_backoff_s=settings.bus_max_backoff_s,
-    )
+    consumer = Consumer.from_settings(redis, "search", Indexer(backend).subscriptions(), settings)
     return create_service_app(
         settings,
         title="Search service",

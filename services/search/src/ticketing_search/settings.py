@@ -2,19 +2,18 @@ from __future__ import annotations
 
 from pydantic import Field
 from ticketing_common.settings import (
+    ConsumerSettings,
     PostgresSettings,
     RedisSettings,
     ServiceSettings,
-    production_setting,
+    local_database,
 )
 
 
-class SearchSettings(ServiceSettings, PostgresSettings, RedisSettings):
+class SearchSettings(ServiceSettings, PostgresSettings, RedisSettings, ConsumerSettings):
     service_name: str = "search"
     # The embedded backend's database (used when no OpenSearch URL is configured).
-    database_url: str = production_setting(
-        "postgresql+asyncpg://postgres@127.0.0.1:5432/ticketing_search"
-    )
+    database_url: str = local_database("ticketing_search")
 
     # OpenSearch, when set (`https://user:pass@host:9200`); otherwise PostgreSQL full-text.
     opensearch_url: str | None = None
@@ -28,7 +27,5 @@ class SearchSettings(ServiceSettings, PostgresSettings, RedisSettings):
     events_url: str = "http://127.0.0.1:8002"
     reindex_page_size: int = Field(default=500, ge=1, le=1000)
 
-    # The bus consumer: how often and how patiently a failed fact is retried.
+    # The bus consumer (ConsumerSettings): how often a failed fact is retried.
     bus_max_attempts: int = Field(default=8, ge=1)
-    bus_backoff_s: float = Field(default=0.5, gt=0)
-    bus_max_backoff_s: float = Field(default=30.0, gt=0)
