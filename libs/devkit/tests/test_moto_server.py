@@ -1,8 +1,6 @@
 """The moto server tests and `make dev` use for DynamoDB keeps DynamoDB's atomicity when requests
 overlap (plain moto_server loses committed writes there; see ticketing_devkit.moto_server)."""
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,22 +8,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from ticketing_devkit.processes import free_port, wait_until_healthy
+from ticketing_devkit.services import moto_server
 
 TABLE = "things"
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketing_devkit.moto_server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(f"{url}/moto-api/", 30, process)
+    # The server stops with exit status 0 once the module is done (services.moto_server).
+    with moto_server() as url:
         dynamodb(url).create_table(
             TableName=TABLE,
             AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
@@ -34,9 +25,6 @@ def endpoint() -> Iterator[str]:
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
         yield url
-    finally:
-        process.terminate()
-        assert process.wait(10) == 0
 
 
 def dynamodb(url: str, service: str = "dynamodb") -> Any:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ticketing_devkit.platform import Platform, PlatformError
+from ticketing_devkit.platform import Platform, PlatformError, event_body
 
 from ticketing_loadtest.api import api, login
 
@@ -102,25 +102,19 @@ def venue_body(tag: str, seated_sections: int, rows: int, seats_per_row: int, st
 def create_onsale_event(organizer: Platform, title: str, venue: Any) -> str:
     """A venue, an event on it and its publication: the event is on sale when this returns."""
     venue_id = organizer.post("/api/v1/venues", venue)["venue_id"]
-    starts = datetime.now(UTC) + timedelta(days=30)
     tiers = {
         s["section_id"]: ("ga" if s["kind"] == "standing" else "std") for s in venue["sections"]
     }
     event = organizer.post(
         "/api/v1/events",
-        {
-            "venue_id": venue_id,
-            "title": title,
-            "description": "Made by the load test's setup step.",
-            "category": "concert",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=3)).isoformat(),
-            "price_tiers": [
-                {"tier": "std", "price_cents": 4500, "currency": "GBP"},
-                {"tier": "ga", "price_cents": 3000, "currency": "GBP"},
-            ],
-            "section_tiers": tiers,
-        },
+        event_body(
+            venue_id,
+            title,
+            description="Made by the load test's setup step.",
+            prices={"std": 4500, "ga": 3000},
+            currency="GBP",
+            section_tiers=tiers,
+        ),
     )
     organizer.post(f"/api/v1/events/{event['event_id']}/publish")
     event_id: str = event["event_id"]

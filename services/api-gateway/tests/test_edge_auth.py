@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from support import echoed_headers, hits
 from ticketing_devkit.processes import ServiceProcess
 from ticketing_devkit.pytest_plugin import assert_problem
-from ticketing_devkit.tokens import FakeIssuer
+from ticketing_devkit.tokens import FakeIssuer, access_claims
 
 PROTECTED = "/api/v1/bookings"
 
@@ -21,16 +21,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def alg_none(issuer: FakeIssuer) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "sub": "admin",
-        "role": "admin",
-        "iat": now,
-        "exp": now + 60,
-        "jti": "j",
-    }
+    claims = access_claims("admin", "admin", ttl_s=60, jti="j")
     return jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.active})
 
 

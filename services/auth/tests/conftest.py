@@ -1,5 +1,4 @@
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,9 +8,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from ticketing_devkit.processes import ServiceProcess, run_command
-
-ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
+from ticketing_devkit import services
+from ticketing_devkit.processes import ServiceProcess
+from ticketing_devkit.services import ADMIN
 
 
 def pem(key: ed25519.Ed25519PrivateKey) -> str:
@@ -56,19 +55,19 @@ def auth_env(database_url: str, redis_url: str, keys: Keys) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SIGNING_KEYS": keys.config(),
-        "ADMIN_EMAIL": ADMIN["email"],
-        "ADMIN_PASSWORD": ADMIN["password"],
+        "ADMIN_EMAIL": ADMIN.email,
+        "ADMIN_PASSWORD": ADMIN.password,
         "LOGIN_FAILURES_PER_IP": "20",
         "LOGIN_FAILURES_PER_EMAIL": "5",
         "ENVIRONMENT": "test",
     }
-    run_command([sys.executable, "-m", "ticketing_auth", "migrate"], env)
+    services.setup("auth", env)
     return env
 
 
 @pytest.fixture(scope="session")
 def auth(auth_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    with ServiceProcess("ticketing_auth.main:create_app", auth_env, name="auth") as process:
+    with services.process("auth", auth_env) as process:
         yield process
 
 

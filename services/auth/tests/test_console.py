@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
-
-ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
+from ticketing_devkit.services import ADMIN
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -19,7 +18,7 @@ def claims_of(token: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def admin(accounts) -> str:  # type: ignore[no-untyped-def]
-    return str(accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"])
+    return str(accounts.tokens(ADMIN.email, ADMIN.password)["access_token"])
 
 
 def promote(api: httpx.Client, admin: str, user_id: str, **body: Any) -> httpx.Response:
@@ -160,7 +159,7 @@ def test_only_customer_accounts_become_staff(accounts, api: httpx.Client, admin:
         api.post("/staff", json={"email": other["email"]}, headers=bearer(token)), 409
     )
     assert "an organizer" in problem["detail"]
-    assert_problem(api.post("/staff", json={"email": ADMIN["email"]}, headers=bearer(token)), 409)
+    assert_problem(api.post("/staff", json={"email": ADMIN.email}, headers=bearer(token)), 409)
     missing = api.post("/staff", json={"email": "nobody-here@example.com"}, headers=bearer(token))
     assert "register first" in assert_problem(missing, 404)["detail"]
     assert_problem(api.post("/staff", json={}, headers=bearer(token)), 422)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 import httpx
 import pytest
-from ticketing_devkit.processes import ServiceProcess
+from ticketing_devkit import services
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 
@@ -155,7 +155,7 @@ SLOW_MACHINE_WINDOW_S = 600
 def patient_auth(auth_env: dict[str, str]) -> Iterator[httpx.Client]:
     env = auth_env | {"LOGIN_IP_WINDOW_S": str(SLOW_MACHINE_WINDOW_S)}
     with (
-        ServiceProcess("ticketing_auth.main:create_app", env, name="auth-patient") as process,
+        services.process("auth", env, label="auth-patient") as process,
         httpx.Client(base_url=f"{process.url}/api/v1/auth", timeout=30) as client,
     ):
         yield client

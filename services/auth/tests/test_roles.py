@@ -1,16 +1,15 @@
 import httpx
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
-
-ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
+from ticketing_devkit.services import ADMIN
 
 
 def test_admin_is_bootstrapped_from_configuration(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
-    token = accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"]
+    token = accounts.tokens(ADMIN.email, ADMIN.password)["access_token"]
     assert api.get("/me", headers=bearer(token)).json()["role"] == "admin"
 
 
 def test_admin_changes_a_role_and_the_next_token_carries_it(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
-    admin = accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"]
+    admin = accounts.tokens(ADMIN.email, ADMIN.password)["access_token"]
     user = accounts.register()
     response = api.patch(
         f"/users/{user['id']}/role", json={"role": "organizer"}, headers=bearer(admin)
@@ -31,7 +30,7 @@ def test_non_admins_cannot_change_roles(accounts, api: httpx.Client) -> None:  #
 
 
 def test_role_change_validates_role_and_user(accounts, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
-    admin = accounts.tokens(ADMIN["email"], ADMIN["password"])["access_token"]
+    admin = accounts.tokens(ADMIN.email, ADMIN.password)["access_token"]
     user = accounts.register()
     assert_problem(
         api.patch(f"/users/{user['id']}/role", json={"role": "emperor"}, headers=bearer(admin)), 422

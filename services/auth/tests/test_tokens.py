@@ -1,5 +1,4 @@
 import time
-import uuid
 from typing import Any
 
 import httpx
@@ -9,20 +8,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
+from ticketing_devkit.tokens import access_claims
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    base = {
-        "iss": "ticketing-auth",
-        "aud": "ticketing",
-        "sub": "nobody",
-        "role": "customer",
-        "iat": now,
-        "exp": now + 300,
-        "jti": uuid.uuid4().hex,
-    }
-    return base | overrides
+    return access_claims("nobody", ttl_s=300) | overrides
 
 
 # joserfc warns that RFC 9864 prefers the fully-specified "Ed25519" name over "EdDSA"; "EdDSA"

@@ -1,54 +1,27 @@
 """The saga under test: booking runs as a real process next to real auth, events, inventory and
 payment processes, a real moto server (DynamoDB), this session's PostgreSQL databases and Redis."""
 
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import stripe
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_common.security import new_ed25519_pem
+from ticketing_devkit import services
 from ticketing_devkit.platform import Platform as PublicApi
-from ticketing_devkit.processes import ServiceProcess, free_port, run_command, wait_until_healthy
+from ticketing_devkit.platform import event_body
+from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import bearer
 from ticketing_devkit.stores import temporary_database
 
-ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
 SERVICE_TOKEN = "booking-tests-service-token"
 WEBHOOK_SECRET = "whsec_booking_tests"
 HOLD_TTL_S = 6  # short, so expiry paths run in seconds; every other flow pays well within it
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-SIGNING_KEY = ed25519.Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """DynamoDB's API, served by a moto server process (devkit's: one request at a time, so
-    conditional writes and transactions are atomic as on AWS; plain moto_server is not)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketing_devkit.moto_server", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(f"{url}/moto-api/", 30, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -57,17 +30,11 @@ def common_env(redis_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def auth(common_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    with temporary_database("test_auth") as database_url:
-        env = common_env | {
-            "DATABASE_URL": database_url,
-            "ADMIN_EMAIL": ADMIN["email"],
-            "ADMIN_PASSWORD": ADMIN["password"],
-            "LOGIN_ATTEMPTS_PER_IP": "100000",
-        }
-        run_command([sys.executable, "-m", "ticketing_auth", "migrate"], env)
-        with ServiceProcess("ticketing_auth.main:create_app", env, name="auth") as process:
-            yield process
+def auth(redis_url: str) -> Iterator[ServiceProcess]:
+    with services.auth_service(
+        redis_url, SERVICE_TOKEN=SERVICE_TOKEN, LOGIN_ATTEMPTS_PER_IP="100000"
+    ) as process:
+        yield process
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +59,7 @@ def inventory(peers_env: dict[str, str], ports: dict[str, int]) -> Iterator[Serv
         "RECONCILE_INTERVAL_S": "1",
         "RECONCILE_GRACE_S": "1",
     }
-    with ServiceProcess("ticketing_inventory.main:create_app", env, name="inventory") as process:
+    with services.running("inventory", env) as process:
         yield process
 
 
@@ -102,10 +69,7 @@ def events(
 ) -> Iterator[ServiceProcess]:
     with temporary_database("test_events") as database_url:
         env = peers_env | {"DATABASE_URL": database_url, "INVENTORY_URL": inventory.url}
-        run_command([sys.executable, "-m", "ticketing_events", "migrate"], env)
-        with ServiceProcess(
-            "ticketing_events.main:create_app", env, port=ports["events"], name="events"
-        ) as process:
+        with services.running("events", env, port=ports["events"]) as process:
             yield process
 
 
@@ -116,8 +80,7 @@ def payment(peers_env: dict[str, str], database_url: str) -> Iterator[ServicePro
         "PAYMENT_PROVIDER": "local",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
-    run_command([sys.executable, "-m", "ticketing_payment", "migrate"], env)
-    with ServiceProcess("ticketing_payment.main:create_app", env, name="payment") as process:
+    with services.running("payment", env) as process:
         yield process
 
 
@@ -129,9 +92,6 @@ def booking_env(
     events: ServiceProcess,
     payment: ServiceProcess,
 ) -> dict[str, str]:
-    pem = SIGNING_KEY.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
     env = (
         peers_env
         | AWS
@@ -141,7 +101,7 @@ def booking_env(
             "INVENTORY_URL": inventory.url,
             "EVENTS_URL": events.url,
             "PAYMENT_URL": payment.url,
-            "TICKET_SIGNING_KEY": pem,
+            "TICKET_SIGNING_KEY": new_ed25519_pem(),
             "EXPIRY_GRACE_S": "1",
             "SWEEP_INTERVAL_S": "2",
             "OUTBOX_MIN_AGE_S": "1",
@@ -153,7 +113,7 @@ def booking_env(
             "SALES_SUMMARY_CACHE_S": "0",  # every read sees the sale just made
         }
     )
-    run_command([sys.executable, "-m", "ticketing_booking", "create-table"], env)
+    services.setup("booking", env)
     return env
 
 
@@ -162,9 +122,7 @@ class Restartable:
 
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.env = env
-        self.process = ServiceProcess(
-            "ticketing_booking.main:create_app", env, port=port, name="booking"
-        )
+        self.process = services.process("booking", env, port=port)
 
     @property
     def url(self) -> str:
@@ -174,9 +132,7 @@ class Restartable:
         self.process.kill()
 
     def start(self) -> None:
-        self.process = ServiceProcess(
-            "ticketing_booking.main:create_app", self.env, port=self.process.port, name="booking"
-        ).start()
+        self.process = services.process("booking", self.env, port=self.process.port).start()
 
 
 @pytest.fixture(scope="session")
@@ -196,7 +152,7 @@ class Platform:
         self.urls = {name: service.url for name, service in services.items()}
         self.api = {name: PublicApi(url) for name, url in self.urls.items()}
         self.http = httpx.Client(timeout=30)
-        self.admin_token = self.login(ADMIN["email"], ADMIN["password"])
+        self.admin_token = self.login(*services.ADMIN)
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path
@@ -208,11 +164,9 @@ class Platform:
         self, role: str = "customer", *, name: str = "Test", organizer_id: str | None = None
     ) -> tuple[str, str]:
         """(user_id, access token) of a fresh account with `role` (staff: of `organizer_id`)."""
-        email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
-        user_id = self.api["auth"].register(email, password, name)["id"]
-        if role != "customer":
-            self.api["auth"].set_role(self.admin_token, user_id, role, organizer_id)
-        return user_id, self.login(email, password)
+        return self.api["auth"].new_account(
+            self.admin_token, role, name=name, organizer_id=organizer_id
+        )
 
     def event(self, organizer_token: str, rows: int = 2, seats: int = 5) -> dict[str, Any]:
         """A published event: section A (`rows` rows of `seats`) at 40.00 EUR, standing GA."""
@@ -236,22 +190,16 @@ class Platform:
                 ],
             },
         )
-        starts = datetime.now(UTC) + timedelta(days=30)
         event = events.create_event(
             organizer_token,
-            {
-                "venue_id": venue["venue_id"],
-                "title": "Saga Night",
-                "description": "",
-                "category": "concert",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=2)).isoformat(),
-                "price_tiers": [
-                    {"tier": "seat", "price_cents": 4000, "currency": "EUR"},
-                    {"tier": "floor", "price_cents": 2500, "currency": "EUR"},
-                ],
-                "section_tiers": {"A": "seat", "GA": "floor"},
-            },
+            event_body(
+                venue["venue_id"],
+                "Saga Night",
+                prices={"seat": 4000, "floor": 2500},
+                currency="EUR",
+                section_tiers={"A": "seat", "GA": "floor"},
+                hours=2,
+            ),
         )
         return dict(events.publish(organizer_token, event["event_id"]))
 

@@ -1,43 +1,23 @@
 """The events service under test runs as a real process next to a real auth service (tokens) and
 a real inventory service (seat state), on this session's PostgreSQL databases and Redis db."""
 
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import redis
 from ticketing_common.facts import Envelope
-from ticketing_devkit.processes import ServiceProcess, free_port, run_command
-from ticketing_devkit.pytest_plugin import bearer
-from ticketing_devkit.stores import temporary_database
+from ticketing_devkit import platform, services
+from ticketing_devkit.processes import ServiceProcess, free_port
+from ticketing_devkit.pytest_plugin import bearer, eventually
 
-ADMIN = {"email": "root@example.com", "password": "Bootstrap-Admin-1"}
 SERVICE_TOKEN = {"X-Service-Token": "dev-service-token-not-for-production"}
 
 
 @pytest.fixture(scope="session")
-def auth_env(redis_url: str) -> Iterator[dict[str, str]]:
-    with temporary_database("test_auth") as database_url:
-        env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "ADMIN_EMAIL": ADMIN["email"],
-            "ADMIN_PASSWORD": ADMIN["password"],
-            "LOGIN_ATTEMPTS_PER_IP": "10000",
-            "ENVIRONMENT": "test",
-        }
-        run_command([sys.executable, "-m", "ticketing_auth", "migrate"], env)
-        yield env
-
-
-@pytest.fixture(scope="session")
-def auth(auth_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    with ServiceProcess("ticketing_auth.main:create_app", auth_env, name="auth") as process:
+def auth(redis_url: str) -> Iterator[ServiceProcess]:
+    with services.auth_service(redis_url, LOGIN_ATTEMPTS_PER_IP="10000") as process:
         yield process
 
 
@@ -61,9 +41,7 @@ def inventory_env(redis_url: str, auth: ServiceProcess, events_port: int) -> dic
 
 @pytest.fixture(scope="session")
 def inventory(inventory_env: dict[str, str]) -> Iterator[ServiceProcess]:
-    with ServiceProcess(
-        "ticketing_inventory.main:create_app", inventory_env, name="inventory"
-    ) as process:
+    with services.running("inventory", inventory_env) as process:
         yield process
 
 
@@ -81,15 +59,13 @@ def events_env(
         "PUBLIC_READ_CACHE_TTL_S": "1.0",
         "ENVIRONMENT": "test",
     }
-    run_command([sys.executable, "-m", "ticketing_events", "migrate"], env)
+    services.setup("events", env)
     return env
 
 
 @pytest.fixture(scope="session")
 def events(events_env: dict[str, str], events_port: int) -> Iterator[ServiceProcess]:
-    with ServiceProcess(
-        "ticketing_events.main:create_app", events_env, port=events_port, name="events"
-    ) as process:
+    with services.process("events", events_env, port=events_port) as process:
         yield process
 
 
@@ -109,28 +85,12 @@ class Users:
     """Accounts made through the real auth service."""
 
     def __init__(self, auth_url: str) -> None:
-        self.http = httpx.Client(base_url=f"{auth_url}/api/v1/auth", timeout=10)
-        self.admin_token = self.login(ADMIN["email"], ADMIN["password"])
-
-    def login(self, email: str, password: str) -> str:
-        response = self.http.post("/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
+        self.auth = platform.Platform(auth_url)
+        self.admin_token = self.auth.login(*services.ADMIN)
 
     def new(self, role: str = "customer") -> tuple[str, str]:
         """(user_id, access token) of a fresh account with `role`."""
-        email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
-        response = self.http.post(
-            "/register", json={"email": email, "password": password, "name": "Test"}
-        )
-        assert response.status_code == 201, response.text
-        user_id = response.json()["id"]
-        if role != "customer":
-            promoted = self.http.patch(
-                f"/users/{user_id}/role", json={"role": role}, headers=bearer(self.admin_token)
-            )
-            assert promoted.status_code == 200, promoted.text
-        return user_id, self.login(email, password)
+        return self.auth.new_account(self.admin_token, role)
 
 
 @pytest.fixture(scope="session")
@@ -185,21 +145,17 @@ def venue_body(**overrides: Any) -> dict[str, Any]:
 
 
 def event_body(venue_id: str, /, **overrides: Any) -> dict[str, Any]:
-    starts = datetime.now(UTC) + timedelta(days=30)
-    return {
-        "venue_id": venue_id,
-        "title": "Test Night",
-        "description": "A night of tests.",
-        "category": "concert",
-        "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(hours=3)).isoformat(),
-        "price_tiers": [
-            {"tier": "front", "price_cents": 5000, "currency": "GBP"},
-            {"tier": "back", "price_cents": 2500, "currency": "GBP"},
-            {"tier": "standing", "price_cents": 1500, "currency": "GBP"},
-        ],
-        "section_tiers": {"ST": "front", "BAL": "back", "PIT": "standing"},
-    } | overrides
+    return (
+        platform.event_body(
+            venue_id,
+            "Test Night",
+            description="A night of tests.",
+            prices={"front": 5000, "back": 2500, "standing": 1500},
+            currency="GBP",
+            section_tiers={"ST": "front", "BAL": "back", "PIT": "standing"},
+        )
+        | overrides
+    )
 
 
 class Factory:
@@ -249,18 +205,6 @@ def facts_about(client: redis.Redis, event_id: str) -> list[Envelope]:
         if envelope.data.get("event_id") == event_id:
             found.append(envelope)
     return found
-
-
-def eventually(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    """Poll until `check` returns something truthy (the relay and closer are loops)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout_s}s: {check}")
-        time.sleep(0.05)
 
 
 # Test modules cannot import conftest (importlib import mode): helpers reach them as fixtures.

@@ -5,11 +5,11 @@ import httpx
 import redis
 from ticketing_devkit.processes import ServiceProcess, run_command
 from ticketing_devkit.pytest_plugin import bearer
+from ticketing_devkit.services import ADMIN
 
 
 def test_seed_creates_the_demo_world_once(  # type: ignore[no-untyped-def]
     auth: ServiceProcess,
-    auth_env: dict[str, str],
     inventory: ServiceProcess,
     events: ServiceProcess,
     events_env: dict[str, str],
@@ -19,8 +19,8 @@ def test_seed_creates_the_demo_world_once(  # type: ignore[no-untyped-def]
 ) -> None:
     env = events_env | {
         "AUTH_URL": auth.url,
-        "ADMIN_EMAIL": auth_env["ADMIN_EMAIL"],
-        "ADMIN_PASSWORD": auth_env["ADMIN_PASSWORD"],
+        "ADMIN_EMAIL": ADMIN.email,
+        "ADMIN_PASSWORD": ADMIN.password,
     }
     first = run_command([sys.executable, "-m", "ticketing_events", "seed"], env)
     assert "3 venues and 12 events created, 12 published now" in first

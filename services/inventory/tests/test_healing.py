@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 import redis
 from support import APP, INTERNAL, Inventory, Truth, service_env, wait_until_ready
 from ticketing_devkit.processes import ServiceProcess
-from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.pytest_plugin import assert_problem, eventually
 from ticketing_devkit.stores import temporary_redis_db
 
 LAYOUT = Inventory.layout({"A": (2, 5)}, {"GA": 20})
@@ -55,17 +55,6 @@ def store(own_redis: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(own_redis)
     yield client
     client.close()
-
-
-def eventually(check: Callable[[], Any], timeout_s: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("did not happen in time")
-        time.sleep(0.05)
 
 
 def on_sale(inv: Inventory, truth: Truth) -> str:

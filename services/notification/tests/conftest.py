@@ -23,6 +23,7 @@ from ticketing_common import contracts
 from ticketing_common.facts import FACT_TYPES, Envelope, FactData, Ticket
 from ticketing_devkit.peers import peer_routes
 from ticketing_devkit.processes import ServiceProcess, free_port, run_command, serve_app
+from ticketing_devkit.pytest_plugin import eventually
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
 from ticketing_devkit.tokens import FakeIssuer
 
@@ -179,12 +180,7 @@ class Stack:
         return [fields for _, fields in self.bus.xrange("deadletter:notification")]
 
     def eventually(self, check: Callable[[], Any], timeout_s: float = 15.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while not (result := check()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached in {timeout_s}s:\n{self.process.logs()[-3000:]}")
-            time.sleep(0.05)
-        return result
+        return eventually(check, timeout_s, logs=self.process.logs)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@ import contextlib
 import os
 import random
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import ticketing_search.cli
 from ticketing_common.facts import Envelope, EventCancelled, EventPublished, EventUpdated, FactData
 from ticketing_common.migrations import migrations_dir, upgrade
 from ticketing_devkit.processes import ServiceProcess, run_command
+from ticketing_devkit.pytest_plugin import eventually
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
 
 OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL")
@@ -134,13 +134,7 @@ class Stack:
 
     def eventually(self, check: Callable[[], bool], timeout_s: float = 10.0) -> None:
         """Facts reach the index asynchronously: wait (bounded) for `check` to hold."""
-        deadline = time.monotonic() + timeout_s
-        while not check():
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"not reached within {timeout_s}s:\n{self.process.logs()[-3000:]}"
-                )
-            time.sleep(0.05)
+        eventually(check, timeout_s, logs=self.process.logs)
 
 
 @contextlib.contextmanager

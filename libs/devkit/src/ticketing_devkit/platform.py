@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, cast
 
 import httpx
@@ -229,6 +230,22 @@ class Platform:
         user = self.call("PATCH", path, "change the role", token=admin_token, json=body)
         return cast(User, user)
 
+    def new_account(
+        self,
+        admin_token: str,
+        role: str = "customer",
+        *,
+        name: str = "Test",
+        organizer_id: str | None = None,
+    ) -> tuple[str, str]:
+        """(user id, access token) of a fresh account with `role` (staff: of `organizer_id`):
+        registered as a person registers, then given its role by an admin."""
+        email, password = f"u-{uuid.uuid4().hex[:10]}@example.com", "Correct-horse-9"
+        user_id = self.register(email, password, name)["id"]
+        if role != "customer":
+            self.set_role(admin_token, user_id, role, organizer_id)
+        return user_id, self.login(email, password)
+
     def me(self, token: str) -> User:
         return cast(User, self.call("GET", "/api/v1/auth/me", "read /me", token=token))
 
@@ -312,6 +329,35 @@ class Platform:
     def notifications(self, token: str) -> list[dict[str, Any]]:
         log = self.call("GET", "/api/v1/notifications", "read the notification log", token=token)
         return cast(list[dict[str, Any]], log["items"] if isinstance(log, dict) else log)
+
+
+def event_body(
+    venue_id: str,
+    title: str,
+    *,
+    prices: Mapping[str, int],
+    currency: str,
+    section_tiers: Mapping[str, str],
+    description: str = "",
+    category: str = "concert",
+    hours: int = 3,
+) -> dict[str, Any]:
+    """An event to create (`POST /api/v1/events`) on `venue_id`: 30 days from now, `hours` long,
+    each tier at its price in cents of `currency`, each section of the venue at its tier."""
+    starts = datetime.now(UTC) + timedelta(days=30)
+    return {
+        "venue_id": venue_id,
+        "title": title,
+        "description": description,
+        "category": category,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=hours)).isoformat(),
+        "price_tiers": [
+            {"tier": tier, "price_cents": cents, "currency": currency}
+            for tier, cents in prices.items()
+        ],
+        "section_tiers": dict(section_tiers),
+    }
 
 
 def _error(response: httpx.Response, what: str | None, ok: tuple[int, ...]) -> PlatformError:

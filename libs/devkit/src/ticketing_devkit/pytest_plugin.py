@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 
@@ -15,6 +16,8 @@ from ticketing_devkit.stores import (
     temporary_redis_db,
 )
 from ticketing_devkit.tokens import FakeIssuer
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,20 @@ def assert_problem(response: Any, status: int, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def eventually(
+    check: Callable[[], T], timeout_s: float = 15.0, *, logs: Callable[[], str] | None = None
+) -> T:
+    """Poll `check` until it answers something truthy, and return that: for what a loop or a
+    consumer does in the background. After `timeout_s` fail, with the tail of `logs` if given."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            tail = f":\n{logs()[-3000:]}" if logs else f": {check}"
+            raise AssertionError(f"not reached within {timeout_s}s{tail}")
+        time.sleep(0.05)
+    return result
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -67,3 +84,12 @@ def issuer() -> Iterator[FakeIssuer]:
     issuer = FakeIssuer()
     with issuer.serve():
         yield issuer
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """DynamoDB's API for this session (the devkit's moto server); tables are the tests' own."""
+    from ticketing_devkit import services
+
+    with services.moto_server() as url:
+        yield url

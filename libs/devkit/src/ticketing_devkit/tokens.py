@@ -49,6 +49,24 @@ def sign(claims: dict[str, Any], key: ed25519.Ed25519PrivateKey, kid: str | None
     return signing_input + "." + _b64(key.sign(signing_input.encode()))
 
 
+def access_claims(
+    sub: str | None = None, role: str = "customer", *, ttl_s: int = 600, **claims: Any
+) -> dict[str, Any]:
+    """The claims of an access token as auth issues them, for `sub` (a new user's when not
+    given); a claim given as None is left out (to test its absence)."""
+    now = int(time.time())
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": sub or f"user-{uuid.uuid4().hex[:8]}",
+        "role": role,
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": uuid.uuid4().hex,
+    } | claims
+    return {k: v for k, v in body.items() if v is not None}
+
+
 class FakeIssuer:
     def __init__(self, kid: str | None = None) -> None:
         self.keys: dict[str, ed25519.Ed25519PrivateKey] = {}
@@ -81,20 +99,10 @@ class FakeIssuer:
         ttl_s: int = 600,
         **claims: Any,
     ) -> str:
-        """An access token for `sub` (a new user's when not given); a claim given as None is
-        left out (to test its absence); `key` signs with a key the JWKS does not have."""
-        now = int(time.time())
-        body = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": sub or f"user-{uuid.uuid4().hex[:8]}",
-            "role": role,
-            "iat": now,
-            "exp": now + ttl_s,
-            "jti": uuid.uuid4().hex,
-        } | claims
+        """An access token with `access_claims(sub, role, ttl_s=ttl_s, **claims)`; `key` signs
+        with a key the JWKS does not have."""
         kid = kid or self.active
-        return sign({k: v for k, v in body.items() if v is not None}, key or self.keys[kid], kid)
+        return sign(access_claims(sub, role, ttl_s=ttl_s, **claims), key or self.keys[kid], kid)
 
     def headers(
         self, sub: str | None = None, role: str = "customer", **claims: Any
