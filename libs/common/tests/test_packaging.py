@@ -6,7 +6,7 @@ from ticketing_devkit.packaging_check import undeclared_imports
 
 def test_every_import_is_declared_with_its_extra() -> None:
     package = Path(ticketing_common.__file__).parent
-    extras = frozenset({"postgres", "redis", "dynamodb", "tracing"})
+    extras = frozenset({"postgres", "redis", "dynamodb", "tracing", "client"})
     assert undeclared_imports("ticketing-common", package, extras) == set()
 
 

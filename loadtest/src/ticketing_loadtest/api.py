@@ -1,12 +1,12 @@
 """The platform's API for the steps around a load run (preparing accounts and events, the
-correctness check, the chaos run's customers): the devkit's one client (`ticketing_devkit.platform`)
+correctness check, the chaos run's customers): the devkit's one client (`ticketing_common.platform`)
 pointed at this machine only. The load itself is the locustfile's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ticketing_devkit.platform import Platform
+from ticketing_common.platform import Platform
 
 from ticketing_loadtest.choices import require_loopback
 

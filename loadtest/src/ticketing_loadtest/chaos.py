@@ -40,7 +40,7 @@ from urllib.parse import urlparse
 
 import httpx
 import redis
-from ticketing_devkit.platform import Platform, PlatformError
+from ticketing_common.platform import Platform, PlatformError
 from ticketing_devkit.processes import listening_pid
 from ticketing_devkit.stack import REDIS as STACK_REDIS  # make dev's: its own database, DB 0
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticketing_devkit.platform import Platform
+from ticketing_common.platform import Platform
 
 from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ticketing_devkit.platform import Platform, PlatformError, event_body
+from ticketing_common.platform import Platform, PlatformError, event_body
 
 from ticketing_loadtest.api import api, login
 

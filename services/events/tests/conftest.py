@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from ticketing_common import platform
 from ticketing_common.facts import Envelope
-from ticketing_devkit import platform, services
+from ticketing_devkit import services
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import bearer, eventually
 

@@ -29,8 +29,8 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from ticketing_common.platform import Booking, Platform, PlatformError
 
-from ticketing_devkit.platform import Booking, Platform, PlatformError
 from ticketing_devkit.stack import DEMO_ACCOUNTS, MAIL_WEB_PORT
 
 # The seed's published events (the README's "12 published events"); later smoke runs add more.

@@ -7,16 +7,18 @@ seats. Everything is looked up before it is created: running it again duplicates
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import aiohttp
+import httpx
 from ticketing_common.database import Database
 from ticketing_common.http_client import ServiceClient
+from ticketing_common.platform import Platform, PlatformError, User
 from ticketing_common.problems import Problem
 from ticketing_common.security import Principal
 
@@ -171,68 +173,26 @@ EVENTS = [
 ]
 
 
-class AuthApi:
-    """Auth's public API, as a client would use it."""
-
-    def __init__(self, http: aiohttp.ClientSession, auth_url: str) -> None:
-        self.http = http
-        self.base = auth_url.rstrip("/") + "/api/v1/auth"
-
-    async def login(self, email: str, password: str) -> str:
-        async with self.http.post(
-            f"{self.base}/login", json={"email": email, "password": password}
-        ) as response:
-            if response.status != 200:
-                raise SeedError(
-                    f"cannot log in as {email}: {response.status} {await response.text()}"
-                )
-            return str((await response.json())["access_token"])
-
-    async def ensure_account(self, email: str, password: str, name: str) -> dict[str, Any]:
-        """The account, registered now or found (then its demo password must still work)."""
-        async with self.http.post(
-            f"{self.base}/register", json={"email": email, "password": password, "name": name}
-        ) as response:
-            if response.status == 201:
-                user: dict[str, Any] = await response.json()
-                return user
-            if response.status != 409:
-                raise SeedError(
-                    f"cannot register {email}: {response.status} {await response.text()}"
-                )
-        token = await self.login(email, password)
-        async with self.http.get(f"{self.base}/me", headers=_bearer(token)) as response:
-            response.raise_for_status()
-            me: dict[str, Any] = await response.json()
-            return me
-
-    async def set_role(self, user_id: str, role: str, admin_token: str) -> None:
-        async with self.http.patch(
-            f"{self.base}/users/{user_id}/role", json={"role": role}, headers=_bearer(admin_token)
-        ) as response:
-            if response.status != 200:
-                raise SeedError(f"cannot make {user_id} {role}: {await response.text()}")
+def ensure_account(auth: Platform, email: str, password: str, name: str) -> User:
+    """The account, registered now or found (then its demo password must still work)."""
+    body = {"email": email, "password": password, "name": name}
+    status, user = auth.request(
+        "POST", "/api/v1/auth/register", json=body, ok=(201, 409), what=f"register {email}"
+    )
+    return cast(User, user) if status == 201 else auth.me(auth.login(email, password))
 
 
-class SeedError(Exception):
-    pass
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def demo_accounts(
-    auth_url: str, admin: tuple[str, str]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(timeout=timeout) as http:
-        auth = AuthApi(http, auth_url)
-        organizer = await auth.ensure_account(*ORGANIZER)
-        customer = await auth.ensure_account(*CUSTOMER)
+def demo_accounts(auth_url: str, admin: tuple[str, str]) -> tuple[User, User]:
+    """The demo organizer (made one by the admin if it is not yet) and customer, through auth's
+    public API as a person would make them."""
+    auth = Platform(auth_url)
+    try:
+        organizer = ensure_account(auth, *ORGANIZER)
+        customer = ensure_account(auth, *CUSTOMER)
         if organizer["role"] not in ("organizer", "admin"):
-            admin_token = await auth.login(*admin)
-            await auth.set_role(organizer["id"], "organizer", admin_token)
+            auth.set_role(auth.login(*admin), organizer["id"], "organizer")
+    finally:
+        auth.close()
     return organizer, customer
 
 
@@ -242,8 +202,8 @@ async def seed(settings: SeedSettings, today: date | None = None) -> dict[str, i
         sys.exit("seed: ADMIN_EMAIL and ADMIN_PASSWORD are needed to promote the organizer")
     admin = (settings.admin_email, settings.admin_password.get_secret_value())
     try:
-        organizer, customer = await demo_accounts(settings.auth_url, admin)
-    except (SeedError, aiohttp.ClientError) as exc:
+        organizer, customer = await asyncio.to_thread(demo_accounts, settings.auth_url, admin)
+    except (PlatformError, httpx.HTTPError) as exc:
         sys.exit(f"seed: {exc}")
     today = today or datetime.now(UTC).date()
     as_organizer = Principal(

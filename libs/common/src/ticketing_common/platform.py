@@ -1,5 +1,6 @@
 """The public API as one typed client (docs/api.md), over HTTP through the gateway: what the smoke
-test, the tests and the scripts that set a stack up call, instead of each writing its own.
+test, the tests, the demo seed and the scripts that set a stack up call, instead of each writing
+its own (the `client` extra).
 
     platform = Platform("http://127.0.0.1:8000")
     token = platform.login("customer@ticketing.dev", "Customer-demo-2026")
