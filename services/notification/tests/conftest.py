@@ -22,7 +22,7 @@ from starlette.routing import Route
 from ticketing_common import contracts
 from ticketing_common.facts import FACT_TYPES, Envelope, FactData, Ticket
 from ticketing_devkit.peers import peer_routes
-from ticketing_devkit.processes import ServiceProcess, free_port, run_command, serve_app
+from ticketing_devkit.processes import ServiceProcess, free_port, run_command, serve_fake
 from ticketing_devkit.pytest_plugin import eventually
 from ticketing_devkit.stores import temporary_database, temporary_redis_db
 from ticketing_devkit.tokens import FakeIssuer
@@ -185,9 +185,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def peers() -> Iterator[Peers]:
-    directory = Peers()
-    with serve_app(directory.app()) as url:
-        directory.url = url
+    with serve_fake(Peers()) as directory:
         yield directory
 
 

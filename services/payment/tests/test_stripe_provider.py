@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from ticketing_devkit.processes import ServiceProcess, serve_app
+from ticketing_devkit.processes import ServiceProcess, serve_fake
 from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_payment.providers import PaymentRef, StripeProvider
 
@@ -89,9 +89,7 @@ def intent_object(intent_id: str, form: dict[str, str], status: str) -> dict[str
 
 @pytest.fixture(scope="module")
 def fake_stripe() -> Iterator[FakeStripe]:
-    fake = FakeStripe()
-    with serve_app(fake.app()) as url:
-        fake.url = url
+    with serve_fake(FakeStripe()) as fake:
         yield fake
 
 

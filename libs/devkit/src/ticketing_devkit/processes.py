@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -167,6 +167,25 @@ def serve_app(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class Fake(Protocol):
+    """A stand-in for a peer a test serves: its ASGI app, and where it answers once served."""
+
+    url: str
+
+    def app(self) -> Any: ...
+
+
+F = TypeVar("F", bound=Fake)
+
+
+@contextlib.contextmanager
+def serve_fake(fake: F) -> Iterator[F]:
+    """Serve `fake.app()` over real HTTP (serve_app) with `fake.url` set to where it answers."""
+    with serve_app(fake.app()) as url:
+        fake.url = url
+        yield fake
 
 
 def run_command(args: list[str], env: Mapping[str, str] | None = None) -> str:
