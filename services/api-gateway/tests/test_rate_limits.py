@@ -14,6 +14,7 @@ import redis
 from support import PREFIXES, access_lines, gateway_env, hits, running_gateway
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem
+from ticketing_devkit.stores import redis_server_command
 from ticketing_devkit.tokens import FakeIssuer
 
 # Slow refill, so a test's burst is what counts. Leases: anonymous L = 2, user L = 5.
@@ -175,22 +176,8 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is needed for the outage test"
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        assert shutil.which("redis-server"), "redis-server is needed for the outage test"
+        self.process = subprocess.Popen(redis_server_command(self.port), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from ticketing_common.contracts import LayoutIn
 from ticketing_devkit.bench import cpu_seconds
 from ticketing_devkit.processes import free_port
+from ticketing_devkit.stores import redis_server_command
 from ticketing_inventory.ids import new_hold_id
 from ticketing_inventory.keys import hold_keys
 from ticketing_inventory.layout import prepare_layout
@@ -150,22 +151,7 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         redis_server = subprocess.Popen(  # noqa: S603 - the machine's redis-server, our arguments
-            [
-                "/usr/bin/taskset",
-                "-c",
-                "1",
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                data,
-            ],
+            ["/usr/bin/taskset", "-c", "1", *redis_server_command(port, dir=data)],
             stdout=subprocess.DEVNULL,
         )
         try:

@@ -108,6 +108,17 @@ def _cli(port: int, *args: str) -> str:
 
 
 @contextmanager
+def redis_server_command(port: int, **options: str) -> list[str]:
+    """`redis-server` for a throwaway node on loopback `port`: nothing saved, no append-only
+    file; `options` (`cluster_enabled="yes"`) become its `--cluster-enabled yes` flags."""
+    flags = {"port": str(port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+    flags |= {name.replace("_", "-"): value for name, value in options.items()}
+    return [
+        "redis-server",
+        *(part for flag, value in flags.items() for part in (f"--{flag}", value)),
+    ]
+
+
 def temporary_redis_cluster(nodes: int = 3) -> Iterator[str]:
     """A private Redis Cluster of `nodes` masters on spare loopback ports, started with
     `redis-server --cluster-enabled yes` and joined with `redis-cli --cluster create`; yields the
@@ -119,22 +130,16 @@ def temporary_redis_cluster(nodes: int = 3) -> Iterator[str]:
     servers: list[subprocess.Popen[bytes]] = []
     try:
         for port in ports:
-            options = {
-                "port": str(port),
-                "bind": "127.0.0.1",
-                "cluster-enabled": "yes",
-                "cluster-config-file": f"nodes-{port}.conf",
-                "cluster-node-timeout": "5000",
-                "dir": workdir,
-                "save": "",
-                "appendonly": "no",
-            }
-            args = [part for key, value in options.items() for part in (f"--{key}", value)]
+            command = redis_server_command(
+                port,
+                cluster_enabled="yes",
+                cluster_config_file=f"nodes-{port}.conf",
+                cluster_node_timeout="5000",
+                dir=workdir,
+            )
             servers.append(
-                subprocess.Popen(  # noqa: S603 - our arguments
-                    ["redis-server", *args],  # noqa: S607 - found on PATH above
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                subprocess.Popen(  # noqa: S603 - redis-server, found on PATH above; our arguments
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
             )
         for port in ports:
