@@ -7,10 +7,8 @@ decodes the protobuf) or the X-Ray daemon (a UDP socket reading the segments).""
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,10 +17,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from ticketing_common.app import create_service_app
 from ticketing_common.bus import Bus, Consumer, Subscriptions
 from ticketing_common.facts import Envelope, PaymentSucceeded
@@ -31,6 +25,7 @@ from ticketing_common.redis import RedisClient
 from ticketing_common.resources import resource
 from ticketing_common.settings import ServiceSettings
 from ticketing_common.tracing import outgoing_trace_header
+from ticketing_devkit.collector import OtlpCollector
 from ticketing_devkit.processes import serve_app
 
 INCOMING_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
@@ -50,55 +45,15 @@ def xray_id(otel_trace_id: bytes) -> str:
     return f"1-{hex_id[:8]}-{hex_id[8:]}"
 
 
-class OtlpCollector:
-    """What the ADOT collector's OTLP/HTTP receiver accepts: POST /v1/traces, protobuf."""
-
-    def __init__(self) -> None:
-        self.spans: list[Span] = []
-        self.paths: list[str] = []
-        collector = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                collector.paths.append(self.path)
-                request = ExportTraceServiceRequest.FromString(body)
-                for resource_spans in request.resource_spans:
-                    attributes = {
-                        a.key: a.value.string_value for a in resource_spans.resource.attributes
-                    }
-                    for scope_spans in resource_spans.scope_spans:
-                        for span in scope_spans.spans:
-                            collector.spans.append(
-                                Span(
-                                    service=attributes["service.name"],
-                                    name=span.name,
-                                    trace_id=xray_id(span.trace_id),
-                                    id=span.span_id.hex(),
-                                    parent_id=span.parent_span_id.hex() or None,
-                                )
-                            )
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def otlp_span(service: str, span: Any) -> Span:
+    """What the ADOT collector received (OtlpCollector), in the X-Ray daemon's terms."""
+    return Span(
+        service=service,
+        name=span.name,
+        trace_id=xray_id(span.trace_id),
+        id=span.span_id.hex(),
+        parent_id=span.parent_span_id.hex() or None,
+    )
 
 
 class XRayDaemon:
@@ -144,14 +99,13 @@ class Backend:
 @pytest.fixture(params=["opentelemetry", "xray-sdk"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "opentelemetry":
-        collector = OtlpCollector()
-        yield Backend(
-            "opentelemetry",
-            {"otel_exporter_otlp_endpoint": collector.url},
-            lambda: list(collector.spans),
-        )
-        assert set(collector.paths) <= {"/v1/traces"}
-        collector.close()
+        with OtlpCollector() as collector:
+            yield Backend(
+                "opentelemetry",
+                {"otel_exporter_otlp_endpoint": collector.url},
+                lambda: [otlp_span(service, span) for service, span in collector.spans],
+            )
+            assert set(collector.paths) <= {"/v1/traces"}
     else:
         daemon = XRayDaemon()
 

@@ -3,67 +3,26 @@ the proxied request names, and the span reaches the collector (a local OTLP/HTTP
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from support import PREFIXES, echoed_headers, gateway_env, running_gateway
+from ticketing_devkit.collector import OtlpCollector
 from ticketing_devkit.processes import ServiceProcess
 
 ALB_ROOT = "1-67891233-abcdef012345678912345678"
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.spans: list[tuple[str, Any]] = []
-        collector = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                for resource in ExportTraceServiceRequest.FromString(body).resource_spans:
-                    service = next(
-                        a.value.string_value
-                        for a in resource.resource.attributes
-                        if a.key == "service.name"
-                    )
-                    for scope in resource.scope_spans:
-                        collector.spans.extend((service, span) for span in scope.spans)
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    collector = Collector()
-    yield collector
-    collector.server.shutdown()
-    collector.server.server_close()
+def collector() -> Iterator[OtlpCollector]:
+    with OtlpCollector() as collector:
+        yield collector
 
 
 def test_the_proxied_request_names_the_gateways_span_as_its_parent(
-    upstream: ServiceProcess, jwks_url: str, redis_url: str, collector: Collector
+    upstream: ServiceProcess, jwks_url: str, redis_url: str, collector: OtlpCollector
 ) -> None:
     env = gateway_env(dict.fromkeys(PREFIXES, upstream.url), jwks_url, redis_url)
     env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "TRACE_SAMPLE_RATE": "1"})
