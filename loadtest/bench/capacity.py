@@ -43,6 +43,7 @@ from ticketing_devkit.bench import (
     BASELINE_PORT,
     BENCH,
     CpuWatch,
+    asgi_on_core,
     cpu_seconds,
     parse_ratio,
     ratio_path,
@@ -364,18 +365,8 @@ def instance_env(service: str, extra: dict[str, str]) -> dict[str, str]:
 @contextmanager
 def trivial_upstream() -> Iterator[str]:
     """The hello-world app as the gateway's upstream, on core 0 beside wrk."""
-    port = free_port()
-    command = ["/usr/bin/taskset", "-c", "0", *uvicorn_command("hello:app", port)]
-    command.remove("--factory")
-    process = subprocess.Popen(  # noqa: S603
-        command, cwd=BENCH, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}/", 30, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with asgi_on_core("hello:app", 0, BENCH) as url:
+        yield url
 
 
 def via_ratio(

@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ticketing_devkit.bench import BENCH, wait_for_baseline_port
-from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
+from ticketing_devkit.bench import BENCH, asgi_on_core, wait_for_baseline_port
+from ticketing_devkit.processes import wait_until_healthy
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent / "tests"
@@ -45,35 +45,13 @@ while True:
 
 def hello_rps(seconds: int) -> float:
     """ratio's baseline by hand: the bare-ASGI hello-world on core 1, wrk on core 0."""
-    port = free_port()
-    command = uvicorn_command("hello:app", port)
-    command.remove("--factory")
-    hello = subprocess.Popen(  # noqa: S603 - our interpreter, ratio's hello-world
-        ["/usr/bin/taskset", "-c", "1", *command],
-        cwd=BENCH,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}/", 30, hello)
+    with asgi_on_core("hello:app", 1, BENCH) as url:
         out = subprocess.run(  # noqa: S603
-            [
-                "/usr/bin/taskset",
-                "-c",
-                "0",
-                "wrk",
-                "-t1",
-                "-c64",
-                f"-d{seconds}s",
-                f"http://127.0.0.1:{port}/",
-            ],
+            ["/usr/bin/taskset", "-c", "0", "wrk", "-t1", "-c64", f"-d{seconds}s", f"{url}/"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-    finally:
-        hello.terminate()
-        hello.wait(10)
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
     return float(found.group(1)) if found else 0.0
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from ticketing_devkit.bench import run_ratio
-from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
+from ticketing_devkit.bench import asgi_on_core, run_ratio
+from ticketing_devkit.processes import free_port, uvicorn_command
 from ticketing_devkit.stores import temporary_redis_db
 
 HERE = Path(__file__).resolve().parent
@@ -123,21 +122,8 @@ def replaying_opensearch() -> Iterator[str]:
                 "@SUGGEST@", repr(answers["suggest"])
             )
         )
-        port = free_port()
-        command = uvicorn_command("opensearch_stand_in:app", port)
-        command.remove("--factory")
-        stand_in = subprocess.Popen(  # noqa: S603 - our interpreter, our stand-in
-            ["/usr/bin/taskset", "-c", "0", *command],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{port}/", 30, stand_in)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stand_in.terminate()
-            stand_in.wait(10)
+        with asgi_on_core("opensearch_stand_in:app", 0, folder) as url:
+            yield url
 
 
 def main() -> None:

@@ -17,10 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stack import ROOT
 
 BENCH = ROOT.parent / "shared" / "bench"  # ../shared/bench beside the repository root
@@ -178,3 +180,24 @@ def run_ratio(
         print(f"  ratio attempt {attempt} failed: {result.stderr.strip()[-300:]}", flush=True)
         time.sleep(3)
     raise SystemExit("ratio kept failing")
+
+
+@contextmanager
+def asgi_on_core(app: str, core: int, cwd: str | Path) -> Iterator[str]:
+    """A plain ASGI app (`module:app` in `cwd`, not a factory) under uvicorn as the services run,
+    pinned to `core`, until the block ends; yields its URL."""
+    port = free_port()
+    command = uvicorn_command(app, port)
+    command.remove("--factory")
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, our app
+        ["/usr/bin/taskset", "-c", str(core), *command],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/", 30, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
