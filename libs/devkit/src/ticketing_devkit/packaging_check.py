@@ -1,8 +1,15 @@
 """A service may import only what it declares: its own dependency closure, nothing that merely
-happens to be installed next to it (dev tools, other services' packages)."""
+happens to be installed next to it (dev tools, other services' packages).
+
+    python -m ticketing_devkit.packaging_check DISTRIBUTION PACKAGE_DIR
+
+prints what the package imports undeclared (its extras count as declared), one a line, and exits
+1 if anything; run where every package is installed (the workspace virtualenv, `make sync`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 import sys
@@ -66,3 +73,19 @@ def undeclared_imports(
         if not any(_normalize(dist) in closure for dist in candidates):
             undeclared.add(module)
     return undeclared
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ticketing_devkit.packaging_check")
+    parser.add_argument("distribution")
+    parser.add_argument("package_dir", type=Path)
+    args = parser.parse_args(argv)
+    extras = frozenset(metadata.metadata(args.distribution).get_all("Provides-Extra") or [])
+    undeclared = undeclared_imports(args.distribution, args.package_dir, extras)
+    for module in sorted(undeclared):
+        print(module)
+    sys.exit(1 if undeclared else 0)
+
+
+if __name__ == "__main__":
+    main()
