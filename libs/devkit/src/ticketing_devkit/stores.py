@@ -107,7 +107,6 @@ def _cli(port: int, *args: str) -> str:
     return result.stdout + result.stderr
 
 
-@contextmanager
 def redis_server_command(port: int, **options: str) -> list[str]:
     """`redis-server` for a throwaway node on loopback `port`: nothing saved, no append-only
     file; `options` (`cluster_enabled="yes"`) become its `--cluster-enabled yes` flags."""
@@ -119,6 +118,7 @@ def redis_server_command(port: int, **options: str) -> list[str]:
     ]
 
 
+@contextmanager
 def temporary_redis_cluster(nodes: int = 3) -> Iterator[str]:
     """A private Redis Cluster of `nodes` masters on spare loopback ports, started with
     `redis-server --cluster-enabled yes` and joined with `redis-cli --cluster create`; yields the
