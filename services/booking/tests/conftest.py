@@ -16,6 +16,7 @@ from ticketing_common.security import new_ed25519_pem
 from ticketing_devkit import services
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import bearer
+from ticketing_devkit.services import ADMIN
 from ticketing_devkit.stores import temporary_database
 
 SERVICE_TOKEN = "booking-tests-service-token"
@@ -152,7 +153,7 @@ class Platform:
         self.urls = {name: service.url for name, service in services.items()}
         self.api = {name: PublicApi(url) for name, url in self.urls.items()}
         self.http = httpx.Client(timeout=30)
-        self.admin_token = self.login(*services.ADMIN)
+        self.admin_token = self.login(*ADMIN)
 
     def url(self, service: str, path: str) -> str:
         return self.urls[service] + path

@@ -89,9 +89,9 @@ class Users:
         self.auth = platform.Platform(auth_url)
         self.admin_token = self.auth.login(*services.ADMIN)
 
-    def new(self, role: str = "customer") -> tuple[str, str]:
-        """(user_id, access token) of a fresh account with `role`."""
-        return self.auth.new_account(self.admin_token, role)
+    def new(self, role: str = "customer", organizer_id: str | None = None) -> tuple[str, str]:
+        """(user_id, access token) of a fresh account with `role` (staff: of `organizer_id`)."""
+        return self.auth.new_account(self.admin_token, role, organizer_id=organizer_id)
 
 
 @pytest.fixture(scope="session")

@@ -220,15 +220,7 @@ def test_door_staff_see_their_organizers_published_events_only(  # type: ignore[
 ) -> None:
     boss_id, boss = users.new("organizer")
     _, rival = users.new("organizer")
-    staff_id, customer_token = users.new("customer")
-    email = users.http.get("/me", headers=bearer(customer_token)).json()["email"]
-    promoted = users.http.patch(
-        f"/users/{staff_id}/role",
-        json={"role": "staff", "organizer_id": boss_id},
-        headers=bearer(admin),
-    )
-    assert promoted.status_code == 200, promoted.text
-    staff = users.login(email, "Correct-horse-9")
+    _, staff = users.new("staff", organizer_id=boss_id)
 
     venue = make.venue(boss)
     draft = make.event(boss, venue, title="Not yet")
