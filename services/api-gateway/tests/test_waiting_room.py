@@ -24,7 +24,7 @@ from jwt.algorithms import OKPAlgorithm
 from pydantic import ValidationError
 from support import PREFIXES, gateway_env, hits
 from ticketing_api_gateway.settings import GatewaySettings
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 from ticketing_devkit.processes import ServiceProcess, free_port, serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_devkit.tokens import FakeIssuer

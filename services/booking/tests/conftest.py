@@ -12,7 +12,7 @@ import pytest
 import stripe
 from ticketing_common.platform import Platform as PublicApi
 from ticketing_common.platform import event_body
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 from ticketing_devkit import services
 from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import bearer

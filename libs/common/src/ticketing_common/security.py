@@ -13,8 +13,6 @@ from typing import Annotated, Any, Literal, Protocol
 
 import aiohttp
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import Depends, FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -31,15 +29,6 @@ log = logging.getLogger(__name__)
 Role = Literal["customer", "organizer", "admin", "staff"]
 ROLES: frozenset[str] = frozenset({"customer", "organizer", "admin", "staff"})
 ALGORITHMS = ("EdDSA", "RS256")
-
-
-def new_ed25519_pem() -> str:
-    """A new Ed25519 private key, PEM (PKCS #8): what the platform's signing keys are (auth's
-    SIGNING_KEYS entries, booking's TICKET_SIGNING_KEY, the gateway's WAITING_ROOM_SIGNING_KEY)."""
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticketing_common import topology
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 from ticketing_common.topology import Service
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from ticketing_common.jobs import Job, run_job
 from ticketing_common.migrations import migrate_job
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 
 from ticketing_auth.settings import AuthSettings
 

@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from ticketing_common.jobs import Job, run_job
-from ticketing_common.security import new_ed25519_pem
+from ticketing_common.signing import new_ed25519_pem
 
 from ticketing_booking.dynamo import create_table
 from ticketing_booking.settings import BookingSettings
