@@ -1,8 +1,7 @@
 """The topology the services declare is the whole truth about them: what a service's settings
-read of its peers is declared, and a new service is a folder, its compose block (with a job block
-per setup job, and its line in docker/local/compose.yml for `make compose-check`) and a task
-definition — proven by adding one to a temporary copy of the repository and running the checks
-there."""
+read of its peers is declared, and a new service is a folder, its one compose block (its setup
+jobs run in its container; `make compose-check` derives its local build) and a task definition —
+proven by adding one to a temporary copy of the repository and running the checks there."""
 
 from __future__ import annotations
 
@@ -61,30 +60,21 @@ setup = ["migrate"]
 tasks = { min = 2, max = 4 }
 """
 COMPOSE_BLOCKS = """
-  reviews-migrate:
-    <<: *job
-    image: ticketing/reviews:dev
-    command: ["python", "-m", "ticketing_reviews", "migrate"]
-    environment: &reviews-env
-      <<: *env
-      JWKS_URL: http://auth:8000/api/v1/auth/jwks
-      DATABASE_URL: postgresql+asyncpg://postgres@postgres:5432/ticketing_reviews
-    depends_on:
-      postgres: *healthy
-
   reviews:
     <<: *service
     image: ticketing/reviews:dev
     build:
       <<: *build
       args: {SERVICE: reviews}
-    environment: *reviews-env
+    environment:
+      <<: *env
+      JWKS_URL: http://auth:8000/api/v1/auth/jwks
+      DATABASE_URL: postgresql+asyncpg://postgres@postgres:5432/ticketing_reviews
     ports:
       - "127.0.0.1:8011:8000"
     depends_on:
       postgres: *healthy
       redis: *healthy
-      reviews-migrate: *done
       auth: *healthy
       events: *healthy
 """
@@ -148,13 +138,8 @@ def _add_the_service(root: Path) -> None:
     (folder / "pyproject.toml").write_text(PYPROJECT)
     compose = root / "docker-compose.yml"
     text = compose.read_text()
-    marker = "  # --- the web app"
+    marker = "  # --- one-off jobs"
     compose.write_text(text.replace(marker, COMPOSE_BLOCKS.lstrip("\n") + "\n" + marker, 1))
-    # `make compose-check` builds it from the local base images, like every service's image.
-    local = root / "docker" / "local" / "compose.yml"
-    marker = "  # The web app's Dockerfile as it is"
-    text = local.read_text()
-    local.write_text(text.replace(marker, "  reviews:\n    build: *platform-build\n\n" + marker, 1))
     # Its task definition: events' with its names, and events' address (a peer it calls).
     text = (root / "task-definitions" / "events.json").read_text()
     text = text.replace("ticketing-events", "ticketing-reviews")

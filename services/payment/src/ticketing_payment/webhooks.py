@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import stripe
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from stripe import SignatureVerificationError, WebhookSignature
 from ticketing_common.database import Database
 from ticketing_common.facts import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ticketing_common.outbox import add_fact
@@ -90,8 +90,8 @@ class WebhookProcessor:
         """Verify, dedupe and apply one event. Returns what happened (for the log and the
         response); raises a 400 problem for a bad signature or a malformed event."""
         try:
-            stripe.WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
+        except (SignatureVerificationError, UnicodeDecodeError) as exc:
             # stripe decodes the payload as UTF-8 before checking: bytes that are not text
             # cannot carry a valid signature either.
             log.warning("webhook signature refused", extra={"error": str(exc)})
