@@ -125,7 +125,8 @@ class WebhookProcessor:
             else:
                 try:
                     outcome = await self._apply(db, event.type, obj)
-                    await repo.set_webhook_outcome(db, event.id, outcome)
+                    if outcome != repo.APPLIED:  # logged as applied
+                        await repo.set_webhook_outcome(db, event.id, outcome)
                 except Anomaly as anomaly:
                     outcome = anomaly.outcome
                     await repo.set_webhook_outcome(
@@ -165,7 +166,7 @@ class WebhookProcessor:
             return "stale"
         _check_amount(payment, obj)
         await self._mark_succeeded(db, payment, obj.get("id"))
-        return "applied"
+        return repo.APPLIED
 
     async def _mark_succeeded(
         self, db: AsyncSession, payment: repo.Row, provider_payment_id: Any
@@ -204,7 +205,7 @@ class WebhookProcessor:
             ),
             SOURCE,
         )
-        return "applied"
+        return repo.APPLIED
 
     async def _refund_changed(self, db: AsyncSession, obj: dict[str, Any]) -> str:
         payment = await self._payment(db, obj, "payment_intent")
@@ -247,12 +248,12 @@ class WebhookProcessor:
                 ),
                 SOURCE,
             )
-            return "applied"
+            return repo.APPLIED
         if status in ("failed", "canceled") and refund["status"] == "pending":
             log.error(
                 "refund failed at the provider; needs attention",
                 extra={"payment_id": payment["id"], "refund_id": refund["id"]},
             )
             await repo.update_refund(db, refund["id"], status="failed")
-            return "applied"
+            return repo.APPLIED
         return "stale"
