@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from sqlalchemy import text
+from ticketing_common import database as database_module
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database, DbSession
 from ticketing_common.migrations import ensure_database
@@ -26,6 +27,29 @@ async def test_database_sessions_run_queries(database_url: str) -> None:
         await database.check()
         async with database.session() as session:
             assert (await session.execute(text("SELECT 40 + 2"))).scalar_one() == 42
+    finally:
+        await database.stop()
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database restarted (or failed over) while the pool sat idle: the next session works,
+    on a fresh connection, instead of failing on the dead one."""
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_S", 0.05)
+    database = Database(database_url, pool_size=1, max_overflow=0)
+    await database.start()
+    try:
+        async with database.session() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        async with database.session() as session:
+            assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
     finally:
         await database.stop()
 
