@@ -162,11 +162,7 @@ def prepare_fixture(accounts: int) -> Fixture:
     first = tokens[0]
     pending = book(first, hold(first, steady, {"seat_ids": ["S1-1-1", "S1-1-2"]}))
     confirmed = book(first, hold(first, steady, {"seat_ids": ["S1-2-1", "S1-2-2"]}))
-    api(GATEWAY, token=first).call(
-        "POST",
-        f"/api/v1/payments/{confirmed['payment']['payment_id']}/simulate",
-        json={"outcome": "succeeded"},
-    )
+    api(GATEWAY).simulate_payment(first, confirmed["payment"]["payment_id"])
     for _ in range(40):
         status = api(GATEWAY, token=first).get(f"/api/v1/bookings/{confirmed['booking_id']}")
         if status["status"] == "confirmed":
@@ -179,9 +175,10 @@ def prepare_fixture(accounts: int) -> Fixture:
     )
     # Opened a minute ago at one a minute: nobody is admitted while it is measured (a room
     # turned on after its opening starts with an empty bucket), everyone who joins waits.
-    organizer.call(
+    organizer.request(
         "PUT",
         f"/api/v1/events/{room_event}/waiting-room",
+        what="turn the waiting room on",
         json={
             "enabled": True,
             "opens_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
