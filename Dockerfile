@@ -42,13 +42,14 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=/src/pyproject.toml \
     uv sync --frozen --no-install-workspace --no-dev --package "$(cat /opt/package)"
 
-# The workspace members the service needs, installed as wheels (not links back to /src), and the
-# script that serves its app.
+# The workspace members the service needs, installed as wheels (not links back to /src), the
+# script that serves its app and the one that runs its setup jobs.
 COPY --from=members /members /src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "$(cat /opt/package)" \
     && python3 docker/service.py launcher "$SERVICE" >/opt/venv/bin/serve \
-    && chmod 0755 /opt/venv/bin/serve
+    && python3 docker/service.py setup "$SERVICE" >/opt/venv/bin/setup \
+    && chmod 0755 /opt/venv/bin/serve /opt/venv/bin/setup
 
 FROM ${BASE_IMAGE}
 RUN useradd --user-group --uid 10001 --no-create-home --shell /usr/sbin/nologin app
@@ -66,6 +67,7 @@ ARG SERVICE
 LABEL org.opencontainers.image.title="ticketing ${SERVICE}"
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('UVICORN_PORT', '8000'), timeout=2)"]
-# `serve` runs uvicorn on the service's app (docker/service.py wrote it). A service's one-off jobs
-# (migrate, seed, create-table) run from its image too:  python -m <package> <job>
+# `serve` runs uvicorn on the service's app (docker/service.py wrote it; `setup`, its setup jobs,
+# which compose runs first). A service's one-off jobs (migrate, seed, create-table) run from its
+# image too:  python -m <package> <job>
 CMD ["serve"]

@@ -222,6 +222,12 @@ docker compose -f docker/local/base-images.yml config --images | sort | sed 's/^
 
 # --- 5. build ------------------------------------------------------------------------------
 step build "every image through compose (docker-compose.yml + docker/local/compose.yml)"
+# The platform's own images FROM the local base and uv images, on the host's network: one entry
+# per service docker-compose.yml builds from the root Dockerfile, derived from it.
+docker compose -f docker-compose.yml config --format json \
+  | python3 docker/local/platform_builds.py >"$logs/platform-builds.json" \
+  || fail "could not read docker-compose.yml's builds"
+COMPOSE+=(-f "$logs/platform-builds.json")
 echo "stand-ins for the images no registry gives this machine (docker/local/compose.yml):"
 echo "  postgres: Debian's postgresql-15 · redis: Debian's redis-server ·"
 echo "  dynamodb: the devkit's moto server · mailpit: the devkit's mail catcher"

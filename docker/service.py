@@ -10,6 +10,9 @@ under services/>`), read from the workspace's own files, so that one Dockerfile 
                                           the image is built from
     python3 service.py launcher SERVICE   the shell script that serves its app (the `app` of its
                                           [tool.ticketing] table) with uvicorn: the image's CMD
+    python3 service.py setup SERVICE      the shell script that runs its setup jobs (the `setup`
+                                          of its [tool.ticketing] table, `python -m <package>
+                                          <job>` each, in order): compose runs it before `serve`
 
 Run from the workspace root. Standard library only (the base image has nothing else): 3.11+.
 """
@@ -82,11 +85,16 @@ def members(root: Path, service: str, destination: str) -> str:
     return " ".join(paths)
 
 
-def launcher(root: Path, service: str) -> str:
+def _declaration(root: Path, service: str) -> dict[str, Any]:
     manifest = root / "services" / service / "pyproject.toml"
     if not manifest.is_file():
         raise UnknownService(f"services/{service}/pyproject.toml is missing")
-    app = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing", {}).get("app")
+    table: dict[str, Any] = tomllib.loads(manifest.read_text()).get("tool", {}).get("ticketing", {})
+    return table
+
+
+def launcher(root: Path, service: str) -> str:
+    app = _declaration(root, service).get("app")
     if not app:
         raise UnknownService(f"services/{service}: no `app` in its [tool.ticketing] table")
     return (
@@ -96,11 +104,21 @@ def launcher(root: Path, service: str) -> str:
     )
 
 
+def setup(root: Path, service: str) -> str:
+    jobs = _declaration(root, service).get("setup", [])
+    module = "ticketing_" + service.replace("-", "_")  # every package's name (topology.py)
+    return (
+        "#!/bin/sh\n"
+        f"# services/{service}: its [tool.ticketing] setup jobs, written when the image was built\n"
+        "set -e\n" + "".join(f"python -m {module} {job}\n" for job in jobs)
+    )
+
+
 def main(argv: list[str]) -> int:
-    arity = {"package": 2, "launcher": 2, "members": 3}
+    arity = {"package": 2, "launcher": 2, "setup": 2, "members": 3}
     if not argv or arity.get(argv[0]) != len(argv) or not all(argv[1:]):
         print(
-            "usage: service.py package|launcher SERVICE, service.py members SERVICE DIR "
+            "usage: service.py package|launcher|setup SERVICE, service.py members SERVICE DIR "
             "(build with --build-arg SERVICE=<a folder under services/>)",
             file=sys.stderr,
         )
@@ -111,6 +129,8 @@ def main(argv: list[str]) -> int:
             print(package(root, argv[1]))
         elif argv[0] == "launcher":
             print(launcher(root, argv[1]), end="")
+        elif argv[0] == "setup":
+            print(setup(root, argv[1]), end="")
         else:
             print(f"members of {argv[1]}: {members(root, argv[1], argv[2])}")
     except UnknownService as exc:

@@ -1,3 +1,7 @@
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -5,6 +9,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from sqlalchemy import text
+from ticketing_common import database as database_module
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database, DbSession
 from ticketing_common.migrations import ensure_database
@@ -12,7 +17,7 @@ from ticketing_common.redis import RedisClient
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
-from ticketing_devkit.stores import POSTGRES_ADMIN_URL
+from ticketing_devkit.stores import POSTGRES_ADMIN_URL, temporary_database
 
 
 async def test_database_sessions_run_queries(database_url: str) -> None:
@@ -22,6 +27,29 @@ async def test_database_sessions_run_queries(database_url: str) -> None:
         await database.check()
         async with database.session() as session:
             assert (await session.execute(text("SELECT 40 + 2"))).scalar_one() == 42
+    finally:
+        await database.stop()
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database restarted (or failed over) while the pool sat idle: the next session works,
+    on a fresh connection, instead of failing on the dead one."""
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_S", 0.05)
+    database = Database(database_url, pool_size=1, max_overflow=0)
+    await database.start()
+    try:
+        async with database.session() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        async with database.session() as session:
+            assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
     finally:
         await database.stop()
 
@@ -102,3 +130,59 @@ def test_text_postgresql_cannot_store_is_a_400_and_other_database_errors_a_500(
         response = httpx.get(f"{url}/broken")
         assert_problem(response, 500)
         assert "no_such_table" not in response.text
+
+
+_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.execute("SELECT pg_sleep(1)")  # long enough for the other replica to arrive meanwhile
+    op.create_table("things", sa.Column("id", sa.Integer, primary_key=True))
+"""
+_UPGRADE = """
+import sys
+from pathlib import Path
+from ticketing_common.migrations import upgrade
+upgrade(sys.argv[1], Path(sys.argv[2]))
+"""
+
+
+def test_migrations_started_together_run_one_after_the_other(tmp_path: Path) -> None:
+    """Two replicas applying the same migrations at once (compose runs a service's setup in each
+    of its containers): the second waits for the first, then finds the schema at head."""
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "0001_things.py").write_text(_MIGRATION)
+    (tmp_path / "env.py").write_text(
+        "from sqlalchemy import MetaData\n"
+        "from ticketing_common.migrations import run_migrations\n\n"
+        "run_migrations(MetaData())\n"
+    )
+    (tmp_path / "script.py.mako").write_text("")
+    with temporary_database("migrations") as url:
+        replicas = [
+            subprocess.Popen(
+                [sys.executable, "-c", _UPGRADE, url, str(tmp_path)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [replica.communicate(timeout=120)[0] for replica in replicas]
+        assert [replica.returncode for replica in replicas] == [0, 0], outputs
+
+        async def applied() -> tuple[int, list[str]]:
+            conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+            try:
+                things = await conn.fetchval("SELECT count(*) FROM things")
+                versions = [row[0] for row in await conn.fetch("SELECT * FROM alembic_version")]
+            finally:
+                await conn.close()
+            return things, versions
+
+        assert asyncio.run(applied()) == (0, ["0001"])

@@ -94,7 +94,8 @@ def test_every_service_has_a_health_check_or_is_a_one_off_job() -> None:
 
 def test_jobs_run_once_and_each_is_waited_for() -> None:
     jobs = {name for name, service in SERVICES.items() if is_job(service)}
-    assert jobs >= {"auth-migrate", "booking-create-table", "events-seed"}
+    # Only the demo data is a job of its own: setup jobs run in their service's container.
+    assert jobs == {_job_running(spec, command) for spec in SPECS for command in spec.demo_data}
     # Every job is waited for: `docker compose up --wait` counts a stopped container that nothing
     # waits for with service_completed_successfully as a failure (docker/compose#10596).
     assert depended_on("service_completed_successfully") == jobs
@@ -147,7 +148,7 @@ def test_the_start_order_has_no_cycle() -> None:
 
     for name in SERVICES:
         visit(name)
-    assert order.index("postgres") < order.index("auth-migrate") < order.index("auth")
+    assert order.index("postgres") < order.index("auth")
     # The gateway opens once the demo data is in, so after everything the seed calls.
     assert order.index("api-gateway") > order.index("events-seed")
 
@@ -184,13 +185,44 @@ def _job_running(spec: ServiceSpec, command: str) -> str:
     return found[0]
 
 
-def test_migrations_and_setup_jobs_finish_before_their_service_starts() -> None:
+SETUP_THEN_SERVE = ["sh", "-c", "setup && exec serve"]
+
+
+def test_each_service_runs_its_setup_jobs_in_its_own_container_before_it_serves() -> None:
+    """The image's `setup` runs the service's declared setup jobs (tests/test_dockerfiles.py);
+    every service's container runs it, then serves, so no service needs a job block."""
     for spec in SPECS:
-        for command in spec.setup:
-            job = _job_running(spec, command)
-            rule = SERVICES[spec.name]["depends_on"][job]
-            assert rule == {"condition": "service_completed_successfully"}, (spec.name, job)
-            assert environment(job) == environment(spec.name), f"{job} runs with other settings"
+        command = SERVICES[spec.name]["command"]
+        if spec.edge:  # its own command (the route table); it declares no setup job
+            assert spec.setup == (), spec.name
+            assert command[-1].endswith("exec serve")
+            continue
+        assert command == SETUP_THEN_SERVE, spec.name
+        for job in spec.setup:
+            assert not any(
+                is_job(service) and service["command"][-1:] == [job]
+                for name, service in SERVICES.items()
+                if service.get("image") == f"ticketing/{spec.name}:dev"
+            ), f"{spec.name}'s `{job}` runs in its container, not as a job"
+
+
+@pytest.mark.parametrize("setup", ["exit 0", "exit 3"])
+def test_a_service_serves_only_once_its_setup_jobs_succeeded(tmp_path: Path, setup: str) -> None:
+    (tmp_path / "setup").write_text(f"#!/bin/sh\necho setup\n{setup}\n")
+    (tmp_path / "serve").write_text("#!/bin/sh\necho serving\n")
+    for script in ("setup", "serve"):
+        (tmp_path / script).chmod(0o755)
+    ran = subprocess.run(
+        SETUP_THEN_SERVE,
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if setup == "exit 0":
+        assert (ran.returncode, ran.stdout) == (0, "setup\nserving\n")
+    else:  # the container exits; compose restarts it (and its setup) until it succeeds
+        assert (ran.returncode, ran.stdout) == (3, "setup\n")
 
 
 def test_demo_data_is_seeded_once_the_services_it_calls_are_healthy() -> None:

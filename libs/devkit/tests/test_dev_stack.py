@@ -91,6 +91,14 @@ def _public_api_is_documented_at_the_gateway() -> None:
     assert not [path for path in paths if path.startswith("/internal")]
 
 
+def _the_edge_opens_what_the_services_declare_anonymous() -> None:
+    """The gateway learnt from each service's document which routes need no token."""
+    gateway = "http://127.0.0.1:8000"
+    for path in ("/api/v1/events", "/api/v1/bookings/tickets/public-key", "/api/v1/search/events"):
+        assert httpx.get(f"{gateway}{path}", timeout=30).status_code == 200, path
+    assert httpx.get(f"{gateway}/api/v1/bookings", timeout=30).status_code == 401
+
+
 def _a_killed_service_comes_back(log: Path) -> None:
     """make dev starts a service again when it dies, and says so."""
     search = next(spec for spec in discover() if spec.name == "search")
@@ -132,7 +140,9 @@ def test_make_dev_books_seats_end_to_end_and_stops_cleanly_on_ctrl_c(
         assert status == 0, f"{report}\nmake dev's log:\n{_tail(log)}"
         assert "smoke: passed (14 steps" in report
         _public_api_is_documented_at_the_gateway()
+        _the_edge_opens_what_the_services_declare_anonymous()
         _a_killed_service_comes_back(log)
+        _the_edge_opens_what_the_services_declare_anonymous()  # search's routes still open
         _browser_tests(log)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C

@@ -93,6 +93,7 @@ def test_dependencies_are_a_layer_keyed_on_the_lock_then_the_members_as_wheels()
     )
     assert 'uv sync --frozen --no-dev --no-editable --package "$(cat /opt/package)"' in members
     assert 'python3 docker/service.py launcher "$SERVICE" >/opt/venv/bin/serve' in members
+    assert 'python3 docker/service.py setup "$SERVICE" >/opt/venv/bin/setup' in members
     # The whole context goes only into the `members` stage; the build stage copies from it by
     # content the distribution's name (before the dependencies) and the service's members (after).
     whole = [i for i, step in enumerate(STEPS) if step == ("COPY", ". /src")]
@@ -179,6 +180,46 @@ def test_service_py_launcher_serves_each_service_app(spec: ServiceSpec, tmp_path
         "--workers",
         "2",
     ]
+
+
+def run_setup(script: str, tmp_path: Path) -> tuple[int, list[str]]:
+    """Runs a `setup` script with a stand-in python on PATH that records its arguments (and
+    fails on a job named `fail`): its exit code, and the python commands it ran."""
+    (tmp_path / "setup").write_text(script)
+    (tmp_path / "setup").chmod(0o755)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/ran\n[ "$3" != fail ]\n')
+    (bin_dir / "python").chmod(0o755)
+    ran = subprocess.run(
+        [str(tmp_path / "setup")], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, check=False
+    )
+    log = tmp_path / "ran"
+    return ran.returncode, log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_service_py_setup_runs_each_declared_setup_job_in_order(
+    spec: ServiceSpec, tmp_path: Path
+) -> None:
+    result = service_py("setup", spec.name)
+    assert result.returncode == 0, result.stderr
+    assert run_setup(result.stdout, tmp_path) == (
+        0,
+        [f"-m {spec.package} {job}" for job in spec.setup],
+    )
+
+
+def test_service_py_setup_stops_at_the_first_job_that_fails(tmp_path: Path) -> None:
+    (tmp_path / "services" / "x").mkdir(parents=True)
+    (tmp_path / "services" / "x" / "pyproject.toml").write_text(
+        '[tool.ticketing]\napp = "ticketing_x.main:create_app"\nsetup = ["fail", "after"]\n'
+    )
+    result = service_py("setup", "x", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    code, ran = run_setup(result.stdout, tmp_path)
+    assert code != 0
+    assert ran == ["-m ticketing_x fail"]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)

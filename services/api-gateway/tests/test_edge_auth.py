@@ -1,5 +1,6 @@
-"""Edge auth over real HTTP: what a token-less, bad-token or good-token request gets, and that
-refused requests never reach the service."""
+"""Edge auth over real HTTP: what a token-less, bad-token or good-token request gets, that
+refused requests never reach the service, and that the routes open without a token are the ones
+the service's own OpenAPI document declares anonymous."""
 
 import time
 import uuid
@@ -8,8 +9,9 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from support import echoed_headers, hits
-from ticketing_devkit.processes import ServiceProcess
+from support import echoed_headers, gateway_env, hits, running_gateway, start_upstream
+from ticketing_api_gateway.public_routes import RETRY_S
+from ticketing_devkit.processes import ServiceProcess, free_port
 from ticketing_devkit.pytest_plugin import assert_problem
 from ticketing_devkit.tokens import FakeIssuer
 
@@ -141,6 +143,31 @@ def test_public_routes_are_open(client: httpx.Client, method: str, path: str) ->
     assert response.status_code == 200, response.text
     assert response.json()["path"] == path
     assert "authorization" not in echoed_headers(response)
+
+
+def test_the_edge_learns_a_services_anonymous_routes_once_it_answers(
+    jwks_url: str, redis_url: str
+) -> None:
+    """make dev starts the gateway beside the services: a token-less request to a service whose
+    document the gateway never had is a 503 (it cannot tell whether the route is open), and the
+    next one after the service is up is answered as the service declares."""
+    port = free_port()
+    env = gateway_env({"/api/v1/events": f"http://127.0.0.1:{port}"}, jwks_url, redis_url)
+    with running_gateway(env, "gateway-learning") as gateway:
+        response = httpx.get(f"{gateway.url}/api/v1/events")
+        assert_problem(response, 503)
+        assert response.headers["retry-after"] == "1"
+        events = start_upstream("events", port=port)
+        try:
+            time.sleep(RETRY_S)
+            response = httpx.get(f"{gateway.url}/api/v1/events")
+            assert response.status_code == 200, response.text
+            assert response.json()["upstream"] == "events"
+            assert_problem(httpx.post(f"{gateway.url}/api/v1/events"), 401)
+            # The document says which routes are open, nothing else: undeclared needs a token.
+            assert_problem(httpx.get(f"{gateway.url}/api/v1/events/e-1/undeclared"), 401)
+        finally:
+            events.stop()
 
 
 def test_a_bad_token_on_a_public_route_is_forwarded_for_the_service_to_judge(

@@ -1,8 +1,10 @@
 """The route table and the public-route table as data, without HTTP."""
 
 import pytest
+import upstream_app
 from pydantic import ValidationError
-from ticketing_api_gateway.public_routes import PublicRoutes
+from support import PREFIXES
+from ticketing_api_gateway.public_routes import PublicRoutes, anonymous_operations
 from ticketing_api_gateway.routing import RouteConfigError, RouteTable
 from ticketing_api_gateway.settings import (
     DEFAULT_RATE_LIMITS,
@@ -113,6 +115,15 @@ def test_upstreams_lists_each_service_once_with_its_prefixes() -> None:
     assert len(upstreams) == 5
 
 
+UPSTREAM = "http://platform:8000"
+
+
+def declared() -> PublicRoutes:
+    """What the tests' upstream, playing every service, declares anonymous."""
+    document = upstream_app.openapi_document()
+    return PublicRoutes({UPSTREAM: anonymous_operations(document, list(PREFIXES))})
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -133,7 +144,7 @@ def test_upstreams_lists_each_service_once_with_its_prefixes() -> None:
     ],
 )
 def test_public_routes(method: str, path: str) -> None:
-    assert PublicRoutes().is_public(method, path)
+    assert declared().is_public(UPSTREAM, method, path)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +170,35 @@ def test_public_routes(method: str, path: str) -> None:
     ],
 )
 def test_everything_else_needs_a_token(method: str, path: str) -> None:
-    assert not PublicRoutes().is_public(method, path)
+    assert not declared().is_public(UPSTREAM, method, path)
+
+
+def test_an_upstream_opens_only_the_paths_routed_to_it() -> None:
+    document = upstream_app.openapi_document()
+    public = PublicRoutes(
+        {
+            "http://events:8002": anonymous_operations(document, ["/api/v1/events"]),
+            "http://payment:8005": [],  # its document declares nothing anonymous
+        }
+    )
+    assert public.is_public("http://events:8002", "GET", "/api/v1/events/e-1")
+    assert not public.is_public("http://events:8002", "GET", "/api/v1/search/events")
+    assert not public.is_public("http://payment:8005", "POST", "/api/v1/payments/webhooks/stripe")
+    assert not public.is_public("http://unknown:8000", "GET", "/api/v1/events/e-1")
+
+
+def test_an_operation_without_its_own_security_has_the_documents() -> None:
+    get = {"responses": {}}
+    document = {
+        "security": [{"HTTPBearer": []}],
+        "paths": {
+            "/api/v1/x": {"get": get, "post": {"security": [], "responses": {}}},
+            "/api/v1/x/{id}": {"get": {"security": [{}, {"HTTPBearer": []}], "responses": {}}},
+            "/internal/x": {"get": {"security": [], "responses": {}}},
+        },
+    }
+    found = anonymous_operations(document, ["/api/v1/x", "/internal"])
+    assert sorted(found) == [("GET", "/api/v1/x/{id}"), ("POST", "/api/v1/x")]
 
 
 def test_the_gateway_refuses_to_start_without_jwks_or_with_overlapping_groups() -> None:

@@ -9,7 +9,9 @@ answers with that status, `size=<n>` answers with n bytes. Special paths:
                                 framework's trailing-slash redirect does), with a Link likewise
   /openapi.json                 a small document: one public path under the prefix named by
                                 UPSTREAM_PREFIX, one /internal path, schemas Thing (its own shape)
-                                and HTTPValidationError (the same everywhere)
+                                and HTTPValidationError (the same everywhere); and, as it plays
+                                every service, the routes they declare anonymous (DECLARED) and a
+                                few they protect
   /api/.../stream/<token>       sends a first chunk, then the rest once /_release/<token> is hit
   /api/.../upload/<token>       reads the body as it comes, recording progress in /_uploads/<token>
   /_hits                        how many /api/ requests arrived
@@ -198,13 +200,51 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     )
 
 
+BEARER = [{"HTTPBearer": []}]
+OPTIONAL = [{}, {"HTTPBearer": []}]  # an OptionalUser route
+# (method, path, security) as the platform's services document them: None is no user at all.
+DECLARED = [
+    ("POST", "/api/v1/auth/register", None),
+    ("POST", "/api/v1/auth/login", None),
+    ("POST", "/api/v1/auth/refresh", None),
+    ("POST", "/api/v1/auth/logout", None),
+    ("GET", "/api/v1/auth/jwks", None),
+    ("GET", "/api/v1/auth/me", BEARER),
+    ("GET", "/api/v1/events", OPTIONAL),
+    ("POST", "/api/v1/events", BEARER),
+    ("GET", "/api/v1/events/{event_id}", OPTIONAL),
+    ("PATCH", "/api/v1/events/{event_id}", BEARER),
+    ("GET", "/api/v1/events/{event_id}/seatmap", None),
+    ("GET", "/api/v1/events/{event_id}/layout", None),
+    ("GET", "/api/v1/events/{event_id}/waiting-room", None),
+    ("PUT", "/api/v1/events/{event_id}/waiting-room", BEARER),
+    ("GET", "/api/v1/venues/{venue_id}", OPTIONAL),
+    ("GET", "/api/v1/search/events", None),
+    ("GET", "/api/v1/search/suggest", None),
+    ("GET", "/api/v1/inventory/events/{event_id}/availability", None),
+    ("GET", "/api/v1/inventory/events/{event_id}/availability/bits", None),
+    ("POST", "/api/v1/inventory/events/{event_id}/holds", BEARER),
+    ("GET", "/api/v1/bookings", BEARER),
+    ("GET", "/api/v1/bookings/tickets/public-key", None),
+    ("POST", "/api/v1/payments/webhooks/stripe", None),
+    ("GET", "/api/v1/payments/{payment_id}", BEARER),
+]
+
+
 def openapi_document() -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Thing"}
     answer = {"200": {"description": "ok", "content": {"application/json": {"schema": ref}}}}
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, security in DECLARED:
+        operation: dict[str, Any] = {"operationId": f"{method} {path}", "responses": answer}
+        if security is not None:
+            operation["security"] = security
+        paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": NAME, "version": "1"},
         "paths": {
+            **paths,
             f"{PREFIX}/{{thing_id}}": {"get": {"operationId": f"get_{NAME}", "responses": answer}},
             "/internal/secret": {"post": {"operationId": f"secret_{NAME}", "responses": answer}},
             "/health": {"get": {"operationId": f"health_{NAME}", "responses": answer}},

@@ -223,3 +223,37 @@ def test_passwords_are_stored_as_argon2id_with_owasp_parameters(auth_env: dict[s
     hashes = asyncio.run(stored_hashes())
     assert hashes
     assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes)
+
+
+def test_a_hash_of_older_parameters_is_redone_at_the_next_login(
+    accounts, auth_env: dict[str, str]
+) -> None:
+    """A password stored under argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes: what the
+    service once used) still logs in, and is stored with today's parameters from then on."""
+    from argon2 import PasswordHasher
+
+    user = accounts.register()
+    url = auth_env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    old = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(user["password"])
+
+    async def stored(new_hash: str | None = None) -> str:
+        conn = await asyncpg.connect(url)
+        try:
+            if new_hash is not None:
+                await conn.execute(
+                    "UPDATE users SET password_hash = $1 WHERE id = $2", new_hash, user["id"]
+                )
+            return str(
+                await conn.fetchval("SELECT password_hash FROM users WHERE id = $1", user["id"])
+            )
+        finally:
+            await conn.close()
+
+    assert asyncio.run(stored(old)) == old
+    assert_problem(accounts.login(user["email"], "Wrong-horse-9"), 401)
+    assert asyncio.run(stored()) == old  # a wrong password changes nothing
+    accounts.tokens(user["email"], user["password"])
+    rehashed = asyncio.run(stored())
+    assert rehashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    accounts.tokens(user["email"], user["password"])
+    assert asyncio.run(stored()) == rehashed  # done once

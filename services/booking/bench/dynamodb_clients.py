@@ -152,9 +152,9 @@ class AiodynamoCalls:
 
 @contextlib.asynccontextmanager
 async def aiodynamo_client(endpoint: str) -> AsyncIterator[Any]:
-    from aiodynamo.client import Client
-    from aiodynamo.credentials import Key, StaticCredentials
-    from aiodynamo.http.aiohttp import AIOHTTP
+    from aiodynamo.client import Client  # type: ignore[import-not-found]
+    from aiodynamo.credentials import Key, StaticCredentials  # type: ignore[import-not-found]
+    from aiodynamo.http.aiohttp import AIOHTTP  # type: ignore[import-not-found]
     from yarl import URL
 
     async with aiohttp.ClientSession() as session:
@@ -177,7 +177,7 @@ def clients(endpoint: str, concurrency: int) -> dict[str, Callable[[], Any]]:
         "dynamo-http": lambda: lean_client(endpoint, concurrency),
     }
     try:
-        import aiodynamo  # noqa: F401
+        import aiodynamo  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
         print("(aiodynamo is not installed here: not measured)", flush=True)
     else:

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from ticketing_devkit.pytest_plugin import bearer
 from ticketing_events.readcache import ReadCache
 
@@ -30,6 +31,59 @@ def test_a_zero_ttl_keeps_nothing() -> None:
     cache = ReadCache(ttl_s=0)
     cache.put("a", 1)
     assert cache.get("a") is None
+
+
+async def test_concurrent_misses_share_one_load() -> None:
+    cache = ReadCache(ttl_s=5)
+    loads = 0
+    release = asyncio.Event()
+
+    async def load() -> str:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return f"value {loads}"
+
+    waiting = [asyncio.ensure_future(cache.get_or_load("a", load)) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == ["value 1"] * 20
+    assert loads == 1
+    assert await cache.get_or_load("a", load) == "value 1"  # kept: no second load
+
+
+async def test_a_load_begun_before_a_change_is_not_kept() -> None:
+    cache = ReadCache(ttl_s=5)
+    release = asyncio.Event()
+    versions = iter(["before the change", "after the change"])
+
+    async def load() -> str:
+        value = next(versions)
+        await release.wait()
+        return value
+
+    in_flight = asyncio.ensure_future(cache.get_or_load("a", load))
+    await asyncio.sleep(0)
+    cache.clear()  # a change commits while the read is in flight
+    release.set()
+    assert await in_flight == "before the change"  # its own caller gets what it read...
+    assert await cache.get_or_load("a", load) == "after the change"  # ...nobody after it
+
+
+async def test_nothing_found_is_not_kept_and_a_failed_load_is_retried() -> None:
+    cache = ReadCache(ttl_s=5)
+    answers: list[object] = [None, RuntimeError("database down"), "found"]
+
+    async def load() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert await cache.get_or_load("a", load) is None
+    with pytest.raises(RuntimeError):
+        await cache.get_or_load("a", load)
+    assert await cache.get_or_load("a", load) == "found"
 
 
 def execute_sql(database_url: str, statement: str, *args: Any) -> None:

@@ -19,12 +19,12 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from ticketing_common.app import create_service_app
 from ticketing_common.idempotency import Idempotency, idempotency
-from ticketing_common.problems import Problem
+from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.redis import RedisClient
-from ticketing_common.security import CurrentUser
+from ticketing_common.security import CurrentUser, authenticated
 from ticketing_inventory.api import internal
 from ticketing_inventory.deps import EventId, InventoryService
-from ticketing_inventory.fastpath import FastPath, bearer_user, parse_body
+from ticketing_inventory.fastpath import FastPath, parse_body
 from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.main import create_app
 from ticketing_inventory.schemas import Hold, HoldIn
@@ -96,8 +96,8 @@ def create_app_starlette() -> FastAPI:
     async def create_hold(request: Request) -> Response:
         event_id = request.path_params["event_id"]
         if not _EVENT_ID.match(event_id):
-            raise Problem(422, "Not an event id", slug="validation-error")
-        user = await bearer_user(request)
+            raise Problem(422, "Not an event id", slug=ProblemType.VALIDATION_ERROR)
+        user = await authenticated(request)
         body = parse_body(HoldIn, await request.body())
         inventory: Inventory = request.app.state.inventory
         idem = await _idempotency(request, user, request.headers.get("idempotency-key"))

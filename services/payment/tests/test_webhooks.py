@@ -1,6 +1,8 @@
+import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import asyncpg
 import httpx
 import orjson
 from ticketing_devkit.pytest_plugin import assert_problem
@@ -68,6 +70,34 @@ def test_unknown_payments_and_other_event_types_are_acknowledged(webhooks, new_p
     assert webhooks.post(stranger).json()["outcome"] == "unknown-payment"
     other = webhooks.intent(payment, "payment_intent.created")
     assert webhooks.post(other).json()["outcome"] == "ignored"
+
+
+def test_the_log_keeps_each_event_with_the_outcome_it_was_answered(
+    webhooks, new_payment, payment_env: dict[str, str]
+) -> None:
+    payment = new_payment()
+    answered = {}
+    for event in (
+        webhooks.intent(payment, "payment_intent.succeeded"),
+        webhooks.intent(payment, "payment_intent.payment_failed"),  # late: stale
+        webhooks.intent(payment, "payment_intent.created"),
+    ):
+        answered[event["id"]] = webhooks.post(event).json()["outcome"]
+    assert sorted(answered.values()) == ["applied", "ignored", "stale"]
+
+    async def logged() -> dict[str, str]:
+        url = payment_env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch(
+                "SELECT event_id, outcome FROM webhook_events WHERE event_id = ANY($1)",
+                list(answered),
+            )
+        finally:
+            await conn.close()
+        return {row["event_id"]: row["outcome"] for row in rows}
+
+    assert asyncio.run(logged()) == answered
 
 
 def test_a_late_failure_does_not_undo_a_success(webhooks, new_payment, facts) -> None:

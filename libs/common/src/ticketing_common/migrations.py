@@ -9,10 +9,13 @@ from pathlib import Path
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, make_url
 
 log = logging.getLogger(__name__)
+
+# The advisory lock key migrations hold (any constant: each service has a database of its own).
+MIGRATION_LOCK = 7_001_015
 
 
 def migrations_dir(package_file: str) -> Path:
@@ -37,7 +40,10 @@ async def ensure_database(database_url: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                return  # another replica's migrate created it meanwhile
             log.info("created database", extra={"database": name})
     finally:
         await conn.close()
@@ -68,6 +74,11 @@ def run_migrations(target_metadata: MetaData) -> None:
     def migrate(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # One migrator at a time: replicas that start together (compose runs a service's
+            # setup in each of its containers) wait here, then find the schema at head. The lock
+            # goes with the transaction, which holds every migration (PostgreSQL's DDL is
+            # transactional).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
 
     async def run() -> None:

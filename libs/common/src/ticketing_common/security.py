@@ -310,8 +310,8 @@ def document_anonymous_access(app: FastAPI) -> None:
     """Say in the app's OpenAPI document which operations a caller may use without a token.
     One that takes an `OptionalUser` and never a `CurrentUser` lists the empty security
     requirement `{}` beside the bearer scheme (OpenAPI's "optional"); one with no user at all
-    has no security requirement. The gateway's table of anonymous routes is checked against what
-    the services say here (libs/devkit/tests/test_topology.py)."""
+    has no security requirement. The gateway reads this from each service's document to know which
+    routes to let through without a token (ticketing_api_gateway.public_routes)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ticketing_api_gateway.gateway import Gateway
 from ticketing_api_gateway.history import StatusRecorder
 from ticketing_api_gateway.openapi import PublicApi
 from ticketing_api_gateway.proxy import Proxy
-from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.public_routes import AnonymousRoutes
 from ticketing_api_gateway.ratelimit import RateLimiter
 from ticketing_api_gateway.room_api import PollEdge, RoomApi
 from ticketing_api_gateway.room_api import router as room_router
@@ -45,8 +45,9 @@ DESCRIPTION = """The front door. Every path under a configured prefix (`GATEWAY_
 passed unchanged to the service that owns it (a trailing slash dropped); `/internal/...` is never
 routed. This document lists every public route, merged from the services' own documents.
 
-- **Auth at the edge**: a bearer token is verified against the auth service's JWKS; protected
-  routes without a valid token get 401 without reaching the service.
+- **Auth at the edge**: a bearer token is verified against the auth service's JWKS; routes
+  their service does not declare anonymous (in its own OpenAPI document) get 401 without a valid
+  token, without reaching the service.
 - **Rate limits** per route group, per user (valid token) or per client address: every answer
   carries `RateLimit-Limit` (bucket size), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
   until the bucket is full); 429 adds `Retry-After`.
@@ -122,7 +123,17 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     room = WaitingRoom(  # on the limiter's Redis connection, like the recorder
         redis, admission_keys, redis_timeout_s=settings.waiting_room_redis_timeout_s
     )
-    background: list[Callable[[FastAPI], Awaitable[None]]] = [prune_leases, recorder.run]
+    anonymous = AnonymousRoutes(
+        upstreams,
+        routes.upstreams,
+        refresh_s=settings.openapi_cache_s,
+        timeout_s=settings.status_timeout_s,
+    )
+    background: list[Callable[[FastAPI], Awaitable[None]]] = [
+        prune_leases,
+        recorder.run,
+        anonymous.run,
+    ]
     guard: RoomGuard | None = None
     rooms = RoomDirectory(
         upstreams,
@@ -172,7 +183,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         upstreams=upstreams,
         limiter=limiter,
         verifier=verifier,
-        public=PublicRoutes(),
+        anonymous=anonymous,
         max_body_bytes=settings.max_body_bytes,
         trusted_proxy_hops=settings.trusted_proxy_hops,
         routes=routes.routes,

@@ -32,7 +32,8 @@ def _service_name(prefixes: list[str]) -> str:
     return prefixes[0].rstrip("/").rsplit("/", 1)[-1] or "service"
 
 
-def _routed(path: str, prefixes: list[str]) -> bool:
+def routed(path: str, prefixes: list[str]) -> bool:
+    """Whether the gateway passes `path` on to the service it routes `prefixes` to."""
     if path == INTERNAL_PREFIX or path.startswith(INTERNAL_PREFIX + "/"):
         return False
     return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
@@ -73,7 +74,7 @@ def merge(own: dict[str, Any], services: list[tuple[list[str], dict[str, Any]]])
             schemas.setdefault(renames.get(key, key), _renamed_refs(schema, renames))
         security.update(document.get("components", {}).get("securitySchemes", {}))
         for path, item in document.get("paths", {}).items():
-            if _routed(path, prefixes):
+            if routed(path, prefixes):
                 paths[path] = _renamed_refs(item, renames)
         for tag in document.get("tags", []):
             tags.setdefault(tag["name"], tag)
@@ -128,17 +129,22 @@ class PublicApi:
         return self._document
 
     async def _fetch(self, url: str) -> tuple[str, dict[str, Any] | None]:
-        try:
-            async with self.upstreams.session.get(
-                f"{url}/openapi.json", timeout=aiohttp.ClientTimeout(total=self.timeout_s)
-            ) as response:
-                if response.status != 200:
-                    raise aiohttp.ClientError(f"answered {response.status}")
-                document = orjson.loads(await response.read())
-        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
-            log.warning(
-                "an upstream's OpenAPI document is unavailable",
-                extra={"upstream": url, "error": repr(exc)},
-            )
-            return url, None
-        return url, document if isinstance(document, dict) else None
+        return url, await fetch_document(self.upstreams, url, self.timeout_s)
+
+
+async def fetch_document(upstreams: Upstreams, url: str, timeout_s: float) -> dict[str, Any] | None:
+    """The upstream's own OpenAPI document, or None (logged) when it cannot be had."""
+    try:
+        async with upstreams.session.get(
+            f"{url}/openapi.json", timeout=aiohttp.ClientTimeout(total=timeout_s)
+        ) as response:
+            if response.status != 200:
+                raise aiohttp.ClientError(f"answered {response.status}")
+            document = orjson.loads(await response.read())
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+        log.warning(
+            "an upstream's OpenAPI document is unavailable",
+            extra={"upstream": url, "error": repr(exc)},
+        )
+        return None
+    return document if isinstance(document, dict) else None

@@ -34,7 +34,7 @@ from yarl import URL
 
 from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.breaker import CircuitBreaker
-from ticketing_api_gateway.public_routes import PublicRoutes
+from ticketing_api_gateway.public_routes import RETRY_S, AnonymousRoutes
 from ticketing_api_gateway.ratelimit import Decision, RateLimiter
 from ticketing_api_gateway.rooms import ADMISSION_HEADER, BOOKINGS_PATH, RoomGuard, booking_event
 from ticketing_api_gateway.routing import Route
@@ -251,7 +251,7 @@ class Proxy:
         upstreams: Upstreams,
         limiter: RateLimiter,
         verifier: TokenVerifier,
-        public: PublicRoutes,
+        anonymous: AnonymousRoutes,
         max_body_bytes: int,
         trusted_proxy_hops: int,
         routes: list[Route],
@@ -264,7 +264,7 @@ class Proxy:
         self.upstreams = upstreams
         self.limiter = limiter
         self.verifier = verifier
-        self.public = public
+        self.anonymous = anonymous
         self.max_body_bytes = max_body_bytes
         self.trusted_proxy_hops = trusted_proxy_hops
         self._slots = _SLOTS_XRAY if forward_xray_segment else _SLOTS
@@ -323,11 +323,11 @@ class Proxy:
     async def _proxy(
         self, route: Route, incoming: _Incoming, scope: Scope, receive: Receive, exchange: _Exchange
     ) -> None:
-        auth_problem = await self._authenticate(incoming)
+        auth_problem = await self._authenticate(route, incoming)
         if not await self._admit(route, incoming, exchange):
             return
         if auth_problem is not None:
-            await exchange.problem(unauthorized(auth_problem))
+            await exchange.problem(auth_problem)
             return
         rooms = self.rooms
         if rooms is not None and not await self._through_room(rooms, incoming, exchange):
@@ -402,10 +402,10 @@ class Proxy:
             client,
         )
 
-    async def _authenticate(self, incoming: _Incoming) -> str | None:
+    async def _authenticate(self, route: Route, incoming: _Incoming) -> Problem | None:
         """Edge auth: the caller's principal, or why it has none on a route that needs one. An
-        invalid token on a public route is treated as no token (the service decides what it
-        means); on any other route it is a 401."""
+        invalid token on a route its service declares anonymous is treated as no token (the
+        service decides what it means); on any other route it is a 401."""
         problem: str | None = None
         authorization = incoming.seen[_AUTHORIZATION]
         if authorization is not None:
@@ -417,9 +417,14 @@ class Proxy:
                     incoming.principal = await self.verifier.verify(token)
                 except InvalidToken as exc:
                     problem = str(exc)
-        if incoming.principal is not None or self.public.is_public(incoming.method, incoming.path):
+        if incoming.principal is not None:
             return None
-        return problem or "This endpoint needs a bearer token"
+        anonymous = self.anonymous
+        if not anonymous.knows(route.upstream) and not await anonymous.learn(route.upstream):
+            return _declarations_unknown()
+        if anonymous.public.is_public(route.upstream, incoming.method, incoming.path):
+            return None
+        return unauthorized(problem or "This endpoint needs a bearer token")
 
     async def _admit(self, route: Route, incoming: _Incoming, exchange: _Exchange) -> bool:
         """The rate limit: per user when the token is valid, else per client address (a caller
@@ -769,6 +774,16 @@ def _circuit_open(retry_after_s: int) -> Problem:
         "The service behind this path is failing; try again shortly",
         slug=ProblemType.UPSTREAM_UNAVAILABLE,
         headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def _declarations_unknown() -> Problem:
+    return Problem(
+        503,
+        "The service behind this path has not said yet which of its routes need no token;"
+        " try again shortly",
+        slug=ProblemType.UPSTREAM_UNAVAILABLE,
+        headers={"Retry-After": str(round(RETRY_S))},
     )
 
 

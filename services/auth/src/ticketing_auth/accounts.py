@@ -25,7 +25,12 @@ from ticketing_common.security import Principal
 
 from ticketing_auth import repository
 from ticketing_auth.keys import KeyRing
-from ticketing_auth.passwords import hash_password, password_problems, verify_password
+from ticketing_auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
 from ticketing_auth.schemas import TokenPair
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
@@ -89,6 +94,12 @@ class Accounts:
             await throttle.failed(email, client_ip)
             raise unauthorized(BAD_CREDENTIALS)
         await throttle.succeeded(email)
+        if needs_rehash(credentials["password_hash"]):
+            # Hashed under other parameters (an older default, which cost a login many times
+            # today's): re-hashed with today's while the password is at hand, committed with
+            # the refresh token.
+            new_hash = await hash_password(password)
+            await repository.set_password_hash(self.db, credentials["id"], new_hash)
         return await self._issue(credentials, family_id=str(uuid.uuid4()))
 
     async def refresh(self, refresh_token: str) -> TokenPair:

@@ -73,6 +73,11 @@ async def hash_password(password: str) -> str:
     return await run_in_threadpool(_hasher.hash, password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """The hash was made with other parameters than today's (an older default)."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:

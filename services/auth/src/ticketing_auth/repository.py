@@ -98,6 +98,11 @@ async def set_role(
     return dict(row._mapping) if row else None
 
 
+async def set_password_hash(db: AsyncSession, user_id: str, password_hash: str) -> None:
+    """Store a new hash of the same password (the caller commits)."""
+    await db.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
 async def search_users(
     db: AsyncSession,
     *,

@@ -130,7 +130,7 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    body = await catalog.on_sale_document(
+    page = await catalog.on_sale_document(
         city=city,
         category=category,
         starts_after=starts_after,
@@ -138,7 +138,7 @@ async def list_events(
         limit=limit,
         cursor=cursor,
     )
-    return cached_response(request, body, cache_control)
+    return cached_response(request, page.body, cache_control, etag=page.etag)
 
 
 @events_api.get(
@@ -189,8 +189,9 @@ async def get_event(
     request: Request,
     cache_control: PublicCacheControl,
 ) -> Response:
-    body, same_for_everyone = await catalog.event_document(user, event_id)
-    return cached_response(request, body, cache_control if same_for_everyone else PRIVATE)
+    event, same_for_everyone = await catalog.event_document(user, event_id)
+    cache_control = cache_control if same_for_everyone else PRIVATE
+    return cached_response(request, event.body, cache_control, etag=event.etag)
 
 
 @events_api.patch("/{event_id}", response_model=Event, responses=_MANAGE | {422: _PROBLEM})
@@ -303,8 +304,10 @@ async def waiting_rooms_on(catalog: CatalogService) -> dict[str, Any]:
 
 
 @internal.get("/events/{event_id}", response_model=InternalEvent, responses={404: _PROBLEM})
-async def internal_event(event_id: str, catalog: CatalogService) -> dict[str, Any]:
-    return await catalog.internal_view(event_id)
+async def internal_event(event_id: str, catalog: CatalogService) -> Response:
+    # Rendered once per read-cache entry (catalog.py); the response model documents the shape.
+    event = await catalog.internal_document(event_id)
+    return Response(event.body, media_type="application/json")
 
 
 @internal.post(

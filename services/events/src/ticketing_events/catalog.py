@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 from ticketing_common.contracts import QuoteIn
+from ticketing_common.database import Database
 from ticketing_common.facts import EventPublished
+from ticketing_common.http_cache import etag_of
 from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
 
@@ -17,9 +22,20 @@ from ticketing_events.clients import InventoryClient
 from ticketing_events.events import check_visible, event_fact
 from ticketing_events.pricing import currency_of, min_price_cents, quote
 from ticketing_events.readcache import ReadCache
-from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage
+from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage, InternalEvent
 from ticketing_events.seatmap import EventLayout, LayoutCache
 from ticketing_events.venues import VenueCache, inventory_layout, venue_view
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A representation as served, with its strong validator (computed once)."""
+
+    body: bytes
+    etag: str
 
 
 def inventory_status(event: dict[str, Any]) -> str:
@@ -28,18 +44,19 @@ def inventory_status(event: dict[str, Any]) -> str:
 
 
 class Catalog:
-    """`connect` opens the request's read connection on first use: a read answered from the
-    caches opens none."""
+    """One per process. A read answered from the caches opens no database connection; one
+    that is not opens an autocommit connection (no BEGIN/ROLLBACK round trips) for as long as
+    it needs it."""
 
     def __init__(
         self,
-        connect: Callable[[], Awaitable[repository.Reader]],
+        database: Database,
         inventory: InventoryClient,
         venues: VenueCache,
         reads: ReadCache,
         layouts: LayoutCache,
     ) -> None:
-        self.connect = connect
+        self.database = database
         self.inventory = inventory
         self.venues = venues
         self.reads = reads
@@ -53,33 +70,42 @@ class Catalog:
 
     async def event(self, user: Principal | None, event_id: str) -> dict[str, Any]:
         """An event as `user` may see it (recent reads from memory)."""
-        key = ("event", event_id)
-        event: dict[str, Any] | None = self.reads.get(key)
-        if event is None:
-            event = await repository.event(await self.connect(), event_id)
-            if event is not None:
-                self.reads.put(key, event)
+        event = await self._cached_event(event_id)
         check_visible(user, event, event_id)
         assert event is not None
         return event
 
-    async def event_document(self, user: Principal | None, event_id: str) -> tuple[bytes, bool]:
+    async def _cached_event(self, event_id: str) -> dict[str, Any] | None:
+        """The event in any status (recent reads from memory)."""
+        found: dict[str, Any] | None = await self.reads.get_or_load(
+            ("event", event_id), lambda: self._read(repository.event, event_id)
+        )
+        return found
+
+    async def event_document(self, user: Principal | None, event_id: str) -> tuple[Document, bool]:
         """The event as served (`Event`, rendered once per cache entry), and whether it is the
         same for everyone (anything but a draft, which only its organizer and admins see)."""
         event = await self.event(user, event_id)
-        return self._rendered(("event-json", event_id), event, Event), event["status"] != "draft"
+        document = self._rendered(("event-json", event_id), event, Event)
+        return document, event["status"] != "draft"
 
-    async def on_sale_document(self, **query: Any) -> bytes:
+    async def on_sale_document(self, **query: Any) -> Document:
         """A page of the listing as served (`EventPage`, rendered once per cache entry)."""
         page = await self.on_sale(**query)
         return self._rendered(("on_sale-json", *query.values()), page, EventPage)
 
-    def _rendered(self, key: Hashable, value: Any, model: type[BaseModel]) -> bytes:
-        body: bytes | None = self.reads.get(key)
-        if body is None:
-            body = model.model_validate(value).model_dump_json().encode()
-            self.reads.put(key, body)
-        return body
+    def _rendered(
+        self, key: Hashable, source: Any, model: type[BaseModel], value: Any = None
+    ) -> Document:
+        """`value` (default: `source`) as `model` renders it, kept beside the cache entry it
+        was made from, `source` (a reloaded entry is a new object: rendered again)."""
+        cached: tuple[Any, Document] | None = self.reads.get(key)
+        if cached is not None and cached[0] is source:
+            return cached[1]
+        body = model.model_validate(source if value is None else value).model_dump_json().encode()
+        document = Document(body, etag_of(body))
+        self.reads.put(key, (source, document))
+        return document
 
     async def on_sale(
         self,
@@ -92,27 +118,27 @@ class Catalog:
         cursor: str | None,
     ) -> dict[str, Any]:
         """A page of published events (recent pages from memory)."""
-        key = ("on_sale", city, category, starts_after, starts_before, limit, cursor)
-        cached: dict[str, Any] | None = self.reads.get(key)
-        if cached is not None:
-            return cached
         after = cursors.decode_event_position(cursor) if cursor else None
-        rows = await repository.on_sale(
-            await self.connect(),
-            city=city,
-            category=category.strip().lower() if category is not None else None,
-            starts_after=starts_after,
-            starts_before=starts_before,
-            after=after,
-            limit=limit + 1,  # one more than asked: is there a next page?
-        )
-        items, more = rows[:limit], len(rows) > limit
-        next_cursor = None
-        if more:
-            last = items[-1]
-            next_cursor = cursors.encode([last["starts_at"].isoformat(), last["event_id"]])
-        page = {"items": items, "next_cursor": next_cursor}
-        self.reads.put(key, page)
+
+        async def load() -> dict[str, Any]:
+            rows = await self._read(
+                repository.on_sale,
+                city=city,
+                category=category.strip().lower() if category is not None else None,
+                starts_after=starts_after,
+                starts_before=starts_before,
+                after=after,
+                limit=limit + 1,  # one more than asked: is there a next page?
+            )
+            items, more = rows[:limit], len(rows) > limit
+            next_cursor = None
+            if more:
+                last = items[-1]
+                next_cursor = cursors.encode([last["starts_at"].isoformat(), last["event_id"]])
+            return {"items": items, "next_cursor": next_cursor}
+
+        key = ("on_sale", city, category, starts_after, starts_before, limit, cursor)
+        page: dict[str, Any] = await self.reads.get_or_load(key, load)
         return page
 
     async def managed(
@@ -138,8 +164,8 @@ class Catalog:
                 raise forbidden("Organizers list only their own events")
             organizer_id = user.user_id
         after = cursors.decode_event_position(cursor) if cursor else None
-        rows = await repository.managed(
-            await self.connect(),
+        rows = await self._read(
+            repository.managed,
             organizer_id=organizer_id,
             statuses=statuses,
             title=title.strip() if title else None,
@@ -176,37 +202,41 @@ class Catalog:
         they are the same for everyone (not a draft's). Read on every visit to an event's page
         during an on-sale: recent reads from memory."""
         event = await self.event(user, event_id)  # 404 unless the caller may see the event
-        key = ("waiting-room", event_id)
-        room: dict[str, Any] | None = self.reads.get(key)
-        if room is None:
-            found = await repository.waiting_room(await self.connect(), event_id)
-            room = found or {"event_id": event_id, **WAITING_ROOM_DEFAULTS}
-            self.reads.put(key, room)
+
+        async def load() -> dict[str, Any]:
+            found = await self._read(repository.waiting_room, event_id)
+            return found or {"event_id": event_id, **WAITING_ROOM_DEFAULTS}
+
+        room: dict[str, Any] = await self.reads.get_or_load(("waiting-room", event_id), load)
         return room, event["status"] != "draft"
 
     async def waiting_rooms_on(self) -> dict[str, Any]:
-        return {"items": await repository.waiting_rooms_on(await self.connect())}
+        return {"items": await self._read(repository.waiting_rooms_on)}
 
-    async def internal_view(self, event_id: str) -> dict[str, Any]:
-        """The event in any status, with what booking needs to price and describe it."""
-        event = await self._event(event_id)
+    async def internal_document(self, event_id: str) -> Document:
+        """The event in any status, with what booking and notification need to price and
+        describe it (`InternalEvent`, rendered once per cache entry)."""
+        event = await self._known_event(event_id)
         venue = await self._venue(event)
-        return event | {
+        view = event | {
             "venue_name": venue["name"],
             "currency": currency_of(event),
             "min_price_cents": min_price_cents(event),
         }
+        return self._rendered(("internal-json", event_id), event, InternalEvent, view)
 
     async def quote(self, event_id: str, ask: QuoteIn) -> dict[str, Any]:
-        event = await self._event(event_id)
+        """Prices of a published event never change (its tiers and venue are fixed); the
+        status in the quote is as recent as the read cache's."""
+        event = await self._known_event(event_id)
         venue = await self._venue(event)
         return quote(event, venue["sections"], ask)
 
     async def search_documents(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Every published event as its event.published fact data, for a full reindex."""
         after = cursors.decode_id_position(cursor) if cursor else None
-        rows = await repository.on_sale_with_venues(
-            await self.connect(), after_event_id=after, limit=limit + 1
+        rows = await self._read(
+            repository.on_sale_with_venues, after_event_id=after, limit=limit + 1
         )
         items = [
             event_fact(
@@ -220,9 +250,7 @@ class Catalog:
     async def inventory_events(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Every event inventory must hold state for (it rebuilds lost state from these)."""
         after = cursors.decode_id_position(cursor) if cursor else None
-        rows = await repository.published(
-            await self.connect(), after_event_id=after, limit=limit + 1
-        )
+        rows = await self._read(repository.published, after_event_id=after, limit=limit + 1)
         items = [
             {"event_id": row["event_id"], "status": inventory_status(row)} for row in rows[:limit]
         ]
@@ -243,7 +271,15 @@ class Catalog:
         }
 
     async def _event(self, event_id: str) -> dict[str, Any]:
-        event = await repository.event(await self.connect(), event_id)
+        """The event as the database holds it now."""
+        event = await self._read(repository.event, event_id)
+        if event is None:
+            raise not_found("Event", event_id)
+        return event
+
+    async def _known_event(self, event_id: str) -> dict[str, Any]:
+        """The event in any status, recent reads from memory."""
+        event = await self._cached_event(event_id)
         if event is None:
             raise not_found("Event", event_id)
         return event
@@ -255,4 +291,19 @@ class Catalog:
 
     async def _venue_row(self, venue_id: str) -> dict[str, Any] | None:
         # From memory without opening a connection; the database only on a miss.
-        return self.venues.cached(venue_id) or await self.venues.get(await self.connect(), venue_id)
+        return self.venues.cached(venue_id) or await self._read(self.venues.get, venue_id)
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        async with self.database.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _read(
+        self,
+        query: Callable[Concatenate[AsyncConnection, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One query (a repository function) on a connection of its own."""
+        async with self._reading() as connection:
+            return await query(connection, *args, **kwargs)

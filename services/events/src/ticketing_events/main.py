@@ -10,6 +10,7 @@ from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 
 from ticketing_events.api import events_api, internal, venues_api
+from ticketing_events.catalog import Catalog
 from ticketing_events.clients import InventoryClient
 from ticketing_events.closing import InventoryCloser
 from ticketing_events.readcache import ReadCache
@@ -42,7 +43,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         resources=[database, redis, bus, services],
         background=[relay.run, closer.run],
     )
-    provide(
-        app, inventory, VenueCache(), ReadCache(settings.public_read_cache_ttl_s), LayoutCache()
-    )
+    venues, reads = VenueCache(), ReadCache(settings.public_read_cache_ttl_s)
+    catalog = Catalog(database, inventory, venues, reads, LayoutCache())
+    provide(app, inventory, venues, reads, catalog)
     return app

@@ -67,20 +67,23 @@ class Payments:
     ) -> dict[str, Any]:
         """One payment per booking: a repeated call (a retry after a timeout) returns the first
         one. The row is committed before the provider is asked, so a crash in between leaves
-        something to finish, and the provider's idempotency key makes finishing it safe."""
-        await repo.insert_payment(
-            self.db,
-            id=uuid.uuid4().hex,
-            booking_id=booking_id,
-            user_id=user_id,
-            amount_cents=amount_cents,
-            currency=currency,
-            provider=self.provider.kind,
-            status="creating",
-        )
-        await self.db.commit()
+        something to finish, and the provider's idempotency key makes finishing it safe. A
+        repeated call is one indexed read: the insert (and its commit) only when there is none."""
         payment = await repo.payment_by_booking(self.db, booking_id)
-        assert payment is not None
+        if payment is None:
+            await repo.insert_payment(
+                self.db,
+                id=uuid.uuid4().hex,
+                booking_id=booking_id,
+                user_id=user_id,
+                amount_cents=amount_cents,
+                currency=currency,
+                provider=self.provider.kind,
+                status="creating",
+            )
+            await self.db.commit()
+            payment = await repo.payment_by_booking(self.db, booking_id)  # ours, or a racer's
+            assert payment is not None
         if (payment["user_id"], payment["amount_cents"], payment["currency"]) != (
             user_id,
             amount_cents,

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import orjson
 import stripe
+from stripe import WebhookSignature
 from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.resources import Resource
 
@@ -269,9 +270,7 @@ class LocalSimulator(Resource):
     async def _emit(self, event_type: str, obj: dict[str, Any]) -> None:
         event = stripe_event(event_type, obj)
         payload = orjson.dumps(event)
-        header = stripe.WebhookSignature.generate_signature_header(
-            payload.decode(), self.webhook_secret
-        )
+        header = WebhookSignature.generate_signature_header(payload.decode(), self.webhook_secret)
         await self.deliver(payload, header)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketing_payment.tables import payments, refunds, webhook_events
 
 Row = dict[str, Any]
+APPLIED = "applied"  # a webhook event's outcome when it changed what it is about
 
 
 async def insert_payment(db: AsyncSession, **values: Any) -> None:
@@ -98,7 +99,9 @@ async def record_webhook(
     db: AsyncSession, event_id: str, event_type: str, object_id: str | None, created: Any
 ) -> bool:
     """Log an event id; False when it was logged before (a replay). Concurrent deliveries of the
-    same id wait on the primary key, so exactly one of them applies the event."""
+    same id wait on the primary key, so exactly one of them applies the event. It is logged as
+    applied, the usual outcome: any other is set before the commit (until then nobody sees the
+    row), which spares the usual case an UPDATE."""
     inserted = (
         await db.execute(
             insert(webhook_events)
@@ -106,7 +109,7 @@ async def record_webhook(
                 event_id=event_id,
                 type=event_type,
                 object_id=object_id,
-                outcome="processing",
+                outcome=APPLIED,
                 stripe_created=created,
             )
             .on_conflict_do_nothing(index_elements=["event_id"])

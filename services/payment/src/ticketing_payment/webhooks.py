@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import stripe
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from stripe import SignatureVerificationError, WebhookSignature
 from ticketing_common.database import Database
 from ticketing_common.facts import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from ticketing_common.outbox import add_fact
@@ -90,8 +90,8 @@ class WebhookProcessor:
         """Verify, dedupe and apply one event. Returns what happened (for the log and the
         response); raises a 400 problem for a bad signature or a malformed event."""
         try:
-            stripe.WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            WebhookSignature.verify_header(payload, signature, self.secret, self.tolerance_s)
+        except (SignatureVerificationError, UnicodeDecodeError) as exc:
             # stripe decodes the payload as UTF-8 before checking: bytes that are not text
             # cannot carry a valid signature either.
             log.warning("webhook signature refused", extra={"error": str(exc)})
@@ -125,7 +125,8 @@ class WebhookProcessor:
             else:
                 try:
                     outcome = await self._apply(db, event.type, obj)
-                    await repo.set_webhook_outcome(db, event.id, outcome)
+                    if outcome != repo.APPLIED:  # logged as applied
+                        await repo.set_webhook_outcome(db, event.id, outcome)
                 except Anomaly as anomaly:
                     outcome = anomaly.outcome
                     await repo.set_webhook_outcome(
@@ -165,7 +166,7 @@ class WebhookProcessor:
             return "stale"
         _check_amount(payment, obj)
         await self._mark_succeeded(db, payment, obj.get("id"))
-        return "applied"
+        return repo.APPLIED
 
     async def _mark_succeeded(
         self, db: AsyncSession, payment: repo.Row, provider_payment_id: Any
@@ -204,7 +205,7 @@ class WebhookProcessor:
             ),
             SOURCE,
         )
-        return "applied"
+        return repo.APPLIED
 
     async def _refund_changed(self, db: AsyncSession, obj: dict[str, Any]) -> str:
         payment = await self._payment(db, obj, "payment_intent")
@@ -247,12 +248,12 @@ class WebhookProcessor:
                 ),
                 SOURCE,
             )
-            return "applied"
+            return repo.APPLIED
         if status in ("failed", "canceled") and refund["status"] == "pending":
             log.error(
                 "refund failed at the provider; needs attention",
                 extra={"payment_id": payment["id"], "refund_id": refund["id"]},
             )
             await repo.update_refund(db, refund["id"], status="failed")
-            return "applied"
+            return repo.APPLIED
         return "stale"
