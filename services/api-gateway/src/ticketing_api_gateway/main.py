@@ -156,10 +156,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         resources=[verifier, upstreams, limiter],
         background=background,
     )
-    provide(control, status_page, recorder)
     room_limits = settings.rate_limits.get("waiting-room", settings.rate_limits["default"])
     room_api = RoomApi(rooms, room, admission_keys, limiter, room_limits.user)
-    control.state.waiting_room_api = room_api
+    provide(control, status_page, recorder, room_api)
     public_api = PublicApi(
         upstreams,
         routes.upstreams,

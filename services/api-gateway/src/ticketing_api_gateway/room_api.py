@@ -15,12 +15,13 @@ import time
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 from starlette.types import Receive, Scope, Send
 from ticketing_common.ids import EVENT_ID_PATTERN
 from ticketing_common.logging import request_id_var
 from ticketing_common.middleware import request_id_from
 from ticketing_common.problems import PROBLEM_JSON, Problem, ProblemType, unauthorized
+from ticketing_common.resources import provided
 from ticketing_common.security import (
     CurrentUser,
     InvalidToken,
@@ -57,7 +58,7 @@ router = APIRouter(prefix=PREFIX, tags=["waiting room"])
 
 
 class RoomApi:
-    """What the routes need, on `app.state.waiting_room_api`."""
+    """What the routes need (`provide`d to the control app)."""
 
     def __init__(
         self,
@@ -151,12 +152,7 @@ def _unavailable() -> Problem:
     )
 
 
-def _api(request: Request) -> RoomApi:
-    api: RoomApi = request.app.state.waiting_room_api
-    return api
-
-
-Api = Annotated[RoomApi, Depends(_api)]
+Api = Annotated[RoomApi, Depends(provided(RoomApi))]
 Receipt = Annotated[
     str | None,
     Header(

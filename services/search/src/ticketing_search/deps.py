@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.requests import HTTPConnection
+from ticketing_common.resources import provided
 
 from ticketing_search.backend import SearchBackend
 
-
-async def _backend(conn: HTTPConnection) -> SearchBackend:
-    backend = getattr(conn.app.state, SearchBackend.name, None)
-    if not isinstance(backend, SearchBackend):
-        raise RuntimeError("the search backend is not configured")
-    return backend
-
-
-Backend = Annotated[SearchBackend, Depends(_backend)]
+# Whichever backend is configured (OpenSearch, or the embedded PostgreSQL one), by its interface.
+Backend = Annotated[SearchBackend, Depends(provided(SearchBackend))]

@@ -5,7 +5,7 @@ from ticketing_common.app import create_service_app
 from ticketing_common.bus import Consumer
 from ticketing_common.database import Database
 from ticketing_common.redis import RedisClient
-from ticketing_common.resources import Resource
+from ticketing_common.resources import Resource, provide
 
 from ticketing_search.api import router
 from ticketing_search.backend import SearchBackend
@@ -46,7 +46,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         backoff_s=settings.bus_backoff_s,
         max_backoff_s=settings.bus_max_backoff_s,
     )
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Search service",
         description="Full-text event search with facets, typo tolerance and suggestions.",
@@ -54,3 +54,5 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         resources=[redis, *stores],
         background=[consumer.run],
     )
+    provide(app, backend, as_type=SearchBackend)
+    return app
