@@ -313,8 +313,12 @@ async def internal_event(event_id: str, catalog: CatalogService) -> Response:
 @internal.post(
     "/events/{event_id}/quote", response_model=Quote, responses={404: _PROBLEM, 422: _PROBLEM}
 )
-async def quote(event_id: str, body: QuoteIn, catalog: CatalogService) -> dict[str, Any]:
-    return await catalog.quote(event_id, body)
+async def quote(event_id: str, body: QuoteIn, catalog: CatalogService) -> Response:
+    # pricing.quote builds exactly `Quote`'s fields: serialised as built, like the internal
+    # event (booking quotes every booking); the response model documents the shape.
+    return Response(
+        orjson.dumps(await catalog.quote(event_id, body)), media_type="application/json"
+    )
 
 
 @internal.get("/search-documents", response_model=SearchDocuments)
