@@ -50,7 +50,8 @@ async def book(
         booking, _ = await saga.book(user, body.hold_id)
         return BookingOut.model_validate(booking.public()).model_dump(mode="json")
 
-    return await idem.run(work)
+    result = await idem.run(work)
+    return result if isinstance(result, Response) else _json(result, 201)  # or a replay
 
 
 @router.get("", response_model=BookingPage, responses={403: _PROBLEM})
@@ -93,11 +94,15 @@ async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     return _json((await saga.visible(user, booking_id)).public())
 
 
-def _json(content: dict[str, Any]) -> Response:
+def _json(content: dict[str, Any], status_code: int = 200) -> Response:
     """A body of our own making (Booking.public(), the response model's shape) serialised once:
     FastAPI would validate it against the model and serialise it again. Datetimes as pydantic
     writes them (UTC as `Z`)."""
-    return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), media_type="application/json")
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        media_type="application/json",
+    )
 
 
 @router.post(
@@ -107,7 +112,7 @@ def _json(content: dict[str, Any]) -> Response:
 )
 async def cancel_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     """Unpaid → `cancelled` (seats released at once); paid → refunded → `refunded`."""
-    return (await saga.cancel(user, booking_id)).public()
+    return _json((await saga.cancel(user, booking_id)).public())
 
 
 @router.get(
