@@ -25,9 +25,13 @@ def test_hold_book_pay_confirm_tickets_and_seats_sold(
     )
     assert_problem(tickets, 409)
 
+    assert listed(platform, token) == [booking]  # the list shows it as the booking's own URL
+
     assert platform.simulate(token, booking, "succeeded").status_code == 202
     confirmed = platform.wait_for(token, booking["booking_id"], "confirmed")
     assert confirmed["payment"]["payment_id"] == booking["payment"]["payment_id"]
+    assert listed(platform, token) == [confirmed]
+    assert listed(platform, token, status="pending_payment") == []
 
     tickets = platform.http.get(
         platform.url("booking", f"/api/v1/bookings/{booking['booking_id']}/tickets"),
@@ -69,3 +73,14 @@ def test_hold_book_pay_confirm_tickets_and_seats_sold(
         }
     ]
     assert platform.payment_status(token, booking) == "succeeded"
+
+
+def listed(platform, token: str, **filters: str) -> list[dict[str, Any]]:
+    """The caller's bookings as `GET /api/v1/bookings` lists them (read as raw JSON)."""
+    response = platform.http.get(
+        platform.url("booking", "/api/v1/bookings"), headers=bearer(token), params=filters
+    )
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["next_cursor"] is None
+    return page["items"]  # type: ignore[no-any-return]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 
+from ticketing_common.access_log import AccessLog
 from ticketing_common.middleware import RequestContextMiddleware
 from ticketing_common.problems import Problem, ProblemType, install_problem_handlers
 from ticketing_common.resources import Degraded, Resource, provide
@@ -117,7 +118,11 @@ def create_service_app(
         )
     if tracing is not None:
         app.add_middleware(TracingMiddleware, tracing=tracing)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    access_log = AccessLog(settings.service_name)
+    provide(app, access_log)  # the gateway's raw paths write the same log
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, access_log=access_log
+    )
     return app
 
 

@@ -13,10 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ticketing_common.access_log import AccessLog
 from ticketing_common.logging import request_id_var
 from ticketing_common.problems import Problem, ProblemType, body_too_large
 
-access_log = logging.getLogger("access")
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -45,9 +45,10 @@ def incoming_request_id(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, access_log: AccessLog) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,22 +115,19 @@ class RequestContextMiddleware:
             self._log(scope, status, started)
             request_id_var.reset(token)
 
-    @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
+    def _log(self, scope: Scope, status: int, started: float) -> None:
         level = logging.DEBUG if scope["path"] in _QUIET_PATHS else logging.INFO
-        if access_log.isEnabledFor(level):
-            access_log.log(
-                level,
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
+        if self.access_log.enabled_for(level):
+            method, path = scope["method"], scope["path"]
+            self.access_log.write(
+                f"{method} {path} {status}",
+                {
+                    "method": method,
+                    "path": path,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
+                level,
             )
 
 

@@ -8,13 +8,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
+from ticketing_common.access_log import AccessLog
 from ticketing_common.app import create_service_app
 from ticketing_common.redis import RedisClient
-from ticketing_common.resources import provide
+from ticketing_common.resources import provide, provided_by
 from ticketing_common.security import JwksKeySource, TokenVerifier
 from ticketing_common.tracing import TracingMiddleware
 
-from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.admission import AdmissionKeys
 from ticketing_api_gateway.api import router
 from ticketing_api_gateway.gateway import Gateway
@@ -177,7 +177,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     ]
     control.add_route(openapi_url, openapi_document, include_in_schema=False)
 
-    access_log = AccessLog(settings.service_name)
+    access_log = provided_by(control, AccessLog)  # the control app's: one log, one writer
     proxy = Proxy(
         upstreams=upstreams,
         limiter=limiter,

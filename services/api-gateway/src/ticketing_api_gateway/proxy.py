@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import orjson
 from starlette.types import Message, Receive, Scope, Send
+from ticketing_common.access_log import AccessLog
 from ticketing_common.logging import request_id_var, trace_id_var
 from ticketing_common.middleware import forwarded_client, request_id_from
 from ticketing_common.problems import (
@@ -32,7 +33,6 @@ from ticketing_common.problems import (
 from ticketing_common.security import InvalidToken, Principal, TokenVerifier, bearer_token
 from yarl import URL
 
-from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.breaker import CircuitBreaker
 from ticketing_api_gateway.public_routes import RETRY_S, AnonymousRoutes
 from ticketing_api_gateway.ratelimit import Decision, RateLimiter
@@ -681,7 +681,11 @@ class _Exchange:
             named = _connection_tokens(connection)
             headers = [(n, v) for n, v in headers if n.decode("latin-1") not in named]
         length = response.content_length
-        if length is not None and length <= BUFFERED_RESPONSE_BYTES:
+        # Small and sized, or unsized (chunked) but already here whole, as a small answer is:
+        # passed on in one message.
+        if (length is None and response.content.is_eof()) or (
+            length is not None and length <= BUFFERED_RESPONSE_BYTES
+        ):
             try:
                 body = await response.read()
             except TimeoutError:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Response
 from starlette.types import Receive, Scope, Send
+from ticketing_common.access_log import AccessLog
 from ticketing_common.ids import EVENT_ID_PATTERN
 from ticketing_common.logging import request_id_var
 from ticketing_common.middleware import request_id_from
@@ -30,7 +31,6 @@ from ticketing_common.security import (
     bearer_token,
 )
 
-from ticketing_api_gateway.access_log import AccessLog
 from ticketing_api_gateway.admission import AdmissionKeys
 from ticketing_api_gateway.ratelimit import RateLimiter
 from ticketing_api_gateway.rooms import RoomDirectory

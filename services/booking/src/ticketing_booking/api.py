@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
 from ticketing_common.contracts import Sales
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
@@ -48,7 +48,8 @@ async def book(
         booking, _ = await saga.book(user, body.hold_id)
         return BookingOut.model_validate(booking.public()).model_dump(mode="json")
 
-    return await idem.run(work)
+    result = await idem.run(work)
+    return result if isinstance(result, Response) else _json(result, 201)  # or a replay
 
 
 @router.get("", response_model=BookingPage, responses={403: PROBLEM})
@@ -67,17 +68,16 @@ async def list_bookings(
     list may be narrowed to one `status` or the bookings holding a `seat_id`."""
     filters = {"status": status, "seat_id": seat_id}
     if event_id is None:
-        items, next_cursor = await saga.store.user_bookings(user.user_id, limit, cursor, **filters)
+        items, next_cursor = await saga.store.listing(
+            limit, cursor, user_id=user.user_id, **filters
+        )
     else:
         if user.role not in ("organizer", "admin"):
             raise forbidden("Only organizers and admins list an event's bookings")
         if not user.is_admin and await saga.events.organizer_of(event_id) != user.user_id:
             raise forbidden("This event is not yours")
-        items, next_cursor = await saga.store.event_bookings(event_id, limit, cursor, **filters)
-    page = BookingPage.model_validate(
-        {"items": [b.public() for b in items], "next_cursor": next_cursor}
-    )
-    return _json(page)
+        items, next_cursor = await saga.store.listing(limit, cursor, event_id=event_id, **filters)
+    return _json({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/tickets/public-key", response_model=PublicKey)
@@ -89,12 +89,18 @@ async def ticket_public_key(saga: Saga, response: Response) -> Any:
 
 @router.get("/{booking_id}", response_model=BookingOut, responses={404: PROBLEM})
 async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
-    return _json(BookingOut.model_validate((await saga.visible(user, booking_id)).public()))
+    return _json((await saga.visible(user, booking_id)).public())
 
 
-def _json(model: BaseModel) -> Response:
-    """The response model, validated and serialised once (FastAPI would do both again)."""
-    return Response(model.model_dump_json(), media_type="application/json")
+def _json(content: dict[str, Any], status_code: int = 200) -> Response:
+    """A body of our own making (Booking.public(), the response model's shape) serialised once:
+    FastAPI would validate it against the model and serialise it again. Datetimes as pydantic
+    writes them (UTC as `Z`)."""
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        media_type="application/json",
+    )
 
 
 @router.post(
@@ -104,7 +110,7 @@ def _json(model: BaseModel) -> Response:
 )
 async def cancel_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
     """Unpaid → `cancelled` (seats released at once); paid → refunded → `refunded`."""
-    return (await saga.cancel(user, booking_id)).public()
+    return _json((await saga.cancel(user, booking_id)).public())
 
 
 @router.get(

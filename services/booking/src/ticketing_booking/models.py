@@ -136,6 +136,7 @@ class Booking:
         )
 
     def public(self) -> dict[str, Any]:
+        """API.md's `Booking` (schemas.BookingOut)."""
         return {
             "booking_id": self.booking_id,
             "user_id": self.user_id,
@@ -191,6 +192,46 @@ class Booking:
             "section_id": self.section_id,
             "quantity": self.quantity,
         }
+
+
+# The attributes a booking's public form is made of: a listing reads only these
+# (ProjectionExpression), not the tickets and the saga's own fields.
+PUBLIC_ATTRIBUTES = (
+    "booking_id",
+    "user_id",
+    "event_id",
+    "seat_ids",
+    "section_id",
+    "quantity",
+    "status",
+    "amount_cents",
+    "currency",
+    "hold_expires_at",
+    "created_at",
+    "reason",
+    "payment",
+)
+
+
+def public_of_item(item: dict[str, Any]) -> dict[str, Any]:
+    """`Booking.public()` straight from a stored item's PUBLIC_ATTRIBUTES (a page of 20 would
+    otherwise build 20 Bookings, with their tickets, to show a third of their fields)."""
+    payment = item.get("payment")
+    return {
+        "booking_id": item["booking_id"],
+        "user_id": item["user_id"],
+        "event_id": item["event_id"],
+        "seat_ids": list(item.get("seat_ids") or ()),
+        "section_id": item.get("section_id"),
+        "quantity": _int(item["quantity"]),
+        "status": item["status"],
+        "amount_cents": _int(item["amount_cents"]),
+        "currency": item["currency"],
+        "hold_expires_at": datetime.fromisoformat(item["hold_expires_at"]),
+        "created_at": datetime.fromisoformat(item["created_at"]),
+        "reason": item.get("reason") or None,
+        "payment": PaymentInfo(**payment).as_dict() if payment else None,
+    }
 
 
 def _int(value: Any) -> int:

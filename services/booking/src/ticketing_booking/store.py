@@ -43,7 +43,7 @@ from ticketing_booking.dynamo import (
     shard_of,
     to_attributes,
 )
-from ticketing_booking.models import Booking
+from ticketing_booking.models import PUBLIC_ATTRIBUTES, Booking, public_of_item
 from ticketing_booking.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -147,18 +147,28 @@ class BookingStore:
     async def event_cancelled(self, event_id: str) -> bool:
         return await self._get(f"cancelled-event#{event_id}") is not None
 
-    async def user_bookings(
+    async def listing(
         self,
-        user_id: str,
         limit: int,
         cursor: str | None,
         *,
+        user_id: str | None = None,
+        event_id: str | None = None,
         status: str | None = None,
         seat_id: str | None = None,
-    ) -> tuple[list[Booking], str | None]:
-        """One page of a user's bookings, optionally only those in `status` or holding
-        `seat_id`."""
-        return await self._page(USER_INDEX, "user_id", user_id, limit, cursor, status, seat_id)
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a user's (or an event's) bookings in their public form, optionally only
+        those in `status` or holding `seat_id`: one Query reading only the public attributes."""
+        if user_id is not None:
+            index, key, value = USER_INDEX, "user_id", user_id
+        elif event_id is not None:
+            index, key, value = EVENT_INDEX, "event_id", event_id
+        else:
+            raise ValueError("a listing is of a user's or an event's bookings")
+        items, next_cursor = await self._page(
+            index, key, value, limit, cursor, status, seat_id, PUBLIC_ATTRIBUTES
+        )
+        return [public_of_item(item) for item in items], next_cursor
 
     async def event_bookings(
         self,
@@ -169,8 +179,11 @@ class BookingStore:
         status: str | None = None,
         seat_id: str | None = None,
     ) -> tuple[list[Booking], str | None]:
-        """One page of an event's bookings, narrowed like `user_bookings`."""
-        return await self._page(EVENT_INDEX, "event_id", event_id, limit, cursor, status, seat_id)
+        """One page of an event's bookings, narrowed like `listing`."""
+        items, next_cursor = await self._page(
+            EVENT_INDEX, "event_id", event_id, limit, cursor, status, seat_id
+        )
+        return [Booking.from_item(item) for item in items], next_cursor
 
     async def _page(
         self,
@@ -181,9 +194,11 @@ class BookingStore:
         cursor: str | None,
         status: str | None,
         seat_id: str | None,
-    ) -> tuple[list[Booking], str | None]:
-        """One page of bookings from a GSI (`user-index`/`user_id`, `event-index`/`event_id`),
-        optionally only those in `status` or holding `seat_id`."""
+        attributes: Sequence[str] = (),
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of booking items from a GSI (`user-index`/`user_id`, `event-index`/
+        `event_id`), optionally only those in `status` or holding `seat_id`, with only
+        `attributes` read when given."""
         condition = "kind = :booking"
         values: dict[str, Any] = {":v": value, ":booking": "booking"}
         names = {"#k": key}
@@ -203,17 +218,21 @@ class BookingStore:
             "ExpressionAttributeValues": to_attributes(values),
             "Limit": limit,
         }
+        if attributes:  # as names: several (status, reason) are DynamoDB reserved words
+            projected = {f"#p{n}": name for n, name in enumerate(attributes)}
+            names.update(projected)
+            arguments["ProjectionExpression"] = ", ".join(projected)
         if cursor:
             arguments["ExclusiveStartKey"] = decode_cursor(cursor)
-        bookings: list[Booking] = []
+        items: list[dict[str, Any]] = []
         while True:
             page = await self.dynamo.client.query(**arguments)
-            bookings.extend(Booking.from_item(from_attributes(i)) for i in page.get("Items", []))
+            items.extend(from_attributes(item) for item in page.get("Items", []))
             last = page.get("LastEvaluatedKey")
             if last is None:
-                return bookings, None
-            if len(bookings) >= limit:
-                return bookings, encode_cursor(last)
+                return items, None
+            if len(items) >= limit:
+                return items, encode_cursor(last)
             arguments["ExclusiveStartKey"] = last
 
     async def all_for_event(self, event_id: str) -> list[Booking]:

@@ -1,10 +1,10 @@
-"""The proxy's access log: one JSON line per request, in the same shape as every other log line
+"""The access log: one JSON line per request, in the same shape as every other log line
 (ticketing_common.logging: ts, level, service, logger, msg, request_id, trace_id, fields), written
-straight to stdout.
+straight to stdout. Every service's request middleware and the gateway's raw paths write it.
 
-Why not `logging`: on the proxy path a LogRecord, the handler chain and a flush per record cost
-about a tenth of the gateway's CPU per request; one orjson call per line and one write per event
-loop iteration (the lines of every request that finished in it) cost a fraction of that.
+Why not `logging`: on the gateway's proxy path a LogRecord, the handler chain and a flush per
+record cost about a tenth of the gateway's CPU per request; one orjson call per line and one write
+per event loop iteration (the lines of every request that finished in it) cost a fraction of that.
 The `access` logger's level still decides whether lines are written (LOG_LEVEL=WARNING mutes it).
 """
 
@@ -18,15 +18,23 @@ import time
 from typing import Any
 
 import orjson
+
 from ticketing_common.logging import request_id_var, trace_id_var
 
 ACCESS_LOGGER = "access"
 
 
+def _stdout_fd() -> int:
+    try:
+        return sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by an in-memory stream (tests)
+        return 1
+
+
 class AccessLog:
     def __init__(self, service: str, fd: int | None = None) -> None:
         self.service = service
-        self.fd = sys.stdout.fileno() if fd is None else fd
+        self.fd = _stdout_fd() if fd is None else fd
         self._logger = logging.getLogger(ACCESS_LOGGER)
         self._second = -1
         self._stamp = ""
@@ -36,6 +44,9 @@ class AccessLog:
     def enabled(self) -> bool:
         return self._logger.isEnabledFor(logging.INFO)
 
+    def enabled_for(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
+
     def _timestamp(self, now: float) -> str:
         second = int(now)
         if second != self._second:
@@ -43,10 +54,10 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
-    def write(self, message: str, fields: dict[str, Any]) -> None:
+    def write(self, message: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
         entry: dict[str, Any] = {
             "ts": self._timestamp(time.time()),
-            "level": "info",
+            "level": "info" if level == logging.INFO else logging.getLevelName(level).lower(),
             "service": self.service,
             "logger": ACCESS_LOGGER,
             "msg": message,
