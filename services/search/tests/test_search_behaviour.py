@@ -182,11 +182,16 @@ def test_suggestions_complete_prefixes_and_forgive_typos(stack: Stack) -> None:
         stack.publish(each)
     stack.eventually(lambda: stack.search(q=name)["total"] == 3)
 
+    def ours(titles: list[str]) -> list[str]:
+        # Other tests' made-up words share the index: a short prefix may also match one of
+        # theirs by typo tolerance (seen: "Mofip" ~ "Bizitofip"), so judge this test's titles.
+        return [title for title in titles if name in title]
+
     # A title that starts with what was typed comes first; each title once.
-    assert stack.suggest(name[:5]) == [fact.title, other.title]
-    assert stack.suggest(name[:6].lower()) == [fact.title, other.title]
+    assert ours(stack.suggest(name[:5])) == [fact.title, other.title]
+    assert ours(stack.suggest(name[:6].lower())) == [fact.title, other.title]
     assert fact.title in stack.suggest(stack.typo(name))
-    assert stack.suggest(f"{name} Symph") == [fact.title]
+    assert ours(stack.suggest(f"{name} Symph")) == [fact.title]
     assert stack.suggest(stack.word(12)) == []
 
 
