@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +32,25 @@ class Page(BaseModel, Generic[Item]):
 
 def encode(position: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
+
+
+Row = TypeVar("Row")
+
+
+def page_of(
+    rows: Sequence[Row],
+    limit: int,
+    position: Callable[[Row], list[Any]],
+    view: Callable[[Row], Any] = lambda row: row,
+) -> dict[str, Any]:
+    """A `Page` of rows read `limit + 1` at a time: the first `limit` as `view` shows them, and
+    when there was one more, the cursor of the last one's keyset `position`."""
+    shown = rows[:limit]
+    more = len(rows) > limit
+    return {
+        "items": [view(row) for row in shown],
+        "next_cursor": encode(position(shown[-1])) if more else None,
+    }
 
 
 def invalid_cursor() -> Problem:

@@ -187,11 +187,7 @@ class Accounts:
             after=after,
             limit=limit + 1,
         )
-        items = rows[:limit]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = cursors.encode([items[-1]["created_at"].isoformat(), items[-1]["id"]])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page_of(rows, limit, lambda row: [row["created_at"].isoformat(), row["id"]])
 
     # --- door staff: an organizer's own team ------------------------------------------------
 

@@ -130,12 +130,9 @@ class Catalog:
                 after=after,
                 limit=limit + 1,  # one more than asked: is there a next page?
             )
-            items, more = rows[:limit], len(rows) > limit
-            next_cursor = None
-            if more:
-                last = items[-1]
-                next_cursor = cursors.encode([last["starts_at"].isoformat(), last["event_id"]])
-            return {"items": items, "next_cursor": next_cursor}
+            return cursors.page_of(
+                rows, limit, lambda row: [row["starts_at"].isoformat(), row["event_id"]]
+            )
 
         key = ("on_sale", city, category, starts_after, starts_before, limit, cursor)
         page: dict[str, Any] = await self.reads.get_or_load(key, load)
@@ -172,12 +169,9 @@ class Catalog:
             after=after,
             limit=limit + 1,
         )
-        items, more = rows[:limit], len(rows) > limit
-        next_cursor = None
-        if more:
-            last = items[-1]
-            next_cursor = cursors.encode([last["created_at"].isoformat(), last["event_id"]])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page_of(
+            rows, limit, lambda row: [row["created_at"].isoformat(), row["event_id"]]
+        )
 
     async def layout(self, user: Principal | None, event_id: str) -> tuple[EventLayout, bool]:
         """The event's layout as `user` may see it, and whether it is public (published: the
@@ -238,24 +232,25 @@ class Catalog:
         rows = await self._read(
             repository.on_sale_with_venues, after_event_id=after, limit=limit + 1
         )
-        items = [
-            event_fact(
+        return cursors.page_of(
+            rows,
+            limit,
+            lambda row: [row["event_id"]],
+            lambda row: event_fact(
                 EventPublished, row, {"name": row["venue_name"], "country": row["country"]}
-            ).model_dump(mode="json")
-            for row in rows[:limit]
-        ]
-        next_cursor = cursors.encode([rows[limit - 1]["event_id"]]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+            ).model_dump(mode="json"),
+        )
 
     async def inventory_events(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Every event inventory must hold state for (it rebuilds lost state from these)."""
         after = cursors.decode_id_position(cursor) if cursor else None
         rows = await self._read(repository.published, after_event_id=after, limit=limit + 1)
-        items = [
-            {"event_id": row["event_id"], "status": inventory_status(row)} for row in rows[:limit]
-        ]
-        next_cursor = cursors.encode([rows[limit - 1]["event_id"]]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page_of(
+            rows,
+            limit,
+            lambda row: [row["event_id"]],
+            lambda row: {"event_id": row["event_id"], "status": inventory_status(row)},
+        )
 
     async def inventory_layout(self, event_id: str) -> dict[str, Any]:
         """A published event's seats as inventory is initialised with them, and whether it still

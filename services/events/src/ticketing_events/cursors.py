@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ticketing_common.cursors import decode, decode_time_position, encode, invalid_cursor
+from ticketing_common.cursors import decode, decode_time_position, encode, invalid_cursor, page_of
 
-__all__ = ["decode_event_position", "decode_id_position", "encode"]
+__all__ = ["decode_event_position", "decode_id_position", "encode", "page_of"]
 
 
 def decode_event_position(cursor: str) -> tuple[datetime, str]:

@@ -130,12 +130,9 @@ class Venues:
         rows = await repository.venues_of(
             self.db, organizer_id=organizer_id, after=after, limit=limit + 1
         )
-        items = [venue_view(row) for row in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            next_cursor = cursors.encode([last["created_at"].isoformat(), last["venue_id"]])
-        return {"items": items, "next_cursor": next_cursor}
+        return cursors.page_of(
+            rows, limit, lambda row: [row["created_at"].isoformat(), row["venue_id"]], venue_view
+        )
 
 
 class VenueCache:
