@@ -32,7 +32,9 @@ def jwks_url(truth: Truth) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def service(redis_url: str, jwks_url: str) -> Iterator[ServiceProcess]:
-    env = service_env(redis_url, jwks_url, MAX_ACTIVE_HOLDS_PER_USER="3")
+    # No sweeper: it visits every event in this session's Redis database, so every 5 s it would
+    # tidy the expired claims a script test is looking at (test_scripts' sweeper test flaked so).
+    env = service_env(redis_url, jwks_url, MAX_ACTIVE_HOLDS_PER_USER="3", SWEEP_INTERVAL_S="3600")
     with ServiceProcess(APP, env, name="inventory") as process:
         wait_until_ready(process)
         yield process
