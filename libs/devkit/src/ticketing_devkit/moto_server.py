@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     app = one_at_a_time(DomainDispatcherApplication(create_backend_app))
     print(f"moto server (one request at a time) on http://{args.host}:{args.port}", flush=True)
     # Threads only read and write sockets: the lock serves one request at a time anyway.
-    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="moto", _quiet=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="moto")
 
 
 if __name__ == "__main__":
