@@ -171,3 +171,110 @@ def test_one_of_many_concurrent_conditional_claims_wins(endpoint: str) -> None:
         thread.join()
     assert len(winners) == 1
     assert refusals == ["TransactionCanceledException"] * 7
+
+
+INDEXED = "indexed"
+
+
+def indexed_table(client: Any) -> None:
+    client.create_table(
+        TableName=INDEXED,
+        AttributeDefinitions=[
+            {"AttributeName": "k", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def pages(client: Any, group: str, **extra: Any) -> list[Any]:
+    """Every page of a group's query, two items a page, as DynamoDB answered them."""
+    answers, start = [], None
+    values = {":g": {"S": group}} | extra.pop("values", {})
+    while True:
+        arguments = {
+            "TableName": INDEXED,
+            "IndexName": "by-g",
+            "KeyConditionExpression": "g = :g",
+            "ExpressionAttributeValues": values,
+            "Limit": 2,
+        } | extra
+        if start:
+            arguments["ExclusiveStartKey"] = start
+        page = client.query(**arguments)
+        answers.append((page["Items"], page.get("LastEvaluatedKey"), page["Count"]))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return answers
+
+
+def test_index_queries_answer_as_plain_moto_after_every_kind_of_write(endpoint: str) -> None:
+    """The server answers a query of an index from the queried partition only, kept between
+    writes: after puts, an UpdateItem that moves an item to another partition in place, deletes,
+    and a failed transaction's rollback, every page matches plain moto's (in this process)."""
+    from moto import mock_aws
+
+    served = dynamodb(endpoint)
+    indexed_table(served)
+    with mock_aws():
+        plain = dynamodb("https://dynamodb.us-east-1.amazonaws.com")
+        indexed_table(plain)
+
+        def both(operation: str, **arguments: Any) -> None:
+            for client in (served, plain):
+                getattr(client, operation)(**arguments)
+
+        def both_refused(**arguments: Any) -> None:
+            for client in (served, plain):
+                with pytest.raises(ClientError, match="TransactionCanceledException"):
+                    client.transact_write_items(**arguments)
+
+        def same_answers(step: str) -> None:
+            for group in ("a", "b", "c", "none"):
+                assert pages(served, group) == pages(plain, group), (step, group)
+                filtered = {"FilterExpression": "v >= :v", "values": {":v": {"S": "5"}}}
+                assert pages(served, group, **dict(filtered)) == pages(
+                    plain, group, **dict(filtered)
+                ), (step, group, "filtered")
+
+        for n in range(12):
+            both("put_item", TableName=INDEXED, Item=item(f"i{n:02}", "abc"[n % 3], str(n % 10)))
+        same_answers("puts")
+        both(
+            "update_item",
+            TableName=INDEXED,
+            Key={"k": {"S": "i00"}},
+            UpdateExpression="SET g = :g",
+            ExpressionAttributeValues={":g": {"S": "b"}},
+        )
+        same_answers("an update moving an item to another partition")
+        both("delete_item", TableName=INDEXED, Key={"k": {"S": "i04"}})
+        same_answers("a delete")
+        both_refused(
+            TransactItems=[
+                {"Put": {"TableName": INDEXED, "Item": item("i01", "c", "9")}},
+                {
+                    "Put": {
+                        "TableName": INDEXED,
+                        "Item": item("i02", "a", "1"),
+                        "ConditionExpression": "attribute_not_exists(k)",  # fails: rolled back
+                    }
+                },
+            ],
+        )
+        same_answers("a failed transaction")
+        both("put_item", TableName=INDEXED, Item=item("i01", "c", "7"))
+        same_answers("a put replacing an item")
+        assert [len(p[0]) for p in pages(served, "c")] == [2, 2, 1]
+
+
+def item(key: str, group: str, v: str) -> dict[str, Any]:
+    return {"k": {"S": key}, "g": {"S": group}, "v": {"S": v}}

@@ -11,30 +11,43 @@ and background loops do:
   the meantime. A booking confirmed while another transaction failed quietly went back to
   `pending_payment`. The copy also makes every transaction cost time in proportion to the table.
 
-This serves moto's own application with two changes: one request at a time (every operation is
-atomic, as on AWS), and a transaction that saves, and on failure puts back, only the items it
-touches rather than the whole table. It serves it with waitress, not werkzeug's development server,
-because werkzeug answers every request with `Connection: close`: each DynamoDB call of a service
-then paid for a new TCP connection, which was about a third of booking's CPU in `make dev` and made
-the capacity model measure the stand-in rather than the service (DynamoDB keeps connections alive).
+This serves moto's own application with three changes: one request at a time (every operation is
+atomic, as on AWS); a transaction that saves, and on failure puts back, only the items it
+touches rather than the whole table; a query of an index that reads only the items with the
+queried key. moto's `Table.query` sorts every item of the table on every query (O(n log n)
+comparisons in Python), so once the table held thousands of items each of a service's
+background queries (booking's outbox relay and sweeper, several a second) took tens of
+milliseconds, and with one request at a time every other call waited behind them: the stand-in,
+not the service, set booking's figures. DynamoDB reads an index partition in proportion to its
+size.
+
+It serves it with gevent's WSGI server: one thread, connections kept alive, each request run to
+the end before the next (the application never waits on the network). werkzeug's development
+server answers every request with `Connection: close`, so each DynamoDB call of a service paid
+for a new TCP connection (a third of booking's CPU in `make dev`); waitress keeps connections
+alive, but its threads fight over the GIL with its socket loop, and a GetItem's throughput fell
+from about 870 a second at one connection to 210 at 64 (wrk, one thread running the application).
+DynamoDB serves many connections at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import logging
+import inspect
+import io
 import signal
+import socket
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import waitress
+from gevent.lock import BoundedSemaphore
+from gevent.pywsgi import WSGIServer
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -117,11 +130,85 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         _copies.tables_by_reference = False
 
 
+# DynamoDB operations that change nothing: any other request (an unknown one too) may have
+# changed items, so what was derived from them is derived again.
+READ_ONLY_TARGETS = frozenset(
+    f"DynamoDB_20120810.{operation}"
+    for operation in (
+        "BatchGetItem",
+        "DescribeContinuousBackups",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "GetItem",
+        "ListTables",
+        "ListTagsOfResource",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+    )
+)
+
+
+class _IndexPartitions:
+    """Each table's items grouped by the value of one attribute, each group in the order of
+    moto's `all_items` (by the table's hash key), kept until the next request that may write.
+    While a query of an index runs, `all_items` answers only the group of the queried key: moto
+    still checks every condition on those items, sorts and pages them as before, so the answer
+    is the same."""
+
+    def __init__(self) -> None:
+        self.generation = 0  # bumped by every request that may write
+        self._built_for = -1
+        self._groups: dict[tuple[int, str], dict[DynamoType, list[Item]]] = {}
+        self.narrow: tuple[Table, str, DynamoType] | None = None
+
+    def group(self, table: Table, attribute: str, value: DynamoType) -> list[Item]:
+        if self._built_for != self.generation:
+            self._groups.clear()
+            self._built_for = self.generation
+        groups = self._groups.get((id(table), attribute))
+        if groups is None:
+            groups = {}
+            for item in _moto_all_items(table):
+                key = item.attrs.get(attribute)
+                if key is not None:
+                    groups.setdefault(key, []).append(item)
+            self._groups[(id(table), attribute)] = groups
+        return list(groups.get(value, ()))
+
+
+_partitions = _IndexPartitions()
+_moto_query = Table.query
+_moto_all_items = Table.all_items
+_QUERY_PARAMETERS = inspect.signature(_moto_query)
+
+
+def _query(self: Table, *args: Any, **kwargs: Any) -> Any:
+    arguments = _QUERY_PARAMETERS.bind(self, *args, **kwargs).arguments
+    conditions = arguments.get("hash_key_conditions")
+    if arguments.get("index_name") and conditions and not self.range_key_attr:
+        attribute, value = conditions[0]
+        _partitions.narrow = (self, attribute, value)
+    try:
+        return _moto_query(self, *args, **kwargs)
+    finally:
+        _partitions.narrow = None
+
+
+def _all_items(self: Table) -> list[Item]:
+    narrow = _partitions.narrow
+    if narrow is not None and narrow[0] is self:
+        return _partitions.group(self, narrow[1], narrow[2])
+    return _moto_all_items(self)
+
+
 def patch_dynamodb() -> None:
-    """Make moto's DynamoDB transactions save only the items they touch (call once, before
-    serving, in the server process)."""
+    """Make moto's DynamoDB transactions save only the items they touch, and its queries of an
+    index read only the queried partition (call once, before serving, in the server process)."""
     dynamodb_models.copy = _copies  # type: ignore[attr-defined,assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -129,11 +216,15 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 def one_at_a_time(app: WSGIApp) -> WSGIApp:
     """A WSGI application that serves one request at a time: the response is produced (and the
-    backends changed) entirely under one lock."""
-    lock = threading.Lock()
+    backends changed) entirely under one lock. The body is read before the lock is taken: that
+    read may wait on the network, and under the lock nothing may wait but the application."""
+    lock = BoundedSemaphore()
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read())
         with lock:
+            if environ.get("HTTP_X_AMZ_TARGET") not in READ_ONLY_TARGETS:
+                _partitions.generation += 1
             response = app(environ, start_response)
             try:
                 return [b"".join(response)]
@@ -145,18 +236,40 @@ def one_at_a_time(app: WSGIApp) -> WSGIApp:
     return serve
 
 
+def by_target(fallback: WSGIApp) -> WSGIApp:
+    """DynamoDB's and DynamoDB Streams' requests straight to moto's application for each;
+    anything else through moto's dispatcher, which finds the service from the host or the
+    signature on every request (listing moto's package directory each time: an eighth of a
+    GetItem's time here)."""
+    apps = {
+        "DynamoDB_20120810.": create_backend_app("dynamodb"),
+        "DynamoDBStreams_20120810.": create_backend_app("dynamodbstreams"),
+    }
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        prefix, dot, _ = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        app = apps.get(prefix + dot, fallback)
+        result: Iterable[bytes] = app(environ, start_response)
+        return result
+
+    return serve
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ticketing_devkit.moto_server")
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8010)
     args = parser.parse_args(argv)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # requests wait on the lock
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     patch_dynamodb()
-    app = one_at_a_time(DomainDispatcherApplication(create_backend_app))
+    app = one_at_a_time(by_target(DomainDispatcherApplication(create_backend_app)))
     print(f"moto server (one request at a time) on http://{args.host}:{args.port}", flush=True)
-    # Threads only read and write sockets: the lock serves one request at a time anyway.
-    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="moto")
+    server = WSGIServer((args.host, args.port), app, log=None, backlog=1024)
+    server.init_socket()
+    # Inherited by every accepted connection: gevent writes a response's head and body apart,
+    # and with Nagle's algorithm a client waiting for the body waited 40 ms for the delayed ACK.
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
