@@ -219,8 +219,9 @@ def _execute_result(self: DynamoResult, context: Any) -> Any:
 
 
 def patch_dynamodb() -> None:
-    """Make moto's DynamoDB transactions save only the items they touch, and its queries of an
-    index read only the queried partition (call once, before serving, in the server process)."""
+    """Make moto's DynamoDB transactions save only the items they touch, its queries of an index
+    read only the queried partition, and its reads answer without the generic serializer (call
+    once, before serving, in the server process)."""
     dynamodb_models.copy = _copies  # type: ignore[attr-defined,assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
