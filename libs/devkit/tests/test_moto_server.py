@@ -195,10 +195,10 @@ def indexed_table(client: Any) -> None:
     )
 
 
-def pages(client: Any, group: str, **extra: Any) -> list[Any]:
+def pages(client: Any, group: str, values: dict[str, Any] | None = None, **extra: Any) -> list[Any]:
     """Every page of a group's query, two items a page, as DynamoDB answered them."""
     answers, start = [], None
-    values = {":g": {"S": group}} | extra.pop("values", {})
+    values = {":g": {"S": group}} | (values or {})
     while True:
         arguments = {
             "TableName": INDEXED,
@@ -246,9 +246,11 @@ def test_index_queries_answer_as_plain_moto_after_every_kind_of_write(endpoint: 
             for group in ("a", "b", "c", "none"):
                 assert pages(served, group) == pages(plain, group), (step, group)
                 filtered = {"FilterExpression": "v >= :v", "values": {":v": {"S": "5"}}}
-                assert pages(served, group, **dict(filtered)) == pages(
-                    plain, group, **dict(filtered)
-                ), (step, group, "filtered")
+                assert pages(served, group, **filtered) == pages(plain, group, **filtered), (
+                    step,
+                    group,
+                    "filtered",
+                )
 
         for n in range(12):
             both("put_item", TableName=INDEXED, Item=item(f"i{n:02}", "abc"[n % 3], str(n % 10)))

@@ -14,13 +14,12 @@ and background loops do:
 This serves moto's own application with four changes: one request at a time (every operation is
 atomic, as on AWS); a transaction that saves, and on failure puts back, only the items it
 touches rather than the whole table; reads answered as JSON without moto's generic serializer;
-a query of an index that reads only the items with the
-queried key. moto's `Table.query` sorts every item of the table on every query (O(n log n)
-comparisons in Python), so once the table held thousands of items each of a service's
-background queries (booking's outbox relay and sweeper, several a second) took tens of
-milliseconds, and with one request at a time every other call waited behind them: the stand-in,
-not the service, set booking's figures. DynamoDB reads an index partition in proportion to its
-size.
+and a query of an index that reads only the items with the queried key. moto's `Table.query`
+sorts every item of the table on every query (O(n log n) comparisons in Python), so once the
+table held thousands of items each of a service's background queries (booking's outbox relay
+and sweeper, several a second) took tens of milliseconds, and with one request at a time every
+other call waited behind them: the stand-in, not the service, set booking's figures. DynamoDB
+reads an index partition in proportion to its size.
 
 It serves it with gevent's WSGI server: one thread, connections kept alive, each request run to
 the end before the next (the application never waits on the network). werkzeug's development
@@ -154,21 +153,19 @@ READ_ONLY_TARGETS = frozenset(
 
 class _IndexPartitions:
     """Each table's items grouped by the value of one attribute, each group in the order of
-    moto's `all_items` (by the table's hash key), kept until the next request that may write.
-    While a query of an index runs, `all_items` answers only the group of the queried key: moto
-    still checks every condition on those items, sorts and pages them as before, so the answer
-    is the same."""
+    moto's `all_items` (by the table's hash key), kept until the next request that may write
+    (`forget`). While a query of an index runs, `all_items` answers only the group of the queried
+    key: moto still checks every condition on those items, sorts and pages them as before, so
+    the answer is the same."""
 
     def __init__(self) -> None:
-        self.generation = 0  # bumped by every request that may write
-        self._built_for = -1
         self._groups: dict[tuple[int, str], dict[DynamoType, list[Item]]] = {}
         self.narrow: tuple[Table, str, DynamoType] | None = None
 
+    def forget(self) -> None:
+        self._groups.clear()
+
     def group(self, table: Table, attribute: str, value: DynamoType) -> list[Item]:
-        if self._built_for != self.generation:
-            self._groups.clear()
-            self._built_for = self.generation
         groups = self._groups.get((id(table), attribute))
         if groups is None:
             groups = {}
@@ -242,7 +239,7 @@ def one_at_a_time(app: WSGIApp) -> WSGIApp:
         environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read())
         with lock:
             if environ.get("HTTP_X_AMZ_TARGET") not in READ_ONLY_TARGETS:
-                _partitions.generation += 1
+                _partitions.forget()
             response = app(environ, start_response)
             try:
                 return [b"".join(response)]
