@@ -19,6 +19,7 @@ for the next prepared hold or payment. Everything targets 127.0.0.1 and is bound
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import dataclasses
 import importlib.util
@@ -60,6 +61,8 @@ from ticketing_loadtest.prepare import (
     register_accounts,
     venue_body,
 )
+from ticketing_payment.providers import TEST_PAYMENT_METHODS, LocalSimulator, PaymentRef
+from ticketing_payment.settings import DEV_WEBHOOK_SECRET
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
@@ -433,8 +436,7 @@ ok, other = 0, 0
 request = function()
   k = k + 1
   local item = items[((k - 1) % #items) + 1]
-  return wrk.format("POST", item[3], {{["Authorization"] = "Bearer " .. item[1],
-    ["Content-Type"] = "application/json"}}, item[2])
+  return wrk.format("POST", item[3], item[1], item[2])
 end
 response = function(status, headers, body)
   if status == {expect} then ok = ok + 1 else other = other + 1 end
@@ -487,10 +489,28 @@ def rate_of(out: str) -> tuple[float, str]:
     return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?")
 
 
+@dataclass(frozen=True)
+class PoolItem:
+    """One request of a pool: sent once, by POST."""
+
+    headers: dict[str, str]
+    body: str
+    path: str
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def _lua_item(item: PoolItem) -> str:
+    headers = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in item.headers.items())
+    return f"{{ {{{headers}}}, {json.dumps(item.body)}, {json.dumps(item.path)} }}"
+
+
 def by_hand(
-    key: str, how: str, items: list[tuple[str, str, str]], expect: int, seconds: int
+    key: str, how: str, items: list[PoolItem], expect: int, seconds: int
 ) -> tuple[capacity.Measurement, int]:
-    """ratio's method with a pool of distinct requests (token, body, path)."""
+    """ratio's method with a pool of distinct requests."""
     service, operation = key.split("/")
     wait_for_baseline_port()
     hello_port = free_port()
@@ -512,9 +532,7 @@ def by_hand(
         instance_env(service, {}),
         f"http://127.0.0.1:{port}/health",
     )
-    lua_items = ", ".join(
-        "{" + ", ".join(json.dumps(part) for part in item) + "}" for item in items
-    )
+    lua_items = ", ".join(_lua_item(item) for item in items)
     try:
         before = cpu_seconds(server.pid)
         out = wrk(
@@ -544,9 +562,9 @@ def by_hand(
     return measured, requests_sent
 
 
-def holds_pool(fx: Fixture) -> list[tuple[str, str, str]]:
+def holds_pool(fx: Fixture) -> list[PoolItem]:
     """Five standing holds per account per pool event (the per-user limit), made through
-    inventory directly: (token, booking body, path)."""
+    inventory directly, each as the request that books it."""
     jobs = [
         (token, event) for _, token in fx.tokens for event in fx.bench_events[1:] for _ in range(5)
     ]
@@ -555,35 +573,87 @@ def holds_pool(fx: Fixture) -> list[tuple[str, str, str]]:
             pool.map(lambda j: (j[0], hold(j[0], j[1], {"section_id": "GA", "quantity": 1})), jobs)
         )
     return [
-        (token, json.dumps({"hold_id": hold_id}), "/api/v1/bookings") for token, hold_id in holds
+        PoolItem(bearer(token), json.dumps({"hold_id": hold_id}), "/api/v1/bookings")
+        for token, hold_id in holds
     ]
 
 
-def top_up_bookings(unused: list[tuple[str, str, str]]) -> None:
+def top_up_bookings(unused: list[PoolItem]) -> None:
     """Books the holds the booking measurement did not reach (through the dev stack, not
-    measured), so the payment measurement has enough payments to make."""
+    measured), so the payment measurements have enough payments to make."""
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda item: book(item[0], json.loads(item[1])["hold_id"]), unused))
+        list(
+            pool.map(
+                lambda item: book(
+                    item.headers["Authorization"].removeprefix("Bearer "),
+                    json.loads(item.body)["hold_id"],
+                ),
+                unused,
+            )
+        )
 
 
-def payments_pool(fx: Fixture) -> list[tuple[str, str, str]]:
-    """The payments of the bookings the booking measurement made, each with its owner's token."""
-    tokens = dict(fx.tokens)
+def pending_payments(fx: Fixture) -> list[dict[str, Any]]:
+    """The bookings the booking measurement made that wait for their payment."""
     admin = api(
         "http://127.0.0.1:8004", token=login(GATEWAY, "admin@ticketing.dev", "Admin-demo-2026")
     )
-    items = []
-    for event in fx.bench_events[1:]:
-        for booking in admin.pages("/api/v1/bookings", event_id=event, limit=100):
-            if booking["status"] == "pending_payment" and booking.get("payment"):
-                items.append(
-                    (
-                        tokens[booking["user_id"]],
-                        json.dumps({"outcome": "succeeded"}),
-                        f"/api/v1/payments/{booking['payment']['payment_id']}/simulate",
-                    )
-                )
-    return items
+    return [
+        booking
+        for event in fx.bench_events[1:]
+        for booking in admin.pages("/api/v1/bookings", event_id=event, limit=100)
+        if booking["status"] == "pending_payment" and booking.get("payment")
+    ]
+
+
+def simulate_pool(fx: Fixture, bookings: list[dict[str, Any]]) -> list[PoolItem]:
+    """The local provider's confirmation of each booking's payment, by its owner."""
+    tokens = dict(fx.tokens)
+    return [
+        PoolItem(
+            bearer(tokens[booking["user_id"]]),
+            json.dumps({"outcome": "succeeded"}),
+            f"/api/v1/payments/{booking['payment']['payment_id']}/simulate",
+        )
+        for booking in bookings
+    ]
+
+
+def webhook_pool(bookings: list[dict[str, Any]]) -> list[PoolItem]:
+    """Stripe's `payment_intent.succeeded` webhook for each booking's payment, signed with the
+    stack's webhook secret: what payment receives in production when a customer pays (the card
+    is confirmed at Stripe, not here). Built by the service's own simulator, so the events are
+    the ones its tests check against Stripe's shape."""
+    secret = instance_env("payment", {}).get("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+    delivered: list[tuple[bytes, str]] = []
+
+    async def deliver(payload: bytes, header: str) -> None:
+        delivered.append((payload, header))
+
+    simulator = LocalSimulator(secret, deliver)
+
+    async def sign_all() -> None:
+        for booking in bookings:
+            ref = PaymentRef(
+                payment_id=booking["payment"]["payment_id"],
+                booking_id=booking["booking_id"],
+                amount_cents=booking["amount_cents"],
+                currency=booking["currency"],
+                attempt=1,
+            )
+            intent = await simulator.create_intent(ref)
+            ref = dataclasses.replace(ref, provider_payment_id=intent.id)
+            await simulator.confirm_intent(ref, TEST_PAYMENT_METHODS["succeeded"])
+
+    asyncio.run(sign_all())
+    return [
+        PoolItem(
+            {"Stripe-Signature": header, "Content-Type": "application/json"},
+            payload.decode(),
+            "/api/v1/payments/webhooks/stripe",
+        )
+        for payload, header in delivered
+    ]
 
 
 def summary(m: capacity.Measurement) -> str:
@@ -641,7 +711,7 @@ def main() -> None:
             m = via_ratio(case, args.seconds, upstream, opensearch)
             measured[m.key] = m
             print(f"  {summary(m)}, p99 {m.p99}", flush=True)
-    if not args.only or "booking/create" in args.only or "payment/simulate" in args.only:
+    if not args.only or {"booking/create", "payment/webhook", "payment/simulate"} & set(args.only):
         print("== booking/create (pool of holds)", flush=True)
         holds = holds_pool(fixture)
         m, used = by_hand(
@@ -654,11 +724,25 @@ def main() -> None:
         measured[m.key] = m
         print(f"  {summary(m)}", flush=True)
         top_up_bookings(holds[used:])
+        bookings = pending_payments(fixture)
+        half = len(bookings) // 2
+        print("== payment/webhook (pool of the bookings made)", flush=True)
+        m, _ = by_hand(
+            "payment/webhook",
+            "POST /api/v1/payments/webhooks/stripe, payment_intent.succeeded for a new payment "
+            "each (signature checked, applied, the fact recorded)",
+            webhook_pool(bookings[:half]),
+            200,
+            min(args.seconds, 2),
+        )
+        measured[m.key] = m
+        print(f"  {summary(m)}", flush=True)
         print("== payment/simulate (pool of the bookings made)", flush=True)
         m, _ = by_hand(
             "payment/simulate",
-            "POST /api/v1/payments/{id}/simulate, a new payment each (webhook applied)",
-            payments_pool(fixture),
+            "POST /api/v1/payments/{id}/simulate, a new payment each (the local provider's "
+            "webhook applied; not in the model: production pays at Stripe)",
+            simulate_pool(fixture, bookings[half:]),
             202,
             min(args.seconds, 2),
         )
