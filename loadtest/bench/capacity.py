@@ -562,35 +562,31 @@ def by_hand(
     return measured, requests_sent
 
 
-def holds_pool(fx: Fixture) -> list[PoolItem]:
+def holds_pool(fx: Fixture) -> list[tuple[str, str]]:
     """Five standing holds per account per pool event (the per-user limit), made through
-    inventory directly, each as the request that books it."""
+    inventory directly: (token, hold id)."""
     jobs = [
         (token, event) for _, token in fx.tokens for event in fx.bench_events[1:] for _ in range(5)
     ]
     with ThreadPoolExecutor(8) as pool:
-        holds = list(
+        return list(
             pool.map(lambda j: (j[0], hold(j[0], j[1], {"section_id": "GA", "quantity": 1})), jobs)
         )
+
+
+def booking_pool(holds: list[tuple[str, str]]) -> list[PoolItem]:
+    """The request that books each hold, by its owner."""
     return [
         PoolItem(bearer(token), json.dumps({"hold_id": hold_id}), "/api/v1/bookings")
         for token, hold_id in holds
     ]
 
 
-def top_up_bookings(unused: list[PoolItem]) -> None:
+def top_up_bookings(unused: list[tuple[str, str]]) -> None:
     """Books the holds the booking measurement did not reach (through the dev stack, not
     measured), so the payment measurements have enough payments to make."""
     with ThreadPoolExecutor(8) as pool:
-        list(
-            pool.map(
-                lambda item: book(
-                    item.headers["Authorization"].removeprefix("Bearer "),
-                    json.loads(item.body)["hold_id"],
-                ),
-                unused,
-            )
-        )
+        list(pool.map(lambda each: book(*each), unused))
 
 
 def pending_payments(fx: Fixture) -> list[dict[str, Any]]:
@@ -639,7 +635,7 @@ def webhook_pool(bookings: list[dict[str, Any]]) -> list[PoolItem]:
                 booking_id=booking["booking_id"],
                 amount_cents=booking["amount_cents"],
                 currency=booking["currency"],
-                attempt=1,
+                attempt=1,  # each a new booking's first payment
             )
             intent = await simulator.create_intent(ref)
             ref = dataclasses.replace(ref, provider_payment_id=intent.id)
@@ -717,7 +713,7 @@ def main() -> None:
         m, used = by_hand(
             "booking/create",
             "POST /api/v1/bookings, a new hold each (inventory, events, payment, DynamoDB)",
-            holds,
+            booking_pool(holds),
             201,
             args.seconds,
         )
