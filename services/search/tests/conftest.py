@@ -132,8 +132,10 @@ class Stack:
     def titles(self, **params: Any) -> set[str]:
         return {item["title"] for item in self.search(**params)["items"]}
 
-    def eventually(self, check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-        """Facts reach the index asynchronously: wait (bounded) for `check` to hold."""
+    def eventually(self, check: Callable[[], bool], timeout_s: float = 30.0) -> None:
+        """Facts reach the index asynchronously: wait (bounded) for `check` to hold. The bound
+        is a ceiling for a loaded CI machine, not a speed claim: a fresh stack's consumer
+        took over 10 s to index six facts there once."""
         eventually(check, timeout_s, logs=self.process.logs)
 
 
