@@ -7,7 +7,8 @@ from ticketing_common.problems import Problem
 from ticketing_inventory.availability import SeatIds, decode_availability
 from ticketing_inventory.ids import event_of_hold, new_hold_id, section_of_seat
 from ticketing_inventory.layout import prepare_layout, prepare_sold
-from ticketing_inventory.schemas import HoldIn
+from ticketing_inventory.schemas import Hold, HoldIn
+from ticketing_inventory.store import HoldView
 
 
 def _layout(seats: list[str], standing: dict[str, int] | None = None) -> LayoutIn:
@@ -115,3 +116,13 @@ def test_seat_statuses_come_from_the_bitmaps() -> None:
 def test_hold_request_shapes(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         HoldIn.model_validate(body)
+
+
+@pytest.mark.parametrize("expires_ms", [1_796_000_000_000, 1_796_000_000_007, 1_796_000_000_250])
+def test_a_hold_written_by_the_hold_path_reads_as_the_hold_model_writes_it(
+    expires_ms: int,
+) -> None:
+    """POST /holds answers from HoldView.public(), GET /holds/{id} through the `Hold` model: the
+    same hold reads the same either way, a whole second included."""
+    view = HoldView("h.evt", "evt", "ann", ["A-1-1"], None, 1, expires_ms, "held", None)
+    assert view.public() == Hold.model_validate(view.public()).model_dump(mode="json")

@@ -52,9 +52,12 @@ class HoldView:
 
     @property
     def expires_at(self) -> str:
-        """RFC 3339 UTC, as pydantic writes datetimes (microseconds, Z)."""
+        """RFC 3339 UTC, as pydantic writes datetimes (so the hold path, which writes this, and
+        the routes that answer through the `Hold` model agree): microseconds, none on a whole
+        second, Z."""
         seconds, millis = divmod(self.expires_ms, 1000)
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}000Z"
+        fraction = f".{millis:03d}000" if millis else ""
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + fraction + "Z"
 
     def public(self) -> dict[str, Any]:
         """The API's `Hold`."""
