@@ -40,12 +40,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
+from ticketing_booking.reconciler import LOCK_KEY as RECONCILER_LEASE
 from ticketing_devkit.bench import (
     BASELINE_PORT,
     BENCH,
     CpuWatch,
     asgi_on_core,
     cpu_seconds,
+    find_process,
     parse_ratio,
     ratio_path,
     wait_for_baseline_port,
@@ -652,6 +655,59 @@ def webhook_pool(bookings: list[dict[str, Any]]) -> list[PoolItem]:
     ]
 
 
+@dataclass
+class Consumption:
+    """What a make-dev service spent consuming facts: CPU-seconds beyond its idle rate, and the
+    wall time until its consumer group had read and acknowledged everything."""
+
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+
+@contextmanager
+def consumed(
+    service: str, stream: str, lease: str, timeout_s: float = 300
+) -> Iterator[Consumption]:
+    """Samples the make-dev instance of `service` (unpinned, as its consumer runs) from before
+    the block until its consumer group has consumed `stream` to the end: a bus consumer cannot be
+    driven by wrk, so its cost is CPU-seconds per fact, less the process's idle rate (its
+    background loops) measured just before. The bench holds `lease` meanwhile, the lock its
+    periodic pass takes (booking's payment reconciler): a pass reads every recently changed
+    payment's booking, work that would land in the window or not by the clock."""
+    spec = next(s for s in discover() if s.name == service)
+    pid = find_process("uvicorn", f"--port {spec.dev_port}")
+    if pid is None:
+        raise SystemExit(f"{service}: the make-dev instance on port {spec.dev_port} not found")
+    bus = redis.Redis.from_url(instance_env(service, {})["REDIS_URL"])
+    holder = f"capacity-bench-{uuid.uuid4().hex}"
+    deadline = time.monotonic() + 60
+    while not bus.set(lease, holder, nx=True, px=int(timeout_s * 2000)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{service}: {lease} stayed taken")
+        time.sleep(0.2)  # a pass is running: it ends within its lease
+
+    def group() -> dict[str, Any]:
+        return next(g for g in bus.xinfo_groups(stream) if g["name"].decode() == service)
+
+    idle_from = cpu_seconds(pid)
+    time.sleep(3)
+    idle_rate = (cpu_seconds(pid) - idle_from) / 3
+    pending_before = group()["pending"]
+    result = Consumption()
+    before, started = cpu_seconds(pid), time.monotonic()
+    yield result
+    deadline = started + timeout_s
+    while not (group()["lag"] == 0 and group()["pending"] <= pending_before):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{service}: its consumer did not reach the end of {stream}")
+        time.sleep(0.05)
+    result.wall_s = time.monotonic() - started
+    result.cpu_s = cpu_seconds(pid) - before - idle_rate * result.wall_s
+    if bus.get(lease) == holder.encode():
+        bus.delete(lease)
+    bus.close()
+
+
 def summary(m: capacity.Measurement) -> str:
     return (
         f"{m.rps:,.0f} req/s, hello {m.baseline_rps:,.0f}, ratio {m.ratio:.3f}, "
@@ -707,7 +763,8 @@ def main() -> None:
             m = via_ratio(case, args.seconds, upstream, opensearch)
             measured[m.key] = m
             print(f"  {summary(m)}, p99 {m.p99}", flush=True)
-    if not args.only or {"booking/create", "payment/webhook", "payment/simulate"} & set(args.only):
+    pooled = {"booking/create", "booking/confirm", "payment/webhook", "payment/simulate"}
+    if not args.only or pooled & set(args.only):
         print("== booking/create (pool of holds)", flush=True)
         holds = holds_pool(fixture)
         m, used = by_hand(
@@ -723,16 +780,34 @@ def main() -> None:
         bookings = pending_payments(fixture)
         half = len(bookings) // 2
         print("== payment/webhook (pool of the bookings made)", flush=True)
-        m, _ = by_hand(
-            "payment/webhook",
-            "POST /api/v1/payments/webhooks/stripe, payment_intent.succeeded for a new payment "
-            "each (signature checked, applied, the fact recorded)",
-            webhook_pool(bookings[:half]),
-            200,
-            min(args.seconds, 2),
-        )
+        with consumed("booking", "facts:payment", RECONCILER_LEASE) as confirming:
+            m, paid = by_hand(
+                "payment/webhook",
+                "POST /api/v1/payments/webhooks/stripe, payment_intent.succeeded for a new "
+                "payment each (signature checked, applied, the fact recorded)",
+                webhook_pool(bookings[:half]),
+                200,
+                min(args.seconds, 2),
+            )
         measured[m.key] = m
         print(f"  {summary(m)}", flush=True)
+        print("== booking/confirm (the stack's booking consuming those payments)", flush=True)
+        # The hello of the webhook's run is this measurement's baseline: the same minute, and
+        # the consumer is not pinned, so its own core has no hello to compare with.
+        c = capacity.Measurement(
+            "booking",
+            "confirm",
+            paid / confirming.wall_s,
+            m.baseline_rps,
+            "-",
+            "payment.succeeded consumed from the bus: the booking read, inventory's confirm, "
+            "tickets signed, one DynamoDB transaction, the fact (make dev's booking, unpinned; "
+            "CPU beyond its idle rate)",
+            paid / confirming.cpu_s,
+            baseline_cpu_rps=m.baseline_cpu_rps,
+        )
+        measured[c.key] = c
+        print(f"  {paid} facts in {confirming.wall_s:.1f} s, {summary(c)}", flush=True)
         print("== payment/simulate (pool of the bookings made)", flush=True)
         m, _ = by_hand(
             "payment/simulate",

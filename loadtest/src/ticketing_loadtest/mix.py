@@ -135,7 +135,7 @@ PUBLIC_REQUESTS: Mapping[str, PublicRequest] = {
             # From the bus: booking confirms the paid booking (inventory confirm + a DynamoDB
             # transaction), notification mails the tickets (asks auth for the address and
             # events for the event).
-            Call("booking", "confirm", measured_as="booking/create"),
+            Call("booking", "confirm"),
             Call("inventory", "confirm", measured_as="inventory/hold"),
             Call("notification", "send"),
             Call("auth", "user-get"),
