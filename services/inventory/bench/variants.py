@@ -18,13 +18,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from ticketing_common.app import create_service_app
+from ticketing_common.fastpath import FastPath, parse_body
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.problems import Problem, ProblemType
 from ticketing_common.redis import RedisClient
 from ticketing_common.security import CurrentUser, authenticated
 from ticketing_inventory.api import internal
 from ticketing_inventory.deps import EventId, InventoryService
-from ticketing_inventory.fastpath import FastPath, parse_body
 from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.main import create_app
 from ticketing_inventory.schemas import Hold, HoldIn

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
+from ticketing_common.fastpath import FastPath
 from ticketing_devkit.processes import serve_app
 from ticketing_devkit.pytest_plugin import assert_problem
-from ticketing_inventory.fastpath import FastPath
 from ticketing_inventory.main import create_app
 from ticketing_inventory.settings import InventorySettings
 

@@ -31,13 +31,13 @@ def public(max_age_s: int) -> str:
 IMMUTABLE = "public, max-age=31536000, immutable"  # never changes at this URL
 
 
-async def _public_cache_control(conn: HTTPConnection) -> str:
+async def public_cache_control(conn: HTTPConnection) -> str:
+    """The Cache-Control of this service's public reads that tolerate a few seconds of
+    staleness (PUBLIC_CACHE_MAX_AGE_S, default 5)."""
     return public(conn.app.state.settings.public_cache_max_age_s)
 
 
-# The Cache-Control of this service's public reads that tolerate a few seconds of staleness
-# (PUBLIC_CACHE_MAX_AGE_S, default 5).
-PublicCacheControl = Annotated[str, Depends(_public_cache_control)]
+PublicCacheControl = Annotated[str, Depends(public_cache_control)]
 
 
 def etag_of(body: bytes) -> str:

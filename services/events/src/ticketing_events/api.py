@@ -20,11 +20,14 @@ from ticketing_common.http_cache import (
     PRIVATE,
     PublicCacheControl,
     cached_response,
+    public_cache_control,
 )
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import PROBLEM
-from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser
+from ticketing_common.resources import provided_by
+from ticketing_common.security import DoorUser, OptionalUser, OrganizerUser, optional_caller
 
+from ticketing_events.catalog import Catalog
 from ticketing_events.deps import CatalogService, EventsService, VenuesService
 from ticketing_events.schemas import (
     Event,
@@ -47,6 +50,19 @@ internal = internal_router()
 
 
 _AUTH: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM}
+# What a fast-path route (reading its own inputs) declares for the OpenAPI schema, as FastAPI
+# would for `event_id: str, user: OptionalUser`: anyone, a token optional.
+_PUBLIC_EVENT_READ: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "event_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": "Event Id"},
+        }
+    ],
+    "security": [{}, {"HTTPBearer": []}],
+}
 _MANAGE: dict[int | str, dict[str, Any]] = _AUTH | {
     404: PROBLEM,
     409: PROBLEM | {"description": "Not allowed in this status"},
@@ -173,6 +189,7 @@ async def managed_events(
 @events_api.get(
     "/{event_id}",
     response_model=Event,
+    openapi_extra=_PUBLIC_EVENT_READ,
     responses={
         200: {
             "description": "With a strong `ETag`; `Cache-Control: public, max-age=5` (a draft, "
@@ -182,15 +199,13 @@ async def managed_events(
         404: PROBLEM,
     },
 )
-async def get_event(
-    event_id: str,
-    user: OptionalUser,
-    catalog: CatalogService,
-    request: Request,
-    cache_control: PublicCacheControl,
-) -> Response:
-    event, same_for_everyone = await catalog.event_document(user, event_id)
-    cache_control = cache_control if same_for_everyone else PRIVATE
+async def get_event(request: Request) -> Response:
+    # A third of an on-sale's requests: served by FastPath (main.py), it reads its own inputs
+    # (its parameter and security are declared for the OpenAPI schema).
+    user = await optional_caller(request)
+    catalog = provided_by(request.app, Catalog)
+    event, same_for_everyone = await catalog.event_document(user, request.path_params["event_id"])
+    cache_control = await public_cache_control(request) if same_for_everyone else PRIVATE
     return cached_response(request, event.body, cache_control, etag=event.etag)
 
 
@@ -220,15 +235,18 @@ async def cancel_event(event_id: str, user: OrganizerUser, events: EventsService
 @events_api.get(
     "/{event_id}/seatmap",
     response_model=Seatmap,
+    openapi_extra=_PUBLIC_EVENT_READ,
     responses={404: PROBLEM, 502: PROBLEM, 503: PROBLEM},
 )
-async def seatmap(event_id: str, user: OptionalUser, catalog: CatalogService) -> Response:
+async def seatmap(request: Request) -> Response:
     """Every seat with its live status: the layout merged with inventory's availability.
     Clients that refresh often fetch the two parts instead: `/layout` once (it never changes),
     then inventory's `/availability/bits` (a few hundred bytes per 1,000 seats)."""
-    # Rendered from the layout's cached JSON fragments (seatmap.py), not through the model:
-    # the response model documents the shape.
-    body = await catalog.seatmap(user, event_id)
+    # Served by FastPath (main.py), like the event. Rendered from the layout's cached JSON
+    # fragments (seatmap.py), not through the model: the response model documents the shape.
+    user = await optional_caller(request)
+    catalog = provided_by(request.app, Catalog)
+    body = await catalog.seatmap(user, request.path_params["event_id"])
     return Response(body, media_type="application/json")
 
 

@@ -4,12 +4,13 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.bus import Bus
 from ticketing_common.database import Database
+from ticketing_common.fastpath import serve_ahead_of_router
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 
-from ticketing_events.api import events_api, internal, venues_api
+from ticketing_events.api import events_api, get_event, internal, seatmap, venues_api
 from ticketing_events.catalog import Catalog
 from ticketing_events.clients import InventoryClient
 from ticketing_events.closing import InventoryCloser
@@ -46,4 +47,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     venues, reads = VenueCache(), ReadCache(settings.public_read_cache_ttl_s)
     catalog = Catalog(database, inventory, venues, reads, LayoutCache())
     provide(app, inventory, venues, reads, catalog)
+    serve_ahead_of_router(app, events_api.routes, get_event, seatmap)
     return app

@@ -17,6 +17,7 @@ from ticketing_common.contracts import (
     ReleasedOut,
     SoldIn,
 )
+from ticketing_common.fastpath import parse_body, path_event_id, small_body
 from ticketing_common.idempotency import idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import PROBLEM
@@ -24,7 +25,6 @@ from ticketing_common.resources import provided_by
 from ticketing_common.security import CurrentUser, authenticated
 
 from ticketing_inventory.deps import EventId, HoldId, InventoryService
-from ticketing_inventory.fastpath import parse_body, path_event_id, small_body
 from ticketing_inventory.ids import EVENT_ID_PATTERN
 from ticketing_inventory.layout import prepare_layout
 from ticketing_inventory.schemas import Availability, Hold, HoldIn

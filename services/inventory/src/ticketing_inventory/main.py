@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from ticketing_common.app import create_service_app
+from ticketing_common.fastpath import serve_ahead_of_router
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import AnyRedis, RedisClient
 from ticketing_common.resources import provide
 
 from ticketing_inventory.api import create_hold, internal, router
 from ticketing_inventory.clients import BookingClient, EventsClient
-from ticketing_inventory.fastpath import serve_ahead_of_router
 from ticketing_inventory.healer import Healer, HealerSettings
 from ticketing_inventory.scripts import CallBatcher, Scripts
 from ticketing_inventory.settings import InventorySettings
