@@ -23,6 +23,7 @@ from ticketing_common.contracts import (
     SoldIn,
     UserIds,
 )
+from ticketing_common.http_client import ServiceClient
 from ticketing_common.peers import PeerClient, PeerRefused, PeerUnavailable
 from ticketing_common.problems import Problem, ProblemType
 
@@ -39,7 +40,14 @@ class ConfirmOutcome:
     refusal: str = ""  # seats-taken | hold-released | hold-confirmed-elsewhere | hold-unknown
 
 
+CAPACITIES_KEPT = 10_000  # standing sections whose size a booking process remembers
+
+
 class InventoryClient(PeerClient):
+    def __init__(self, services: ServiceClient, base_url: str) -> None:
+        super().__init__(services, base_url)
+        self._capacities: dict[tuple[str, str], int] = {}
+
     async def hold(self, hold_id: str) -> HoldRecord | None:
         try:
             return await self.send(contracts.HOLD, hold_id=hold_id)
@@ -82,12 +90,22 @@ class InventoryClient(PeerClient):
             return None
 
     async def capacity(self, event_id: str, section_id: str) -> int:
+        """A standing section's size, asked once per process: a published event's layout never
+        changes (events replaces a layout only before it goes on sale, when nothing is booked),
+        and every standing booking's confirmation needs it."""
+        key = (event_id, section_id)
+        known = self._capacities.get(key)
+        if known is not None:
+            return known
         try:
             sections = (await self.send(contracts.AVAILABILITY, event_id=event_id)).sections
         except PeerRefused as refused:
             raise PeerUnavailable("inventory", "it does not know the event") from refused
         for section in sections:
             if section.section_id == section_id:
+                if len(self._capacities) >= CAPACITIES_KEPT:
+                    del self._capacities[next(iter(self._capacities))]  # the oldest
+                self._capacities[key] = section.capacity
                 return section.capacity
         raise PeerUnavailable("inventory", f"it does not know section {section_id!r}")
 
