@@ -159,3 +159,28 @@ def parse_body(model: type[M], raw: bytes) -> M:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid_request(_errors(exc.errors(), "body")) from None
+
+
+def parse_query(model: type[M], request: Request) -> M:
+    """Validate the query string as a model, as FastAPI validates `Annotated[Model, Query()]`
+    (the last of a repeated parameter counts)."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise invalid_request(_errors(exc.errors(), "query")) from None
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The OpenAPI parameters FastAPI documents for `Annotated[model, Query()]`, for a fast-path
+    route's `openapi_extra` (its endpoint reads the query itself, with `parse_query`)."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        if field.get("default", ...) is None:
+            field = {key: value for key, value in field.items() if key != "default"}
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters

@@ -4,10 +4,11 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.bus import Consumer
 from ticketing_common.database import Database
+from ticketing_common.fastpath import serve_ahead_of_router
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import Resource, provide
 
-from ticketing_search.api import router
+from ticketing_search.api import router, search_events, suggest
 from ticketing_search.backend import SearchBackend
 from ticketing_search.indexer import Indexer
 from ticketing_search.postgres_backend import PostgresSearch
@@ -48,4 +49,5 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         background=[consumer.run],
     )
     provide(app, backend, as_type=SearchBackend)
+    serve_ahead_of_router(app, router.routes, search_events, suggest)
     return app
