@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 from ticketing_common.contracts import (
     InventoryEvents,
     InventoryLayout,
@@ -14,6 +13,7 @@ from ticketing_common.contracts import (
     WaitingRooms,
     WaitingRoomSettings,
 )
+from ticketing_common.fastpath import parse_query, query_parameters
 from ticketing_common.http_cache import (
     IMMUTABLE,
     NO_STORE,
@@ -37,6 +37,7 @@ from ticketing_events.schemas import (
     EventStatus,
     InternalEvent,
     Layout,
+    ListingParams,
     Seatmap,
     Venue,
     VenueIn,
@@ -130,31 +131,20 @@ async def create_event(body: EventIn, user: OrganizerUser, events: EventsService
         304: {"description": "`If-None-Match` names the current page"},
         422: PROBLEM,
     },
+    openapi_extra={"parameters": query_parameters(ListingParams)},
 )
-async def list_events(
-    catalog: CatalogService,
-    request: Request,
-    cache_control: PublicCacheControl,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    starts_after: Annotated[
-        AwareDatetime | None, Query(description="Events starting at or after this time")
-    ] = None,
-    starts_before: Annotated[
-        AwareDatetime | None, Query(description="Events starting before this time")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> Response:
-    page = await catalog.on_sale_document(
-        city=city,
-        category=category,
-        starts_after=starts_after,
-        starts_before=starts_before,
-        limit=limit,
-        cursor=cursor,
+async def list_events(request: Request) -> Response:
+    # Served by FastPath (main.py), like the event: it reads its own query (documented above).
+    params = parse_query(ListingParams, request)
+    page = await provided_by(request.app, Catalog).on_sale_document(
+        city=params.city,
+        category=params.category,
+        starts_after=params.starts_after,
+        starts_before=params.starts_before,
+        limit=params.limit,
+        cursor=params.cursor,
     )
-    return cached_response(request, page.body, cache_control, etag=page.etag)
+    return cached_response(request, page.body, await public_cache_control(request), etag=page.etag)
 
 
 @events_api.get(

@@ -10,7 +10,7 @@ from ticketing_common.outbox import OutboxRelay
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 
-from ticketing_events.api import events_api, get_event, internal, seatmap, venues_api
+from ticketing_events.api import events_api, get_event, internal, list_events, seatmap, venues_api
 from ticketing_events.catalog import Catalog
 from ticketing_events.clients import InventoryClient
 from ticketing_events.closing import InventoryCloser
@@ -47,5 +47,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     venues, reads = VenueCache(), ReadCache(settings.public_read_cache_ttl_s)
     catalog = Catalog(database, inventory, venues, reads, LayoutCache())
     provide(app, inventory, venues, reads, catalog)
-    serve_ahead_of_router(app, events_api.routes, get_event, seatmap)
+    serve_ahead_of_router(app, events_api.routes, list_events, get_event, seatmap)
     return app

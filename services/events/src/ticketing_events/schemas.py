@@ -255,6 +255,21 @@ class Event(BaseModel):
     cancelled_at: datetime | None = None
 
 
+class ListingParams(BaseModel):
+    """The public listing's query (GET /api/v1/events)."""
+
+    city: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=50)
+    starts_after: AwareDatetime | None = Field(
+        default=None, description="Events starting at or after this time"
+    )
+    starts_before: AwareDatetime | None = Field(
+        default=None, description="Events starting before this time"
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
 class EventPage(Page[Event]):
     pass
 
