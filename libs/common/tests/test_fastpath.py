@@ -7,11 +7,12 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from ticketing_common.app import create_service_app
 from ticketing_common.fastpath import parse_query, query_parameters, serve_ahead_of_router
+from ticketing_common.internal import require_service
 from ticketing_common.problems import Problem
 from ticketing_common.settings import ServiceSettings
 from ticketing_devkit.processes import serve_app
@@ -155,3 +156,15 @@ def test_a_query_read_by_the_fast_path_answers_as_fastapi_does(pages_url: str, q
 def test_the_query_is_documented_as_fastapi_documents_it(pages_app: FastAPI) -> None:
     paths = pages_app.openapi()["paths"]
     assert paths["/fast"]["get"]["parameters"] == paths["/routed"]["get"]["parameters"]
+
+
+def test_a_route_with_dependencies_is_refused() -> None:
+    """A router's credential check would be skipped: such a route checks for itself instead."""
+    guarded = APIRouter(dependencies=[Depends(require_service)])
+
+    @guarded.get("/internal/thing")
+    async def guarded_thing(request: Request) -> Response:
+        return Response()
+
+    with pytest.raises(ValueError, match="has dependencies"):
+        serve_ahead_of_router(FastAPI(), guarded.routes, guarded_thing)

@@ -116,6 +116,9 @@ def serve_ahead_of_router(app: FastAPI, routes: Sequence[BaseRoute], *endpoints:
     ]
     if len(chosen) != len(endpoints):
         raise ValueError("every endpoint served ahead of the router needs its route")
+    for route, _ in chosen:
+        if route.dependencies:  # a router's credential check, say: FastPath would skip it
+            raise ValueError(f"{route.path} has dependencies, which FastPath does not run")
     # The app's exception handlers, as a live view: a service may add its own later.
     handlers = app.exception_handlers
     app.user_middleware.append(Middleware(FastPath, routes=chosen, handlers=handlers))  # innermost

@@ -133,12 +133,6 @@ class Accounts:
             raise unauthorized("The account no longer exists")
         return user
 
-    async def profile(self, user_id: str) -> dict[str, Any]:
-        user = await repository.user_by_id(self.db, user_id)
-        if user is None:
-            raise not_found("User", user_id)
-        return user
-
     async def profiles(self, user_ids: list[str]) -> list[dict[str, Any]]:
         """The users among `user_ids` that exist (unknown ids are left out)."""
         return await repository.users_by_id(self.db, sorted(set(user_ids)))

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from ticketing_common.internal import internal_router
-from ticketing_common.problems import PROBLEM
+from fastapi import APIRouter, Query, Request, Response
+from ticketing_common.database import Database
+from ticketing_common.internal import check_service_credential, internal_router
+from ticketing_common.problems import PROBLEM, not_found
+from ticketing_common.resources import resource
 from ticketing_common.security import AdminUser, CurrentUser, OrganizerUser
 
+from ticketing_auth import repository
 from ticketing_auth.deps import AccountsService, ClientIp, Keys, Throttle
 from ticketing_auth.schemas import (
     LoginIn,
@@ -24,6 +27,8 @@ from ticketing_auth.schemas import (
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 internal = internal_router()
+# An internal route served by FastPath, which checks the credential itself (main.py).
+internal_reads = APIRouter(prefix="/internal", tags=["internal"])
 
 _AUTH: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM}
 # Lists of people are one caller's view: no shared cache may keep them.
@@ -163,10 +168,31 @@ async def remove_staff(user_id: str, user: OrganizerUser, accounts: AccountsServ
     return Response(status_code=204)
 
 
-@internal.get("/users/{user_id}", response_model=User, responses={404: PROBLEM})
-async def user_by_id(user_id: str, accounts: AccountsService) -> dict[str, Any]:
+@internal_reads.get(
+    "/users/{user_id}",
+    response_model=User,
+    responses={401: PROBLEM, 404: PROBLEM},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "user_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "title": "User Id"},
+            }
+        ]
+    },
+)
+async def user_by_id(request: Request) -> Response:
     """For services that need a user's contact details (notification emails)."""
-    return await accounts.profile(user_id)
+    # Asked for every booking's email during an on-sale: served by FastPath (main.py), which
+    # runs no dependencies, so it checks the credential itself.
+    check_service_credential(request)
+    async with resource(request, Database).session() as db:
+        user = await repository.user_by_id(db, request.path_params["user_id"])
+    if user is None:
+        raise not_found("User", request.path_params["user_id"])
+    return Response(User.model_validate(user).model_dump_json(), media_type="application/json")
 
 
 @internal.post("/users/lookup", response_model=Users, responses={422: PROBLEM})

@@ -3,12 +3,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.database import Database
+from ticketing_common.fastpath import serve_ahead_of_router
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 from ticketing_common.security import StaticKeySource, TokenVerifier
 
 from ticketing_auth.accounts import Accounts
-from ticketing_auth.api import internal, router
+from ticketing_auth.api import internal, internal_reads, router, user_by_id
 from ticketing_auth.keys import KeyRing
 from ticketing_auth.settings import AuthSettings
 from ticketing_auth.throttle import LoginThrottle
@@ -44,7 +45,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         settings,
         title="Auth service",
         description="Users, credentials, refresh tokens and the platform's signing keys.",
-        routers=[router, internal],
+        routers=[router, internal_reads, internal],
         resources=[
             database,
             redis,
@@ -58,4 +59,5 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         on_startup=[prepare],
         provides=[keys],
     )
+    serve_ahead_of_router(app, internal_reads.routes, user_by_id)
     return app
