@@ -689,23 +689,28 @@ def consumed(
     def group() -> dict[str, Any]:
         return next(g for g in bus.xinfo_groups(stream) if g["name"].decode() == service)
 
-    idle_from = cpu_seconds(pid)
-    time.sleep(3)
-    idle_rate = (cpu_seconds(pid) - idle_from) / 3
-    pending_before = group()["pending"]
-    result = Consumption()
-    before, started = cpu_seconds(pid), time.monotonic()
-    yield result
-    deadline = started + timeout_s
-    while not (group()["lag"] == 0 and group()["pending"] <= pending_before):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{service}: its consumer did not reach the end of {stream}")
-        time.sleep(0.05)
-    result.wall_s = time.monotonic() - started
-    result.cpu_s = cpu_seconds(pid) - before - idle_rate * result.wall_s
-    if bus.get(lease) == holder.encode():
-        bus.delete(lease)
-    bus.close()
+    def at_the_end(group: dict[str, Any], pending_before: int) -> bool:
+        return bool(group["lag"] == 0 and group["pending"] <= pending_before)
+
+    try:
+        idle_from = cpu_seconds(pid)
+        time.sleep(3)
+        idle_rate = (cpu_seconds(pid) - idle_from) / 3
+        pending_before = group()["pending"]
+        result = Consumption()
+        before, started = cpu_seconds(pid), time.monotonic()
+        yield result
+        deadline = started + timeout_s
+        while not at_the_end(group(), pending_before):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{service}: its consumer did not reach the end of {stream}")
+            time.sleep(0.05)
+        result.wall_s = time.monotonic() - started
+        result.cpu_s = cpu_seconds(pid) - before - idle_rate * result.wall_s
+    finally:  # the reconciler's lease goes back even when the measurement fails
+        if bus.get(lease) == holder.encode():
+            bus.delete(lease)
+        bus.close()
 
 
 def summary(m: capacity.Measurement) -> str:

@@ -251,40 +251,34 @@ def bearer_token(authorization: str) -> str | None:
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
 
 
+async def _verified(conn: HTTPConnection, token: str) -> Principal:
+    try:
+        return await resource(conn, TokenVerifier).verify(token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from exc
+
+
 async def _optional_user(
     conn: HTTPConnection,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    if credentials is None:
-        return None
-    try:
-        return await resource(conn, TokenVerifier).verify(credentials.credentials)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
-
-
-async def authenticated(conn: HTTPConnection) -> Principal:
-    """The caller of a route served without FastAPI's dependencies (a fast path), as
-    CurrentUser resolves it: 401 without a valid bearer token."""
-    token = bearer_token(conn.headers.get("authorization", ""))
-    if token is None:
-        raise unauthorized("This endpoint needs a bearer token")
-    try:
-        return await resource(conn, TokenVerifier).verify(token)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
+    return None if credentials is None else await _verified(conn, credentials.credentials)
 
 
 async def optional_caller(conn: HTTPConnection) -> Principal | None:
-    """The caller of a fast-path route, as OptionalUser resolves it: None without a token, 401
-    for a token that is not valid."""
+    """The caller of a route served without FastAPI's dependencies (a fast path), as
+    OptionalUser resolves it: None without a token, 401 for a token that is not valid."""
     token = bearer_token(conn.headers.get("authorization", ""))
-    if token is None:
-        return None
-    try:
-        return await resource(conn, TokenVerifier).verify(token)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
+    return None if token is None else await _verified(conn, token)
+
+
+async def authenticated(conn: HTTPConnection) -> Principal:
+    """The caller of a fast-path route, as CurrentUser resolves it: 401 without a valid bearer
+    token."""
+    user = await optional_caller(conn)
+    if user is None:
+        raise unauthorized("This endpoint needs a bearer token")
+    return user
 
 
 async def _current_user(

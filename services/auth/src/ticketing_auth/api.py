@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from ticketing_common.database import Database
+from ticketing_common.fastpath import path_parameter
 from ticketing_common.internal import check_service_credential, internal_router
 from ticketing_common.problems import PROBLEM, not_found
 from ticketing_common.resources import resource
@@ -172,16 +173,7 @@ async def remove_staff(user_id: str, user: OrganizerUser, accounts: AccountsServ
     "/users/{user_id}",
     response_model=User,
     responses={401: PROBLEM, 404: PROBLEM},
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "user_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "title": "User Id"},
-            }
-        ]
-    },
+    openapi_extra={"parameters": [path_parameter("user_id")]},
 )
 async def user_by_id(request: Request) -> Response:
     """For services that need a user's contact details (notification emails)."""

@@ -4,6 +4,7 @@ PeerUnavailable (a request fails with 503, a message is redelivered)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,13 +41,19 @@ class ConfirmOutcome:
     refusal: str = ""  # seats-taken | hold-released | hold-confirmed-elsewhere | hold-unknown
 
 
-CAPACITIES_KEPT = 10_000  # standing sections whose size a booking process remembers
-
-
 class InventoryClient(PeerClient):
-    def __init__(self, services: ServiceClient, base_url: str) -> None:
-        super().__init__(services, base_url)
-        self._capacities: dict[tuple[str, str], int] = {}
+    def __init__(
+        self,
+        services: ServiceClient,
+        base_url: str,
+        *,
+        timeout_s: float | None = None,
+        capacities_kept: int = 4096,
+    ) -> None:
+        super().__init__(services, base_url, timeout_s=timeout_s)
+        # Standing sections' sizes; bounded, least recently used out first (as EventOwners).
+        self.capacities_kept = capacities_kept
+        self._capacities: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     async def hold(self, hold_id: str) -> HoldRecord | None:
         try:
@@ -94,18 +101,21 @@ class InventoryClient(PeerClient):
         changes (events replaces a layout only before it goes on sale, when nothing is booked),
         and every standing booking's confirmation needs it."""
         key = (event_id, section_id)
-        known = self._capacities.get(key)
-        if known is not None:
-            return known
+        capacity = self._capacities.get(key)
+        if capacity is None:
+            capacity = self._capacities[key] = await self._ask_capacity(event_id, section_id)
+            if len(self._capacities) > self.capacities_kept:
+                self._capacities.popitem(last=False)
+        self._capacities.move_to_end(key)
+        return capacity
+
+    async def _ask_capacity(self, event_id: str, section_id: str) -> int:
         try:
             sections = (await self.send(contracts.AVAILABILITY, event_id=event_id)).sections
         except PeerRefused as refused:
             raise PeerUnavailable("inventory", "it does not know the event") from refused
         for section in sections:
             if section.section_id == section_id:
-                if len(self._capacities) >= CAPACITIES_KEPT:
-                    del self._capacities[next(iter(self._capacities))]  # the oldest
-                self._capacities[key] = section.capacity
                 return section.capacity
         raise PeerUnavailable("inventory", f"it does not know section {section_id!r}")
 

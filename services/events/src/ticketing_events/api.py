@@ -13,7 +13,7 @@ from ticketing_common.contracts import (
     WaitingRooms,
     WaitingRoomSettings,
 )
-from ticketing_common.fastpath import parse_query, query_parameters
+from ticketing_common.fastpath import parse_query, path_parameter, query_parameters
 from ticketing_common.http_cache import (
     IMMUTABLE,
     NO_STORE,
@@ -54,14 +54,7 @@ _AUTH: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM}
 # What a fast-path route (reading its own inputs) declares for the OpenAPI schema, as FastAPI
 # would for `event_id: str, user: OptionalUser`: anyone, a token optional.
 _PUBLIC_EVENT_READ: dict[str, Any] = {
-    "parameters": [
-        {
-            "name": "event_id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "title": "Event Id"},
-        }
-    ],
+    "parameters": [path_parameter("event_id")],
     "security": [{}, {"HTTPBearer": []}],
 }
 _MANAGE: dict[int | str, dict[str, Any]] = _AUTH | {
@@ -136,14 +129,7 @@ async def create_event(body: EventIn, user: OrganizerUser, events: EventsService
 async def list_events(request: Request) -> Response:
     # Served by FastPath (main.py), like the event: it reads its own query (documented above).
     params = parse_query(ListingParams, request)
-    page = await provided_by(request.app, Catalog).on_sale_document(
-        city=params.city,
-        category=params.category,
-        starts_after=params.starts_after,
-        starts_before=params.starts_before,
-        limit=params.limit,
-        cursor=params.cursor,
-    )
+    page = await provided_by(request.app, Catalog).on_sale_document(**params.model_dump())
     return cached_response(request, page.body, await public_cache_control(request), etag=page.etag)
 
 
