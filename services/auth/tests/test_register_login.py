@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 import httpx
 import pytest
+from ticketing_auth.passwords import HASH_PREFIX, hash_password
 from ticketing_devkit import services
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
@@ -192,9 +193,7 @@ def test_a_thousand_customers_behind_one_address_all_sign_in(
 async def _many_accounts(database_url: str, count: int, password: str) -> list[str]:
     """Accounts written straight to the database, with one argon2id hash for all (registering a
     thousand through the API would hash a thousand times)."""
-    from argon2 import PasswordHasher
-
-    password_hash = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1).hash(password)
+    password_hash = await hash_password(password)
     prefix = uuid.uuid4().hex[:8]
     rows = [
         (str(uuid.uuid4()), f"crowd-{prefix}-{n}@example.com", "Crowd", "customer", password_hash)
@@ -222,19 +221,22 @@ def test_passwords_are_stored_as_argon2id_with_owasp_parameters(auth_env: dict[s
 
     hashes = asyncio.run(stored_hashes())
     assert hashes
-    assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes)
+    assert all(h.startswith("$argon2id$v=19$m=7168,t=5,p=1$") for h in hashes)
 
 
+@pytest.mark.parametrize(("time_cost", "memory_kib", "lanes"), [(3, 65_536, 4), (2, 19_456, 1)])
 def test_a_hash_of_older_parameters_is_redone_at_the_next_login(
-    accounts, auth_env: dict[str, str]
+    accounts, auth_env: dict[str, str], time_cost: int, memory_kib: int, lanes: int
 ) -> None:
-    """A password stored under argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes: what the
-    service once used) still logs in, and is stored with today's parameters from then on."""
+    """A password stored under earlier parameters (argon2-cffi's defaults, 64 MiB x 3 x 4 lanes;
+    then 19 MiB x 2) still logs in, and is stored with today's parameters from then on."""
     from argon2 import PasswordHasher
 
     user = accounts.register()
     url = auth_env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    old = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=4).hash(user["password"])
+    old = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=lanes).hash(
+        user["password"]
+    )
 
     async def stored(new_hash: str | None = None) -> str:
         conn = await asyncpg.connect(url)
@@ -254,6 +256,6 @@ def test_a_hash_of_older_parameters_is_redone_at_the_next_login(
     assert asyncio.run(stored()) == old  # a wrong password changes nothing
     accounts.tokens(user["email"], user["password"])
     rehashed = asyncio.run(stored())
-    assert rehashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert rehashed.startswith(HASH_PREFIX)
     accounts.tokens(user["email"], user["password"])
     assert asyncio.run(stored()) == rehashed  # done once
