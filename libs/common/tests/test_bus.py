@@ -88,6 +88,23 @@ async def test_the_same_envelope_twice_is_handled_once(redis: RedisClient) -> No
     assert len(recorder.seen) == 1
 
 
+async def test_a_batch_is_published_in_order_and_handled_once_each(redis: RedisClient) -> None:
+    recorder = Recorder()
+    c = consumer(redis, recorder)
+    await c.ensure_groups()
+    envelopes = [Envelope.of(payment(n), "payment") for n in (3, 1, 2)]
+    bus = Bus(redis, "payment")
+    ids = await bus.publish_envelopes(envelopes)
+    entries = await redis.client.xrange("facts:payment")
+    assert [entry_id.decode() for entry_id, _ in entries] == ids
+    assert [Envelope.model_validate_json(fields[b"envelope"]).id for _, fields in entries] == [
+        envelope.id for envelope in envelopes
+    ]
+    await drain(c, rounds=2)
+    assert recorder.seen == [payment(3), payment(1), payment(2)]
+    assert (await redis.client.xpending("facts:payment", "booking"))["pending"] == 0
+
+
 async def test_each_group_gets_its_own_copy(redis: RedisClient) -> None:
     first, second = Recorder(), Recorder()
     a = Consumer(redis, "booking", Subscriptions().on_delivery(PaymentSucceeded, first))

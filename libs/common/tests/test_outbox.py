@@ -1,5 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -32,8 +32,8 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 class CrashAfterPublish(Bus):
     """Publishes, then dies before the relay can mark the row: the crash window."""
 
-    async def publish_envelope(self, envelope: Envelope) -> str:
-        await super().publish_envelope(envelope)
+    async def publish_envelopes(self, envelopes: Sequence[Envelope]) -> list[str]:
+        await super().publish_envelopes(envelopes)
         raise ConnectionResetError("relay crashed right after XADD")
 
 

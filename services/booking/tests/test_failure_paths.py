@@ -1,6 +1,7 @@
 import time
 from typing import Any
 
+import boto3
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
 HOLD_TTL_S = 6  # as conftest gives inventory
@@ -150,6 +151,35 @@ def test_a_cancelled_event_refunds_every_booking(platform, organizer, event) -> 
     platform.simulate(people[2][1], pending, "succeeded")
     platform.wait_for(people[2][1], pending["booking_id"], "refunded")
     assert _payment_status(platform, people[2][1], pending, "refunded")
+
+
+def test_a_payment_after_booking_learnt_of_the_cancellation_is_refunded(
+    platform, customer, event, booking_env: dict[str, str]
+) -> None:
+    """The event's cancellation is recorded in booking's table, but this pending booking has not
+    been cancelled yet (the fact's handler is still on its way through the bookings) and
+    inventory has not heard of it: a payment arriving now is refunded, and the seats that
+    inventory sold for it are given back."""
+    _, token = customer
+    event_id = event["event_id"]
+    booking = platform.booked(token, platform.hold_id(token, event_id, ["A-1-4"]))
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=booking_env["DYNAMODB_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    dynamodb.put_item(
+        TableName=booking_env["DYNAMODB_TABLE"],
+        Item={"booking_id": {"S": f"cancelled-event#{event_id}"}, "kind": {"S": "cancelled_event"}},
+    )
+    assert platform.simulate(token, booking, "succeeded").status_code == 202
+    refunded = platform.wait_for(token, booking["booking_id"], "refunded")
+    assert refunded["reason"] == "the event was cancelled"
+    assert _payment_status(platform, token, booking, "refunded")
+    assert platform.sold(event_id) == []
+    platform.wait_for_seat(event_id, "A-1-4", "available")
 
 
 def test_booking_requests_are_checked(platform, customer, event) -> None:

@@ -111,9 +111,10 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                await self.bus.publish_envelope(Envelope.model_validate_json(row.envelope))
             if rows:
+                await self.bus.publish_envelopes(
+                    [Envelope.model_validate_json(row.envelope) for row in rows]
+                )
                 await session.execute(
                     update(table)
                     .where(table.c.id.in_([row.id for row in rows]))

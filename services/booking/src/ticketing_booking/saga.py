@@ -216,10 +216,14 @@ class BookingSaga:
         return booking  # confirmed (a redelivery)
 
     async def _confirm(self, booking: Booking) -> Booking:
-        if await self.store.event_cancelled(booking.event_id):
-            return await self._refund_unconfirmed(booking, "refunded", "the event was cancelled")
+        # A cancelled event is not read first: the transaction below checks it (and inventory
+        # is given the seats back), so the common case saves a read.
         outcome = await self.inventory.confirm(booking)
         if not outcome.confirmed:
+            if await self.store.event_cancelled(booking.event_id):
+                return await self._refund_unconfirmed(
+                    booking, "refunded", "the event was cancelled"
+                )
             return await self._refund_unconfirmed(
                 booking, "failed", f"the seats could not be sold ({outcome.refusal})"
             )
