@@ -3,7 +3,8 @@ route (dependency injection, pydantic, response classes) would cost more than th
 
 Per request: one pass over the headers; edge auth (a cached token verification); one rate-limit
 decision (local, see ratelimit.py); the circuit breaker; then the upstream call on a pooled
-keep-alive aiohttp session. Bodies are forwarded as they arrive in both directions when they are
+keep-alive connection (ticketing_common.http1: aiohttp's client cost more than the rest of the
+gateway together). Bodies are forwarded as they arrive in both directions when they are
 large or of unknown length; small bodies are passed in one piece. Every answer the gateway makes
 itself is application/problem+json, and every request writes one JSON access log line.
 """
@@ -17,10 +18,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 from ticketing_common.access_log import AccessLog
+from ticketing_common.http1 import Response, Timeout, UpstreamError
 from ticketing_common.logging import request_id_var, trace_id_var
 from ticketing_common.middleware import forwarded_client, request_id_from
 from ticketing_common.problems import (
@@ -60,14 +61,12 @@ HOP_BY_HOP = frozenset(
 )
 # Request headers the gateway looks at: each gets a slot in one pass over the headers. Those from
 # _CONSUMED on are not forwarded as they came: the gateway replaces them (request id, forwarding
-# headers, `host`: the upstream's, set by aiohttp), they are hop-by-hop, or (`expect`) the gateway
-# already answered the client's 100-continue itself.
+# headers, `host`: the upstream's, set by the client), they are hop-by-hop, or (`expect`) the
+# gateway already answered the client's 100-continue itself.
 (
     _AUTHORIZATION,
     _CONTENT_LENGTH,
-    _USER_AGENT,
     _ACCEPT_ENCODING,
-    _CONTENT_TYPE,
     _TRACE,
     _REQUEST_ID,
     _ADMISSION,
@@ -78,14 +77,12 @@ HOP_BY_HOP = frozenset(
     _TRANSFER_ENCODING,
     _CONNECTION,
     _DROPPED,
-) = range(15)
+) = range(13)
 _CONSUMED = _REQUEST_ID
 _SLOTS: dict[bytes, int] = {
     b"authorization": _AUTHORIZATION,
     b"content-length": _CONTENT_LENGTH,
-    b"user-agent": _USER_AGENT,
     b"accept-encoding": _ACCEPT_ENCODING,
-    b"content-type": _CONTENT_TYPE,
     b"x-amzn-trace-id": _TRACE,
     b"x-request-id": _REQUEST_ID,
     # Checked here, at the edge, and kept there: the services never see admission tokens.
@@ -108,11 +105,6 @@ _URL_HEADERS = frozenset({b"location", b"content-location", b"link", b"refresh"}
 _ABSOLUTE_URL = re.compile(rb"https?://(\[[0-9A-Fa-f:.]+\]|[^/:\s<>;,\"']+)(:\d+)?")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ROOM_METHODS = _BODY_METHODS | {"DELETE"}  # what may end an admission (rooms.finished)
-# aiohttp adds a User-Agent, and a Content-Type to bodies, when the request has none: skip them
-# then, so the upstream sees what the client sent. (Accept: */* is what no Accept means anyway.)
-_SKIP_NO_USER_AGENT = ("User-Agent",)
-_SKIP_NO_CONTENT_TYPE = ("Content-Type",)
-_SKIP_NEITHER = ("User-Agent", "Content-Type")
 _SLOT_COUNT = _DROPPED + 1
 _TRACE_ROOT = re.compile(r"Root=([^;]+)")
 # Responses up to this size with a declared length are read whole and sent in one message;
@@ -163,7 +155,6 @@ class _Incoming:
         "request_id",
         "room",
         "seen",
-        "skip",
         "trace_id",
         "upstream_ms",
         "user_id",
@@ -175,7 +166,6 @@ class _Incoming:
         path: str,
         seen: list[bytes | None],
         forward: list[tuple[str, str]],
-        skip: tuple[str, ...] | None,
         request_id: str,
         trace_id: str | None,
         peer: str,
@@ -185,7 +175,6 @@ class _Incoming:
         self.path = path
         self.seen = seen  # the headers the gateway looks at, by slot
         self.forward = forward  # the headers passed on as they came
-        self.skip = skip  # headers aiohttp must not add
         self.request_id = request_id
         self.trace_id = trace_id
         self.peer = peer
@@ -275,9 +264,7 @@ class Proxy:
 
             self._trace_header = outgoing_trace_header
         self._timeouts = {
-            route.prefix: aiohttp.ClientTimeout(
-                total=route.timeouts.total_s, sock_connect=route.timeouts.connect_s
-            )
+            route.prefix: Timeout(route.timeouts.total_s, route.timeouts.connect_s)
             for route in routes
         }
         self._internal = InternalAddresses(route.upstream for route in routes)
@@ -374,11 +361,6 @@ class Proxy:
         if seen[_ACCEPT_ENCODING] is None:
             # The gateway does not decode bodies: ask for them unencoded, as the client did.
             forward.append(("Accept-Encoding", "identity"))
-        skip: tuple[str, ...] | None = None
-        if seen[_CONTENT_TYPE] is None and method in _BODY_METHODS:
-            skip = _SKIP_NEITHER if seen[_USER_AGENT] is None else _SKIP_NO_CONTENT_TYPE
-        elif seen[_USER_AGENT] is None:
-            skip = _SKIP_NO_USER_AGENT
         trace_id = None
         trace = seen[_TRACE]
         if trace is not None and (root := _TRACE_ROOT.search(trace.decode("latin-1"))):
@@ -395,7 +377,6 @@ class Proxy:
             scope["path"],
             seen,
             forward,
-            skip,
             request_id_from(seen[_REQUEST_ID]),
             trace_id,
             peer,
@@ -541,23 +522,23 @@ class Proxy:
         body: _Body,
         breaker: CircuitBreaker,
         exchange: _Exchange,
-    ) -> aiohttp.ClientResponse | None:
+    ) -> Response | None:
         """The service's answer, recorded in its breaker; None when the gateway answered (the
         service unreachable or too slow, or the client's body too slow, too large or gone)."""
-        target = route.upstream + scope.get("raw_path", incoming.path.encode()).decode("latin-1")
+        origin, base_path = self.upstreams.origins[route.upstream]
+        target = base_path + scope.get("raw_path", incoming.path.encode()).decode("latin-1")
         if query := scope.get("query_string"):
             target += "?" + query.decode("latin-1")
         asked = time.perf_counter()
         upload = body.upload
         try:
-            response = await self.upstreams.session.request(
+            response = await self.upstreams.client.request(
                 incoming.method,
-                URL(target, encoded=True),
-                headers=incoming.forward,
-                data=body.data,
-                allow_redirects=False,
-                timeout=self._timeouts[route.prefix],
-                skip_auto_headers=incoming.skip,
+                origin,
+                target,
+                incoming.forward,
+                body=body.data,
+                timeouts=self._timeouts[route.prefix],
             )
         except TimeoutError:
             if upload is not None and not upload.finished:
@@ -574,7 +555,7 @@ class Proxy:
             breaker.record_failure()
             await exchange.problem(_timed_out())
             return None
-        except aiohttp.ClientError as exc:
+        except UpstreamError as exc:
             if upload is not None and (upload.too_large or upload.client_gone):
                 breaker.release_probe()
                 if upload.client_gone:
@@ -664,7 +645,7 @@ class _Exchange:
             {"type": "http.response.start", "status": status, "headers": self._headers(headers)}
         )
 
-    async def relay(self, response: aiohttp.ClientResponse) -> None:
+    async def relay(self, response: Response) -> None:
         headers: list[tuple[bytes, bytes]] = []
         connection = None
         for name, value in response.raw_headers:
@@ -683,7 +664,7 @@ class _Exchange:
         length = response.content_length
         # Small and sized, or unsized (chunked) but already here whole, as a small answer is:
         # passed on in one message.
-        if (length is None and response.content.is_eof()) or (
+        if (length is None and response.complete) or (
             length is not None and length <= BUFFERED_RESPONSE_BYTES
         ):
             try:
@@ -691,7 +672,7 @@ class _Exchange:
             except TimeoutError:
                 await self.problem(_timed_out())
                 return
-            except aiohttp.ClientError:
+            except UpstreamError:
                 await self.problem(
                     Problem(
                         502, "The service's answer broke off", slug=ProblemType.UPSTREAM_UNREACHABLE
@@ -705,10 +686,10 @@ class _Exchange:
         await self._start(response.status, headers)
         message: Message
         try:
-            async for chunk in response.content.iter_any():
+            async for chunk in response.iter_any():
                 message = {"type": "http.response.body", "body": chunk, "more_body": True}
                 await self.send(message)
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, UpstreamError) as exc:
             # The status line is out: all we can do is cut the connection, so the client sees a
             # truncated answer rather than a falsely complete one (uvicorn closes it when we
             # return without finishing the response).

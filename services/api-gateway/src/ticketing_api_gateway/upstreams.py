@@ -1,5 +1,6 @@
-"""The upstream services: one pooled keep-alive aiohttp session for all of them, a circuit
-breaker each, and their readiness for the status page."""
+"""The upstream services: the proxy's keep-alive connections to them (ticketing_common.http1),
+an aiohttp session for everything else the gateway asks them (readiness, OpenAPI documents), a
+circuit breaker each, and their readiness for the status page."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+from ticketing_common.http1 import Http1Client, Origin
 from ticketing_common.resources import Resource
 
 from ticketing_api_gateway.breaker import CircuitBreaker
@@ -49,7 +52,10 @@ class Upstreams(Resource):
             url: CircuitBreaker(failure_threshold=failure_threshold, cooldown_s=cooldown_s)
             for url in base_urls
         }
+        # Each base URL's origin, and the path the public path is appended to ("" usually).
+        self.origins = {url: (Origin.of(url), urlsplit(url).path) for url in self.breakers}
         self._session: aiohttp.ClientSession | None = None
+        self._client: Http1Client | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -57,7 +63,17 @@ class Upstreams(Resource):
             raise RuntimeError("upstreams are not started")
         return self._session
 
+    @property
+    def client(self) -> Http1Client:
+        """The proxy's connections."""
+        if self._client is None:
+            raise RuntimeError("upstreams are not started")
+        return self._client
+
     async def start(self) -> None:
+        self._client = Http1Client(
+            limit_per_origin=self.pool_size_per_host, keepalive_s=self.keepalive_s
+        )
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=self.pool_size,
@@ -72,6 +88,8 @@ class Upstreams(Resource):
         )
 
     async def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
         if self._session is not None:
             await self._session.close()
 
