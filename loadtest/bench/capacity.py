@@ -331,8 +331,9 @@ def cases(fx: Fixture) -> list[Case]:
             headers=user,
         ),
         Case(
-            "payment/create",
-            "POST /internal/payments, one booking again (the idempotent path)",
+            "payment/create-again",
+            "POST /internal/payments, one booking again (the idempotent path: a retry's; not in "
+            "the model)",
             "/internal/payments",
             "POST",
             payment,
@@ -618,6 +619,26 @@ def simulate_pool(fx: Fixture, bookings: list[dict[str, Any]]) -> list[PoolItem]
     ]
 
 
+def new_payments_pool(user_id: str, count: int) -> list[PoolItem]:
+    """Payments for bookings nobody has paid for yet, as booking asks for each new booking."""
+    headers = {"X-Service-Token": DEV_SERVICE_TOKEN, "Content-Type": "application/json"}
+    return [
+        PoolItem(
+            headers,
+            json.dumps(
+                {
+                    "booking_id": f"bench-{uuid.uuid4().hex}",
+                    "user_id": user_id,
+                    "amount_cents": 9000,
+                    "currency": "GBP",
+                }
+            ),
+            "/internal/payments",
+        )
+        for _ in range(count)
+    ]
+
+
 def webhook_pool(bookings: list[dict[str, Any]]) -> list[PoolItem]:
     """Stripe's `payment_intent.succeeded` webhook for each booking's payment, signed with the
     stack's webhook secret: what payment receives in production when a customer pays (the card
@@ -768,6 +789,18 @@ def main() -> None:
             m = via_ratio(case, args.seconds, upstream, opensearch)
             measured[m.key] = m
             print(f"  {summary(m)}, p99 {m.p99}", flush=True)
+    if not args.only or "payment/create" in args.only:
+        print("== payment/create (pool of new bookings)", flush=True)
+        m, _ = by_hand(
+            "payment/create",
+            "POST /internal/payments for a new booking each (the row, the provider's intent, "
+            "the row again: what every booking asks)",
+            new_payments_pool(fixture.user_id, 12_000),
+            201,
+            min(args.seconds, 3),
+        )
+        measured[m.key] = m
+        print(f"  {summary(m)}", flush=True)
     pooled = {"booking/create", "booking/confirm", "payment/webhook", "payment/simulate"}
     if not args.only or pooled & set(args.only):
         print("== booking/create (pool of holds)", flush=True)

@@ -8,7 +8,8 @@ The clients, each making the same calls against one moto server (devkit's, on co
   aiobotocore           aioboto3's client as booking used it (defaults)
   aiobotocore-tuned     one long-lived client with parameter validation off, standard retries,
                         a connection pool as large as the concurrency, no client-side monitoring
-  dynamo-http           the lean client: SigV4 on one aiohttp session, orjson (dynamo_http.py)
+  dynamo-http           the lean client: SigV4 on ticketing_common.http1's connections, orjson
+                        (dynamo_http.py)
   aiodynamo             its low-level client, when installed
 The calls are booking's: GetItem of a booking (consistent), a Query of 20 bookings on
 user-index, a TransactWriteItems of three Puts (a new booking, its hold marker and deadline).
@@ -36,6 +37,7 @@ from botocore.config import Config
 from ticketing_booking.dynamo import TABLE_DEFINITION, to_attributes
 from ticketing_booking.dynamo_http import Credentials, DynamoHttp
 from ticketing_booking.models import Booking
+from ticketing_common.http1 import Http1Client, Timeout
 from ticketing_devkit.processes import free_port, wait_until_healthy
 
 REGION = "us-east-1"
@@ -128,10 +130,13 @@ async def aiobotocore_client(endpoint: str, config: Config | None) -> AsyncItera
 
 @contextlib.asynccontextmanager
 async def lean_client(endpoint: str, concurrency: int) -> AsyncIterator[Any]:
-    async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency), auto_decompress=False
-    ) as session:
-        yield DynamoHttp(session, endpoint, REGION, Credentials("bench", "bench"))
+    connections = Http1Client(limit_per_origin=concurrency, keepalive_s=15.0)
+    try:
+        yield DynamoHttp(
+            connections, endpoint, REGION, Credentials("bench", "bench"), Timeout(10.0, 2.0)
+        )
+    finally:
+        connections.close()
 
 
 class AiodynamoCalls:

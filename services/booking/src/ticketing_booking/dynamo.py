@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import aioboto3
-import aiohttp
 import orjson
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from ticketing_common.errors import InvalidCursor
+from ticketing_common.http1 import Http1Client, Timeout
 from ticketing_common.resources import Resource
 
 from ticketing_booking.dynamo_http import Credentials, DynamoHttp
@@ -80,10 +80,8 @@ class DynamoDB(Resource):
             settings.aws_access_key_id, secret.get_secret_value() if secret else None
         )
         self.pool_size = settings.dynamodb_pool_size
-        self.timeout = aiohttp.ClientTimeout(
-            total=settings.dynamodb_timeout_s, connect=min(2.0, settings.dynamodb_timeout_s)
-        )
-        self._session: aiohttp.ClientSession | None = None
+        self.timeouts = Timeout(settings.dynamodb_timeout_s, min(2.0, settings.dynamodb_timeout_s))
+        self._connections: Http1Client | None = None
         self._client: DynamoHttp | None = None
 
     @property
@@ -93,16 +91,16 @@ class DynamoDB(Resource):
         return self._client
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=60),
-            timeout=self.timeout,
-            auto_decompress=False,
+        # DynamoDB keeps idle connections longer than uvicorn does: reuse them for 15 s (a
+        # request on one it closed meanwhile is retried, as a lost connection is).
+        self._connections = Http1Client(limit_per_origin=self.pool_size, keepalive_s=15.0)
+        self._client = DynamoHttp(
+            self._connections, self.endpoint, self.region, self.credentials, self.timeouts
         )
-        self._client = DynamoHttp(self._session, self.endpoint, self.region, self.credentials)
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._connections is not None:
+            self._connections.close()
 
     async def check(self) -> None:
         await self.client.describe_table(TableName=self.table)

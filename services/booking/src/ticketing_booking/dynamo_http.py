@@ -1,10 +1,11 @@
-"""DynamoDB's JSON protocol on one long-lived aiohttp session: the booking hot path's client.
+"""DynamoDB's JSON protocol on long-lived keep-alive connections: the booking hot path's client.
 
 Every booking request is DynamoDB calls, and through aiobotocore each cost about 2 ms of this
 process's CPU (request serialisation through the service model, signing, the user agent,
 response parsing; aiobotocore #1132). This client speaks the same protocol (a POST of the
 operation's JSON with `X-Amz-Target`, SigV4-signed) with orjson and a signing key derived once a
-day, and answers the same shapes and errors as aiobotocore's client (botocore's `ClientError`),
+day, on ticketing_common.http1's connections (aiohttp's client cost 3-4 times the CPU per call),
+and answers the same shapes and errors as aiobotocore's client (botocore's `ClientError`),
 so the store does not know which one it has. `bench/dynamodb_clients.py` measures the choice.
 
 What botocore would do and this keeps: credentials from botocore's chain (the task role's, kept
@@ -23,13 +24,12 @@ import random
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
 from aiobotocore.session import AioSession
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import ClientError
+from ticketing_common.http1 import Http1Client, Origin, Timeout, UpstreamError
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -110,7 +110,7 @@ class Signer:
             f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
             f"SignedHeaders={signed}, Signature={signature.hex()}"
         )
-        del headers["host"]  # aiohttp sends it from the URL; it was signed as the same value
+        del headers["host"]  # the client sends it from the origin; it was signed as the same value
         return headers
 
 
@@ -119,15 +119,17 @@ class DynamoHttp:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        client: Http1Client,
         endpoint: str,
         region: str,
         credentials: Credentials,
+        timeouts: Timeout,
     ) -> None:
-        self.session = session
-        self.endpoint = endpoint.rstrip("/") + "/"
-        self.signer = Signer(region, urlsplit(self.endpoint).netloc)
+        self.client = client
+        self.origin = Origin.of(endpoint)
+        self.signer = Signer(region, self.origin.host_header)
         self.credentials = credentials
+        self.timeouts = timeouts
 
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = orjson.dumps(body)
@@ -136,9 +138,14 @@ class DynamoHttp:
             credentials = await self.credentials.current()
             headers = self.signer.headers(target, payload, credentials, time.time())
             try:
-                async with self.session.post(self.endpoint, data=payload, headers=headers) as reply:
+                reply = await self.client.request(
+                    "POST", self.origin, "/", headers.items(), timeouts=self.timeouts, body=payload
+                )
+                try:
                     status, data = reply.status, await reply.read()
-            except (aiohttp.ClientConnectionError, TimeoutError):
+                finally:
+                    reply.release()
+            except (UpstreamError, TimeoutError):
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await _back_off(attempt)

@@ -68,22 +68,23 @@ class Payments:
     ) -> dict[str, Any]:
         """One payment per booking: a repeated call (a retry after a timeout) returns the first
         one. The row is committed before the provider is asked, so a crash in between leaves
-        something to finish, and the provider's idempotency key makes finishing it safe. A
-        repeated call is one indexed read: the insert (and its commit) only when there is none."""
-        payment = await repo.payment_by_booking(self.db, booking_id)
-        if payment is None:
-            await repo.insert_payment(
-                self.db,
-                id=uuid.uuid4().hex,
-                booking_id=booking_id,
-                user_id=user_id,
-                amount_cents=amount_cents,
-                currency=currency,
-                provider=self.provider.kind,
-                status="creating",
-            )
+        something to finish, and the provider's idempotency key makes finishing it safe. A first
+        call (every booking's) is an insert and an update, each returning the row; a repeated
+        one reads what the insert found."""
+        payment = await repo.insert_payment(
+            self.db,
+            id=uuid.uuid4().hex,
+            booking_id=booking_id,
+            user_id=user_id,
+            amount_cents=amount_cents,
+            currency=currency,
+            provider=self.provider.kind,
+            status="creating",
+        )
+        if payment is not None:
             await self.db.commit()
-            payment = await repo.payment_by_booking(self.db, booking_id)  # ours, or a racer's
+        else:
+            payment = await repo.payment_by_booking(self.db, booking_id)  # a retry's, a racer's
             assert payment is not None
         if (payment["user_id"], payment["amount_cents"], payment["currency"]) != (
             user_id,
@@ -96,10 +97,10 @@ class Payments:
             )
         if payment["provider_payment_id"] is None:
             intent = await self.provider.create_intent(reference(payment))
-            await repo.attach_intent(self.db, payment["id"], intent.id, intent.client_secret)
+            payment = await repo.attach_intent(
+                self.db, payment["id"], intent.id, intent.client_secret
+            )
             await self.db.commit()
-            payment = await repo.payment_by_id(self.db, payment["id"])
-            assert payment is not None
         return {
             "payment_id": payment["id"],
             "provider": payment["provider"],

@@ -15,11 +15,17 @@ Row = dict[str, Any]
 APPLIED = "applied"  # a webhook event's outcome when it changed what it is about
 
 
-async def insert_payment(db: AsyncSession, **values: Any) -> None:
-    """Insert unless the booking already has a payment (the caller re-reads either way)."""
-    await db.execute(
-        insert(payments).values(**values).on_conflict_do_nothing(index_elements=["booking_id"])
-    )
+async def insert_payment(db: AsyncSession, **values: Any) -> Row | None:
+    """The new payment, or None when the booking already has one."""
+    row = (
+        await db.execute(
+            insert(payments)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["booking_id"])
+            .returning(*payments.c)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
 
 
 async def payment_by_id(db: AsyncSession, payment_id: str, *, lock: bool = False) -> Row | None:
@@ -53,6 +59,50 @@ async def payment_for_event(
     return dict(row._mapping) if row else None
 
 
+async def succeed_if_payable(
+    db: AsyncSession,
+    payment_id: str | None,
+    provider_payment_id: str | None,
+    amount_cents: int,
+    currency: str,
+    payable: tuple[str, ...],
+) -> Row | None:
+    """The usual success in one statement: the payment the event names (as payment_for_event
+    finds it, locked), when it may still succeed and the event is for its amount, marked
+    succeeded. None when it is not so (unknown, stale, another amount): the caller asks why."""
+    conditions = []
+    if payment_id:
+        conditions.append(payments.c.id == payment_id)
+    if provider_payment_id:
+        conditions.append(payments.c.provider_payment_id == provider_payment_id)
+    if not conditions:
+        return None
+    named = select(payments.c.id).where(or_(*conditions)).limit(1).with_for_update()
+    values: dict[str, Any] = {
+        "status": "succeeded",
+        "failure_reason": None,
+        "updated_at": func.now(),
+    }
+    if provider_payment_id:
+        values["provider_payment_id"] = func.coalesce(
+            payments.c.provider_payment_id, provider_payment_id
+        )
+    row = (
+        await db.execute(
+            update(payments)
+            .where(
+                payments.c.id == named.scalar_subquery(),
+                payments.c.status.in_(payable),
+                payments.c.amount_cents == amount_cents,
+                payments.c.currency == currency,
+            )
+            .values(**values)
+            .returning(*payments.c)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
 async def update_payment(db: AsyncSession, payment_id: str, **values: Any) -> None:
     await db.execute(
         update(payments).where(payments.c.id == payment_id).values(**values, updated_at=func.now())
@@ -61,18 +111,25 @@ async def update_payment(db: AsyncSession, payment_id: str, **values: Any) -> No
 
 async def attach_intent(
     db: AsyncSession, payment_id: str, provider_payment_id: str, client_secret: str
-) -> None:
-    """Record the provider's intent; a webhook that already moved the status on is kept."""
-    await db.execute(
-        update(payments)
-        .where(payments.c.id == payment_id)
-        .values(
-            provider_payment_id=provider_payment_id,
-            client_secret=client_secret,
-            status=func.coalesce(func.nullif(payments.c.status, "creating"), "requires_payment"),
-            updated_at=func.now(),
+) -> Row:
+    """Record the provider's intent; a webhook that already moved the status on is kept. The
+    payment as it is now."""
+    row = (
+        await db.execute(
+            update(payments)
+            .where(payments.c.id == payment_id)
+            .values(
+                provider_payment_id=provider_payment_id,
+                client_secret=client_secret,
+                status=func.coalesce(
+                    func.nullif(payments.c.status, "creating"), "requires_payment"
+                ),
+                updated_at=func.now(),
+            )
+            .returning(*payments.c)
         )
-    )
+    ).one()
+    return dict(row._mapping)
 
 
 async def insert_refund(db: AsyncSession, **values: Any) -> None:

@@ -159,13 +159,27 @@ class WebhookProcessor:
         )
 
     async def _intent_succeeded(self, db: AsyncSession, obj: dict[str, Any]) -> str:
+        metadata = obj.get("metadata") or {}
+        amount, currency, intent_id = obj.get("amount"), obj.get("currency"), obj.get("id")
+        if isinstance(amount, int) and isinstance(currency, str):
+            succeeded = await repo.succeed_if_payable(
+                db,
+                metadata.get("payment_id") if isinstance(metadata, dict) else None,
+                intent_id if isinstance(intent_id, str) else None,
+                amount,
+                currency.upper(),
+                PAYABLE,
+            )
+            if succeeded is not None:  # the usual case, in one statement
+                await self._record_success(db, succeeded)
+                return repo.APPLIED
         payment = await self._payment(db, obj, "id")
         if payment is None:
             return "unknown-payment"
         if payment["status"] not in PAYABLE:
             return "stale"
         _check_amount(payment, obj)
-        await self._mark_succeeded(db, payment, obj.get("id"))
+        await self._mark_succeeded(db, payment, intent_id)
         return repo.APPLIED
 
     async def _mark_succeeded(
@@ -175,6 +189,9 @@ class WebhookProcessor:
         if not payment["provider_payment_id"] and isinstance(provider_payment_id, str):
             changes["provider_payment_id"] = provider_payment_id
         await repo.update_payment(db, payment["id"], **changes)
+        await self._record_success(db, payment)
+
+    async def _record_success(self, db: AsyncSession, payment: repo.Row) -> None:
         await add_fact(
             db,
             outbox,
