@@ -75,3 +75,6 @@ def test_standing_only_events_and_unknown_events(inventory: Any) -> None:
     assert (answer["seat_count"], answer["sold"], answer["held"]) == (0, "", "")
     missing = inventory.http.get("/api/v1/inventory/events/evt-nope/availability/bits")
     assert_problem(missing, 404)
+    malformed = inventory.http.get("/api/v1/inventory/events/-evt/availability/bits")
+    assert_problem(malformed, 422)
+    assert malformed.json()["errors"][0]["loc"] == ["path", "event_id"]

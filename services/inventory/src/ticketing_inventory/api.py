@@ -59,28 +59,41 @@ async def availability(
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
+# A fast-path route's event id, documented as FastAPI documents `event_id: EventId`.
+_EVENT_ID_PARAMETER: dict[str, Any] = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "description": "The event's id",
+    "schema": {
+        "type": "string",
+        "pattern": EVENT_ID_PATTERN,
+        "title": "Event Id",
+        "description": "The event's id",
+    },
+}
+
+
 @router.get(
     "/events/{event_id}/availability/bits",
     response_model=AvailabilityBits,
-    responses={404: PROBLEM},
+    openapi_extra={"parameters": [_EVENT_ID_PARAMETER]},
+    responses={404: PROBLEM, 422: PROBLEM | {"description": "The event id is malformed"}},
 )
-async def availability_bits(event_id: EventId, inventory: InventoryService) -> Response:
+async def availability_bits(request: Request) -> Response:
     """The counts per section and every seat's live state as two bitmaps, in the bit order of
     the event's layout (`GET /api/v1/events/{event_id}/layout` gives each seat its `bit`). One
     Redis round trip; live, so never cached (`Cache-Control: no-store`)."""
-    answer = await inventory.availability_bits(event_id)
+    # Served by fastpath.FastPath (main.py), as the seat hold is: every seat map a web app
+    # refreshes asks it.
+    inventory = provided_by(request.app, Inventory)
+    answer = await inventory.availability_bits(path_event_id(request))
     return Response(
         orjson.dumps(answer), media_type="application/json", headers={"Cache-Control": "no-store"}
     )
 
 
 MAX_HOLD_BODY_BYTES = 16 * 1024
-_EVENT_ID_PARAMETER: dict[str, Any] = {
-    "name": "event_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
-}
 _IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",

@@ -7,7 +7,7 @@ from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import AnyRedis, RedisClient
 from ticketing_common.resources import provide
 
-from ticketing_inventory.api import create_hold, internal, router
+from ticketing_inventory.api import availability_bits, create_hold, internal, router
 from ticketing_inventory.clients import BookingClient, EventsClient
 from ticketing_inventory.healer import Healer, HealerSettings
 from ticketing_inventory.scripts import CallBatcher, Scripts
@@ -68,5 +68,5 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         on_startup=[prepare],
         background=[sweep_forever, healer.watch, healer.reconcile_forever],
     )
-    serve_ahead_of_router(app, router.routes, create_hold)
+    serve_ahead_of_router(app, router.routes, create_hold, availability_bits)
     return app
