@@ -4,14 +4,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from ticketing_common.contracts import Sales
+from ticketing_common.fastpath import path_parameter
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import PROBLEM, ProblemType, conflict, forbidden
-from ticketing_common.security import CurrentUser
+from ticketing_common.resources import provided_by
+from ticketing_common.security import CurrentUser, authenticated
 
 from ticketing_booking.deps import Saga
+from ticketing_booking.saga import BookingSaga
 from ticketing_booking.schemas import (
     BookingIn,
     BookingOut,
@@ -87,9 +90,18 @@ async def ticket_public_key(saga: Saga, response: Response) -> Any:
     return saga.signer.public_key_document()
 
 
-@router.get("/{booking_id}", response_model=BookingOut, responses={404: PROBLEM})
-async def get_booking(booking_id: str, user: CurrentUser, saga: Saga) -> Any:
-    return _json((await saga.visible(user, booking_id)).public())
+@router.get(
+    "/{booking_id}",
+    response_model=BookingOut,
+    # As FastAPI documents `booking_id: str, user: CurrentUser`: the route reads its own inputs.
+    openapi_extra={"parameters": [path_parameter("booking_id")], "security": [{"HTTPBearer": []}]},
+    responses={404: PROBLEM},
+)
+async def get_booking(request: Request) -> Response:
+    # Served by fastpath.FastPath (main.py): a customer's page polls it while paying.
+    user = await authenticated(request)
+    saga = provided_by(request.app, BookingSaga)
+    return _json((await saga.visible(user, request.path_params["booking_id"])).public())
 
 
 def _json(content: dict[str, Any], status_code: int = 200) -> Response:

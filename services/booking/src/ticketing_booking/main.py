@@ -7,11 +7,12 @@ from fastapi import FastAPI
 from ticketing_common.app import create_service_app
 from ticketing_common.bus import Bus, Consumer, Subscriptions
 from ticketing_common.facts import EventCancelled, PaymentFailed, PaymentRefunded, PaymentSucceeded
+from ticketing_common.fastpath import serve_ahead_of_router
 from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 
-from ticketing_booking.api import internal, router
+from ticketing_booking.api import get_booking, internal, router
 from ticketing_booking.clients import AuthClient, EventsClient, InventoryClient, PaymentClient
 from ticketing_booking.console import SalesConsole
 from ticketing_booking.console_api import console, door
@@ -100,4 +101,5 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         summary_cache_s=settings.sales_summary_cache_s,
     )
     provide(app, saga, sales_console, Door(store, checkins, signer, owners))
+    serve_ahead_of_router(app, router.routes, get_booking)
     return app
