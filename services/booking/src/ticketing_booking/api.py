@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from ticketing_common.contracts import Sales
-from ticketing_common.fastpath import path_parameter
+from ticketing_common.fastpath import parse_query, path_parameter, query_parameters
 from ticketing_common.idempotency import Idempotency, idempotency
 from ticketing_common.internal import internal_router
 from ticketing_common.problems import PROBLEM, ProblemType, conflict, forbidden
@@ -19,7 +19,7 @@ from ticketing_booking.schemas import (
     BookingIn,
     BookingOut,
     BookingPage,
-    BookingStatus,
+    ListingQuery,
     PublicKey,
     TicketOut,
 )
@@ -55,21 +55,22 @@ async def book(
     return result if isinstance(result, Response) else _json(result, 201)  # or a replay
 
 
-@router.get("", response_model=BookingPage, responses={403: PROBLEM})
-async def list_bookings(
-    user: CurrentUser,
-    saga: Saga,
-    event_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    status: BookingStatus | None = None,
-    seat_id: Annotated[
-        str | None, Query(min_length=1, max_length=64, description="Bookings holding this seat")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> Any:
+@router.get(
+    "",
+    response_model=BookingPage,
+    # As FastAPI documents the query and `user: CurrentUser`: the route reads its own inputs.
+    openapi_extra={"parameters": query_parameters(ListingQuery), "security": [{"HTTPBearer": []}]},
+    responses={403: PROBLEM, 422: PROBLEM},
+)
+async def list_bookings(request: Request) -> Response:
     """The caller's bookings; organizers and admins: `?event_id=` for an event they own. Either
     list may be narrowed to one `status` or the bookings holding a `seat_id`."""
-    filters = {"status": status, "seat_id": seat_id}
+    # Served by fastpath.FastPath (main.py), as GET a booking is.
+    user = await authenticated(request)
+    query = parse_query(ListingQuery, request)
+    saga = provided_by(request.app, BookingSaga)
+    filters = {"status": query.status, "seat_id": query.seat_id}
+    limit, cursor, event_id = query.limit, query.cursor, query.event_id
     if event_id is None:
         items, next_cursor = await saga.store.listing(
             limit, cursor, user_id=user.user_id, **filters

@@ -12,7 +12,7 @@ from ticketing_common.http_client import ServiceClient
 from ticketing_common.redis import RedisClient
 from ticketing_common.resources import provide
 
-from ticketing_booking.api import get_booking, internal, router
+from ticketing_booking.api import get_booking, internal, list_bookings, router
 from ticketing_booking.clients import AuthClient, EventsClient, InventoryClient, PaymentClient
 from ticketing_booking.console import SalesConsole
 from ticketing_booking.console_api import console, door
@@ -101,5 +101,5 @@ def create_app(settings: BookingSettings | None = None) -> FastAPI:
         summary_cache_s=settings.sales_summary_cache_s,
     )
     provide(app, saga, sales_console, Door(store, checkins, signer, owners))
-    serve_ahead_of_router(app, router.routes, get_booking)
+    serve_ahead_of_router(app, router.routes, list_bookings, get_booking)
     return app

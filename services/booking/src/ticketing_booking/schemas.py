@@ -19,6 +19,18 @@ class Payment(BaseModel):
     client_secret: str
 
 
+class ListingQuery(BaseModel):
+    """The query of GET /api/v1/bookings."""
+
+    event_id: str | None = Field(default=None, min_length=1, max_length=64)
+    status: BookingStatus | None = None
+    seat_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Bookings holding this seat"
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2048)
+
+
 class BookingOut(BaseModel):
     booking_id: str
     user_id: str
