@@ -41,21 +41,25 @@ async def payment_by_booking(db: AsyncSession, booking_id: str) -> Row | None:
     return dict(row._mapping) if row else None
 
 
-async def payment_for_event(
-    db: AsyncSession, payment_id: str | None, provider_payment_id: str | None
-) -> Row | None:
-    """The payment a provider event is about (by our id in its metadata, else the provider's
-    id), locked for the rest of the transaction."""
+def _named_by_event(payment_id: str | None, provider_payment_id: str | None) -> Any:
+    """The condition for the payment a provider event names; None when it names none."""
     conditions = []
     if payment_id:
         conditions.append(payments.c.id == payment_id)
     if provider_payment_id:
         conditions.append(payments.c.provider_payment_id == provider_payment_id)
-    if not conditions:
+    return or_(*conditions) if conditions else None
+
+
+async def payment_for_event(
+    db: AsyncSession, payment_id: str | None, provider_payment_id: str | None
+) -> Row | None:
+    """The payment a provider event is about (by our id in its metadata, else the provider's
+    id), locked for the rest of the transaction."""
+    named = _named_by_event(payment_id, provider_payment_id)
+    if named is None:
         return None
-    row = (
-        await db.execute(select(payments).where(or_(*conditions)).limit(1).with_for_update())
-    ).first()
+    row = (await db.execute(select(payments).where(named).limit(1).with_for_update())).first()
     return dict(row._mapping) if row else None
 
 
@@ -70,14 +74,10 @@ async def succeed_if_payable(
     """The usual success in one statement: the payment the event names (as payment_for_event
     finds it, locked), when it may still succeed and the event is for its amount, marked
     succeeded. None when it is not so (unknown, stale, another amount): the caller asks why."""
-    conditions = []
-    if payment_id:
-        conditions.append(payments.c.id == payment_id)
-    if provider_payment_id:
-        conditions.append(payments.c.provider_payment_id == provider_payment_id)
-    if not conditions:
+    named = _named_by_event(payment_id, provider_payment_id)
+    if named is None:
         return None
-    named = select(payments.c.id).where(or_(*conditions)).limit(1).with_for_update()
+    the_one = select(payments.c.id).where(named).limit(1).with_for_update()
     values: dict[str, Any] = {
         "status": "succeeded",
         "failure_reason": None,
@@ -91,7 +91,7 @@ async def succeed_if_payable(
         await db.execute(
             update(payments)
             .where(
-                payments.c.id == named.scalar_subquery(),
+                payments.c.id == the_one.scalar_subquery(),
                 payments.c.status.in_(payable),
                 payments.c.amount_cents == amount_cents,
                 payments.c.currency == currency,
