@@ -80,6 +80,18 @@ def echo(state_requests: list[bytes] | None = None, *, close: bool = False) -> H
     return handle
 
 
+def answer_once(raw: bytes, *, linger_s: float = 0.0) -> Handler:
+    """Reads one request, sends `raw` as the answer, keeps the connection `linger_s`."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(raw)
+        await writer.drain()
+        await asyncio.sleep(linger_s)
+
+    return handle
+
+
 async def get(client: Http1Client, origin: Origin, target: str = "/x") -> tuple[int, bytes]:
     response = await client.request("GET", origin, target, [("X-Test", "1")], timeouts=TIMEOUT)
     try:
@@ -173,11 +185,7 @@ async def test_chunked_and_close_delimited_answers_are_read_whole() -> None:
         await writer.drain()
         await reader.read()
 
-    async def until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it")
-        await writer.drain()
-
+    until_close = answer_once(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it")
     client = Http1Client()
     async with serving(chunked) as (origin, _):
         response = await client.request("GET", origin, "/", [], timeouts=TIMEOUT)
@@ -190,11 +198,7 @@ async def test_chunked_and_close_delimited_answers_are_read_whole() -> None:
 
 
 async def test_an_answer_cut_off_midway_is_an_error_and_the_connection_dropped() -> None:
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
-        await writer.drain()
-
+    cut = answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
     async with serving(cut) as (origin, server):
         client = Http1Client()
         for _ in range(2):
@@ -207,13 +211,7 @@ async def test_an_answer_cut_off_midway_is_an_error_and_the_connection_dropped()
 
 
 async def test_garbage_is_an_error() -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"SMTP ready\r\n\r\n")
-        await writer.drain()
-        await asyncio.sleep(0.5)
-
-    async with serving(garbage) as (origin, _):
+    async with serving(answer_once(b"SMTP ready\r\n\r\n", linger_s=0.5)) as (origin, _):
         client = Http1Client()
         with pytest.raises(UpstreamError, match="not HTTP"):
             await client.request("GET", origin, "/", [], timeouts=TIMEOUT)

@@ -1,12 +1,14 @@
-"""A lean HTTP/1.1 keep-alive client for the hottest hop: the gateway's call to a service.
+"""A lean HTTP/1.1 keep-alive client for the hot hops: the gateway's call to a service, calls
+between services (`http_client.ServiceClient`) and booking's DynamoDB calls.
 
 Why not aiohttp here: on the gateway's proxied GET, py-spy puts 45 % of the gateway's Python
 samples in aiohttp's client (its request and response objects, auto headers, cookie and redirect
 handling, timers), more than the gateway's own work. This client does what a reverse proxy's
 upstream hop needs and nothing else: a pool of keep-alive connections per origin, the request
 written in one `write`, the response parsed by httptools (llhttp, as uvicorn's server side),
-bodies whole or streamed in both directions, one deadline per request. Everything else that calls
-over HTTP (peers, AWS) keeps aiohttp.
+bodies whole or streamed in both directions, one deadline per request (`bench/upstream_clients.py`
+in the gateway measures it against aiohttp's). What is off the hot path (readiness checks,
+OpenAPI documents, JWKS) keeps aiohttp.
 
 Errors: `UpstreamError` (could not connect, the connection broke, the answer was not HTTP, the
 request body's source failed: its exception is the cause), `TimeoutError` past the deadline.
@@ -111,11 +113,9 @@ class Response:
     async def _wait(self) -> None:
         if self._failure is not None:
             raise self._failure
-        loop = asyncio.get_running_loop()
-        self._waiter = loop.create_future()
-        remaining = self._deadline - loop.time()
+        self._waiter = asyncio.get_running_loop().create_future()
         try:
-            async with asyncio.timeout(remaining if remaining > 0 else 0):
+            async with asyncio.timeout_at(self._deadline):
                 await self._waiter
         finally:
             self._waiter = None
@@ -287,7 +287,8 @@ class _OriginPool:
         self.slots = asyncio.Semaphore(limit)
         self.open: set[_Connection] = set()
 
-    async def connection(self, deadline: float, connect_s: float | None) -> _Connection:
+    async def connection(self, connect_s: float | None) -> _Connection:
+        """An idle connection, or a new one within `connect_s` (and the caller's deadline)."""
         now = time.monotonic()
         while self.idle:
             connection = self.idle.pop()  # the most recently used: the least likely to be stale
@@ -297,10 +298,8 @@ class _OriginPool:
                 continue
             return connection
         loop = asyncio.get_running_loop()
-        remaining = deadline - loop.time()
-        budget = min(remaining, connect_s) if connect_s is not None else remaining
         try:
-            async with asyncio.timeout(max(budget, 0)):
+            async with asyncio.timeout(connect_s):
                 _, connection = await loop.create_connection(
                     lambda: _Connection(self),
                     self.origin.host,
@@ -373,20 +372,20 @@ class Http1Client:
             lines.append("Content-Length: 0\r\n")
         lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
-        remaining = deadline - loop.time()
-        async with asyncio.timeout(remaining if remaining > 0 else 0):
-            await pool.slots.acquire()
+        acquired = False
         connection: _Connection | None = None
         try:
-            connection = await pool.connection(deadline, timeouts.connect_s)
-            remaining = deadline - loop.time()
-            async with asyncio.timeout(remaining if remaining > 0 else 0):
+            async with asyncio.timeout_at(deadline):  # one timer for the whole exchange
+                await pool.slots.acquire()
+                acquired = True
+                connection = await pool.connection(timeouts.connect_s)
                 response = await connection.send(head, body, chunked, deadline)
         except BaseException:
             if connection is not None:
                 connection.response = None
                 connection.close()
-            pool.slots.release()
+            if acquired:
+                pool.slots.release()
             raise
         if method == "HEAD":
             # llhttp cannot be told the answer has no body: take it as complete, and do not

@@ -3,8 +3,8 @@ route (dependency injection, pydantic, response classes) would cost more than th
 
 Per request: one pass over the headers; edge auth (a cached token verification); one rate-limit
 decision (local, see ratelimit.py); the circuit breaker; then the upstream call on a pooled
-keep-alive connection (ticketing_common.http1: aiohttp's client cost more than the rest of the
-gateway together). Bodies are forwarded as they arrive in both directions when they are
+keep-alive connection (ticketing_common.http1: aiohttp's client was 45 % of the gateway's
+samples). Bodies are forwarded as they arrive in both directions when they are
 large or of unknown length; small bodies are passed in one piece. Every answer the gateway makes
 itself is application/problem+json, and every request writes one JSON access log line.
 """

@@ -91,8 +91,8 @@ class DynamoDB(Resource):
         return self._client
 
     async def start(self) -> None:
-        # DynamoDB keeps idle connections longer than uvicorn does: reuse them for 15 s (a
-        # request on one it closed meanwhile is retried, as a lost connection is).
+        # Idle connections reused for 15 s, as aiohttp's connector did here; a request on one
+        # DynamoDB closed meanwhile is retried, as a lost connection is (dynamo_http).
         self._connections = Http1Client(limit_per_origin=self.pool_size, keepalive_s=15.0)
         self._client = DynamoHttp(
             self._connections, self.endpoint, self.region, self.credentials, self.timeouts

@@ -60,6 +60,16 @@ def _check_amount(payment: repo.Row, obj: dict[str, Any]) -> None:
         )
 
 
+def _named(obj: dict[str, Any], key: str) -> tuple[str | None, str | None]:
+    """The payment an event's object names: our id (its metadata), the provider's (`key`)."""
+    metadata = obj.get("metadata") or {}
+    provider_id = obj.get(key)
+    return (
+        metadata.get("payment_id") if isinstance(metadata, dict) else None,
+        provider_id if isinstance(provider_id, str) else None,
+    )
+
+
 def _signed_at(header: str) -> int | None:
     """The `t=` timestamp of a Stripe-Signature header."""
     for part in header.split(","):
@@ -150,25 +160,13 @@ class WebhookProcessor:
         return "ignored"
 
     async def _payment(self, db: AsyncSession, obj: dict[str, Any], key: str) -> repo.Row | None:
-        metadata = obj.get("metadata") or {}
-        provider_id = obj.get(key)
-        return await repo.payment_for_event(
-            db,
-            metadata.get("payment_id") if isinstance(metadata, dict) else None,
-            provider_id if isinstance(provider_id, str) else None,
-        )
+        return await repo.payment_for_event(db, *_named(obj, key))
 
     async def _intent_succeeded(self, db: AsyncSession, obj: dict[str, Any]) -> str:
-        metadata = obj.get("metadata") or {}
         amount, currency, intent_id = obj.get("amount"), obj.get("currency"), obj.get("id")
         if isinstance(amount, int) and isinstance(currency, str):
             succeeded = await repo.succeed_if_payable(
-                db,
-                metadata.get("payment_id") if isinstance(metadata, dict) else None,
-                intent_id if isinstance(intent_id, str) else None,
-                amount,
-                currency.upper(),
-                PAYABLE,
+                db, *_named(obj, "id"), amount, currency.upper(), PAYABLE
             )
             if succeeded is not None:  # the usual case, in one statement
                 await self._record_success(db, succeeded)
