@@ -213,7 +213,6 @@ def cases(fx: Fixture) -> list[Case]:
     token = fx.tokens[0][1]
     user = [f"Authorization: Bearer {token}"]
     internal = [f"X-Service-Token: {DEV_SERVICE_TOKEN}"]
-    quote = json.dumps({"seat_ids": ["S1-4-1", "S1-4-2"], "section_id": None, "quantity": 2})
     payment = json.dumps(
         {
             "booking_id": f"capacity-{uuid.uuid4().hex[:12]}",
@@ -255,14 +254,6 @@ def cases(fx: Fixture) -> list[Case]:
             "GET /internal/events/{id}",
             f"/internal/events/{ev}",
             headers=internal,
-        ),
-        Case(
-            "events/quote",
-            "POST /internal/events/{id}/quote (2 seats)",
-            f"/internal/events/{ev}/quote",
-            "POST",
-            quote,
-            internal,
         ),
         Case(
             "search/events",

@@ -39,7 +39,7 @@ def test_every_request_of_the_mix_has_a_fan_out_through_the_gateway() -> None:
         for kind in flow.requests:
             assert mix.PUBLIC_REQUESTS[kind].calls[0] == mix.GATEWAY
     booking = {(c.service, c.operation) for c in mix.PUBLIC_REQUESTS["booking.create"].calls}
-    assert {("inventory", "hold-get"), ("events", "quote"), ("payment", "create")} <= booking
+    assert {("inventory", "hold-get"), ("payment", "create")} <= booking
     assert mix.locust_weights() == {f.name: f.weight for f in mix.FLOWS if f.name != "login"}
 
 

@@ -119,8 +119,8 @@ PUBLIC_REQUESTS: Mapping[str, PublicRequest] = {
         (
             GATEWAY,
             Call("booking", "create"),
+            # Booking prices the hold itself, at prices it asks events for once per event.
             Call("inventory", "hold-get"),
-            Call("events", "quote"),
             Call("payment", "create"),
         ),
     ),

@@ -1,6 +1,9 @@
+import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import asyncpg
 import boto3
 from ticketing_devkit.pytest_plugin import assert_problem, bearer
 
@@ -223,6 +226,36 @@ def test_booking_requests_are_checked(platform, customer, event) -> None:
         platform.http.get(platform.url("booking", f"/internal/events/{event['event_id']}/sold")),
         401,
     )
+
+
+def test_racing_requests_for_one_hold_make_one_booking_with_one_payment(
+    platform, event, database_url
+) -> None:
+    user_id, token = platform.user()
+    hold_id = platform.hold_id(token, event["event_id"], ["A-2-1", "A-2-2"])
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: platform.book(token, hold_id), range(8)))
+    assert [answer.status_code for answer in answers] == [201] * 8, answers[0].text
+    assert len({answer.json()["booking_id"] for answer in answers}) == 1
+    assert len({answer.json()["payment"]["payment_id"] for answer in answers}) == 1
+    # Payment is asked before the booking is written: every racer asked for the same booking
+    # id, so the losers left no payment behind.
+    assert asyncio.run(_payments_of(database_url, user_id)) == [answers[0].json()["booking_id"]]
+    mine = platform.http.get(platform.url("booking", "/api/v1/bookings"), headers=bearer(token))
+    of_event = [b["booking_id"] for b in mine.json()["items"] if b["event_id"] == event["event_id"]]
+    assert of_event == [answers[0].json()["booking_id"]]
+    # The one payment is the booking's: paying it confirms the booking.
+    assert platform.simulate(token, answers[0].json(), "succeeded").status_code == 202
+    platform.wait_for(token, answers[0].json()["booking_id"], "confirmed")
+
+
+async def _payments_of(database_url: str, user_id: str) -> list[str]:
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await conn.fetch("SELECT booking_id FROM payments WHERE user_id = $1", user_id)
+    finally:
+        await conn.close()
+    return [row["booking_id"] for row in rows]
 
 
 def test_organizers_list_the_bookings_of_their_events(platform, organizer, event) -> None:

@@ -8,15 +8,14 @@ import orjson
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import delete
-from ticketing_common.contracts import QuoteIn
 from ticketing_common.database import Database
 from ticketing_common.problems import Problem
 from ticketing_events import cursors, repository
-from ticketing_events.pricing import min_price_cents, quote
+from ticketing_events.pricing import min_price_cents
 from ticketing_events.schemas import VenueIn
 from ticketing_events.seatmap import EventLayout
 from ticketing_events.tables import venues
-from ticketing_events.venues import VenueCache, find_seat, inventory_layout
+from ticketing_events.venues import VenueCache, inventory_layout
 
 SECTIONS: list[dict[str, Any]] = [
     {
@@ -53,39 +52,8 @@ def test_the_layout_lists_every_seat_with_its_derived_id_and_tier() -> None:
     assert {seat["seat_id"].split("-")[0] for seat in layout["seats"]} == {"A"}
 
 
-@pytest.mark.parametrize(
-    ("seat_id", "found"),
-    [
-        ("A-1-2", True),
-        ("A-2-1", True),
-        ("A-2-2", False),
-        ("A-1-0", False),
-        ("A-1-01", False),
-        ("F-1-1", False),
-        ("A-1", False),
-        ("A-1-1-1", False),
-        ("B-1-1", False),
-        ("A-1-x", False),
-    ],
-)
-def test_seats_are_found_only_by_their_canonical_id(seat_id: str, found: bool) -> None:
-    assert (find_seat(SECTIONS, seat_id) is not None) is found
-
-
 def test_the_cheapest_price_ignores_tiers_no_section_uses() -> None:
     assert min_price_cents(EVENT) == 2000
-
-
-def test_a_quote_adds_up_its_lines() -> None:
-    seats = quote(EVENT, SECTIONS, QuoteIn(seat_ids=["A-1-1", "A-2-1"]))
-    assert (seats["amount_cents"], seats["currency"]) == (6000, "EUR")
-    standing = quote(EVENT, SECTIONS, QuoteIn(section_id="F", quantity=2))
-    assert standing["amount_cents"] == sum(line["price_cents"] for line in standing["lines"])
-    with pytest.raises(Problem) as refused:
-        quote(EVENT, SECTIONS, QuoteIn(seat_ids=["A-9-9", "A-1-1"]))
-    assert refused.value.status == 422
-    assert "A-9-9" in str(refused.value.detail)
-    assert "A-1-1" not in str(refused.value.detail)
 
 
 def test_a_draft_seat_map_is_all_available() -> None:

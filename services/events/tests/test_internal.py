@@ -2,7 +2,9 @@
 
 import httpx
 import pytest
+from ticketing_common.contracts import EventSummary
 from ticketing_common.facts import EventPublished
+from ticketing_common.pricing import Pricing, Unpriced
 from ticketing_devkit.pytest_plugin import assert_problem
 
 
@@ -21,52 +23,15 @@ def test_booking_reads_an_event_with_its_venue_and_prices(  # type: ignore[no-un
     assert body == public | {"venue_name": "Test Hall", "currency": "GBP", "min_price_cents": 1500}
 
 
-def test_seats_are_quoted_at_their_section_tier(internal: httpx.Client, on_sale) -> None:  # type: ignore[no-untyped-def]
-    path = f"/events/{on_sale['event_id']}/quote"
-    response = internal.post(
-        path, json={"seat_ids": ["ST-B-4", "BAL-1-2"], "section_id": None, "quantity": 2}
+def test_booking_prices_holds_from_the_internal_event(internal: httpx.Client, on_sale) -> None:  # type: ignore[no-untyped-def]
+    pricing = Pricing.of(
+        EventSummary.model_validate(internal.get(f"/events/{on_sale['event_id']}").json())
     )
-    assert response.status_code == 200, response.text
-    assert response.json() == {
-        "event_id": on_sale["event_id"],
-        "event_status": "on_sale",
-        "amount_cents": 7500,
-        "currency": "GBP",
-        "lines": [
-            {"seat_id": "ST-B-4", "section_id": "ST", "tier": "front", "price_cents": 5000},
-            {"seat_id": "BAL-1-2", "section_id": "BAL", "tier": "back", "price_cents": 2500},
-        ],
-    }
-    standing = internal.post(path, json={"seat_ids": [], "section_id": "PIT", "quantity": 3})
-    assert standing.status_code == 200, standing.text
-    assert standing.json()["amount_cents"] == 4500
-    assert [line["section_id"] for line in standing.json()["lines"]] == ["PIT"] * 3
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"seat_ids": ["ST-A-4"]},  # row A has 3 seats
-        {"seat_ids": ["ST-C-1"]},  # no row C
-        {"seat_ids": ["PIT-1-1"]},  # standing has no seats
-        {"seat_ids": ["ST-A-01"]},  # not the canonical id
-        {"seat_ids": ["ST-A-1", "ST-A-1"]},
-        {"seat_ids": ["ST-A-1"], "quantity": 2},
-        {"seat_ids": ["ST-A-1"], "section_id": "BAL"},
-        {"section_id": "PIT"},
-        {"section_id": "ST", "quantity": 1},
-        {"section_id": "PIT", "quantity": 0},
-        {"quantity": 1},
-        {},
-        {"seat_ids": "ST-A-1"},
-    ],
-)
-def test_bad_quotes_are_422(internal: httpx.Client, on_sale, body: dict) -> None:  # type: ignore[no-untyped-def]
-    assert_problem(internal.post(f"/events/{on_sale['event_id']}/quote", json=body), 422)
-
-
-def test_quoting_an_unknown_event_is_404(internal: httpx.Client) -> None:
-    assert_problem(internal.post("/events/nope/quote", json={"seat_ids": ["A-1-1"]}), 404)
+    assert pricing.currency == "GBP"
+    assert pricing.amount_cents(["ST-B-4", "BAL-1-2"], None, 2) == 5000 + 2500
+    assert pricing.amount_cents([], "PIT", 3) == 3 * 1500
+    with pytest.raises(Unpriced):
+        pricing.amount_cents(["NOPE-1-1"], None, 1)
 
 
 def test_search_documents_page_through_every_published_event(  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ticketing_common.facts import EventPublished
 
@@ -227,8 +227,15 @@ class AvailabilityBits(BaseModel):
 # --- events ------------------------------------------------------------------------------------
 
 
+class PriceTierSummary(BaseModel):
+    tier: str
+    price_cents: int
+    currency: str
+
+
 class EventSummary(BaseModel):
-    """What services read of an event (`GET /internal/events/{id}`; events answers with more)."""
+    """What services read of an event (`GET /internal/events/{id}`; events answers with more).
+    Its prices (`price_tiers`, and the tier of each section) are fixed once it is published."""
 
     event_id: str
     organizer_id: str
@@ -238,29 +245,8 @@ class EventSummary(BaseModel):
     city: str
     starts_at: datetime
     currency: str
-
-
-class QuoteIn(Strict):
-    seat_ids: Annotated[
-        list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=100)
-    ] = []
-    section_id: str | None = None
-    quantity: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
-
-
-class QuoteLine(BaseModel):
-    seat_id: str | None
-    section_id: str
-    tier: str
-    price_cents: int
-
-
-class Quote(BaseModel):
-    event_id: str
-    event_status: EventStatus
-    amount_cents: int
-    currency: str
-    lines: list[QuoteLine]
+    price_tiers: list[PriceTierSummary]
+    section_tiers: dict[str, str]
 
 
 class SearchDocuments(BaseModel):
@@ -470,15 +456,6 @@ EVENT = Command(
     ("booking", "notification"),
     frozenset({404}),
 )
-QUOTE = Command(
-    "events",
-    "POST",
-    "/internal/events/{event_id}/quote",
-    QuoteIn,
-    Quote,
-    ("booking",),
-    frozenset({404, 409, 422}),
-)
 SEARCH_DOCUMENTS = Command(
     "events", "GET", "/internal/search-documents", NoBody, SearchDocuments, ("search",)
 )
@@ -536,7 +513,6 @@ COMMANDS: tuple[Command[Any, Any], ...] = (
     REBUILD,
     CLOSE_SALES,
     EVENT,
-    QUOTE,
     SEARCH_DOCUMENTS,
     INVENTORY_EVENTS,
     INVENTORY_LAYOUT,

@@ -15,6 +15,12 @@ from collections.abc import Iterable
 _NUMBER = re.compile(r"(\d+)")
 
 
+def section_of_seat(seat_id: str) -> str:
+    """Seat ids are `{section_id}-{row}-{number}` and section ids never contain '-' (events'
+    schema refuses it)."""
+    return seat_id.split("-", 1)[0]
+
+
 def natural_key(text: str) -> tuple[tuple[int, str], ...]:
     """Sort key: A-2-10 after A-2-9 (digit runs compare as numbers)."""
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in _NUMBER.split(text))

@@ -4,7 +4,6 @@ PeerUnavailable (a request fails with 503, a message is redelivered)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,15 +16,15 @@ from ticketing_common.contracts import (
     PaymentCreated,
     PaymentIn,
     PaymentState,
-    Quote,
-    QuoteIn,
     RefundIn,
     SectionAvailability,
     SoldIn,
     UserIds,
 )
 from ticketing_common.http_client import ServiceClient
+from ticketing_common.lru import Lru
 from ticketing_common.peers import PeerClient, PeerRefused, PeerUnavailable
+from ticketing_common.pricing import Pricing, Unpriced
 from ticketing_common.problems import Problem, ProblemType
 
 from ticketing_booking.models import Booking, PaymentInfo
@@ -51,9 +50,7 @@ class InventoryClient(PeerClient):
         capacities_kept: int = 4096,
     ) -> None:
         super().__init__(services, base_url, timeout_s=timeout_s)
-        # Standing sections' sizes; bounded, least recently used out first (as EventOwners).
-        self.capacities_kept = capacities_kept
-        self._capacities: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._capacities: Lru[tuple[str, str], int] = Lru(capacities_kept)
 
     async def hold(self, hold_id: str) -> HoldRecord | None:
         try:
@@ -103,10 +100,7 @@ class InventoryClient(PeerClient):
         key = (event_id, section_id)
         capacity = self._capacities.get(key)
         if capacity is None:
-            capacity = self._capacities[key] = await self._ask_capacity(event_id, section_id)
-            if len(self._capacities) > self.capacities_kept:
-                self._capacities.popitem(last=False)
-        self._capacities.move_to_end(key)
+            capacity = self._capacities.put(key, await self._ask_capacity(event_id, section_id))
         return capacity
 
     async def _ask_capacity(self, event_id: str, section_id: str) -> int:
@@ -120,28 +114,58 @@ class InventoryClient(PeerClient):
         raise PeerUnavailable("inventory", f"it does not know section {section_id!r}")
 
 
+@dataclass(frozen=True)
+class Price:
+    amount_cents: int
+    currency: str
+
+
 class EventsClient(PeerClient):
-    async def quote(self, hold: HoldRecord) -> Quote:
-        body = QuoteIn(
-            seat_ids=hold.seat_ids,
-            section_id=hold.section_id,
-            quantity=hold.quantity or len(hold.seat_ids),
-        )
+    def __init__(
+        self,
+        services: ServiceClient,
+        base_url: str,
+        *,
+        timeout_s: float | None = None,
+        pricings_kept: int = 4096,
+    ) -> None:
+        super().__init__(services, base_url, timeout_s=timeout_s)
+        self._pricings: Lru[str, Pricing] = Lru(pricings_kept)
+
+    async def price(self, hold: HoldRecord) -> Price:
+        """What the hold's places cost, at the event's prices: asked of events once per
+        published event (its prices never change after publishing; a draft's are asked again)."""
+        pricing = self._pricings.get(hold.event_id)
+        if pricing is None:
+            try:
+                event = await self.send(contracts.EVENT, event_id=hold.event_id)
+            except PeerRefused as refused:  # 404: no such event
+                raise _not_bookable(refused.slug or "unknown_event") from refused
+            pricing = Pricing.of(event)
+            if event.status != "draft":
+                self._pricings.put(hold.event_id, pricing)
         try:
-            return await self.send(contracts.QUOTE, body, event_id=hold.event_id)
-        except PeerRefused as refused:
-            raise Problem(
-                409,
-                "The event cannot be booked for this hold",
-                slug=ProblemType.NOT_BOOKABLE,
-                reason=refused.slug,
-            ) from refused
+            amount = pricing.amount_cents(
+                hold.seat_ids, hold.section_id, hold.quantity or len(hold.seat_ids)
+            )
+        except Unpriced as unpriced:
+            raise _not_bookable("unpriced_section") from unpriced
+        return Price(amount, pricing.currency)
 
     async def organizer_of(self, event_id: str) -> str | None:
         try:
             return (await self.send(contracts.EVENT, event_id=event_id)).organizer_id
         except PeerRefused:  # 404: no such event
             return None
+
+
+def _not_bookable(reason: str) -> Problem:
+    return Problem(
+        409,
+        "The event cannot be booked for this hold",
+        slug=ProblemType.NOT_BOOKABLE,
+        reason=reason,
+    )
 
 
 class PaymentClient(PeerClient):

@@ -3,8 +3,7 @@ check before they show anything of an event."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+from ticketing_common.lru import Lru
 from ticketing_common.problems import forbidden, not_found
 from ticketing_common.security import Principal
 
@@ -17,8 +16,7 @@ class EventOwners:
 
     def __init__(self, events: EventsClient, size: int = 4096) -> None:
         self.events = events
-        self.size = size
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._owners: Lru[str, str] = Lru(size)
 
     async def organizer_of(self, event_id: str) -> str:
         """The event's organizer; 404 when there is no such event."""
@@ -27,10 +25,7 @@ class EventOwners:
             found = await self.events.organizer_of(event_id)
             if found is None:
                 raise not_found("Event", event_id)
-            owner = self._owners[event_id] = found
-            if len(self._owners) > self.size:
-                self._owners.popitem(last=False)
-        self._owners.move_to_end(event_id)
+            owner = self._owners.put(event_id, found)
         return owner
 
     async def check(self, user: Principal, event_id: str, what: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from ticketing_common.facts import (
     PaymentSucceeded,
 )
 from ticketing_common.peers import PeerUnavailable
-from ticketing_common.problems import Problem, ProblemType, conflict, not_found
+from ticketing_common.problems import ProblemType, conflict, not_found
 from ticketing_common.security import Principal
 
 from ticketing_booking import store as errors
@@ -45,6 +46,12 @@ from ticketing_booking.tickets import TicketSigner
 log = logging.getLogger(__name__)
 
 MAX_RACES = 10
+BOOKING_IDS = uuid.UUID("5d0c6e8e-3b8a-4f6e-9a57-0b9f0f3c1a2e")  # namespace of hold → booking
+
+
+def booking_id_of(hold_id: str) -> str:
+    """The booking id of a hold: the same for every request that books it."""
+    return uuid.uuid5(BOOKING_IDS, hold_id).hex
 
 
 def fact_of(kind: type[BookingFact], booking: Booking, **extra: Any) -> BookingFact:
@@ -99,10 +106,10 @@ class BookingSaga:
                 ProblemType.HOLD_EXPIRED,
             )
         # A live hold booked already (a retried request) is found by the create below failing.
-        quote = await self.events.quote(hold)
+        price = await self.events.price(hold)
         seat_ids = tuple(hold.seat_ids)
         booking = Booking(
-            booking_id=uuid.uuid4().hex,
+            booking_id=booking_id_of(hold_id),
             user_id=user.user_id,
             event_id=hold.event_id,
             hold_id=hold_id,
@@ -110,39 +117,28 @@ class BookingSaga:
             section_id=hold.section_id,
             quantity=hold.quantity or len(seat_ids),
             status="pending_payment",
-            amount_cents=quote.amount_cents,
-            currency=quote.currency,
+            amount_cents=price.amount_cents,
+            currency=price.currency,
             hold_expires_at=expires_at,
             created_at=datetime.now(UTC),
         )
+        # The payment first, then the booking with it in one write: payment makes one payment
+        # per booking id, and the id is the hold's, so a retry or a racer for the same hold is
+        # given the same payment, and no booking is ever without one.
+        booking = replace(booking, payment=await self.payments.create(booking))
         try:
             await self.store.create(booking)
         except errors.HoldAlreadyBooked:  # a concurrent request for the same hold won
             winner = await self.store.booking_for_hold(hold_id)
             assert winner is not None
             return await self._existing(user, winner), False
-        return await self._with_payment(booking), True
+        return booking, True
 
     async def _existing(self, user: Principal, booking_id: str) -> Booking:
         booking = await self.store.get(booking_id)
         if booking is None or booking.user_id != user.user_id:
             raise conflict("This hold is already booked", ProblemType.HOLD_BOOKED)
-        if booking.status == "pending_payment" and booking.payment is None:
-            booking = await self._with_payment(booking)
         return booking
-
-    async def _with_payment(self, booking: Booking) -> Booking:
-        for _ in range(MAX_RACES):
-            payment = await self.payments.create(booking)
-            try:
-                return await self.store.save(booking, booking.evolve(payment=payment))
-            except errors.Conflict:
-                current = await self.store.get(booking.booking_id)
-                assert current is not None
-                if current.payment is not None:
-                    return current
-                booking = current
-        raise Problem(503, "The booking is changing too fast; try again", slug=ProblemType.BUSY)
 
     async def visible(self, user: Principal, booking_id: str) -> Booking:
         """The booking as its owner (or an admin) reads it; a confirmed one may come from

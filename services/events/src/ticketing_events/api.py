@@ -7,8 +7,6 @@ from fastapi import APIRouter, Query, Request, Response
 from ticketing_common.contracts import (
     InventoryEvents,
     InventoryLayout,
-    Quote,
-    QuoteIn,
     SearchDocuments,
     WaitingRooms,
     WaitingRoomSettings,
@@ -302,17 +300,6 @@ async def internal_event(event_id: str, catalog: CatalogService) -> Response:
     # Rendered once per read-cache entry (catalog.py); the response model documents the shape.
     event = await catalog.internal_document(event_id)
     return Response(event.body, media_type="application/json")
-
-
-@internal.post(
-    "/events/{event_id}/quote", response_model=Quote, responses={404: PROBLEM, 422: PROBLEM}
-)
-async def quote(event_id: str, body: QuoteIn, catalog: CatalogService) -> Response:
-    # pricing.quote builds exactly `Quote`'s fields: serialised as built, like the internal
-    # event (booking quotes every booking); the response model documents the shape.
-    return Response(
-        orjson.dumps(await catalog.quote(event_id, body)), media_type="application/json"
-    )
 
 
 @internal.get("/search-documents", response_model=SearchDocuments)

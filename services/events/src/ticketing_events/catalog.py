@@ -10,7 +10,6 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
-from ticketing_common.contracts import QuoteIn
 from ticketing_common.database import Database
 from ticketing_common.facts import EventPublished
 from ticketing_common.http_cache import etag_of
@@ -20,7 +19,7 @@ from ticketing_common.security import Principal
 from ticketing_events import cursors, repository
 from ticketing_events.clients import InventoryClient
 from ticketing_events.events import check_visible, event_fact
-from ticketing_events.pricing import currency_of, min_price_cents, quote
+from ticketing_events.pricing import currency_of, min_price_cents
 from ticketing_events.readcache import ReadCache
 from ticketing_events.schemas import WAITING_ROOM_DEFAULTS, Event, EventPage, InternalEvent
 from ticketing_events.seatmap import EventLayout, LayoutCache
@@ -218,13 +217,6 @@ class Catalog:
             "min_price_cents": min_price_cents(event),
         }
         return self._rendered(("internal-json", event_id), event, InternalEvent, view)
-
-    async def quote(self, event_id: str, ask: QuoteIn) -> dict[str, Any]:
-        """Prices of a published event never change (its tiers and venue are fixed); the
-        status in the quote is as recent as the read cache's."""
-        event = await self._known_event(event_id)
-        venue = await self._venue(event)
-        return quote(event, venue["sections"], ask)
 
     async def search_documents(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Every published event as its event.published fact data, for a full reindex."""

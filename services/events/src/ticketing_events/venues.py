@@ -33,20 +33,6 @@ def capacity_of(section: dict[str, Any]) -> int:
     return sum(int(row["seats"]) for row in section["rows"])
 
 
-def find_seat(sections: list[dict[str, Any]], seat_id: str) -> dict[str, Any] | None:
-    """The seated section holding `seat_id`, or None when the venue has no such seat."""
-    parts = seat_id.split("-")
-    if len(parts) != 3 or not parts[2].isdigit() or str(int(parts[2])) != parts[2]:
-        return None
-    section_id, label, number = parts[0], parts[1], int(parts[2])
-    for section in sections:
-        if section["section_id"] == section_id and section["kind"] == "seated":
-            for row in section["rows"]:
-                if row["label"] == label and 1 <= number <= row["seats"]:
-                    return section
-    return None
-
-
 def inventory_layout(
     sections: list[dict[str, Any]], section_tiers: dict[str, str]
 ) -> dict[str, list[dict[str, Any]]]:
