@@ -129,6 +129,8 @@ class Peers:
             "starts_at": "2026-12-24T19:30:00+00:00",
             "currency": "EUR",
             "min_price_cents": 5000,
+            "price_tiers": [{"tier": "standard", "price_cents": 5000, "currency": "EUR"}],
+            "section_tiers": {"A": "standard"},
         }
         return event_id
 
