@@ -8,8 +8,7 @@ Scenarios (a fresh database holding 2,000 published events in 20 cities, one ven
   list-city     GET /api/v1/events?city=City-7&limit=20       filtered by city
   list-deep     GET /api/v1/events?limit=20&cursor=...        a page in the middle (keyset)
   event         GET /api/v1/events/{id}                       one event
-  internal      GET /internal/events/{id}                     booking's view (event + venue)
-  quote         POST /internal/events/{id}/quote              booking pricing 4 seats
+  internal      GET /internal/events/{id}                     booking's view (event + venue, prices)
 The machine is shared, so runs vary: look at several.
 """
 
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import uuid
@@ -106,22 +104,12 @@ async def fill(database_url: str) -> dict[str, str]:
 
 def scenarios(base: str, ids: dict[str, str]) -> dict[str, list[str]]:
     internal = ["--header", f"X-Service-Token: {SERVICE_TOKEN}"]
-    quote = json.dumps({"seat_ids": ["A-1-1", "A-1-2", "A-1-3", "A-1-4"]})
     return {
         "list": ["--url", f"{base}/api/v1/events?limit=20"],
         "list-city": ["--url", f"{base}/api/v1/events?city=City-7&limit=20"],
         "list-deep": ["--url", f"{base}/api/v1/events?limit=20&cursor={ids['cursor']}"],
         "event": ["--url", f"{base}/api/v1/events/{ids['event_id']}"],
         "internal": ["--url", f"{base}/internal/events/{ids['event_id']}", *internal],
-        "quote": [
-            "--url",
-            f"{base}/internal/events/{ids['event_id']}/quote",
-            "--method",
-            "POST",
-            "--body",
-            quote,
-            *internal,
-        ],
     }
 
 
