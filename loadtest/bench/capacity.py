@@ -53,7 +53,12 @@ from ticketing_devkit.bench import (
     ratio_path,
     wait_for_baseline_port,
 )
-from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
+from ticketing_devkit.processes import (
+    free_port,
+    stop_process,
+    uvicorn_command,
+    wait_until_healthy,
+)
 from ticketing_devkit.stack import discover, service_env
 from ticketing_loadtest import capacity
 from ticketing_loadtest.api import DEV_SERVICE_TOKEN, api, login
@@ -518,8 +523,7 @@ def by_hand(
         baseline, _ = rate_of(wrk(hello_url, seconds))
         hello_spent = cpu_seconds(hello.pid) - hello_before
     finally:
-        hello.terminate()
-        hello.wait(10)
+        stop_process(hello)
     spec = next(s for s in discover() if s.name == service)
     port = free_port()
     server = pinned(
@@ -537,8 +541,7 @@ def by_hand(
         )
         spent = cpu_seconds(server.pid) - before
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_process(server)
     rps, p99 = rate_of(out)
     sent = re.search(r"(\d+) requests in", out)
     requests_sent = int(sent.group(1)) if sent else 0

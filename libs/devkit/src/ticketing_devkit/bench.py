@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ticketing_devkit.processes import free_port, uvicorn_command, wait_until_healthy
+from ticketing_devkit.processes import free_port, stop_process, uvicorn_command, wait_until_healthy
 from ticketing_devkit.stack import ROOT
 
 BENCH = ROOT.parent / "shared" / "bench"  # ../shared/bench beside the repository root
@@ -199,5 +199,4 @@ def asgi_on_core(app: str, core: int, cwd: str | Path) -> Iterator[str]:
         wait_until_healthy(f"http://127.0.0.1:{port}/", 30, process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(10)
+        stop_process(process)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +67,23 @@ def wait_until_healthy(
     raise TimeoutError(f"{url} did not answer 200 within {timeout_s}s")
 
 
+def stop_process(process: subprocess.Popen[Any], grace_s: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within `grace_s`: a server whose graceful
+    shutdown hangs must not outlive its run (a leftover booking instance keeps consuming the
+    bus and signing tickets with a key nobody else knows)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        print(
+            f"pid {process.pid} did not stop within {grace_s:.0f} s of SIGTERM: killed", flush=True
+        )
+        process.kill()
+        process.wait()
+
+
 def uvicorn_command(app: str, port: int) -> list[str]:
     """How every service runs locally: its app factory under uvicorn with uvloop and httptools
     (with a header-read timeout: ticketing_common.server), as in the images."""
@@ -123,13 +139,8 @@ class ServiceProcess:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process)
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to clean up."""
