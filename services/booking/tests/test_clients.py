@@ -5,8 +5,9 @@ event's prices once per event (every booking needs them): neither changes after 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from ticketing_common.problems import Problem, ProblemType
 from ticketing_devkit.processes import serve_app
 
 ASKED: list[str] = []
+C = TypeVar("C", InventoryClient, EventsClient)
 
 
 def _section(section_id: str, capacity: int) -> dict[str, Any]:
@@ -46,13 +48,22 @@ def inventory_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-async def inventory(inventory_url: str) -> AsyncIterator[InventoryClient]:
+@asynccontextmanager
+async def _client(kind: type[C], url: str) -> AsyncIterator[C]:
+    """A peer client on a started ServiceClient, with the record of what was asked cleared."""
     ASKED.clear()
     services = ServiceClient("svc-token", timeout_s=2)
     await services.start()
-    yield InventoryClient(services, inventory_url)
-    await services.stop()
+    try:
+        yield kind(services, url)
+    finally:
+        await services.stop()
+
+
+@pytest.fixture
+async def inventory(inventory_url: str) -> AsyncIterator[InventoryClient]:
+    async with _client(InventoryClient, inventory_url) as client:
+        yield client
 
 
 async def test_a_sections_capacity_is_asked_once(inventory: InventoryClient) -> None:
@@ -107,11 +118,8 @@ def events_url() -> Iterator[str]:
 
 @pytest.fixture
 async def events(events_url: str) -> AsyncIterator[EventsClient]:
-    ASKED.clear()
-    services = ServiceClient("svc-token", timeout_s=2)
-    await services.start()
-    yield EventsClient(services, events_url)
-    await services.stop()
+    async with _client(EventsClient, events_url) as client:
+        yield client
 
 
 def _hold(event_id: str, seat_ids: list[str], section_id: str | None, quantity: int) -> HoldRecord:
